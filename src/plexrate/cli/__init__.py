@@ -1,0 +1,1 @@
+"""The Typer command-line interface: parse flags, call the core, render. Nothing else."""

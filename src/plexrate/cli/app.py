@@ -1,0 +1,106 @@
+"""The root of the command tree and the single error boundary."""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from plexrate import __version__
+from plexrate.cli.context import AppContext, get_app
+from plexrate.errors import ExitCode, PlexrateError
+from plexrate.redact import RedactingFilter, redact
+
+
+class PlexrateGroup(TyperGroup):
+    """Turns domain errors into one line on stderr and the documented exit code.
+
+    Doing this in the root group (not only in ``main``) means Typer's CliRunner in tests sees the
+    same behaviour as a real process.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except PlexrateError as exc:
+            _report(ctx, exc, str(exc))
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            _console(ctx).print("Interrupted.", style="yellow")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            # Usage errors and deliberate exits keep Typer's own handling and exit codes.
+            raise
+        except Exception as exc:
+            _report(
+                ctx, exc, f"unexpected {type(exc).__name__}: {exc}. Rerun with --debug for details."
+            )
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _console(ctx: typer.Context) -> Any:
+    obj = ctx.find_root().obj
+    return obj.err if isinstance(obj, AppContext) else AppContext().err
+
+
+def _report(ctx: typer.Context, exc: BaseException, text: str) -> None:
+    obj = ctx.find_root().obj
+    debug = isinstance(obj, AppContext) and obj.debug
+    console = _console(ctx)
+    if debug:
+        console.print(escape(redact("".join(traceback.format_exception(exc)))), style="dim")
+    console.print(f"[bold red]Error:[/] {escape(redact(text))}")
+
+
+app = typer.Typer(
+    name="plexrate",
+    cls=PlexrateGroup,
+    help="Fill the gaps in a Plex music library's star ratings from the ones you set.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    # Rich tracebacks with locals would print the token held by Settings.
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"plexrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="PLEXRATE_DEBUG", help="Show tracebacks for errors."),
+    ] = False,
+    version: Annotated[  # noqa: ARG001 - handled eagerly by its callback
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """plexrate infers album, artist and track ratings from the tracks you rated in Plex.
+
+    It never overwrites a rating you set, marks what it inferred, and can undo every write.
+    """
+    app_ctx = get_app(ctx)
+    app_ctx.debug = debug
+    logging.getLogger("plexrate").addFilter(RedactingFilter())
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG if os.environ.get("PLEXRATE_TRACE") else logging.INFO
+        )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,244 @@
+"""Plain typed records shared by every layer: the library snapshot, and the plan of changes.
+
+Nothing here knows about plexapi, HTTP, SQLite or the terminal. The Plex adapter fills these records
+from a few bulk listings; the engine, reports, bulk CSV and evaluation read them; the Applier and
+the StateStore consume ``Change`` objects.
+
+Ratings are on Plex's 0–10 scale. ``None`` means unrated; a stored 0 is normalised to ``None`` when
+the snapshot is built, because Plex's own filters and the old tool both treat 0 as unrated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+RATING_MIN = 0.0
+RATING_MAX = 10.0
+
+
+class ItemType(StrEnum):
+    ARTIST = "artist"
+    ALBUM = "album"
+    TRACK = "track"
+
+    @property
+    def plex_type(self) -> int:
+        """Plex's search type number (``utils.SEARCHTYPES``)."""
+        return _PLEX_TYPES[self]
+
+    @property
+    def plural(self) -> str:
+        return f"{self.value}s"
+
+
+_PLEX_TYPES = {ItemType.ARTIST: 8, ItemType.ALBUM: 9, ItemType.TRACK: 10}
+
+
+def normalise_rating(value: float | None) -> float | None:
+    """Map Plex's raw ``userRating`` to plexrate's view: ``None`` for absent or 0."""
+    if value is None or value <= 0:
+        return None
+    return min(float(value), RATING_MAX)
+
+
+def to_stars(value: float | None) -> float | None:
+    return None if value is None else value / 2.0
+
+
+def from_stars(stars: float | None) -> float | None:
+    return None if stars is None else stars * 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Artist:
+    key: int
+    title: str
+    sort_title: str
+    guid: str = ""
+    rating: float | None = None
+    rated_at: int | None = None
+    genres: tuple[str, ...] = ()
+
+    item_type = ItemType.ARTIST
+
+
+@dataclass(frozen=True, slots=True)
+class Album:
+    key: int
+    title: str
+    sort_title: str
+    artist_key: int
+    artist_title: str
+    guid: str = ""
+    rating: float | None = None
+    rated_at: int | None = None
+    critic_rating: float | None = None
+    """Plex's ``rating`` attribute on the album (critic score, 0–10), if the agent supplied one."""
+    year: int | None = None
+    genres: tuple[str, ...] = ()
+    live: bool = False
+    """The album carries the subformat tag ``Live`` (learned from one filtered listing)."""
+
+    item_type = ItemType.ALBUM
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    key: int
+    title: str
+    album_key: int
+    artist_key: int
+    """The album artist (Plex's ``grandparentRatingKey``)."""
+    album_title: str
+    album_artist: str
+    track_artist: str | None = None
+    """Plex's ``originalTitle``: the track's own artist, present only when it differs."""
+    duration_ms: int | None = None
+    guid: str = ""
+    rating: float | None = None
+    rated_at: int | None = None
+    index: int | None = None
+    disc: int | None = None
+
+    item_type = ItemType.TRACK
+
+    @property
+    def sort_title(self) -> str:
+        return self.title
+
+
+Item = Artist | Album | Track
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySnapshot:
+    """Everything plexrate knows about one music section, read in a handful of bulk requests.
+
+    ``tagged`` maps a mood name (as configured, compared case-insensitively by Plex) to the keys of
+    the items carrying it; only the tags plexrate manages are fetched. Rating keys are unique across
+    a Plex server, so one key space covers all three types.
+    """
+
+    library_uuid: str
+    section_id: int
+    section_title: str
+    artists: Mapping[int, Artist]
+    albums: Mapping[int, Album]
+    tracks: Mapping[int, Track]
+    tagged: Mapping[str, frozenset[int]] = field(default_factory=lambda: MappingProxyType({}))
+    server_name: str = ""
+
+    def item(self, key: int) -> Item | None:
+        return self.tracks.get(key) or self.albums.get(key) or self.artists.get(key)
+
+    def items(self, item_type: ItemType) -> Mapping[int, Item]:
+        if item_type is ItemType.ARTIST:
+            return self.artists
+        if item_type is ItemType.ALBUM:
+            return self.albums
+        return self.tracks
+
+    def all_items(self) -> Iterator[Item]:
+        yield from self.artists.values()
+        yield from self.albums.values()
+        yield from self.tracks.values()
+
+    def has_tag(self, tag: str, key: int) -> bool:
+        if not tag:
+            return False
+        members = self.tagged.get(tag)
+        if members is None:
+            for name, keys in self.tagged.items():
+                if name.casefold() == tag.casefold():
+                    members = keys
+                    break
+        return members is not None and key in members
+
+    @property
+    def size(self) -> int:
+        return len(self.artists) + len(self.albums) + len(self.tracks)
+
+
+class Phase(StrEnum):
+    """Why a change exists. The first five are the inference phases, in run order."""
+
+    ALBUM_UP = "album-up"
+    ARTIST_UP = "artist-up"
+    ALBUM_DOWN = "album-down"
+    TRACK_DOWN = "track-down"
+    TWINS = "twins"
+    HIJACK = "hijack"
+    UNDO = "undo"
+    IMPORT = "import"
+    SYNC_TAGS = "sync-tags"
+    RECONCILE = "reconcile"
+
+
+INFERENCE_PHASES: tuple[Phase, ...] = (
+    Phase.ALBUM_UP,
+    Phase.ARTIST_UP,
+    Phase.ALBUM_DOWN,
+    Phase.TRACK_DOWN,
+    Phase.TWINS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One item's planned write: a rating, tags, ownership, or any combination.
+
+    ``set_rating`` False leaves the rating as it is: a tag-only or ownership-only change, such as a
+    hijack, where the person's new value stays and plexrate only drops its tag and its claim.
+    ``after`` None with ``set_rating`` True clears the rating. ``own`` True records plexrate as the
+    owner of the value written, False drops ownership, None leaves ownership as it is.
+    """
+
+    key: int
+    item_type: ItemType
+    title: str
+    phase: Phase
+    reason: str
+    before: float | None
+    after: float | None
+    set_rating: bool = True
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    own: bool | None = None
+    twin: bool = False
+    guid: str = ""
+    year: int | None = None
+    """Albums only (bulk import): set ``originallyAvailableAt`` to January 1st of this year."""
+
+    def __post_init__(self) -> None:
+        if self.after is not None and not (RATING_MIN <= self.after <= RATING_MAX):
+            raise ValueError(f"rating {self.after!r} for item {self.key} is outside 0–10")
+
+    @property
+    def writes_anything(self) -> bool:
+        return (
+            self.set_rating
+            or bool(self.add_tags)
+            or bool(self.remove_tags)
+            or (self.year is not None)
+        )
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a command would write, in order, with the figures the summary reports."""
+
+    changes: list[Change] = field(default_factory=list)
+    stats: dict[str, float | int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def by_phase(self) -> dict[Phase, list[Change]]:
+        grouped: dict[Phase, list[Change]] = {}
+        for change in self.changes:
+            grouped.setdefault(change.phase, []).append(change)
+        return grouped
