@@ -242,3 +242,22 @@ class Plan:
         for change in self.changes:
             grouped.setdefault(change.phase, []).append(change)
         return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedItem:
+    """plexrate's claim on one item's rating: it wrote ``value`` and nobody has changed it since.
+
+    ``value`` is what Plex held after the write (read back, or the value sent when the server
+    confirmed it). An item whose current Plex rating differs from ``value`` by more than the hijack
+    tolerance was changed by the person, and the claim lapses.
+    """
+
+    key: int
+    item_type: ItemType
+    value: float
+    guid: str = ""
+    phase: str = ""
+    twin: bool = False
+    run_id: int | None = None
+    written_at: float | None = None
