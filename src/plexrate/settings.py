@@ -414,6 +414,10 @@ def _walk(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Field
             yield from _walk(sub, f"{prefix}{name}.")
 
 
+def _env_var(parts: list[str]) -> str:
+    return ENV_PREFIX + "__".join(parts).upper()
+
+
 @cache
 def setting_keys() -> tuple[SettingKey, ...]:
     """Every leaf setting in file order, nested keys included."""
@@ -421,7 +425,7 @@ def setting_keys() -> tuple[SettingKey, ...]:
         SettingKey(
             path=path,
             file_key=path.upper(),
-            env_var=ENV_PREFIX + path.upper().replace(".", "__"),
+            env_var=_env_var(path.split(".")),
             default=to_jsonable_python(info.get_default(call_default_factory=True)),
             secret=path == "plex_token",
         )
@@ -534,7 +538,7 @@ class _Layers:
         dotted = ".".join(parts)
         source = self.origin(parts)
         if source == "env":
-            return ENV_PREFIX + "__".join(parts).upper()
+            return _env_var(parts)
         if source == "flag":
             return f"{dotted} (command line)"
         return self.spelled.get(dotted, dotted.upper())
@@ -798,9 +802,9 @@ def load_settings(
         _rebase_paths(layers.file, base)
     layers.env = _read_environment(environ, layers)
     _rebase_paths(layers.env, Path.cwd())
-    # Flags are named by field; the spelling is only needed for file keys.
+    # Flags arrive as {"library_name": x, "twin_logic.enabled": y}, None meaning "not given"; only
+    # file keys need their spelling remembered.
     layers.flag = _normalise(
-        # Flags arrive as {"library_name": x, "twin_logic.enabled": y}; None = not given.
         _nest((key, value) for key, value in (overrides or {}).items() if value is not None),
         Settings,
         problems=layers.problems,
@@ -808,16 +812,14 @@ def load_settings(
     )
     _rebase_paths(layers.flag, Path.cwd())
     # Default paths sit beside the config file (or in the working directory without one).
-    defaults = {name: info.default for name, info in Settings.model_fields.items()}
-    _rebase_paths(defaults, base)
-    defaults = {name: value for name, value in defaults.items() if isinstance(value, Path)}
+    defaults = {
+        name: base / info.default
+        for name, info in Settings.model_fields.items()
+        if info.annotation is Path
+    }
 
     merged = _deep_merge(_deep_merge(_deep_merge(defaults, layers.file), layers.env), layers.flag)
-    settings: Settings | None = None
-    try:
-        settings = Settings.model_validate(merged)
-    except ValidationError as exc:
-        layers.problems.extend(_describe(error, layers) for error in exc.errors())
+    settings = _validate(merged, layers)
     if layers.problems or settings is None:
         where = f"config file {path}" if path is not None else "no config file"
         count = len(layers.problems)
@@ -826,12 +828,18 @@ def load_settings(
             + "\n".join(layers.problems)
         )
 
-    sources: dict[str, Source] = {}
-    for key in setting_keys():
-        sources[key.path] = layers.origin(key.path.split("."))
+    sources = {key.path: layers.origin(key.path.split(".")) for key in setting_keys()}
     return LoadedSettings(
         settings=settings, config_path=path, sources=sources, warnings=layers.warnings
     )
+
+
+def _validate(values: dict[str, Any], layers: _Layers) -> Settings | None:
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        layers.problems.extend(_describe(error, layers) for error in exc.errors())
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -937,9 +945,11 @@ def _describe(error: ErrorDetails, layers: _Layers) -> str:
     key = layers.display(parts) + indexes
     path = ".".join(parts)
     if error["type"] == "extra_forbidden":
+        # Only a PLEXRATE_SECTION__KEY variable gets here: _normalise checks file keys and flags.
         parent = _field_info(parts[:-1])
-        model = _nested_model(parent) if parent is not None else Settings
-        suggestion = _suggest(parts[-1], model or Settings, nested=False)
+        model = (_nested_model(parent) if parent is not None else None) or Settings
+        leaf = _suggest(parts[-1].lower(), model, nested=False)
+        suggestion = _env_var([*parts[:-1], leaf]) if leaf else None
         return _bullet(key, "is not a plexrate setting", _unknown_key_fix(suggestion))
     template = _PROBLEMS.get(error["type"])
     if template is None:
@@ -979,10 +989,7 @@ def write_config(
         problems=layers.problems,
         spelled=layers.spelled,
     )
-    try:
-        Settings.model_validate(values)
-    except ValidationError as exc:
-        layers.problems.extend(_describe(error, layers) for error in exc.errors())
+    _validate(values, layers)
     if layers.problems:
         raise ConfigError("cannot write the config:\n" + "\n".join(layers.problems))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -264,7 +264,8 @@ def test_env_and_flag_errors_name_the_variable_and_the_flag(tmp_path: Path) -> N
         '• PLEXRATE_TIMEOUT: "soon" is not a number — set a number > 0 (default 30.0)',
         '• PLEXRATE_TWIN_LOGIC__DURATION_TOLERANCE_SEC: "-1" is below 0 — set a number ≥ 0 '
         "(default 5.0)",
-        "• PLEXRATE_TWIN_LOGIC__ENABLD: is not a plexrate setting — did you mean enabled? "
+        "• PLEXRATE_TWIN_LOGIC__ENABLD: is not a plexrate setting — did you mean "
+        "PLEXRATE_TWIN_LOGIC__ENABLED? "
         "(all keys are listed in docs/settings.md)",
         "• retries (command line): 50 is above 20 — set a whole number from 0 to 20 (default 5)",
         "• no_such_flag: is not a plexrate setting — remove it, or check the spelling against "

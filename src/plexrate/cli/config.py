@@ -80,11 +80,12 @@ def init(
     force: ForceOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Write a config file with every setting at its default and your server's details.
+    """Write a config file: every setting at its default, plus your server.
 
-    Asks for the server URL, the token (typed hidden) and the library name, unless given as flags;
-    with --yes nothing is asked and --url and --token are required. The file is readable only by
-    you, because it holds the token. An existing file is replaced only with --force.
+    Asks for the server URL, the token (typed hidden) and the library name,
+    unless they are given as flags. With --yes nothing is asked, and --url
+    and --token are required. The file is readable only by you, because it
+    holds the token; an existing file is replaced only with --force.
 
     Example: plexrate config init --url http://192.168.1.20:32400 --library Music
     """
@@ -138,10 +139,11 @@ def show(
     dry_run: DryRunOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Show the settings in effect and where each came from: flag, env, file or default.
+    """Show the settings in effect and where each came from.
 
-    The token is shown as *** (or "(not set)"). --library and --dry-run/--apply show how those
-    flags would change the settings of another command.
+    Each value comes from a flag, the environment, the config file or the
+    defaults. The token is shown as *** (or "(not set)"). --library and
+    --dry-run/--apply show how those flags change the settings of a command.
 
     Example: plexrate config show --json
     """
