@@ -12,6 +12,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from plexrate import __version__
+from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
@@ -100,6 +101,9 @@ def root(
         logging.basicConfig(
             level=logging.DEBUG if os.environ.get("PLEXRATE_TRACE") else logging.INFO
         )
+
+
+app.add_typer(config_app, name="config")
 
 
 def main() -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+
+from plexrate.settings import LoadedSettings, Settings, load_settings
 
 
 def _stderr_console() -> Console:
@@ -30,10 +35,26 @@ class AppContext:
     debug: bool = False
     out: Console = field(default_factory=_stdout_console)
     err: Console = field(default_factory=_stderr_console)
+    loaded: LoadedSettings | None = None
+    """The settings of this invocation with their sources, once ``load_settings`` ran."""
 
     @property
     def interactive(self) -> bool:
         return sys.stdin.isatty() and sys.stderr.isatty() and not os.environ.get("CI")
+
+    def load_settings(
+        self, config: Path | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> Settings:
+        """Load the settings once per invocation and print their warnings on stderr.
+
+        ``overrides`` are the command's flags by setting name; None values are flags not given.
+        Later calls return the first result, so every part of one command sees the same settings.
+        """
+        if self.loaded is None:
+            self.loaded = load_settings(config_path=config, overrides=overrides)
+            for warning in self.loaded.warnings:
+                self.err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
+        return self.loaded.settings
 
 
 def get_app(ctx: typer.Context) -> AppContext:

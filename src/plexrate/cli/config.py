@@ -1,0 +1,189 @@
+"""``plexrate config``: write a starting config file and show the settings in effect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from plexrate.cli.context import get_app
+from plexrate.cli.options import ConfigOpt, DryRunOpt, ForceOpt, JsonOpt, LibraryOpt, YesOpt
+from plexrate.errors import UsageError
+from plexrate.settings import (
+    CONFIG_ENV,
+    CONFIG_FILENAME,
+    PLACEHOLDER_URL,
+    check_plex_url,
+    public_config,
+    public_value,
+    refuse_overwrite,
+    setting_keys,
+    write_config,
+)
+
+TOKEN_HELP_URL = (
+    "https://support.plex.tv/articles/204059436-finding-an-authentication-token-x-plex-token/"
+)
+
+config_app = typer.Typer(
+    name="config",
+    help="Write a starting config file and show the settings in effect.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _url(value: str) -> str:
+    try:
+        return check_plex_url(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"the URL {exc}; for example {PLACEHOLDER_URL}") from None
+
+
+def _token(value: str) -> str:
+    value = value.strip()
+    if not value or any(ch.isspace() for ch in value):
+        raise typer.BadParameter("the token must be one word without spaces")
+    return value
+
+
+@config_app.command("init")
+def init(
+    ctx: typer.Context,
+    *,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            envvar=CONFIG_ENV,
+            show_default=False,
+            help="Where to write the config (default: ./config.json).",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", show_default=False, help=f"The Plex server, e.g. {PLACEHOLDER_URL}."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="PLEXRATE_PLEX_TOKEN",
+            show_default=False,
+            help="Your Plex token; prefer the environment variable, which stays out of history.",
+        ),
+    ] = None,
+    library: LibraryOpt = None,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Write a config file: every setting at its default, plus your server.
+
+    Asks for the server URL, the token (typed hidden) and the library name,
+    unless they are given as flags. With --yes nothing is asked, and --url
+    and --token are required. The file is readable only by you, because it
+    holds the token; an existing file is replaced only with --force.
+
+    Example: plexrate config init --url http://192.168.1.20:32400 --library Music
+    """
+    app = get_app(ctx)
+    target = (path or Path(CONFIG_FILENAME)).expanduser().absolute()
+    # Refuse before asking anything, so nobody types a token for nothing.
+    refuse_overwrite(target, force=force)
+    if yes:
+        missing = [flag for flag, value in (("--url", url), ("--token", token)) if not value]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise UsageError(
+                f"{' and '.join(missing)} {verb} required with --yes",
+                hint="the token may come from PLEXRATE_PLEX_TOKEN instead, out of shell history",
+            )
+    else:
+        if url is None:
+            url = typer.prompt("Plex server URL", default=PLACEHOLDER_URL, value_proc=_url)
+        if token is None:
+            app.err.print(
+                f"Finding your Plex token: {TOKEN_HELP_URL}", markup=False, soft_wrap=True
+            )
+            token = typer.prompt("Plex token (input hidden)", hide_input=True, value_proc=_token)
+        if library is None:
+            library = typer.prompt("Music library name", default="Music")
+    assert url is not None and token is not None
+    written = write_config(
+        target, plex_url=url, plex_token=token, library_name=library or "Music", force=force
+    )
+
+    if json_output:
+        app.out.print_json(json.dumps({"config_path": str(written)}))
+        return
+    where = "" if written == Path.cwd() / CONFIG_FILENAME else f" --config {written}"
+    app.err.print(
+        f"Wrote {written} (only you can read it: it holds your Plex token).\n"
+        "Next steps:\n"
+        f"  plexrate config check{where}    # connect and find the library\n"
+        f"  plexrate run --dry-run{where}   # see what plexrate would write, writing nothing",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@config_app.command("show")
+def show(
+    ctx: typer.Context,
+    *,
+    config: ConfigOpt = None,
+    library: LibraryOpt = None,
+    dry_run: DryRunOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Show the settings in effect and where each came from.
+
+    Each value comes from a flag, the environment, the config file or the
+    defaults. The token is shown as *** (or "(not set)"). --library and
+    --dry-run/--apply show how those flags change the settings of a command.
+
+    Example: plexrate config show --json
+    """
+    app = get_app(ctx)
+    settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
+    loaded = app.loaded
+    assert loaded is not None
+    config_path = str(loaded.config_path) if loaded.config_path else None
+
+    if json_output:
+        document = {
+            "config_path": config_path,
+            "settings": public_config(settings),
+            "sources": {key.file_key: loaded.sources[key.path] for key in setting_keys()},
+        }
+        app.out.print_json(json.dumps(document, ensure_ascii=False))
+        return
+
+    app.out.print(
+        f"Config file: {config_path or 'none (defaults, environment and flags only)'}",
+        markup=False,
+    )
+    table = Table(box=None, pad_edge=False)
+    table.add_column("Key", no_wrap=True)
+    table.add_column("Value", overflow="fold")
+    table.add_column("Source", overflow="fold")
+    for key in setting_keys():
+        source = loaded.sources[key.path]
+        origin = f"env {key.env_var}" if source == "env" else source
+        table.add_row(key.file_key, _text(public_value(settings, key)), origin)
+    app.out.print(table)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(value) if value else "(none)"
+    if value == "":
+        return '""'
+    return str(value)
