@@ -2,8 +2,8 @@
 
 Everything plexrate sends goes through ``PlexClient.read``/``write``, which add what plexapi
 does not do (plex-api.md §4): bounded retries with back-off on connection errors, timeouts and
-5xx answers, request counting for the run summary, and errors a person can act on. Requests use plexapi's
-``PlexServer.query`` so headers, token handling and status mapping stay plexapi's own.
+5xx answers, request counting for the run summary, and errors a person can act on. Requests use
+plexapi's ``PlexServer.query`` so headers, token handling and status mapping stay plexapi's own.
 """
 
 from __future__ import annotations
