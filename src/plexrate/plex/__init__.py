@@ -1,0 +1,24 @@
+"""The only package that talks to Plex (and the only one that imports plexapi).
+
+``connect`` finds the music section, ``read_snapshot`` reads it in a few paged bulk listings,
+``read_items`` reads chosen items back, and ``Applier`` writes a plan in batched, journaled
+requests.
+"""
+
+from plexrate.plex.apply import Applier, ApplyReport, WriteMode
+from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect
+from plexrate.plex.readback import ObservedItem, read_items
+from plexrate.plex.snapshot import read_snapshot
+
+__all__ = [
+    "Applier",
+    "ApplyReport",
+    "ObservedItem",
+    "PlexClient",
+    "RetryPolicy",
+    "SectionInfo",
+    "WriteMode",
+    "connect",
+    "read_items",
+    "read_snapshot",
+]

@@ -1,0 +1,241 @@
+"""Read a whole music section into a LibrarySnapshot with a handful of paged bulk listings.
+
+Requests for an N-track library (P = page size): ⌈artists/P⌉ + ⌈albums/P⌉ + ⌈tracks/P⌉ listings,
+plus, per managed tag, one filter-choice lookup per type and one filtered listing per type where the
+tag exists, plus two for the Live subformat. Nothing is requested per item, and plexapi objects are
+never built for items: the XML elements' attributes are read directly (plex-api.md §1.3).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from types import MappingProxyType
+from xml.etree.ElementTree import Element
+
+from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track, normalise_rating
+from plexrate.plex.client import PlexClient
+from plexrate.progress import NULL_PROGRESS, Progress
+
+log = logging.getLogger(__name__)
+
+LIVE_SUBFORMAT = "live"
+
+
+def _float(value: str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _tags(element: Element, name: str) -> tuple[str, ...]:
+    return tuple(child.get("tag", "") for child in element.iter(name))
+
+
+def _item_elements(container: Element, item_type: ItemType) -> list[Element]:
+    # Tracks are <Track type="track">, artists and albums <Directory type="…">; anything else
+    # in the container (a hub, a Meta block) is not an item of the listing.
+    return [child for child in container if child.get("type") == item_type.value]
+
+
+def iter_listing(
+    client: PlexClient,
+    item_type: ItemType,
+    *,
+    page_size: int,
+    params: dict[str, str | int] | None = None,
+    progress: Progress = NULL_PROGRESS,
+    description: str | None = None,
+) -> Iterator[tuple[Element, Element]]:
+    """Yield ``(container, element)`` for each item of a (filtered) section listing, by pages."""
+    path = f"/library/sections/{client.section.id}/all"
+    query: dict[str, str | int] = {"type": item_type.plex_type, **(params or {})}
+    kind = f"list-{item_type.value}" + ("-filtered" if params else "")
+    start = 0
+    task = None
+    try:
+        while True:
+            container = client.read(path, kind=kind, params=query, start=start, size=page_size)
+            total = _int(container.get("totalSize")) or _int(container.get("size")) or 0
+            if task is None and description is not None:
+                task = progress.task(description, total=total)
+            items = _item_elements(container, item_type)
+            for element in items:
+                yield container, element
+            if task is not None:
+                task.advance(len(items))
+            start += len(items)
+            if not items or start >= total:
+                if start < total:
+                    # Items deleted while we paged shrink the listing; what we have is consistent.
+                    log.warning("%s listing ended at %d of %d items", item_type, start, total)
+                return
+    finally:
+        if task is not None:
+            task.close()
+
+
+def _artist(element: Element) -> Artist:
+    title = element.get("title", "")
+    return Artist(
+        key=int(element.get("ratingKey", "0")),
+        title=title,
+        sort_title=element.get("titleSort") or title,
+        guid=element.get("guid", ""),
+        rating=normalise_rating(_float(element.get("userRating"))),
+        rated_at=_int(element.get("lastRatedAt")),
+        genres=_tags(element, "Genre"),
+    )
+
+
+def _album(element: Element, container: Element) -> Album:
+    title = element.get("title", "")
+    return Album(
+        key=int(element.get("ratingKey", "0")),
+        title=title,
+        sort_title=element.get("titleSort") or title,
+        artist_key=int(element.get("parentRatingKey") or container.get("parentRatingKey") or 0),
+        # Real servers may hoist shared attributes onto the container (plex-api-spec warns).
+        artist_title=element.get("parentTitle") or container.get("parentTitle") or "",
+        guid=element.get("guid", ""),
+        rating=normalise_rating(_float(element.get("userRating"))),
+        rated_at=_int(element.get("lastRatedAt")),
+        critic_rating=_float(element.get("rating")),
+        year=_int(element.get("year")),
+        genres=_tags(element, "Genre"),
+    )
+
+
+def _track(element: Element, container: Element) -> Track:
+    get = element.get
+    fallback = container.get
+    return Track(
+        key=int(get("ratingKey", "0")),
+        title=get("title", ""),
+        album_key=int(get("parentRatingKey") or fallback("parentRatingKey") or 0),
+        artist_key=int(get("grandparentRatingKey") or fallback("grandparentRatingKey") or 0),
+        album_title=get("parentTitle") or fallback("parentTitle") or "",
+        album_artist=get("grandparentTitle") or fallback("grandparentTitle") or "",
+        track_artist=get("originalTitle") or None,
+        duration_ms=_int(get("duration")),
+        guid=get("guid", ""),
+        rating=normalise_rating(_float(get("userRating"))),
+        rated_at=_int(get("lastRatedAt")),
+        index=_int(get("index")),
+        disc=_int(get("parentIndex")),
+    )
+
+
+def _choice_key(client: PlexClient, field: str, item_type: ItemType, name: str) -> str | None:
+    """The id Plex uses for tag ``name`` in filters (plexapi resolves names the same way)."""
+    container = client.read(
+        f"/library/sections/{client.section.id}/{field}",
+        kind=f"choices-{field}",
+        params={"type": item_type.plex_type},
+    )
+    wanted = name.casefold()
+    for choice in container:
+        if (choice.get("title") or "").casefold() == wanted:
+            return choice.get("key")
+    return None
+
+
+def tagged_keys(
+    client: PlexClient,
+    *,
+    field: str,
+    name: str,
+    item_type: ItemType,
+    page_size: int,
+) -> set[int]:
+    """Keys of the items of ``item_type`` carrying tag ``name`` in tag field ``field`` (mood…)."""
+    key = _choice_key(client, field, item_type, name)
+    if key is None:
+        return set()
+    params: dict[str, str | int] = {f"{item_type.value}.{field}": key}
+    return {
+        int(element.get("ratingKey", "0"))
+        for _, element in iter_listing(client, item_type, page_size=page_size, params=params)
+    }
+
+
+def read_snapshot(
+    client: PlexClient,
+    *,
+    tags: Sequence[str] = (),
+    page_size: int = 2000,
+    progress: Progress = NULL_PROGRESS,
+) -> LibrarySnapshot:
+    """Read every artist, album and track, the members of each tag in ``tags``, and Live albums."""
+    artists = {
+        a.key: a
+        for a in (
+            _artist(el)
+            for _, el in iter_listing(
+                client,
+                ItemType.ARTIST,
+                page_size=page_size,
+                progress=progress,
+                description="Reading artists",
+            )
+        )
+    }
+    live = tagged_keys(
+        client,
+        field="subformat",
+        name=LIVE_SUBFORMAT,
+        item_type=ItemType.ALBUM,
+        page_size=page_size,
+    )
+    albums: dict[int, Album] = {}
+    for container, element in iter_listing(
+        client, ItemType.ALBUM, page_size=page_size, progress=progress, description="Reading albums"
+    ):
+        album = _album(element, container)
+        if album.key in live:
+            album = replace(album, live=True)
+        albums[album.key] = album
+    tracks = {
+        t.key: t
+        for t in (
+            _track(el, container)
+            for container, el in iter_listing(
+                client,
+                ItemType.TRACK,
+                page_size=page_size,
+                progress=progress,
+                description="Reading tracks",
+            )
+        )
+    }
+    tagged: dict[str, frozenset[int]] = {}
+    for name in dict.fromkeys(t for t in tags if t):
+        members: set[int] = set()
+        for item_type in ItemType:
+            members |= tagged_keys(
+                client, field="mood", name=name, item_type=item_type, page_size=page_size
+            )
+        tagged[name] = frozenset(members)
+    return LibrarySnapshot(
+        library_uuid=client.section.uuid,
+        section_id=client.section.id,
+        section_title=client.section.title,
+        artists=MappingProxyType(artists),
+        albums=MappingProxyType(albums),
+        tracks=MappingProxyType(tracks),
+        tagged=MappingProxyType(tagged),
+        server_name=client.server_name,
+    )
