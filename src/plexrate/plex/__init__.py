@@ -5,10 +5,11 @@
 requests.
 """
 
-from plexrate.plex.apply import Applier, ApplyReport, WriteMode
+from plexrate.plex.apply import Applier, ApplyReport
 from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect
 from plexrate.plex.readback import ObservedItem, read_items
 from plexrate.plex.snapshot import read_snapshot
+from plexrate.settings import RatingWriteMode as WriteMode
 
 __all__ = [
     "Applier",

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from plexrate.model import Change, ItemType, Phase
 from plexrate.plex.client import PlexClient
 from plexrate.plex.readback import ObservedItem, read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
+from plexrate.settings import RatingWriteMode as WriteMode
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,6 @@ SAME_VALUE = 0.005
 # How many items of a rating request are read back to check that the server stored them.
 VERIFY_SAMPLE = 20
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
-
-
-class WriteMode(StrEnum):
-    AUTO = "auto"
-    """Multi-edit by value, verified by reading a sample back; falls back to RATE if ignored."""
-    EDIT = "edit"
-    """``PUT /library/sections/{id}/all?id=…&userRating.value=v``: one request per value batch."""
-    RATE = "rate"
-    """``PUT /:/rate`` per item: Plex's pre-play rating action, one request per item."""
 
 
 class Journal(Protocol):
