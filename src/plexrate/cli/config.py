@@ -187,3 +187,47 @@ def _text(value: Any) -> str:
     if value == "":
         return '""'
     return str(value)
+
+
+@config_app.command("check")
+def check(
+    ctx: typer.Context,
+    *,
+    config: ConfigOpt = None,
+    library: LibraryOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Connect to Plex and report the server, the music library and its item counts.
+
+    Exits 0 when everything is reachable, 3 for a configuration problem (no URL or token, unknown
+    library) and 4 when Plex cannot be reached or refuses the token.
+
+    Example: plexrate config check --library "Music"
+    """
+    from plexrate.model import ItemType
+    from plexrate.plex import connect_with
+
+    app = get_app(ctx)
+    settings = app.load_settings(config, {"library_name": library})
+    client = connect_with(settings)
+    counts = {item_type.plural: client.count(item_type) for item_type in ItemType}
+    report: dict[str, Any] = {
+        "server": {"name": client.server_name, "version": client.server_version},
+        "url": client.url,
+        "library": {
+            "title": client.section.title,
+            "uuid": client.section.uuid,
+            "section_id": client.section.id,
+        },
+        "counts": counts,
+    }
+    if json_output:
+        app.out.print_json(json.dumps(report))
+        return
+    table = Table(title=None, show_header=False, box=None, pad_edge=False)
+    table.add_row("Server", f"{client.server_name} (Plex {client.server_version}) at {client.url}")
+    table.add_row("Library", f"{client.section.title} (uuid {client.section.uuid})")
+    for name, count in counts.items():
+        table.add_row(name.capitalize(), f"{count:,}")
+    app.out.print(table)
+    app.err.print("[green]OK[/] plexrate can reach this library. Next: plexrate run --dry-run")

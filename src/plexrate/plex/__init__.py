@@ -6,7 +6,7 @@ requests.
 """
 
 from plexrate.plex.apply import Applier, ApplyReport
-from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect
+from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect, connect_with
 from plexrate.plex.readback import ObservedItem, read_items
 from plexrate.plex.snapshot import read_snapshot
 from plexrate.settings import RatingWriteMode as WriteMode
@@ -20,6 +20,7 @@ __all__ = [
     "SectionInfo",
     "WriteMode",
     "connect",
+    "connect_with",
     "read_items",
     "read_snapshot",
 ]

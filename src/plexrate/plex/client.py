@@ -35,6 +35,8 @@ from plexrate.errors import (
     PlexError,
     PlexUnreachable,
 )
+from plexrate.model import ItemType
+from plexrate.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,19 @@ class PlexClient:
         self._call(kind, lambda: self._server.query(path + query, method=self._server._session.put))
         self.counts.writes += 1
 
+    def count(self, item_type: ItemType) -> int:
+        """Items of one type in the section, from a ``Size=0`` request (no items transferred)."""
+        container = self.read(
+            f"/library/sections/{self.section.id}/all",
+            kind=f"count-{item_type.value}",
+            params={
+                "type": item_type.plex_type,
+                "X-Plex-Container-Start": 0,
+                "X-Plex-Container-Size": 0,
+            },
+        )
+        return int(container.get("totalSize") or container.get("size") or 0)
+
     def _call(self, kind: str, send: Callable[[], Any]) -> Any:
         self.counts.by_kind[kind] += 1
         last: Exception | None = None
@@ -250,3 +265,16 @@ def connect(
     section = match[-1]
     info = SectionInfo(id=int(section.key), uuid=str(section.uuid), title=str(section.title))
     return PlexClient(server, info, url=base, retry=retry, sleep=sleep)
+
+
+def connect_with(settings: Settings, *, library: str | None = None) -> PlexClient:
+    """Connect as the settings say (URL, token, library, timeout, retries)."""
+    settings.require_server()
+    assert settings.plex_url is not None and settings.plex_token is not None
+    return connect(
+        url=settings.plex_url,
+        token=settings.plex_token.get_secret_value(),
+        library=library or settings.library_name,
+        timeout=settings.timeout,
+        retry=RetryPolicy(attempts=settings.retries + 1),
+    )
