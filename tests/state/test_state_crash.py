@@ -135,3 +135,12 @@ def test_the_recorded_command_never_includes_option_values(
         sys, "argv", ["/usr/bin/plexrate", "admin", "undo", "--token", "abcd1234", "--run", "3"]
     )
     assert current_command() == "plexrate admin undo"
+
+
+def test_a_symlinked_path_shares_the_lock(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    link = tmp_path / "link.sqlite"
+    with open_store(state):
+        link.symlink_to(state)
+        with pytest.raises(StateLocked):
+            open_store(link)

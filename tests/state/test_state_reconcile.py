@@ -154,3 +154,13 @@ def test_classify(kwargs: dict, seen: ObservedItem | None, expected: str) -> Non
     )
     assert classify(entry, seen) == expected
     assert entry.to_change() == c
+
+
+def test_settling_only_some_entries_leaves_the_rest_pending(store: StateStore) -> None:
+    run = store.begin_run(command="run")
+    first, second = store.record_intents(run, [change(1), change(2)])
+    # the request for item 1 timed out after sending: read it back rather than guess
+    report = store.resolve_pending({1: _seen(7.0, TAG)}, entry_ids=[first])
+    assert [e.key for e in report.landed] == [1]
+    assert [e.id for e in store.pending()] == [second]
+    assert set(store.owned()) == {1}

@@ -17,6 +17,7 @@ keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryL
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -136,7 +137,7 @@ class StateStore:
         try:
             conn = schema.connect(self.path, readonly=True, busy_timeout_ms=timeout_ms)
         except sqlite3.Error as exc:
-            raise self._damaged(exc) from None
+            raise self._unopenable(exc) from None
         try:
             version = schema.check_identity(conn, self.path)
             if version < schema.SCHEMA_VERSION:
@@ -155,7 +156,8 @@ class StateStore:
                 f"the folder of state file {self.path} does not exist",
                 hint="create it, or set STATE_PATH / --state to another location",
             )
-        self._lock = LibraryLock(self.path, self._uuid, label=label)
+        # Lock beside the real file, so two paths to one file (a symlink) share one lock.
+        self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
         self._lock.acquire(command=self._command)
         if not self.path.exists():
             try:
@@ -169,8 +171,8 @@ class StateStore:
         schema.check_file(self.path)
         try:
             conn = schema.connect(self.path, readonly=False, busy_timeout_ms=timeout_ms)
-        except sqlite3.DatabaseError as exc:
-            raise self._damaged(exc) from None
+        except sqlite3.Error as exc:
+            raise self._unopenable(exc) from None
         try:
             version = schema.check_identity(conn, self.path)
             self.migration_backup = schema.migrate(conn, self.path, version=version)
@@ -210,6 +212,14 @@ class StateStore:
                 "WHERE library_id = ? AND status = 'running'",
                 (self._clock(), self._library_id),
             )
+
+    def _unopenable(self, exc: sqlite3.Error) -> StateError:
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+            return StateError(
+                f"cannot open state file {self.path} ({exc})",
+                hint="check the permissions of the file and of its folder",
+            )
+        return self._damaged(exc)
 
     def _damaged(self, exc: BaseException) -> StateError:
         return StateError(
@@ -602,11 +612,23 @@ class StateStore:
         return [_entry(r) for r in rows]
 
     def resolve_pending(
-        self, observed: Mapping[int, ObservedItem], *, tolerance: float = MATCH_TOLERANCE
+        self,
+        observed: Mapping[int, ObservedItem],
+        *,
+        entry_ids: Sequence[int] | None = None,
+        tolerance: float = MATCH_TOLERANCE,
     ) -> ReconcileReport:
-        """Settle every pending entry from its item as read back from Plex (``observed`` by key;
-        a key missing from it means the item is gone). See ``reconcile.classify``."""
+        """Settle pending entries from their items as read back from Plex (``observed`` by key;
+        a key missing from it means the item is gone). See ``reconcile.classify``.
+
+        By default every pending entry of the library is settled (reconciliation on start).
+        ``entry_ids`` limits it to those entries: the Applier's way to settle a request whose
+        outcome it could not tell (a timeout after sending) without guessing.
+        """
         pending = self.pending()
+        if entry_ids is not None:
+            wanted = {int(i) for i in entry_ids}
+            pending = [e for e in pending if e.id in wanted]
         if not pending:
             return ReconcileReport()
         now = self._clock()
@@ -671,7 +693,7 @@ class StateStore:
         sql = f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE library_id = ?"
         params: list[Any] = [self._library_id]
         if run_id is not None:
-            sql += " AND run_id = ?"
+            sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
             params.append(run_id)
         if status is not None:
             sql += " AND status = ?"
@@ -690,7 +712,7 @@ class StateStore:
         )
         params: list[Any] = [self._library_id]
         if run_id is not None:
-            sql += " AND run_id = ?"
+            sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
             params.append(run_id)
         with self._guard():
             if self._library_id is None:
@@ -717,9 +739,9 @@ class StateStore:
                     undo.wrote_rating = True
                     undo.before = before
                 undo.last_written = readback if readback is not None else after
-            for tag in json.loads(added):
+            for tag in _tags(added):
                 undo.tags[tag.casefold()] = tag
-            for tag in json.loads(removed):
+            for tag in _tags(removed):
                 undo.tags.pop(tag.casefold(), None)
         return {
             key: OriginalValue(
@@ -747,7 +769,9 @@ class StateStore:
             found.extend(
                 _entry(r)
                 for r in conn.execute(
-                    f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE library_id IS ? "
+                    # The unary plus keeps SQLite from scanning the library's whole journal
+                    # through journal_by_key instead of looking the ids up directly.
+                    f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE +library_id IS ? "
                     f"AND id IN ({', '.join('?' * len(chunk))})",
                     (self._library_id, *chunk),
                 )
@@ -1001,8 +1025,8 @@ def _intent_row(change: Change) -> tuple[Any, ...]:
         int(change.set_rating),
         change.before,
         change.after,
-        json.dumps(list(change.add_tags)),
-        json.dumps(list(change.remove_tags)),
+        _tags_json(tuple(change.add_tags)),
+        _tags_json(tuple(change.remove_tags)),
         None if change.own is None else int(change.own),
         int(change.twin),
         change.year,
@@ -1021,6 +1045,17 @@ def _owned_row(item: OwnedItem) -> tuple[Any, ...]:
         item.run_id,
         item.written_at,
     )
+
+
+# Nearly every entry carries one of a handful of tag lists; parse and format each once.
+@functools.lru_cache(maxsize=256)
+def _tags(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _tags_json(tags: tuple[str, ...]) -> str:
+    return json.dumps(list(tags))
 
 
 def _check_rating(value: float | None, what: str) -> None:
@@ -1043,8 +1078,8 @@ def _entry(r: Sequence[Any]) -> JournalEntry:
         set_rating=bool(r[8]),
         before=r[9],
         after=r[10],
-        add_tags=tuple(json.loads(r[11])),
-        remove_tags=tuple(json.loads(r[12])),
+        add_tags=_tags(r[11]),
+        remove_tags=_tags(r[12]),
         own=None if r[13] is None else bool(r[13]),
         twin=bool(r[14]),
         year=r[15],
