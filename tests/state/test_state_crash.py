@@ -144,3 +144,15 @@ def test_a_symlinked_path_shares_the_lock(tmp_path: Path) -> None:
         link.symlink_to(state)
         with pytest.raises(StateLocked):
             open_store(link)
+
+
+def test_a_store_dropped_without_close_releases_its_lock(tmp_path: Path) -> None:
+    import gc
+
+    state = tmp_path / "state.sqlite"
+    store = open_store(state)
+    store.set_meta("k", "v")
+    del store
+    gc.collect()
+    with open_store(state) as again:
+        assert again.meta("k") == "v"

@@ -346,3 +346,11 @@ def test_closed_store_refuses_use(path: Path) -> None:
     store.close()
     with pytest.raises(StateError, match="closed"):
         store.owned()
+
+
+def test_a_claim_without_a_guid_keeps_the_known_guid(path: Path) -> None:
+    with open_store(path) as store:
+        write_and_confirm(store, [change(1, after=6.0, guid="plex://track/abc")])
+        write_and_confirm(store, [change(1, before=6.0, after=6.5, guid="")])
+        assert store.owned()[1].guid == "plex://track/abc"
+        assert store.owned()[1].value == 6.5

@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from plexrate.errors import StateLocked
 from plexrate.redact import redact
@@ -72,35 +73,38 @@ class LibraryLock:
     def __init__(self, state_path: Path, library_uuid: str, *, label: str) -> None:
         self.path = lock_path(state_path, library_uuid)
         self._label = label
-        self._fd: int | None = None
+        # A file object rather than a bare descriptor: if the owner is dropped without close(),
+        # collecting it closes the file and so releases the lock.
+        self._file: BinaryIO | None = None
         self._since = ""
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._file is not None
 
     def acquire(self, *, command: str) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        handle = os.fdopen(fd, "r+b", buffering=0)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
+            holder = _read_holder(handle.fileno())
+            handle.close()
             who = holder.describe() if holder else "another process"
             raise StateLocked(
                 f"the state of library {self._label} is in use by another plexrate process ({who})",
                 hint="wait for it to finish or stop it; a killed process releases it at once",
             ) from None
         except BaseException:
-            os.close(fd)
+            handle.close()
             raise
-        self._fd = fd
+        self._file = handle
         self._since = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
         self.update(command=command)
 
     def update(self, *, command: str) -> None:
         """Rewrite the holder record, e.g. once the run's command is known."""
-        if self._fd is None:
+        if self._file is None:
             return
         record = {
             "pid": os.getpid(),
@@ -108,17 +112,17 @@ class LibraryLock:
             "since": self._since,
             "host": socket.gethostname(),
         }
-        data = json.dumps(record).encode("utf-8")
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
+        fd = self._file.fileno()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(record).encode("utf-8"), 0)
 
     def release(self) -> None:
-        if self._fd is None:
+        if self._file is None:
             return
-        fd, self._fd = self._fd, None
+        handle, self._file = self._file, None
         with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
 
 def _read_holder(fd: int) -> LockHolder | None:

@@ -256,8 +256,8 @@ class StateStore:
     def _finish_open_runs(self, status: RunStatus) -> None:
         if self._closed or not self._open_runs:
             return
-        with contextlib.suppress(StateError, sqlite3.Error):
-            for run_id in sorted(self._open_runs):
+        for run_id in sorted(self._open_runs):
+            with contextlib.suppress(StateError, sqlite3.Error):
                 self.finish_run(run_id, status=status)
         self._open_runs.clear()
 
@@ -285,8 +285,9 @@ class StateStore:
                 raise StateError(f"state file {self.path} is closed")
             try:
                 yield
-            except sqlite3.IntegrityError:
-                raise
+            except sqlite3.IntegrityError as exc:
+                # The public methods validate their input first, so this is a bug, not bad data.
+                raise StateError(f"state file {self.path} refused a write ({exc})") from exc
             except sqlite3.Error as exc:
                 raise self._damaged(exc) from None
 
@@ -814,23 +815,23 @@ class StateStore:
         touched: set[int] = set()
         claimed = False
         for e in entries:
+            current = state.get(e.key)
+            value: float | None
             if e.key in readback:
                 value = readback[e.key]
             elif e.set_rating:
                 value = e.after
             else:
-                current = state.get(e.key)
                 value = current[2] if current is not None else e.before
-            current = state.get(e.key)
-            if e.own is False or (e.own is True and value is None):
+            if e.own is False or (e.own is not None and value is None):
                 state[e.key] = None
-            elif e.own is True:
-                assert value is not None
+            elif e.own is True and value is not None:
+                guid = e.guid or (current[3] if current is not None else "")
                 state[e.key] = (
                     e.key,
                     e.item_type.value,
                     value,
-                    e.guid,
+                    guid,
                     e.phase,
                     int(e.twin),
                     e.run_id,
