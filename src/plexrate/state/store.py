@@ -77,6 +77,11 @@ class StateStore:
     A writer (the default) creates the file if it does not exist, takes the library's lock, and
     marks runs left ``running`` by a dead process as ``interrupted``. ``readonly=True`` takes no
     lock and never writes; on a missing file it shows an empty state (``exists`` is False).
+
+    ``command`` is what a refused second writer is told this process is doing (default: the
+    program and subcommand from ``sys.argv``, options left out). ``clock`` supplies timestamps
+    (tests pass a fake one); ``busy_timeout`` is how long to wait for another library's writer
+    to finish a transaction in a shared file.
     """
 
     def __init__(
@@ -154,7 +159,7 @@ class StateStore:
         if not self.path.parent.is_dir():
             raise StateError(
                 f"the folder of state file {self.path} does not exist",
-                hint="create it, or set STATE_PATH / --state to another location",
+                hint="create the folder, or point STATE_PATH somewhere else",
             )
         # Lock beside the real file, so two paths to one file (a symlink) share one lock.
         self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
