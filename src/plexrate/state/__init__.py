@@ -1,0 +1,59 @@
+"""plexrate's own records: ownership of inferred ratings, runs, and the write-ahead journal.
+
+``StateStore`` (SQLite, standard library only) is the store; ``legacy`` reads and writes the old
+tool's ``plex_state.json``. See ``docs/state.md`` for the schema and the write-ahead protocol.
+"""
+
+from plexrate.state.legacy import (
+    LEGACY_FILENAME,
+    LegacyEntry,
+    LegacyFormat,
+    LegacyState,
+    UuidCheck,
+    check_library_uuid,
+    export_legacy,
+    load_legacy,
+    parse_legacy,
+)
+from plexrate.state.reconcile import MATCH_TOLERANCE, classify
+from plexrate.state.records import (
+    EntryStatus,
+    ImportReport,
+    JournalEntry,
+    LibraryInfo,
+    ObservedItem,
+    OriginalValue,
+    ReconcileReport,
+    Resolution,
+    RunInfo,
+    RunStatus,
+)
+from plexrate.state.store import StateStore
+
+STATE_FILENAME = "plexrate_state.sqlite"
+
+__all__ = [
+    "LEGACY_FILENAME",
+    "MATCH_TOLERANCE",
+    "STATE_FILENAME",
+    "EntryStatus",
+    "ImportReport",
+    "JournalEntry",
+    "LegacyEntry",
+    "LegacyFormat",
+    "LegacyState",
+    "LibraryInfo",
+    "ObservedItem",
+    "OriginalValue",
+    "ReconcileReport",
+    "Resolution",
+    "RunInfo",
+    "RunStatus",
+    "StateStore",
+    "UuidCheck",
+    "check_library_uuid",
+    "classify",
+    "export_legacy",
+    "load_legacy",
+    "parse_legacy",
+]

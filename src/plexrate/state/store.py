@@ -1,0 +1,1113 @@
+"""The StateStore: which ratings plexrate owns, and a write-ahead journal of every write it makes.
+
+Ownership is the only thing that tells an inferred rating from the person's own (DESIGN.md,
+invariant 1), so it must survive any crash (invariant 6). The protocol, described in
+``docs/state.md``:
+
+1. ``record_intents`` commits the planned changes of a batch as *pending* entries;
+2. the Applier sends the requests;
+3. ``confirm`` (or ``fail``) resolves the entries and applies their ownership effect in the same
+   transaction.
+
+A process killed anywhere leaves, at worst, pending entries; the next start reads those items
+back from Plex and settles them with ``resolve_pending``. Several libraries share one file, each
+keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryLock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from plexrate.errors import Interrupted, StateError
+from plexrate.model import (
+    RATING_MAX,
+    RATING_MIN,
+    Change,
+    ItemType,
+    OwnedItem,
+    Phase,
+    normalise_rating,
+)
+from plexrate.redact import redact
+from plexrate.state import schema
+from plexrate.state.legacy import LegacyState, write_atomic
+from plexrate.state.lock import LibraryLock, current_command
+from plexrate.state.reconcile import MATCH_TOLERANCE, classify
+from plexrate.state.records import (
+    EntryStatus,
+    ImportReport,
+    JournalEntry,
+    LibraryInfo,
+    ObservedItem,
+    OriginalValue,
+    ReconcileReport,
+    Resolution,
+    RunInfo,
+    RunStatus,
+)
+
+_ITEM_TYPES = {t.value: t for t in ItemType}
+_CHUNK = 900  # stays below SQLite's smallest bound-parameter limit (999 before 3.32)
+
+_ENTRY_COLUMNS = (
+    "id, run_id, key, item_type, title, guid, phase, reason, set_rating, before, after, "
+    "add_tags, remove_tags, own, twin, year, status, recorded_at, resolved_at, readback, note"
+)
+_OWNED_COLUMNS = "key, item_type, value, guid, phase, twin, run_id, written_at"
+
+META_LEGACY_IMPORT = "legacy_import"
+
+
+class StateStore:
+    """Ownership, runs and the journal of one library inside a (possibly shared) state file.
+
+    A writer (the default) creates the file if it does not exist, takes the library's lock, and
+    marks runs left ``running`` by a dead process as ``interrupted``. ``readonly=True`` takes no
+    lock and never writes; on a missing file it shows an empty state (``exists`` is False).
+
+    ``command`` is what a refused second writer is told this process is doing (default: the
+    program and subcommand from ``sys.argv``, options left out). ``clock`` supplies timestamps
+    (tests pass a fake one); ``busy_timeout`` is how long to wait for another library's writer
+    to finish a transaction in a shared file.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        library_uuid: str,
+        library_title: str = "",
+        server_id: str = "",
+        readonly: bool = False,
+        command: str | None = None,
+        clock: Callable[[], float] = time.time,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if not library_uuid.strip():
+            raise ValueError("library_uuid must not be empty")
+        self.path = Path(path)
+        self._uuid = library_uuid
+        self._title = library_title
+        self._server_id = server_id
+        self.readonly = readonly
+        self._clock = clock
+        self._command = command if command is not None else current_command()
+        self._mutex = threading.RLock()
+        self._open_runs: set[int] = set()
+        self._library_id: int | None = None
+        self._lock: LibraryLock | None = None
+        self._closed = False
+        self.created = False
+        """True when this store created the state file."""
+        self.exists = True
+        """False for a read-only store opened on a path where no state file exists yet."""
+        self.migration_backup: Path | None = None
+        timeout_ms = int(busy_timeout * 1000)
+        label = f"'{library_title}' ({library_uuid})" if library_title else library_uuid
+        try:
+            if readonly:
+                self._conn = self._open_readonly(timeout_ms)
+            else:
+                self._conn = self._open_writer(timeout_ms, label)
+            self._library_id = self._find_library()
+            if not readonly:
+                self._adopt_library()
+        except BaseException:
+            self._teardown()
+            raise
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def _open_readonly(self, timeout_ms: int) -> sqlite3.Connection:
+        if not self.path.exists():
+            self.exists = False
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            schema.create_schema(conn)
+            conn.execute("PRAGMA query_only = ON")
+            return conn
+        schema.check_file(self.path)
+        try:
+            conn = schema.connect(self.path, readonly=True, busy_timeout_ms=timeout_ms)
+        except sqlite3.Error as exc:
+            raise self._unopenable(exc) from None
+        try:
+            version = schema.check_identity(conn, self.path)
+            if version < schema.SCHEMA_VERSION:
+                raise StateError(
+                    f"state file {self.path} uses an older schema ({version})",
+                    hint="run any writing plexrate command once to upgrade it",
+                )
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_writer(self, timeout_ms: int, label: str) -> sqlite3.Connection:
+        if not self.path.parent.is_dir():
+            raise StateError(
+                f"the folder of state file {self.path} does not exist",
+                hint="create the folder, or point STATE_PATH somewhere else",
+            )
+        # Lock beside the real file, so two paths to one file (a symlink) share one lock.
+        self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
+        self._lock.acquire(command=self._command)
+        if not self.path.exists():
+            try:
+                self.created = schema.create_database(self.path, busy_timeout_ms=timeout_ms)
+            except sqlite3.Error as exc:
+                raise StateError(f"cannot create state file {self.path}: {exc}") from None
+            except OSError as exc:
+                raise StateError(
+                    f"cannot create state file {self.path}: {exc.strerror or exc}"
+                ) from None
+        schema.check_file(self.path)
+        try:
+            conn = schema.connect(self.path, readonly=False, busy_timeout_ms=timeout_ms)
+        except sqlite3.Error as exc:
+            raise self._unopenable(exc) from None
+        try:
+            version = schema.check_identity(conn, self.path)
+            self.migration_backup = schema.migrate(conn, self.path, version=version)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise self._damaged(exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _find_library(self) -> int | None:
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT id FROM libraries WHERE uuid = ?", (self._uuid,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _adopt_library(self) -> None:
+        """Refresh the library's name and settle runs whose process died while they ran."""
+        if self._library_id is None:
+            return
+        with self._write() as conn:
+            if self._title:
+                conn.execute(
+                    "UPDATE libraries SET title = ? WHERE id = ? AND title <> ?",
+                    (self._title, self._library_id, self._title),
+                )
+            if self._server_id:
+                conn.execute(
+                    "UPDATE libraries SET server_id = ? WHERE id = ? AND server_id <> ?",
+                    (self._server_id, self._library_id, self._server_id),
+                )
+            # We hold the library's lock, so no live process is running any of these.
+            conn.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ? "
+                "WHERE library_id = ? AND status = 'running'",
+                (self._clock(), self._library_id),
+            )
+
+    def _unopenable(self, exc: sqlite3.Error) -> StateError:
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+            return StateError(
+                f"cannot open state file {self.path} ({exc})",
+                hint="check the permissions of the file and of its folder",
+            )
+        return self._damaged(exc)
+
+    def _damaged(self, exc: BaseException) -> StateError:
+        return StateError(
+            f"state file {self.path} is damaged or not a plexrate database ({exc})",
+            hint="restore it from a backup, or move it away to start a new state file",
+        )
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    @property
+    def library_uuid(self) -> str:
+        return self._uuid
+
+    @property
+    def library_title(self) -> str:
+        return self._title
+
+    def close(self) -> None:
+        self._finish_open_runs(RunStatus.INTERRUPTED)
+        self._teardown()
+
+    def _teardown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        # Release only after the connection is closed, so the next writer finds every commit.
+        if self._lock is not None:
+            self._lock.release()
+
+    def _finish_open_runs(self, status: RunStatus) -> None:
+        if self._closed or not self._open_runs:
+            return
+        for run_id in sorted(self._open_runs):
+            with contextlib.suppress(StateError, sqlite3.Error):
+                self.finish_run(run_id, status=status)
+        self._open_runs.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            stopped = issubclass(exc_type, KeyboardInterrupt | Interrupted)
+            self._finish_open_runs(RunStatus.INTERRUPTED if stopped else RunStatus.FAILED)
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Serialise use across threads and turn SQLite failures into one clear StateError."""
+        with self._mutex:
+            if self._closed:
+                raise StateError(f"state file {self.path} is closed")
+            try:
+                yield
+            except sqlite3.IntegrityError as exc:
+                # The public methods validate their input first, so this is a bug, not bad data.
+                raise StateError(f"state file {self.path} refused a write ({exc})") from exc
+            except sqlite3.Error as exc:
+                raise self._damaged(exc) from None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise StateError(f"state file {self.path} is open read-only")
+        with self._guard():
+            conn = self._conn
+            library_id = self._library_id
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                # A library row created inside the transaction is gone again.
+                self._library_id = library_id
+                raise
+            conn.execute("COMMIT")
+
+    def _ensure_library(self, conn: sqlite3.Connection) -> int:
+        if self._library_id is None:
+            cursor = conn.execute(
+                "INSERT INTO libraries (uuid, title, server_id, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (uuid) DO UPDATE SET uuid = excluded.uuid RETURNING id",
+                (self._uuid, self._title, self._server_id, self._clock()),
+            )
+            self._library_id = int(cursor.fetchone()[0])
+        return self._library_id
+
+    def _mark_built(self, conn: sqlite3.Connection, source: str) -> None:
+        conn.execute(
+            "UPDATE libraries SET ownership_built_at = ?, ownership_source = ? "
+            "WHERE id = ? AND ownership_built_at IS NULL",
+            (self._clock(), source, self._ensure_library(conn)),
+        )
+
+    # -- ownership -----------------------------------------------------------------------------
+
+    def owned(self) -> dict[int, OwnedItem]:
+        with self._guard():
+            if self._library_id is None:
+                return {}
+            rows = self._conn.execute(
+                f"SELECT {_OWNED_COLUMNS} FROM owned WHERE library_id = ?", (self._library_id,)
+            ).fetchall()
+        types = _ITEM_TYPES
+        return {
+            r[0]: OwnedItem(r[0], types[r[1]], r[2], r[3], r[4], r[5] == 1, r[6], r[7])
+            for r in rows
+        }
+
+    def owned_count(self) -> int:
+        with self._guard():
+            if self._library_id is None:
+                return 0
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM owned WHERE library_id = ?", (self._library_id,)
+            ).fetchone()
+        return int(row[0])
+
+    def ownership_built(self) -> bool:
+        """True once a run, import or reconstruct recorded ownership for this library.
+
+        Until then an empty ownership record means "unknown", not "plexrate owns nothing", and
+        commands that would strip plexrate's tags from unowned items must refuse (defect 13).
+        """
+        with self._guard():
+            if self._library_id is None:
+                return False
+            row = self._conn.execute(
+                "SELECT ownership_built_at FROM libraries WHERE id = ?", (self._library_id,)
+            ).fetchone()
+        return row is not None and row[0] is not None
+
+    def mark_ownership_built(self, *, source: str) -> None:
+        """Record that the ownership record is complete although nothing was owned (e.g. a full
+        run on a library with nothing to infer)."""
+        with self._write() as conn:
+            self._mark_built(conn, source)
+
+    def known_libraries(self) -> list[LibraryInfo]:
+        """Every library this state file holds, for the guard against using the wrong one."""
+        with self._guard():
+            rows = self._conn.execute(
+                """
+                SELECT l.uuid, l.title, l.server_id, l.ownership_built_at IS NOT NULL,
+                       (SELECT COUNT(*) FROM owned o WHERE o.library_id = l.id),
+                       (SELECT COUNT(*) FROM runs r WHERE r.library_id = l.id),
+                       (SELECT MAX(started_at) FROM runs r WHERE r.library_id = l.id),
+                       (SELECT command FROM runs r WHERE r.library_id = l.id
+                        ORDER BY r.id DESC LIMIT 1)
+                FROM libraries l ORDER BY l.id
+                """
+            ).fetchall()
+        return [
+            LibraryInfo(
+                uuid=r[0],
+                title=r[1],
+                server_id=r[2],
+                ownership_built=bool(r[3]),
+                owned=r[4],
+                runs=r[5],
+                last_run_at=r[6],
+                last_run_command=r[7],
+            )
+            for r in rows
+        ]
+
+    def set_owned(self, items: Sequence[OwnedItem], *, source: str) -> None:
+        """Record ownership without a write (reconstruct, migration); marks ownership built."""
+        rows = [_owned_row(item) for item in items]
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            self._check_runs([item.run_id for item in items if item.run_id is not None], conn)
+            conn.executemany(_UPSERT_OWNED, ((library, *row) for row in rows))
+            self._mark_built(conn, source)
+
+    def drop_owned(self, keys: Sequence[int]) -> None:
+        if not keys:
+            return
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "DELETE FROM owned WHERE library_id = ? AND key = ?",
+                ((library, int(key)) for key in keys),
+            )
+
+    def rekey(self, old_key: int, new_key: int) -> None:
+        """Move ownership and journal history to the item's new ratingKey (a re-matched item,
+        found again by its guid)."""
+        if old_key == new_key:
+            return
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            clash = conn.execute(
+                "SELECT 1 FROM owned WHERE library_id = ? AND key = ?", (library, new_key)
+            ).fetchone()
+            if clash is not None:
+                raise StateError(
+                    f"cannot move item {old_key} to key {new_key}: plexrate already owns {new_key}"
+                )
+            conn.execute(
+                "UPDATE owned SET key = ? WHERE library_id = ? AND key = ?",
+                (new_key, library, old_key),
+            )
+            conn.execute(
+                "UPDATE journal SET key = ? WHERE library_id = ? AND key = ?",
+                (new_key, library, old_key),
+            )
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def begin_run(
+        self, *, command: str, args: Mapping[str, Any] | None = None, dry_run: bool = False
+    ) -> int:
+        """Open a run. Refused while entries of an earlier run are pending: reconcile first,
+        or the earlier intents and this run's writes to the same items would be confused."""
+        args_json = redact(json.dumps(dict(args or {}), sort_keys=True, default=str))
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            waiting = conn.execute(
+                "SELECT COUNT(*) FROM journal WHERE library_id = ? AND status = 'pending'",
+                (library,),
+            ).fetchone()[0]
+            if waiting:
+                raise StateError(
+                    f"{waiting} write(s) of an interrupted run are not reconciled yet",
+                    hint="read the pending items back from Plex and call resolve_pending first",
+                )
+            cursor = conn.execute(
+                "INSERT INTO runs (library_id, command, args, dry_run, status, started_at, pid) "
+                "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                (library, command, args_json, int(dry_run), self._clock(), os.getpid()),
+            )
+            run_id = int(cursor.lastrowid or 0)
+        self._open_runs.add(run_id)
+        if self._lock is not None:
+            self._lock.update(command=f"{self._command} (run {run_id}: {command})")
+        return run_id
+
+    def finish_run(self, run_id: int, *, status: RunStatus) -> None:
+        status = RunStatus(status)
+        if status is RunStatus.RUNNING:
+            raise ValueError("finish_run needs a final status")
+        with self._write() as conn:
+            row = self._run_row(conn, run_id)
+            if row[1] != RunStatus.RUNNING:
+                raise StateError(f"run {run_id} has already finished ({row[1]})")
+            conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                (status.value, self._clock(), run_id),
+            )
+        self._open_runs.discard(run_id)
+
+    def runs(self) -> list[RunInfo]:
+        with self._guard():
+            if self._library_id is None:
+                return []
+            rows = self._conn.execute(
+                """
+                SELECT r.id, r.command, r.args, r.dry_run, r.status, r.started_at, r.finished_at,
+                       COUNT(j.id),
+                       COALESCE(SUM(j.status = 'confirmed'), 0),
+                       COALESCE(SUM(j.status = 'failed'), 0),
+                       COALESCE(SUM(j.status = 'pending'), 0)
+                FROM runs r LEFT JOIN journal j ON j.run_id = r.id
+                WHERE r.library_id = ? GROUP BY r.id ORDER BY r.id
+                """,
+                (self._library_id,),
+            ).fetchall()
+        return [
+            RunInfo(
+                id=r[0],
+                command=r[1],
+                args=json.loads(r[2]),
+                dry_run=bool(r[3]),
+                status=RunStatus(r[4]),
+                started_at=r[5],
+                finished_at=r[6],
+                entries=r[7],
+                confirmed=r[8],
+                failed=r[9],
+                pending=r[10],
+            )
+            for r in rows
+        ]
+
+    def _run_row(self, conn: sqlite3.Connection, run_id: int) -> tuple[int, str, int]:
+        row = conn.execute(
+            "SELECT id, status, dry_run FROM runs WHERE id = ? AND library_id IS ?",
+            (run_id, self._library_id),
+        ).fetchone()
+        if row is None:
+            raise StateError(f"run {run_id} does not exist for library {self._uuid}")
+        return (int(row[0]), str(row[1]), int(row[2]))
+
+    def _check_runs(self, run_ids: Iterable[int], conn: sqlite3.Connection) -> None:
+        for run_id in set(run_ids):
+            self._run_row(conn, run_id)
+
+    # -- journal -------------------------------------------------------------------------------
+
+    def record_intents(self, run_id: int, changes: Sequence[Change]) -> list[int]:
+        """Commit the changes of one batch as pending entries, before any request is sent.
+
+        Returns the entry ids in the order of ``changes``. One transaction: after a kill, either
+        the whole batch is journaled or none of it is (and then none of it was sent).
+        """
+        if not changes:
+            return []
+        rows = [_intent_row(change) for change in changes]
+        now = self._clock()
+        with self._write() as conn:
+            _, status, dry_run = self._run_row(conn, run_id)
+            if status != RunStatus.RUNNING:
+                raise StateError(f"run {run_id} has finished ({status}); open a new run")
+            if dry_run:
+                raise StateError(f"run {run_id} is a dry run; a dry run writes nothing")
+            library = self._ensure_library(conn)
+            last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0]
+            conn.executemany(_INSERT_INTENT, ((run_id, library, *row, now) for row in rows))
+            # No other writer can insert inside our IMMEDIATE transaction, and AUTOINCREMENT
+            # hands out increasing ids, so the new rows are exactly those above the old maximum.
+            ids = [
+                int(r[0])
+                for r in conn.execute("SELECT id FROM journal WHERE id > ? ORDER BY id", (last,))
+            ]
+            if len(ids) != len(rows):
+                raise StateError("journal ids are inconsistent; the state file may be damaged")
+        return ids
+
+    def confirm(
+        self,
+        entry_ids: Sequence[int],
+        *,
+        readback: Mapping[int, float | None] | None = None,
+    ) -> None:
+        """Mark entries as landed and apply their ownership effect, in one transaction.
+
+        ``readback`` maps item keys to the rating Plex returned after the write (``None``:
+        unrated); the owned value is the read-back value where given, else the value sent.
+        """
+        if not entry_ids:
+            return
+        readback = dict(readback or {})
+        for key, value in readback.items():
+            _check_rating(value, f"read-back rating of item {key}")
+        now = self._clock()
+        with self._write() as conn:
+            entries = self._pending_entries(conn, entry_ids)
+            conn.executemany(
+                "UPDATE journal SET status = 'confirmed', resolved_at = ?, readback = ? "
+                "WHERE id = ?",
+                ((now, readback.get(e.key), e.id) for e in entries),
+            )
+            self._apply_ownership(conn, entries, readback, now)
+
+    def fail(self, entry_ids: Sequence[int], *, error: str) -> None:
+        """Mark entries as not landed; ownership is left as it was."""
+        if not entry_ids:
+            return
+        now = self._clock()
+        note = redact(error)
+        with self._write() as conn:
+            entries = self._pending_entries(conn, entry_ids)
+            conn.executemany(
+                "UPDATE journal SET status = 'failed', resolved_at = ?, note = ? WHERE id = ?",
+                ((now, note, e.id) for e in entries),
+            )
+
+    def pending(self) -> list[JournalEntry]:
+        """Intents neither confirmed nor failed, of any run of this library, oldest first."""
+        with self._guard():
+            if self._library_id is None:
+                return []
+            rows = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM journal "
+                "WHERE library_id = ? AND status = 'pending' ORDER BY id",
+                (self._library_id,),
+            ).fetchall()
+        return [_entry(r) for r in rows]
+
+    def resolve_pending(
+        self,
+        observed: Mapping[int, ObservedItem],
+        *,
+        entry_ids: Sequence[int] | None = None,
+        tolerance: float = MATCH_TOLERANCE,
+    ) -> ReconcileReport:
+        """Settle pending entries from their items as read back from Plex (``observed`` by key;
+        a key missing from it means the item is gone). See ``reconcile.classify``.
+
+        By default every pending entry of the library is settled (reconciliation on start).
+        ``entry_ids`` limits it to those entries: the Applier's way to settle a request whose
+        outcome it could not tell (a timeout after sending) without guessing.
+        """
+        pending = self.pending()
+        if entry_ids is not None:
+            wanted = {int(i) for i in entry_ids}
+            pending = [e for e in pending if e.id in wanted]
+        if not pending:
+            return ReconcileReport()
+        now = self._clock()
+        groups: dict[Resolution, list[JournalEntry]] = {r: [] for r in Resolution}
+        for entry in pending:
+            groups[classify(entry, observed.get(entry.key), tolerance=tolerance)].append(entry)
+        confirmed = groups[Resolution.LANDED] + groups[Resolution.PARTIAL]
+        confirmed.sort(key=lambda e: e.id)
+        readback = {e.key: _observed_rating(observed[e.key]) for e in confirmed}
+        notes = {
+            Resolution.LANDED: "reconciled: landed",
+            Resolution.PARTIAL: "reconciled: the rating landed, a tag edit did not",
+            Resolution.NOT_SENT: "reconciled: not sent",
+            Resolution.TAGS_ONLY: "reconciled: tags changed but the rating was not written",
+            Resolution.CHANGED: "reconciled: changed in Plex since; not owned",
+            Resolution.VANISHED: "reconciled: the item no longer exists",
+        }
+        settled: dict[Resolution, tuple[JournalEntry, ...]] = {}
+        with self._write() as conn:
+            fresh = self._pending_entries(conn, [e.id for e in pending])
+            if len(fresh) != len(pending):
+                raise StateError("pending entries changed during reconciliation")
+            for resolution, entries in groups.items():
+                status = (
+                    EntryStatus.CONFIRMED
+                    if resolution in (Resolution.LANDED, Resolution.PARTIAL)
+                    else EntryStatus.FAILED
+                )
+                rows = []
+                done = []
+                for e in entries:
+                    value = readback.get(e.key) if status is EntryStatus.CONFIRMED else None
+                    rows.append((status.value, now, value, notes[resolution], e.id))
+                    done.append(
+                        replace(
+                            e,
+                            status=status,
+                            resolved_at=now,
+                            readback=value,
+                            note=notes[resolution],
+                        )
+                    )
+                conn.executemany(
+                    "UPDATE journal SET status = ?, resolved_at = ?, readback = ?, note = ? "
+                    "WHERE id = ?",
+                    rows,
+                )
+                settled[resolution] = tuple(done)
+            self._apply_ownership(conn, confirmed, readback, now)
+        return ReconcileReport(
+            landed=settled[Resolution.LANDED],
+            partial=settled[Resolution.PARTIAL],
+            not_sent=settled[Resolution.NOT_SENT],
+            tags_only=settled[Resolution.TAGS_ONLY],
+            changed=settled[Resolution.CHANGED],
+            vanished=settled[Resolution.VANISHED],
+        )
+
+    def journal(
+        self, *, run_id: int | None = None, status: EntryStatus | None = None
+    ) -> list[JournalEntry]:
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE library_id = ?"
+        params: list[Any] = [self._library_id]
+        if run_id is not None:
+            sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
+            params.append(run_id)
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(EntryStatus(status).value)
+        with self._guard():
+            if self._library_id is None:
+                return []
+            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [_entry(r) for r in rows]
+
+    def original_values(self, *, run_id: int | None = None) -> dict[int, OriginalValue]:
+        """What undo needs, per item, over all runs or one run (confirmed writes only)."""
+        sql = (
+            "SELECT run_id, key, item_type, guid, set_rating, before, after, readback, "
+            "add_tags, remove_tags FROM journal WHERE library_id = ? AND status = 'confirmed'"
+        )
+        params: list[Any] = [self._library_id]
+        if run_id is not None:
+            sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
+            params.append(run_id)
+        with self._guard():
+            if self._library_id is None:
+                return {}
+            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+            later: dict[int, int] = {}
+            if run_id is not None:
+                for key, first_run in self._conn.execute(
+                    "SELECT key, MIN(run_id) FROM journal WHERE library_id = ? "
+                    "AND status = 'confirmed' AND set_rating = 1 AND run_id > ? GROUP BY key",
+                    (self._library_id, run_id),
+                ):
+                    later[key] = first_run
+        acc: dict[int, _Undo] = {}
+        for run, key, item_type, guid, set_rating, before, after, readback, added, removed in rows:
+            undo = acc.get(key)
+            if undo is None:
+                undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
+            undo.last_run = run
+            if guid:
+                undo.guid = guid
+            if set_rating:
+                if not undo.wrote_rating:
+                    undo.wrote_rating = True
+                    undo.before = before
+                undo.last_written = readback if readback is not None else after
+            for tag in _tags(added):
+                undo.tags[tag.casefold()] = tag
+            for tag in _tags(removed):
+                undo.tags.pop(tag.casefold(), None)
+        return {
+            key: OriginalValue(
+                key=key,
+                item_type=u.item_type,
+                guid=u.guid,
+                wrote_rating=u.wrote_rating,
+                before=u.before,
+                last_written=u.last_written,
+                tags_added=tuple(sorted(u.tags.values())),
+                first_run_id=u.first_run,
+                last_run_id=u.last_run,
+                superseded_by=later.get(key) if u.wrote_rating else None,
+            )
+            for key, u in acc.items()
+        }
+
+    def _pending_entries(
+        self, conn: sqlite3.Connection, entry_ids: Sequence[int]
+    ) -> list[JournalEntry]:
+        wanted = list(dict.fromkeys(int(i) for i in entry_ids))
+        found: list[JournalEntry] = []
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found.extend(
+                _entry(r)
+                for r in conn.execute(
+                    # The unary plus keeps SQLite from scanning the library's whole journal
+                    # through journal_by_key instead of looking the ids up directly.
+                    f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE +library_id IS ? "
+                    f"AND id IN ({', '.join('?' * len(chunk))})",
+                    (self._library_id, *chunk),
+                )
+            )
+        missing = set(wanted) - {e.id for e in found}
+        if missing:
+            raise StateError(
+                f"journal entries {_sample(missing)} do not exist for library {self._uuid}"
+            )
+        settled = [e.id for e in found if e.status is not EntryStatus.PENDING]
+        if settled:
+            raise StateError(f"journal entries {_sample(settled)} are already resolved")
+        found.sort(key=lambda e: e.id)
+        return found
+
+    def _apply_ownership(
+        self,
+        conn: sqlite3.Connection,
+        entries: Sequence[JournalEntry],
+        readback: Mapping[int, float | None],
+        now: float,
+    ) -> None:
+        """Apply, in journal order, what confirmed entries mean for ownership.
+
+        own True claims the value written (read back if known); own False gives the item back;
+        own None keeps ownership as it is but follows a new value written to an owned item. An
+        item left unrated cannot be owned.
+        """
+        library = self._ensure_library(conn)
+        keys = list({e.key for e in entries})
+        state: dict[int, tuple[Any, ...] | None] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            for row in conn.execute(
+                f"SELECT {_OWNED_COLUMNS} FROM owned WHERE library_id = ? "
+                f"AND key IN ({', '.join('?' * len(chunk))})",
+                (library, *chunk),
+            ):
+                state[row[0]] = tuple(row)
+        touched: set[int] = set()
+        claimed = False
+        for e in entries:
+            current = state.get(e.key)
+            value: float | None
+            if e.key in readback:
+                value = readback[e.key]
+            elif e.set_rating:
+                value = e.after
+            else:
+                value = current[2] if current is not None else e.before
+            if e.own is False or (e.own is not None and value is None):
+                state[e.key] = None
+            elif e.own is True and value is not None:
+                guid = e.guid or (current[3] if current is not None else "")
+                state[e.key] = (
+                    e.key,
+                    e.item_type.value,
+                    value,
+                    guid,
+                    e.phase,
+                    int(e.twin),
+                    e.run_id,
+                    now,
+                )
+                claimed = True
+            elif e.set_rating and current is not None:
+                if value is None:
+                    state[e.key] = None
+                else:
+                    guid = e.guid or current[3]
+                    state[e.key] = (*current[:2], value, guid, *current[4:6], e.run_id, now)
+            else:
+                continue
+            touched.add(e.key)
+        upserts: list[tuple[Any, ...]] = []
+        deletes: list[tuple[int, int]] = []
+        for key in touched:
+            row = state.get(key)
+            if row is None:
+                deletes.append((library, key))
+            else:
+                upserts.append((library, *row))
+        if deletes:
+            conn.executemany("DELETE FROM owned WHERE library_id = ? AND key = ?", deletes)
+        if upserts:
+            conn.executemany(_UPSERT_OWNED, upserts)
+        if claimed:
+            self._mark_built(conn, "run")
+
+    # -- legacy import -------------------------------------------------------------------------
+
+    def import_legacy(
+        self, legacy: LegacyState, item_types: Mapping[int, ItemType], *, backup_dir: Path
+    ) -> ImportReport:
+        """Take ownership of the old tool's inferred ratings (items the library still has).
+
+        The legacy file is copied to ``backup_dir`` first. Items the store already owns keep
+        their newer record. Whether the file's library stamp matches is the caller's check
+        (``legacy.check_library_uuid``): it needs a person's confirmation.
+        """
+        if self.readonly:
+            raise StateError(f"state file {self.path} is open read-only")
+        backup = self._backup_legacy(legacy, backup_dir)
+        current = set(self.owned())
+        not_in_library: list[int] = []
+        unrated: list[int] = []
+        already: list[int] = []
+        rows: list[tuple[Any, ...]] = []
+        for key in sorted(legacy.entries):
+            entry = legacy.entries[key]
+            item_type = item_types.get(key)
+            if item_type is None:
+                not_in_library.append(key)
+            elif entry.value <= 0:
+                unrated.append(key)
+            elif key in current:
+                already.append(key)
+            else:
+                item = OwnedItem(
+                    key, ItemType(item_type), entry.value, "", Phase.IMPORT, entry.twin
+                )
+                rows.append(_owned_row(item))
+        record = {
+            "at": self._clock(),
+            "source": str(legacy.source) if legacy.source else None,
+            "backup": str(backup),
+            "format": legacy.format.value,
+            "imported": len(rows),
+        }
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(_UPSERT_OWNED, ((library, *row) for row in rows))
+            self._mark_built(conn, "legacy-import")
+            conn.execute(
+                "INSERT INTO meta (library_id, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (library_id, name) DO UPDATE SET value = excluded.value",
+                (library, META_LEGACY_IMPORT, json.dumps(record)),
+            )
+        return ImportReport(
+            imported=len(rows),
+            backup=backup,
+            not_in_library=tuple(not_in_library),
+            unrated=tuple(unrated),
+            already_owned=tuple(already),
+        )
+
+    def _backup_legacy(self, legacy: LegacyState, backup_dir: Path) -> Path:
+        data = legacy.raw or _reserialise(legacy)
+        stem = legacy.source.stem if legacy.source else "plex_state"
+        stamp = datetime.fromtimestamp(self._clock()).strftime("%Y%m%d-%H%M%S")
+        try:
+            backup_dir.mkdir(parents=True, exist_ok=True)
+            target = backup_dir / f"{stem}.{stamp}.json"
+            counter = 1
+            while target.exists():
+                counter += 1
+                target = backup_dir / f"{stem}.{stamp}-{counter}.json"
+            write_atomic(target, data)
+        except OSError as exc:
+            raise StateError(
+                f"cannot back up the legacy state to {backup_dir}: {exc.strerror or exc}"
+            ) from None
+        return target
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self._guard():
+            if self._library_id is None:
+                return None
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE library_id = ? AND name = ?",
+                (self._library_id, key),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (library_id, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (library_id, name) DO UPDATE SET value = excluded.value",
+                (self._ensure_library(conn), key, value),
+            )
+
+    def verify(self) -> list[str]:
+        """SQLite's integrity check plus plexrate's own consistency rules; empty when sound."""
+        with self._guard():
+            problems = [
+                str(r[0]) for r in self._conn.execute("PRAGMA integrity_check") if str(r[0]) != "ok"
+            ]
+            problems += [
+                f"foreign key violation in {r[0]} row {r[1]}"
+                for r in self._conn.execute("PRAGMA foreign_key_check")
+            ]
+        return problems
+
+
+class _Undo:
+    __slots__ = (
+        "before",
+        "first_run",
+        "guid",
+        "item_type",
+        "key",
+        "last_run",
+        "last_written",
+        "tags",
+        "wrote_rating",
+    )
+
+    def __init__(self, key: int, item_type: ItemType, guid: str, run: int) -> None:
+        self.key = key
+        self.item_type = item_type
+        self.guid = guid
+        self.first_run = run
+        self.last_run = run
+        self.wrote_rating = False
+        self.before: float | None = None
+        self.last_written: float | None = None
+        self.tags: dict[str, str] = {}
+
+
+_INTENT_FIELDS = (
+    "key, item_type, title, guid, phase, reason, set_rating, before, after, "
+    "add_tags, remove_tags, own, twin, year"
+)
+
+_INSERT_INTENT = (
+    f"INSERT INTO journal (run_id, library_id, {_INTENT_FIELDS}, status, recorded_at) "
+    f"VALUES (?, ?, {', '.join(['?'] * len(_INTENT_FIELDS.split(',')))}, 'pending', ?)"
+)
+
+_UPSERT_OWNED = (
+    f"INSERT INTO owned (library_id, {_OWNED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (library_id, key) DO UPDATE SET item_type = excluded.item_type, "
+    "value = excluded.value, guid = excluded.guid, phase = excluded.phase, "
+    "twin = excluded.twin, run_id = excluded.run_id, written_at = excluded.written_at"
+)
+
+
+def _intent_row(change: Change) -> tuple[Any, ...]:
+    _check_rating(change.before, f"'before' of item {change.key}")
+    _check_rating(change.after, f"'after' of item {change.key}")
+    return (
+        int(change.key),
+        ItemType(change.item_type).value,
+        change.title,
+        change.guid,
+        str(change.phase),
+        change.reason,
+        int(change.set_rating),
+        change.before,
+        change.after,
+        _tags_json(tuple(change.add_tags)),
+        _tags_json(tuple(change.remove_tags)),
+        None if change.own is None else int(change.own),
+        int(change.twin),
+        change.year,
+    )
+
+
+def _owned_row(item: OwnedItem) -> tuple[Any, ...]:
+    _check_rating(item.value, f"owned value of item {item.key}")
+    return (
+        int(item.key),
+        ItemType(item.item_type).value,
+        float(item.value),
+        item.guid,
+        str(item.phase),
+        int(item.twin),
+        item.run_id,
+        item.written_at,
+    )
+
+
+# Nearly every entry carries one of a handful of tag lists; parse and format each once.
+@functools.lru_cache(maxsize=256)
+def _tags(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _tags_json(tags: tuple[str, ...]) -> str:
+    return json.dumps(list(tags))
+
+
+def _check_rating(value: float | None, what: str) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or not (RATING_MIN <= value <= RATING_MAX):
+        raise ValueError(f"{what} is {value!r}, outside 0–10")
+
+
+def _entry(r: Sequence[Any]) -> JournalEntry:
+    return JournalEntry(
+        id=r[0],
+        run_id=r[1],
+        key=r[2],
+        item_type=_ITEM_TYPES[r[3]],
+        title=r[4],
+        guid=r[5],
+        phase=r[6],
+        reason=r[7],
+        set_rating=bool(r[8]),
+        before=r[9],
+        after=r[10],
+        add_tags=_tags(r[11]),
+        remove_tags=_tags(r[12]),
+        own=None if r[13] is None else bool(r[13]),
+        twin=bool(r[14]),
+        year=r[15],
+        status=EntryStatus(r[16]),
+        recorded_at=r[17],
+        resolved_at=r[18],
+        readback=r[19],
+        note=r[20],
+    )
+
+
+def _observed_rating(seen: ObservedItem) -> float | None:
+    return normalise_rating(seen.rating)
+
+
+def _reserialise(legacy: LegacyState) -> bytes:
+    ratings = {str(k): {"r": e.value, "t": e.twin} for k, e in sorted(legacy.entries.items())}
+    document = {"version": legacy.version, "library_uuid": legacy.library_uuid, "ratings": ratings}
+    return json.dumps(document, indent=1).encode("utf-8")
+
+
+def _sample(ids: Iterable[int]) -> str:
+    ordered = sorted(ids)
+    shown = ", ".join(str(i) for i in ordered[:5])
+    return shown + (f" (and {len(ordered) - 5} more)" if len(ordered) > 5 else "")
