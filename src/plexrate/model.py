@@ -261,3 +261,21 @@ class OwnedItem:
     twin: bool = False
     run_id: int | None = None
     written_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedItem:
+    """An item as read back from Plex: to verify writes and to reconcile unconfirmed intents.
+
+    ``tags`` are the item's moods as Plex returned them; Plex compares tag names
+    case-insensitively, and so does ``has_tag``.
+    """
+
+    rating: float | None
+    tags: frozenset[str] = frozenset()
+    key: int = 0
+    item_type: ItemType | None = None
+
+    def has_tag(self, name: str) -> bool:
+        wanted = name.casefold()
+        return any(tag.casefold() == wanted for tag in self.tags)

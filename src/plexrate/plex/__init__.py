@@ -5,9 +5,10 @@
 requests.
 """
 
+from plexrate.model import ObservedItem
 from plexrate.plex.apply import Applier, ApplyReport
 from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect, connect_with
-from plexrate.plex.readback import ObservedItem, read_items
+from plexrate.plex.readback import read_items
 from plexrate.plex.snapshot import read_snapshot
 from plexrate.settings import RatingWriteMode as WriteMode
 

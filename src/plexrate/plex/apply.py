@@ -19,9 +19,9 @@ from typing import Protocol
 from urllib.parse import quote
 
 from plexrate.errors import PlexError, PlexUnreachable
-from plexrate.model import Change, ItemType, Phase
+from plexrate.model import Change, ItemType, ObservedItem, Phase
 from plexrate.plex.client import PlexClient
-from plexrate.plex.readback import ObservedItem, read_items
+from plexrate.plex.readback import read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
 from plexrate.settings import RatingWriteMode as WriteMode
 

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from plexapi.exceptions import NotFound
 
-from plexrate.model import ItemType, normalise_rating
+from plexrate.model import ItemType, ObservedItem, normalise_rating
 from plexrate.plex.client import PlexClient
 
 # Each key costs about 7 URL characters; 200 keeps the request line far below common limits.
 READBACK_CHUNK = 200
 _TYPES = frozenset(t.value for t in ItemType)
-
-
-@dataclass(frozen=True, slots=True)
-class ObservedItem:
-    key: int
-    item_type: ItemType | None
-    rating: float | None
-    moods: frozenset[str]
-
-    def has_mood(self, name: str) -> bool:
-        wanted = name.casefold()
-        return any(m.casefold() == wanted for m in self.moods)
 
 
 def read_items(client: PlexClient, keys: Iterable[int]) -> dict[int, ObservedItem]:
@@ -53,6 +40,6 @@ def read_items(client: PlexClient, keys: Iterable[int]) -> dict[int, ObservedIte
                 key=int(raw_key),
                 item_type=item_type,
                 rating=normalise_rating(float(rating)) if rating else None,
-                moods=frozenset(m.get("tag", "") for m in element.iter("Mood")),
+                tags=frozenset(m.get("tag", "") for m in element.iter("Mood")),
             )
     return found

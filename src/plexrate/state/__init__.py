@@ -4,6 +4,7 @@
 tool's ``plex_state.json``. See ``docs/state.md`` for the schema and the write-ahead protocol.
 """
 
+from plexrate.model import ObservedItem
 from plexrate.state.legacy import (
     LEGACY_FILENAME,
     LegacyEntry,
@@ -21,7 +22,6 @@ from plexrate.state.records import (
     ImportReport,
     JournalEntry,
     LibraryInfo,
-    ObservedItem,
     OriginalValue,
     ReconcileReport,
     Resolution,

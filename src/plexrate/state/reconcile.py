@@ -9,8 +9,8 @@ request did not land; otherwise nothing is owned.
 
 from __future__ import annotations
 
-from plexrate.model import normalise_rating
-from plexrate.state.records import JournalEntry, ObservedItem, Resolution
+from plexrate.model import ObservedItem, normalise_rating
+from plexrate.state.records import JournalEntry, Resolution
 
 MATCH_TOLERANCE = 0.01
 """Ratings this close are the same value: Plex may store a float slightly differently."""

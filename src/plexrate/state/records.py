@@ -143,18 +143,6 @@ class OriginalValue:
     """With a one-run scope: the first later run that wrote this item's rating, if any."""
 
 
-@dataclass(frozen=True, slots=True)
-class ObservedItem:
-    """An item as the adapter read it back from Plex during reconciliation.
-
-    ``tags`` must contain every tag the pending changes add or remove that the item carries now
-    (other tags may be present or not); Plex compares tag names case-insensitively, and so do we.
-    """
-
-    rating: float | None
-    tags: frozenset[str] = frozenset()
-
-
 class Resolution(StrEnum):
     LANDED = "landed"
     """Plex holds what the change wrote: confirmed, ownership applied."""
