@@ -1,0 +1,301 @@
+"""What every command that talks to Plex shares: open, check, apply, finish.
+
+``open_session`` connects, opens the StateStore (locked for writers), settles writes an earlier,
+interrupted run left unconfirmed, reads the snapshot, migrates the old tool's ``plex_state.json``
+on first use, and refuses to go on where going on could lose information (a state that does not
+know the items carrying plexrate's tag). ``execute`` writes a plan as one journaled run.
+
+No typer, no rich: people are asked and told things through a ``Dialog``, which the CLI implements
+(prompts, ``--yes``, ``--force``) and tests implement in a few lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from plexrate.errors import PlexUnreachable, StateError, UsageError
+from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
+from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
+from plexrate.progress import NULL_PROGRESS, Progress
+from plexrate.settings import Settings
+from plexrate.state import (
+    ReconcileReport,
+    RunStatus,
+    StateStore,
+    UuidCheck,
+    check_library_uuid,
+    load_legacy,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Dialog(Protocol):
+    """How the core talks to the person running it."""
+
+    def info(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def confirm(self, message: str, *, risky: bool) -> bool:
+        """Ask yes/no. ``risky`` questions (a stern warning) are refused under ``--yes`` unless
+        ``--force``; the others are answered yes under ``--yes``."""
+        ...
+
+
+class SilentDialog:
+    """Says nothing and answers from fixed flags: for tests and ``--yes`` scripts."""
+
+    def __init__(self, *, force: bool = False) -> None:
+        self.force = force
+        self.messages: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.messages.append(message)
+
+    def warn(self, message: str) -> None:
+        self.messages.append(message)
+
+    def confirm(self, message: str, *, risky: bool) -> bool:
+        self.messages.append(message)
+        return self.force or not risky
+
+
+@dataclass
+class Session:
+    """One command's view of one library: connection, state and snapshot."""
+
+    settings: Settings
+    client: PlexClient
+    store: StateStore
+    snapshot: LibrarySnapshot
+    write: bool
+    reconciled: ReconcileReport = field(default_factory=ReconcileReport)
+    extra_owned: dict[int, OwnedItem] = field(default_factory=dict)
+    """Ownership a dry run would have imported from the old tool's state file (kept in memory)."""
+    started: float = field(default_factory=time.monotonic)
+
+    def owned(self) -> dict[int, OwnedItem]:
+        owned = self.store.owned()
+        for key, item in self.extra_owned.items():
+            owned.setdefault(key, item)
+        return owned
+
+    def tags(self) -> list[str]:
+        return managed_tags(self.settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def managed_tags(settings: Settings) -> list[str]:
+    """The moods plexrate writes, so the snapshot learns who carries them."""
+    return [t for t in (settings.inferred_tag, settings.twin_logic.twin_tag) if t]
+
+
+def open_session(
+    settings: Settings,
+    *,
+    write: bool,
+    command: str,
+    dialog: Dialog,
+    progress: Progress = NULL_PROGRESS,
+    library: str | None = None,
+    force: bool = False,
+    guard_tags: bool = True,
+) -> Session:
+    """Connect, open the state, settle unconfirmed writes, read the library, run the guards.
+
+    ``write`` False (dry runs, reports) opens the state read-only and changes nothing anywhere.
+    ``guard_tags`` False skips the tagged-but-unowned check, for the commands that repair it.
+    """
+    client = connect_with(settings, library=library)
+    store = StateStore(
+        settings.state_path,
+        library_uuid=client.section.uuid,
+        library_title=client.section.title,
+        server_id=client.machine_id,
+        readonly=not write,
+        command=command,
+    )
+    try:
+        reconciled = reconcile(store, client, dialog=dialog) if write else ReconcileReport()
+        if not write and store.pending():
+            dialog.warn(
+                f"{len(store.pending())} writes of an interrupted run are unconfirmed; the next "
+                "--apply run checks them against Plex first"
+            )
+        snapshot = read_snapshot(
+            client, tags=managed_tags(settings), page_size=settings.page_size, progress=progress
+        )
+        session = Session(
+            settings=settings,
+            client=client,
+            store=store,
+            snapshot=snapshot,
+            write=write,
+            reconciled=reconciled,
+        )
+        _migrate_legacy(session, dialog=dialog, force=force)
+        if guard_tags:
+            _guard_unknown_tags(session, force=force)
+    except BaseException:
+        store.close()
+        raise
+    return session
+
+
+def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> ReconcileReport:
+    """Settle intents a killed or disconnected run left behind, by reading the items back."""
+    pending = store.pending()
+    if not pending:
+        return ReconcileReport()
+    observed = read_items(client, {entry.key for entry in pending})
+    report = store.resolve_pending(observed)
+    dialog.info(
+        f"Checked {report.total} unconfirmed writes of an interrupted run: "
+        f"{len(report.confirmed)} had landed, {len(report.failed)} had not"
+    )
+    for entry in report.changed:
+        dialog.warn(f"item {entry.key} changed in Plex while a write was unconfirmed; left alone")
+    return report
+
+
+def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
+    """Import the old tool's plex_state.json the first time plexrate meets this library."""
+    store, settings, snapshot = session.store, session.settings, session.snapshot
+    path = settings.legacy_state_path
+    if store.ownership_built() or not path.is_file():
+        return
+    legacy = load_legacy(path)
+    if check_library_uuid(legacy.library_uuid, snapshot.library_uuid) is UuidCheck.MISMATCH:
+        message = (
+            f"{path} was written for another library (uuid {legacy.library_uuid}), not "
+            f"{snapshot.section_title!r} (uuid {snapshot.library_uuid}). Importing it would mark "
+            "that library's ratings as inferred here. Import anyway?"
+        )
+        if not (force or dialog.confirm(message, risky=True)):
+            raise StateError(
+                f"{path} belongs to another library",
+                hint="point LEGACY_STATE_PATH at this library's file, or pass --force",
+            )
+    types = _item_types(snapshot)
+    if not session.write:
+        session.extra_owned = {
+            key: OwnedItem(key, types[key], entry.value, phase=Phase.IMPORT.value, twin=entry.twin)
+            for key, entry in legacy.entries.items()
+            if key in types and entry.value > 0
+        }
+        dialog.info(
+            f"Would import {len(session.extra_owned):,} inferred ratings from the old tool's {path}"
+        )
+        return
+    report = store.import_legacy(legacy, types, backup_dir=settings.state_path.parent)
+    dialog.info(
+        f"Imported {report.imported:,} inferred ratings from the old tool's {path} "
+        f"(backup: {report.backup})"
+        + (
+            f"; {len(report.not_in_library):,} keys are no longer in the library"
+            if report.not_in_library
+            else ""
+        )
+    )
+
+
+def _item_types(snapshot: LibrarySnapshot) -> dict[int, ItemType]:
+    types: dict[int, ItemType] = {}
+    for item_type in ItemType:
+        for key in snapshot.items(item_type):
+            types[key] = item_type
+    return types
+
+
+def tagged_unowned(session: Session) -> set[int]:
+    """Items that carry plexrate's tag but that the state does not own."""
+    tag = session.settings.inferred_tag
+    if not tag:
+        return set()
+    members = set(session.snapshot.tagged.get(tag, frozenset()))
+    return members - set(session.owned())
+
+
+def _guard_unknown_tags(session: Session, *, force: bool) -> None:
+    """Refuse to infer when the state has lost track of plexrate's own ratings.
+
+    With an empty or lost state every inferred rating looks like the person's: it would be used as
+    evidence and could never be undone. The tags are then the only record (defect 13).
+    """
+    if force or session.store.ownership_built():
+        return
+    unknown = tagged_unowned(session)
+    if unknown:
+        raise StateError(
+            f"{len(unknown):,} items carry the {session.settings.inferred_tag!r} tag, but the "
+            f"state file {session.settings.state_path} has no record of plexrate owning them",
+            hint="run `plexrate admin reconstruct` to rebuild ownership from the tags, or pass "
+            "--force to treat them as your own ratings",
+        )
+
+
+@dataclass
+class RunOutcome:
+    run_id: int | None
+    report: ApplyReport
+    status: RunStatus
+    seconds: float
+
+
+def execute(
+    session: Session,
+    plan: Plan,
+    *,
+    command: str,
+    args: Mapping[str, Any] | None = None,
+    progress: Progress = NULL_PROGRESS,
+    checkpoint: Callable[[], bool] = lambda: False,
+    marks_ownership_built: bool = False,
+) -> RunOutcome:
+    """Write ``plan`` as one journaled run; a dry-run session must never get here."""
+    if not session.write:
+        raise UsageError("internal: a dry run cannot execute a plan")
+    started = time.monotonic()
+    writes = [c for c in plan.changes if c.writes_anything or c.own is not None]
+    if not writes:
+        return RunOutcome(
+            None, ApplyReport(mode=session.settings.rating_write_mode), RunStatus.COMPLETED, 0.0
+        )
+    settings = session.settings
+    run_id = session.store.begin_run(command=command, args=dict(args or {}))
+    applier = Applier(
+        session.client,
+        journal=session.store,
+        run_id=run_id,
+        batch_size=settings.write_batch_size,
+        mode=settings.rating_write_mode,
+        cooldown_batch=settings.cooldown_batch,
+        cooldown_sleep=settings.cooldown_sleep,
+        progress=progress,
+        checkpoint=checkpoint,
+    )
+    status = RunStatus.FAILED
+    try:
+        report = applier.apply(writes)
+        status = RunStatus.INTERRUPTED if report.stopped else RunStatus.COMPLETED
+    except (KeyboardInterrupt, PlexUnreachable):
+        status = RunStatus.INTERRUPTED
+        raise
+    finally:
+        session.store.finish_run(run_id, status=status)
+    if status is RunStatus.COMPLETED and marks_ownership_built:
+        session.store.mark_ownership_built(source=command)
+    return RunOutcome(run_id, report, status, time.monotonic() - started)
