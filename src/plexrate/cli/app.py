@@ -102,5 +102,10 @@ def root(
         )
 
 
+from plexrate.cli import emulator as _emulator  # noqa: E402 - registered after the root exists
+
+app.add_typer(_emulator.app, name="emulator")
+
+
 def main() -> None:
     app()
