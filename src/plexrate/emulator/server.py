@@ -255,10 +255,12 @@ class EmulatorApp:
             self.faults.count_write()
             self._fault(handler, decision)
             return
-        _send(handler, reply.status, reply.body, reply.content_type, head=method == "HEAD")
+        # Counted before answering: a client that reads the stats right after its response must
+        # see its own request.
         record(reply.status, reply)
         if route.write:
             self.faults.count_write()
+        _send(handler, reply.status, reply.body, reply.content_type, head=method == "HEAD")
 
     def _authorized(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> bool:
         given = handler.headers.get("X-Plex-Token")
@@ -573,10 +575,15 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     # Idle keep-alive connections are closed after this long, so their threads end.
     timeout = 120
+    # Buffered writes send headers and body together (handle_one_request flushes after each
+    # request); with Nagle off, a keep-alive client never waits on a delayed ACK.
+    wbufsize = -1
     server: _Server
 
     def setup(self) -> None:
         super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.app.track(self.connection)
 
     def finish(self) -> None:
