@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -136,3 +137,16 @@ def test_fault_plan_validation_and_round_trip() -> None:
         FaultPlan(kinds=("explode",))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown"):
         FaultPlan.from_dict({"rate": 0.1, "surprise": True})
+
+
+def test_an_emulator_can_be_restarted(emulator: Emulator, plex_for: Plex) -> None:
+    emulator.stop()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = emulator.url
+    emulator.start()
+    emulator.set_faults(FaultPlan(rate=1.0, kinds=("timeout",), timeout_seconds=0.3))
+    started = time.perf_counter()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        plex_for(emulator, timeout=5)
+    # The stop event was cleared on restart, so the timeout fault really held the request.
+    assert time.perf_counter() - started >= 0.3

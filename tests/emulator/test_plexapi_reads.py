@@ -99,6 +99,14 @@ def test_unfiltered_searches_return_every_item_with_its_attributes(
     assert albums[202].subformats == []
 
 
+def test_music_section_albums_lists_every_album(
+    emulator: Emulator, plex_for: Plex, no_autoreload: None
+) -> None:
+    music = plex_for(emulator).library.section("Music")
+    assert keys(music.albums()) == [203, 201, 202, 204]
+    assert emulator.stats().endpoint("GET /library/sections/{id}/albums") == 1
+
+
 def test_user_rating_filters_with_every_operator(
     emulator: Emulator, plex_for: Plex, no_autoreload: None
 ) -> None:

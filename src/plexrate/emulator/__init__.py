@@ -78,6 +78,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
+        self._app.stopping.clear()
         self._server = _Server((self._host, self._port), self._app)
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(

@@ -97,6 +97,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/library/?$"), "/library"),
     (re.compile(r"^/library/sections/?$"), "/library/sections"),
     (re.compile(r"^/library/sections/(\d+)/all/?$"), "/library/sections/{id}/all"),
+    (re.compile(r"^/library/sections/(\d+)/albums/?$"), "/library/sections/{id}/albums"),
     (re.compile(r"^/library/sections/(\d+)/collections/?$"), "/library/sections/{id}/collections"),
     (
         re.compile(rf"^/library/sections/(\d+)/({_TAG_ALTERNATIVES})/?$"),
@@ -189,6 +190,7 @@ class EmulatorApp:
             "/library": self._library,
             "/library/sections": self._sections,
             "/library/sections/{id}/all": self._listing,
+            "/library/sections/{id}/albums": self._albums,
             "/library/sections/{id}/collections": self._collections,
             "/library/metadata/{ids}": self._metadata,
             "/library/metadata/{id}/children": self._children,
@@ -366,6 +368,12 @@ class EmulatorApp:
             items=len(page),
             listing=kind or "other",
         )
+
+    def _albums(self, request: Request) -> Reply:
+        # MusicSection.albums() lists albums from this path rather than from all?type=9.
+        request.pairs = [(k, v) for k, v in request.pairs if k != "type"] + [("type", "9")]
+        request.params = dict(request.pairs)
+        return self._listing(request)
 
     def _collections(self, request: Request) -> Reply:
         section = self._section(request.groups[0])
