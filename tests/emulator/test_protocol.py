@@ -245,3 +245,14 @@ def test_sorting_parameter(emulator: Emulator) -> None:
     limited = xml(emulator, "/library/sections/3/all?type=9&sort=year&limit=2")
     assert [a.get("year") for a in limited] == ["1999", "2001"]
     assert limited.get("totalSize") == "2"
+
+
+def test_request_lines_longer_than_64_kib_are_refused(emulator: Emulator) -> None:
+    ids = ",".join(str(100_000 + i) for i in range(11_000))
+    response = requests.put(
+        f"{emulator.url}/library/sections/3/all",
+        params={"id": ids, "type": "10", "userRating.value": "5"},
+        headers={"X-Plex-Token": emulator.token},
+        timeout=5,
+    )
+    assert response.status_code == 414

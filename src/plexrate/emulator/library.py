@@ -244,6 +244,7 @@ class EmulatorLibrary:
         """Incremented by every write; listing caches key on it."""
         self._items: dict[int, AnyItem] = {}
         self._children: dict[int, list[int]] = {}
+        self._positions: dict[int, int] | None = None
         self._reindex()
 
     # ----------------------------------------------------------------------------- structure
@@ -356,6 +357,17 @@ class EmulatorLibrary:
         if isinstance(item, AlbumItem):
             return list(self.children_of(rating_key))
         return []
+
+    def position(self, rating_key: int) -> int:
+        """The item's place in its section's default listing order."""
+        if self._positions is None:
+            self._positions = {
+                item.rating_key: i
+                for section in self.sections
+                for kind in KINDS
+                for i, item in enumerate(section.items(kind))
+            }
+        return self._positions[rating_key]
 
     def parent_of(self, item: AnyItem) -> AnyItem | None:
         if isinstance(item, TrackItem):

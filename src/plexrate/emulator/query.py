@@ -270,6 +270,44 @@ def predicate(library: EmulatorLibrary, filters: Sequence[Filter]) -> Callable[[
     return test
 
 
+def _by_id(
+    library: EmulatorLibrary, section: Section, kind: ItemKind, filters: Sequence[Filter]
+) -> list[AnyItem] | None:
+    """Candidates for an ``id`` filter on this level or a parent level, found through the index.
+
+    ``artist.albums()`` asks ``artist.id=…`` once per artist; scanning every album for each would
+    make that pattern quadratic, where Plex answers from an index. The full predicate still runs
+    on the candidates.
+    """
+    for flt in filters:
+        if flt.field != "id" or flt.op != "" or (flt.level and _LEVEL[flt.level] > _LEVEL[kind]):
+            continue
+        found: dict[int, AnyItem] = {}
+        for value in flt.values:
+            anchor = library.get(int(value)) if float(value).is_integer() else None
+            if anchor is None or anchor.section_key != section.key:
+                continue
+            if anchor.kind == kind:
+                found[anchor.rating_key] = anchor
+                continue
+            if flt.level is not None and anchor.kind != flt.level:
+                continue
+            if _LEVEL[anchor.kind] >= _LEVEL[kind]:
+                continue
+            step = _LEVEL[kind] - _LEVEL[anchor.kind]
+            keys = (
+                library.children_of(anchor.rating_key)
+                if step == 1
+                else library.leaves_of(anchor.rating_key)
+            )
+            for key in keys:
+                item = library.get(key)
+                if item is not None:
+                    found[key] = item
+        return sorted(found.values(), key=lambda i: library.position(i.rating_key))
+    return None
+
+
 # ------------------------------------------------------------------------------------ sorting
 def _sort_value(library: EmulatorLibrary, item: AnyItem, level: str | None, name: str) -> Any:
     target: AnyItem | None = item
@@ -401,7 +439,9 @@ def select(
 
     def build() -> list[AnyItem]:
         filters = parse_filters(pairs, library, now=time.time() if now is None else now)
-        base: list[AnyItem] = list(section.items(kind))
+        base = _by_id(library, section, kind, filters)
+        if base is None:
+            base = list(section.items(kind))
         if filters:
             test = predicate(library, filters)
             base = [it for it in base if test(it)]
