@@ -119,6 +119,8 @@ def test_accessors_return_copies_and_tag_ids_are_stable(
     assert small_library.tagged("chill") == {302}
     assert small_library.tagged("Live", tag_type="subformat", kind="album") == {202}
     assert small_library.ratings("album") == {201: None, 202: None, 203: 6.0, 204: None}
+    assert sorted(small_library.keys("artist")) == [101, 102, 103]
+    assert len(small_library) == 17
     again = EmulatorLibrary.from_dict(small_library_dict)
     assert small_library.tags.lookup("mood", "CHILL") == again.tags.lookup("mood", "Chill")
     with pytest.raises(KeyError):

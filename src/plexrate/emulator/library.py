@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -442,9 +442,6 @@ class EmulatorLibrary:
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self) -> Iterator[AnyItem]:
-        return iter(list(self._items.values()))
-
     # ----------------------------------------------------------------------------- JSON
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmulatorLibrary:
@@ -817,9 +814,3 @@ def _check_date(value: str, path: str, err: Any) -> None:
     parts = value.split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise err(path, f"expected YYYY-MM-DD, found {value!r}")
-
-
-def iter_items(sections: Iterable[Section]) -> Iterator[AnyItem]:
-    for section in sections:
-        for kind in KINDS:
-            yield from section.items(kind)
