@@ -629,6 +629,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: EmulatorApp) -> None:
         self.app = app
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
