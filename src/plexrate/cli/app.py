@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 from plexrate import __version__
 from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
+from plexrate.cli.emulator import app as emulator_app
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
 
@@ -104,6 +105,7 @@ def root(
 
 
 app.add_typer(config_app, name="config")
+app.add_typer(emulator_app, name="emulator")
 
 
 def main() -> None:

@@ -1,0 +1,191 @@
+"""A Plex-compatible HTTP server with a synthetic music library, for tests, benchmarks and the demo.
+
+Unmodified plexapi talks to it over real HTTP::
+
+    lib = generate_library(tracks=2000, seed=1)       # or EmulatorLibrary.load(path)
+    with Emulator(lib, token="test-token", latency="none") as emu:
+        plex = PlexServer(emu.url, emu.token)
+        ...
+        emu.stats().writes, emu.library.rating(1234), emu.dump()
+
+``docs/emulator.md`` describes the endpoints, the JSON library format, the latency presets, fault
+injection and the measurement hooks.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from plexrate.emulator.faults import FaultPlan
+from plexrate.emulator.generator import generate_library
+from plexrate.emulator.latency import LatencyModel, old_tool_workload, resolve
+from plexrate.emulator.library import SCHEMA, EmulatorLibrary
+from plexrate.emulator.server import EmulatorApp, _Server
+from plexrate.emulator.stats import EmulatorStats, RequestRecord
+
+__all__ = [
+    "SCHEMA",
+    "Emulator",
+    "EmulatorLibrary",
+    "EmulatorStats",
+    "FaultPlan",
+    "LatencyModel",
+    "RequestRecord",
+    "generate_library",
+    "old_tool_workload",
+]
+
+
+class Emulator:
+    """One running emulator: an HTTP server in a background thread over ``library``.
+
+    The library object is served live: ``emulator.library`` shows every write as it lands (use its
+    locking accessors — ``rating``, ``item_tags``, ``item``, ``tagged`` — from tests).
+    """
+
+    def __init__(
+        self,
+        library: EmulatorLibrary,
+        *,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: str | LatencyModel | None = "none",
+        latency_scale: float = 1.0,
+        faults: FaultPlan | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.library = library
+        self.token = token or secrets.token_urlsafe(16)
+        self._host = host
+        self._port = port
+        self._app = EmulatorApp(
+            library,
+            token=self.token,
+            latency=resolve(latency, scale=latency_scale),
+            faults=faults,
+            clock=clock,
+        )
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------------- lifecycle
+    def start(self) -> Emulator:
+        if self._server is not None:
+            return self
+        self._app.stopping.clear()
+        self._server = _Server((self._host, self._port), self._app)
+        self._port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"plexrate-emulator:{self._port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._app.stopping.set()
+        server.shutdown()
+        self._app.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def wait(self, stop: threading.Event) -> None:
+        """Serve until ``stop`` is set (the CLI sets it from its signal handlers)."""
+        self.start()
+        while not stop.wait(0.2):
+            pass
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------------- identity
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def section_title(self) -> str:
+        return self.library.default_section.title
+
+    @property
+    def section_uuid(self) -> str:
+        return self.library.default_section.uuid
+
+    @property
+    def section_key(self) -> int:
+        return self.library.default_section.key
+
+    # ------------------------------------------------------------------------- measurement
+    def stats(self) -> EmulatorStats:
+        return self._app.stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._app.stats.reset()
+
+    def requests(self) -> list[RequestRecord]:
+        """The most recent requests (up to 20,000), oldest first, without the token."""
+        return self._app.stats.requests()
+
+    def dump(self) -> dict[str, Any]:
+        """The library as it is now, in the JSON file format."""
+        return self.library.to_dict()
+
+    # ------------------------------------------------------------------------- behaviour
+    @property
+    def latency(self) -> LatencyModel:
+        return self._app.latency
+
+    def set_latency(self, latency: str | LatencyModel | None, *, scale: float = 1.0) -> None:
+        self._app.latency = resolve(latency, scale=scale)
+
+    @property
+    def faults(self) -> FaultPlan | None:
+        return self._app.faults.plan
+
+    def set_faults(self, faults: FaultPlan | None) -> None:
+        """Install a new fault plan (its seed restarts the decision stream); None clears it."""
+        self._app.faults.set_plan(faults)
+
+    def go_down(self) -> None:
+        """Stop answering: every Plex request's connection is closed without a response."""
+        self._app.faults.set_down(True)
+
+    def come_back(self) -> None:
+        self._app.faults.set_down(False)
+
+    @property
+    def is_down(self) -> bool:
+        return self._app.faults.is_down()

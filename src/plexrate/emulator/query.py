@@ -1,0 +1,457 @@
+"""Listing semantics: filters, sorting and paging as Plex applies them to ``…/all``.
+
+Filters arrive as query parameters whose key carries the libtype prefix and the operator
+(``track.userRating>>=0`` is key ``track.userRating>>``, value ``0``; see plexapi's
+``LibrarySection._validateFilterField``). A comma in a value means "any of"; the same key given
+twice means "all of" (plexapi's ``&=`` form). A prefix naming another level filters through the
+hierarchy: ``artist.id`` on an album listing tests each album's artist, ``track.mood`` on an artist
+listing keeps artists with at least one matching track.
+
+Parameters the emulator does not understand are refused with 400 rather than ignored, so a client
+never mistakes an unfiltered listing for a filtered one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from plexrate.emulator.library import (
+    KIND_BY_SEARCH_TYPE,
+    TAG_ELEMENTS,
+    AlbumItem,
+    AnyItem,
+    EmulatorLibrary,
+    ItemKind,
+    Section,
+    TrackItem,
+    sort_key,
+)
+
+
+class QueryError(ValueError):
+    """A request the emulator answers with 400; the message names the parameter."""
+
+
+_LEVEL: dict[str, int] = {"artist": 0, "album": 1, "track": 2}
+
+# Parameters that shape the response but filter nothing.
+_PASSIVE = frozenset(
+    {
+        "type",
+        "sort",
+        "limit",
+        "checkFiles",
+        "asyncCheckFiles",
+        "asyncRefreshLocalMediaAgent",
+        "asyncRefreshAnalysis",
+        "skipRefresh",
+        "contentDirectoryID",
+        "pinnedContentDirectoryID",
+        "clusterZoomLevel",
+    }
+)
+
+
+def is_passive(name: str) -> bool:
+    return (
+        name in _PASSIVE
+        or name.startswith(("include", "exclude", "X-Plex-"))
+        or name in {"push", "pop", "and", "or"}
+    )
+
+
+def _date_value(item: AnyItem, name: str) -> int | None:
+    if name == "originallyAvailableAt":
+        if isinstance(item, AlbumItem) and item.originally_available_at:
+            y, m, d = (int(p) for p in item.originally_available_at.split("-"))
+            return calendar.timegm((y, m, d, 0, 0, 0))
+        return None
+    value: int | None = getattr(item, _DATE_ATTRS[name])
+    return value
+
+
+_DATE_ATTRS = {
+    "addedAt": "added_at",
+    "updatedAt": "updated_at",
+    "lastRatedAt": "last_rated_at",
+    "originallyAvailableAt": "originally_available_at",
+}
+
+
+def _number(item: AnyItem, name: str) -> float | None:
+    if name == "userRating":
+        return item.user_rating
+    if name == "id":
+        return item.rating_key
+    if name == "rating":
+        return item.critic_rating if isinstance(item, AlbumItem) else None
+    if name == "year":
+        return item.year if isinstance(item, AlbumItem) else None
+    if name == "index":
+        return item.index if isinstance(item, TrackItem) else None
+    if name == "parentIndex":
+        return item.parent_index if isinstance(item, TrackItem) else None
+    if name == "duration":
+        return item.duration if isinstance(item, TrackItem) else None
+    if name == "viewCount":
+        return 0
+    return None
+
+
+def _text(item: AnyItem, name: str) -> str | None:
+    if name == "title":
+        return item.title
+    if name == "titleSort":
+        return item.sort_title
+    if name == "studio":
+        return item.studio if isinstance(item, AlbumItem) else None
+    if name == "guid":
+        return item.guid
+    if name == "originalTitle":
+        return item.original_title if isinstance(item, TrackItem) else None
+    return None
+
+
+_INTEGER_FIELDS = frozenset(
+    {"userRating", "id", "rating", "year", "index", "parentIndex", "duration", "viewCount"}
+)
+_STRING_FIELDS = frozenset({"title", "titleSort", "studio", "guid", "originalTitle"})
+_DATE_FIELDS = frozenset(_DATE_ATTRS)
+_TAG_FIELDS = frozenset(TAG_ELEMENTS)
+
+_KEY = re.compile(r"^(?:([A-Za-z]+)\.)?([A-Za-z]+)([!<>=&]*)$")
+_RELATIVE = re.compile(r"^-?(\d+)(mon|[smhdwy])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mon": 2592000, "y": 31536000}
+
+
+@dataclass(frozen=True)
+class Filter:
+    level: str | None
+    field: str
+    op: str
+    values: tuple[Any, ...]
+    raw: str
+
+
+def _parse_date(value: str, now: float) -> int:
+    rel = _RELATIVE.match(value)
+    if rel:
+        return int(now - int(rel.group(1)) * _UNITS[rel.group(2)])
+    try:
+        return int(float(value))
+    except ValueError:
+        raise QueryError(f"date filter value {value!r} is neither epoch seconds nor -30d") from None
+
+
+def parse_filters(
+    pairs: Iterable[tuple[str, str]], library: EmulatorLibrary, *, now: float
+) -> list[Filter]:
+    filters = []
+    for key, value in pairs:
+        if is_passive(key):
+            continue
+        match = _KEY.match(key)
+        if not match:
+            raise QueryError(f"unsupported parameter {key!r}")
+        level, name, op = match.groups()
+        if level is not None and level not in _LEVEL:
+            raise QueryError(f"unknown libtype prefix in {key!r}")
+        parts = value.split(",")
+        parsed: tuple[Any, ...]
+        if name in _INTEGER_FIELDS:
+            if op not in ("", "!", ">>", "<<"):
+                raise QueryError(f"operator {op!r} does not apply to integer field {name}")
+            try:
+                parsed = tuple(float(p) for p in parts)
+            except ValueError:
+                raise QueryError(f"{key}: {value!r} is not a number") from None
+        elif name in _STRING_FIELDS:
+            if op not in ("", "!", "=", "!=", "<", ">"):
+                raise QueryError(f"operator {op!r} does not apply to string field {name}")
+            parsed = tuple(p.casefold() for p in parts)
+        elif name in _DATE_FIELDS:
+            if op not in (">>", "<<"):
+                raise QueryError(f"date field {name} takes >>= or <<=, not {op!r}")
+            parsed = tuple(_parse_date(p, now) for p in parts)
+        elif name in _TAG_FIELDS:
+            if op not in ("", "!"):
+                raise QueryError(f"operator {op!r} does not apply to tag field {name}")
+            parsed = tuple(_tag_names(library, name, parts))
+        else:
+            raise QueryError(f"unsupported filter field {key!r}")
+        filters.append(Filter(level=level, field=name, op=op, values=parsed, raw=f"{key}={value}"))
+    return filters
+
+
+def _tag_names(library: EmulatorLibrary, tag_type: str, parts: Sequence[str]) -> Iterable[str]:
+    """Filter values may be tag ids (what plexapi's FilterChoice lookup sends) or names."""
+    for part in parts:
+        text = part.strip()
+        if text.isdigit():
+            found = library.tags.by_id(int(text))
+            if found is not None and found[0] == tag_type:
+                yield found[1].casefold()
+                continue
+        yield text.casefold()
+
+
+def _matches(item: AnyItem, flt: Filter) -> bool:
+    name, op, values = flt.field, flt.op, flt.values
+    if name in _TAG_FIELDS:
+        have = {t.casefold() for t in item.get_tags(name)}
+        hit = any(v in have for v in values)
+        return hit if op == "" else not hit
+    if name in _INTEGER_FIELDS:
+        number = _number(item, name)
+        if op == "!":
+            return number is None or all(number != v for v in values)
+        if number is None:
+            return False
+        if op == "":
+            return any(number == v for v in values)
+        if op == ">>":
+            return any(number > v for v in values)
+        return any(number < v for v in values)
+    if name in _DATE_FIELDS:
+        stamp = _date_value(item, name)
+        if stamp is None:
+            return False
+        if op == ">>":
+            return any(stamp > v for v in values)
+        return any(stamp < v for v in values)
+    text = (_text(item, name) or "").casefold()
+    if op == "":
+        return any(v in text for v in values)
+    if op == "!":
+        return not any(v in text for v in values)
+    if op == "=":
+        return any(v == text for v in values)
+    if op == "!=":
+        return all(v != text for v in values)
+    if op == "<":
+        return any(text.startswith(v) for v in values)
+    return any(text.endswith(v) for v in values)
+
+
+def _related(library: EmulatorLibrary, item: AnyItem, level: str) -> list[AnyItem]:
+    """The items at ``level`` a filter prefixed with that libtype tests for ``item``."""
+    own = _LEVEL[item.kind]
+    want = _LEVEL[level]
+    if want == own:
+        return [item]
+    if want < own:
+        current: AnyItem | None = item
+        while current is not None and _LEVEL[current.kind] > want:
+            current = library.parent_of(current)
+        return [current] if current is not None else []
+    keys = (
+        library.children_of(item.rating_key)
+        if want - own == 1
+        else library.leaves_of(item.rating_key)
+    )
+    return [x for x in (library.get(k) for k in keys) if x is not None]
+
+
+def predicate(library: EmulatorLibrary, filters: Sequence[Filter]) -> Callable[[AnyItem], bool]:
+    def test(item: AnyItem) -> bool:
+        for flt in filters:
+            if flt.level is None or flt.level == item.kind:
+                if not _matches(item, flt):
+                    return False
+            elif not any(_matches(x, flt) for x in _related(library, item, flt.level)):
+                return False
+        return True
+
+    return test
+
+
+def _by_id(
+    library: EmulatorLibrary, section: Section, kind: ItemKind, filters: Sequence[Filter]
+) -> list[AnyItem] | None:
+    """Candidates for an ``id`` filter on this level or a parent level, found through the index.
+
+    ``artist.albums()`` asks ``artist.id=…`` once per artist; scanning every album for each would
+    make that pattern quadratic, where Plex answers from an index. The full predicate still runs
+    on the candidates.
+    """
+    for flt in filters:
+        if flt.field != "id" or flt.op != "" or (flt.level and _LEVEL[flt.level] > _LEVEL[kind]):
+            continue
+        found: dict[int, AnyItem] = {}
+        for value in flt.values:
+            anchor = library.get(int(value)) if float(value).is_integer() else None
+            if anchor is None or anchor.section_key != section.key:
+                continue
+            if anchor.kind == kind:
+                found[anchor.rating_key] = anchor
+                continue
+            if flt.level is not None and anchor.kind != flt.level:
+                continue
+            if _LEVEL[anchor.kind] >= _LEVEL[kind]:
+                continue
+            step = _LEVEL[kind] - _LEVEL[anchor.kind]
+            keys = (
+                library.children_of(anchor.rating_key)
+                if step == 1
+                else library.leaves_of(anchor.rating_key)
+            )
+            for key in keys:
+                item = library.get(key)
+                if item is not None:
+                    found[key] = item
+        return sorted(found.values(), key=lambda i: library.position(i.rating_key))
+    return None
+
+
+# ------------------------------------------------------------------------------------ sorting
+def _sort_value(library: EmulatorLibrary, item: AnyItem, level: str | None, name: str) -> Any:
+    target: AnyItem | None = item
+    if level is not None and level != item.kind:
+        related = _related(library, item, level)
+        target = related[0] if related else None
+    if target is None:
+        return None
+    if name in ("titleSort", "title"):
+        return sort_key(target.sort_title if name == "titleSort" else target.title)
+    if name in _INTEGER_FIELDS:
+        return _number(target, name)
+    if name in _DATE_FIELDS:
+        return _date_value(target, name)
+    if name in ("guid", "originalTitle", "studio"):
+        value = _text(target, name)
+        return None if value is None else sort_key(value)
+    if name == "absoluteIndex":
+        return _number(target, "index")
+    raise QueryError(f"unsupported sort field {name!r}")
+
+
+def apply_sort(library: EmulatorLibrary, items: list[AnyItem], sort: str) -> list[AnyItem]:
+    specs = []
+    for part in sort.split(","):
+        raw = part.strip()
+        if not raw:
+            continue
+        field_part, _, direction = raw.partition(":")
+        match = re.fullmatch(r"(?:([A-Za-z]+)\.)?([A-Za-z]+)", field_part)
+        if not match or direction not in ("", "asc", "desc", "nullsLast"):
+            raise QueryError(f"unsupported sort {raw!r}")
+        specs.append((match.group(1), match.group(2), direction))
+    result = list(items)
+    # Stable sorts applied from the last key to the first give a multi-key order; NULLs sort
+    # lowest like SQLite's, so they come first ascending and last descending.
+    for level, name, direction in reversed(specs):
+        decorated = [(_sort_value(library, it, level, name), i) for i, it in enumerate(result)]
+        if direction == "nullsLast":
+            decorated.sort(key=lambda p: (p[0] is None, p[0] if p[0] is not None else 0))
+        else:
+            decorated.sort(
+                key=lambda p: (p[0] is not None, p[0] if p[0] is not None else 0),
+                reverse=direction == "desc",
+            )
+        result = [result[i] for _, i in decorated]
+    return result
+
+
+# ------------------------------------------------------------------------------------ listing
+@dataclass(frozen=True)
+class Paging:
+    start: int
+    size: int | None
+
+
+def paging(params: Mapping[str, str], headers: Mapping[str, str]) -> Paging:
+    """Start and size from the query string, else from plexapi's request headers."""
+
+    def read(name: str) -> int | None:
+        raw = params.get(name)
+        if raw is None:
+            raw = headers.get(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise QueryError(f"{name} must be an integer, not {raw!r}") from None
+        if value < 0:
+            raise QueryError(f"{name} must not be negative")
+        return value
+
+    return Paging(start=read("X-Plex-Container-Start") or 0, size=read("X-Plex-Container-Size"))
+
+
+def listing_kind(section: Section, params: Mapping[str, str]) -> ItemKind | None:
+    """The item kind a section listing returns; None for types the section has none of."""
+    raw = params.get("type")
+    if raw is None or raw == "":
+        return "artist" if section.is_music else None
+    try:
+        number = int(raw)
+    except ValueError:
+        raise QueryError(f"type must be a number, not {raw!r}") from None
+    if not section.is_music:
+        return None
+    return KIND_BY_SEARCH_TYPE.get(number)
+
+
+class ListingCache:
+    """Filtered and sorted results, reused while the library is unchanged.
+
+    A client paging through a filtered listing of 300,000 tracks asks for the same result many
+    times; scanning once per page would make paging quadratic.
+    """
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._entries: dict[tuple[Any, ...], list[AnyItem]] = {}
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], list[AnyItem]]) -> list[AnyItem]:
+        found = self._entries.get(key)
+        if found is None:
+            found = build()
+            if len(self._entries) >= self.capacity:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = found
+        return found
+
+
+def select(
+    library: EmulatorLibrary,
+    section: Section,
+    kind: ItemKind,
+    pairs: Sequence[tuple[str, str]],
+    cache: ListingCache,
+    *,
+    now: float | None = None,
+) -> list[AnyItem] | Sequence[AnyItem]:
+    """Every item of ``kind`` in ``section`` that the request's filters keep, in order."""
+    params = dict(pairs)
+    filter_pairs = [(k, v) for k, v in pairs if not is_passive(k)]
+    sort = params.get("sort", "")
+    limit_raw = params.get("limit")
+    if not filter_pairs and not sort and limit_raw is None:
+        return section.items(kind)
+    key = (section.key, kind, tuple(filter_pairs), sort, limit_raw, library.version)
+
+    def build() -> list[AnyItem]:
+        filters = parse_filters(pairs, library, now=time.time() if now is None else now)
+        base = _by_id(library, section, kind, filters)
+        if base is None:
+            base = list(section.items(kind))
+        if filters:
+            test = predicate(library, filters)
+            base = [it for it in base if test(it)]
+        if sort:
+            base = apply_sort(library, base, sort)
+        if limit_raw is not None:
+            try:
+                base = base[: int(limit_raw)]
+            except ValueError:
+                raise QueryError(f"limit must be an integer, not {limit_raw!r}") from None
+        return base
+
+    return cache.get(key, build)
