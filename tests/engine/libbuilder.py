@@ -110,3 +110,32 @@ def own(snapshot: LibrarySnapshot, values: dict[int, float]) -> dict[int, OwnedI
         assert item is not None, key
         claims[key] = OwnedItem(key=key, item_type=item.item_type, value=value)
     return claims
+
+
+def worked_example() -> Lib:
+    """The library of ``docs/inference.md``'s worked example (default settings).
+
+    μ = mean(9, 7, 5) = 7.0: the "Intro" rated 2 is filler. Hand-computed results:
+    X (10) 7.4, Alpha (1) 6.48, Y (11) 6.48, W (20) 7.4, tracks 102 7.4, 110/111 6.48,
+    120 4.9, 200 7.4, Gamma (3) 7.0, its album (30) 7.0 and track (300) 7.0.
+    """
+    lib = Lib()
+    lib.artist(1, "Alpha")
+    lib.album(10, 1, "X")
+    lib.track(100, 10, "Morning", rating=9.0, index=1)
+    lib.track(101, 10, "Noon", rating=7.0, index=2)
+    lib.track(102, 10, "Evening", index=3)
+    lib.track(103, 10, "Intro", rating=2.0, index=4)
+    lib.album(11, 1, "Y")
+    lib.track(110, 11, "North", index=1)
+    lib.track(111, 11, "South", index=2)
+    lib.album(12, 1, "Z", rating=4.0)
+    lib.track(120, 12, "East", index=1)
+    lib.track(121, 12, "West", rating=5.0, index=2)
+    lib.artist(2, "Beta", rating=9.0)
+    lib.album(20, 2, "W")
+    lib.track(200, 20, "Up", index=1)
+    lib.artist(3, "Gamma")
+    lib.album(30, 3, "V")
+    lib.track(300, 30, "Down", index=1)
+    return lib

@@ -492,6 +492,12 @@ class _Run:
             return self.prior, fill_reason
         return None
 
+    def has_lineage(self, track_key: int) -> bool:
+        """Whether Track-Down gives this track a value (its album has one, or μ fills in)."""
+        if self.config.fill_without_evidence:
+            return True
+        return self.snapshot.tracks[track_key].album_key in self.working
+
     def twins(self) -> None:
         working = self.working
         for group in self.index.twin_groups:
@@ -503,7 +509,12 @@ class _Run:
                 targets = tuple(k for k in group.members if k not in anchors)
                 anchor = TwinAnchor.MANUAL
             else:
-                current = [working[k] for k in group.members if k in working]
+                # A member whose album gives it no value (FILL_WITHOUT_EVIDENCE off) holds only
+                # what an earlier twins run gave it; counting it would feed the group's result
+                # back into itself and move it again on every run.
+                current = [
+                    working[k] for k in group.members if k in working and self.has_lineage(k)
+                ]
                 if not current:
                     self.twin_groups.append(
                         TwinGroup(

@@ -201,14 +201,12 @@ class _Planner:
         inference = self.inference
         letter = self.letter
         first_phase = self.first_phase
-        owned = self.owned
         inferred_tag, twin_tag = self.inferred_tag, self.twin_tag
         inferred_members, twin_members = self.inferred_members, self.twin_members
         kinds = inference.kinds
         entries = self.entries
         sort_key = self.sort_key
         twins_phase = Phase.TWINS
-        owned_kinds = (RatingKind.INFERRED, RatingKind.CLEARED)
         inferred_kind = RatingKind.INFERRED
         phase_maps = {phase: self.maps[item_type] for phase, item_type in _PHASE_TYPE.items()}
         unchanged_count = tag_only = 0
@@ -224,16 +222,12 @@ class _Planner:
                 add = (inferred_tag,)
             if twin and twin_tag and key not in twin_members:
                 add = (*add, twin_tag)
-            # A stale twin tag comes off only items plexrate owns: on anything else a tag may be
-            # the last record of what plexrate once wrote (defect 13).
+            # Every item a phase sets is plexrate's once the plan lands (manual ones are never
+            # set), so a twin tag left from an earlier run comes off. The inferred tag is only
+            # ever added here: on an item plexrate does not own it may be the last record of
+            # what plexrate once wrote (defect 13).
             remove: tuple[str, ...] = ()
-            if (
-                not twin
-                and twin_tag
-                and key in twin_members
-                and kind in owned_kinds
-                and key in owned
-            ):
+            if not twin and twin_tag and key in twin_members:
                 remove = (twin_tag,)
 
             unchanged = current is not None and assignment.value == current
