@@ -150,7 +150,9 @@ def fmt(value: float) -> str:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
 def infer(
@@ -504,8 +506,7 @@ class _Run:
             anchors = tuple(k for k in group.members if self.is_manual(k))
             if anchors:
                 value = math.fsum(working[k] for k in anchors) / len(anchors)
-                copies = "copy" if len(anchors) == 1 else "copies"
-                reason = f"twin of {len(anchors)} rated {copies}"
+                reason = f"twin of {_plural(len(anchors), 'rated copy')}"
                 targets = tuple(k for k in group.members if k not in anchors)
                 anchor = TwinAnchor.MANUAL
             else:
@@ -529,7 +530,7 @@ class _Run:
                     )
                     continue
                 value = math.fsum(current) / len(current)
-                reason = f"twin: mean of {len(current)} copies"
+                reason = f"twin: mean of {_plural(len(current), 'copy')}"
                 targets = group.members
                 anchor = TwinAnchor.INFERRED
             self.assign_many(targets, value, Phase.TWINS, reason)
