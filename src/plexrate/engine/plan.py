@@ -80,20 +80,18 @@ def build_plan(
         raise ValueError("cannot plan writes from an inference with hidden ratings")
     letter = normalise_start_letter(start_letter) if start_letter else None
     with paused_gc():
-        return _Planner(snapshot, owned, config, inference, letter).build()
+        return _Planner(snapshot, config, inference, letter).build()
 
 
 class _Planner:
     def __init__(
         self,
         snapshot: LibrarySnapshot,
-        owned: Mapping[int, OwnedItem],
         config: EngineConfig,
         inference: Inference,
         letter: str | None,
     ) -> None:
         self.snapshot = snapshot
-        self.owned = owned
         self.inference = inference
         self.index = inference.index
         self.letter = letter
