@@ -1,0 +1,541 @@
+"""Classification and the five inference phases over one working map of values.
+
+The working map starts as the values Plex holds now (manual and inferred). Each selected phase, in
+run order, writes into it what it would leave in Plex once its writes landed: values rounded to
+RATING_STEP, and an item that already has a value (one plexrate owns, or one an earlier phase
+set) keeps that value when the new one is less than ε away. So a full run and the single phases
+run one after another, each applied before the next, reach the same library. See
+``docs/inference.md`` for the maths and the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from plexrate.engine._gc import paused_gc
+from plexrate.engine.config import ArtistEvidence, EngineConfig
+from plexrate.engine.index import LibraryIndex
+from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
+from plexrate.engine.precision import FLOAT_SLACK, epsilon, moved, quantise
+from plexrate.model import (
+    INFERENCE_PHASES,
+    Album,
+    Artist,
+    ItemType,
+    LibrarySnapshot,
+    OwnedItem,
+    Phase,
+    Track,
+)
+
+
+class RatingKind(StrEnum):
+    MANUAL = "manual"
+    """Rated in Plex and not owned by plexrate."""
+    HIJACKED = "hijacked"
+    """Owned, but the person changed the value in Plex: manual from now on."""
+    INFERRED = "inferred"
+    """Owned, and Plex still holds the value plexrate wrote (within the hijack tolerance)."""
+    CLEARED = "cleared"
+    """Owned, but now unrated in Plex: still plexrate's, re-inferred and rewritten."""
+    HIDDEN = "hidden"
+    """A manual rating the caller asked to treat as unrated (cross-validation)."""
+    UNRATED = "unrated"
+
+    @property
+    def is_manual(self) -> bool:
+        return self in _MANUAL_KINDS
+
+
+_MANUAL_KINDS = frozenset({RatingKind.MANUAL, RatingKind.HIJACKED})
+
+
+class TwinAnchor(StrEnum):
+    MANUAL = "manual"
+    """Some members are rated by hand; the others take the mean of those ratings."""
+    INFERRED = "inferred"
+    """No member is rated by hand; every member takes the mean of the members' current values."""
+    NONE = "none"
+    """No member has any value yet, so there is nothing to share."""
+
+
+class Assignment(NamedTuple):
+    """The last phase that set an item in this run, what it set, and why."""
+
+    phase: Phase
+    value: float
+    """The value Plex will hold once the plan lands (rounded; an owned value within ε stays)."""
+    exact: float
+    """The formula's result before rounding and the ε rule."""
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hijack:
+    key: int
+    item_type: ItemType
+    owned_value: float
+    """What plexrate wrote."""
+    current: float
+    """What Plex holds now: the person's value."""
+
+
+@dataclass(frozen=True, slots=True)
+class TwinGroup:
+    artist: str
+    """Cleaned (casefolded, normalised) artist name the group was formed under."""
+    title: str
+    """Cleaned title the group was formed under."""
+    members: tuple[int, ...]
+    anchors: tuple[int, ...]
+    """Members rated by hand; empty unless ``anchor`` is MANUAL."""
+    anchor: TwinAnchor
+    value: float | None
+    """The shared value before rounding, or None when the group had nothing to share."""
+    dropped: tuple[int, ...] = ()
+    """Tracks grouped by name but left out: no duration, or too far from the median."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Inference:
+    """The result of ``infer``: every value the selected phases arrive at, and why."""
+
+    snapshot: LibrarySnapshot
+    config: EngineConfig
+    index: LibraryIndex
+    phases: tuple[Phase, ...]
+    hidden: frozenset[int]
+    prior: float
+    """μ: the mean of the manual track ratings that are not filler, or 6.0 without any."""
+    prior_tracks: int
+    """How many manual track ratings μ is the mean of."""
+    epsilon: float
+    kinds: Mapping[int, RatingKind]
+    """Classification of every item that is not plainly unrated (see ``kind``)."""
+    values: Mapping[int, float]
+    """Every item's value after the run: manual, inferred and newly set."""
+    assignments: Mapping[int, Assignment]
+    hijacks: tuple[Hijack, ...]
+    cleared: tuple[int, ...]
+    twin_groups: tuple[TwinGroup, ...]
+
+    def kind(self, key: int) -> RatingKind:
+        return self.kinds.get(key, RatingKind.UNRATED)
+
+    def value(self, key: int) -> float | None:
+        return self.values.get(key)
+
+    def explain(self, key: int) -> Assignment | None:
+        return self.assignments.get(key)
+
+
+def selected_phases(phases: Sequence[Phase]) -> tuple[Phase, ...]:
+    """The inference phases in ``phases``, in run order; anything else is a programming error."""
+    chosen = set(phases)
+    unknown = chosen.difference(INFERENCE_PHASES)
+    if unknown:
+        names = ", ".join(sorted(p.value for p in unknown))
+        raise ValueError(f"not inference phases: {names}")
+    return tuple(p for p in INFERENCE_PHASES if p in chosen)
+
+
+def fmt(value: float) -> str:
+    """A value for a reason text: two decimals at most, one at least ("6.8", "7.0", "6.83")."""
+    text = f"{value:.2f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def infer(
+    snapshot: LibrarySnapshot,
+    *,
+    owned: Mapping[int, OwnedItem],
+    config: EngineConfig,
+    phases: Sequence[Phase] = INFERENCE_PHASES,
+    hidden: Set[int] = frozenset(),
+    index: LibraryIndex | None = None,
+) -> Inference:
+    """Classify every item and run the selected phases in order over one working map.
+
+    ``hidden`` keys are manual ratings to treat as unrated (for cross-validation); their own
+    value is then inferred like any unrated item's. Pass an ``index`` built by
+    ``LibraryIndex.build`` for the same snapshot and rules to skip rebuilding it.
+    """
+    chosen = selected_phases(phases)
+    if index is None:
+        index = LibraryIndex.build(snapshot, config)
+    elif not index.matches(snapshot, config):
+        raise ValueError("the index was built for another snapshot or other filler/twin rules")
+    with paused_gc():
+        return _infer(snapshot, owned, config, chosen=chosen, hidden=frozenset(hidden), index=index)
+
+
+def _infer(
+    snapshot: LibrarySnapshot,
+    owned: Mapping[int, OwnedItem],
+    config: EngineConfig,
+    *,
+    chosen: tuple[Phase, ...],
+    hidden: frozenset[int],
+    index: LibraryIndex,
+) -> Inference:
+    run = _Run(snapshot, owned, config, index, hidden)
+    run.classify()
+    run.compute_prior()
+    run.derive_albums()
+    if Phase.ALBUM_UP in chosen:
+        run.album_up()
+    if Phase.ARTIST_UP in chosen:
+        run.artist_up()
+    if Phase.ALBUM_DOWN in chosen:
+        run.album_down()
+    if Phase.TRACK_DOWN in chosen:
+        run.track_down()
+    if Phase.TWINS in chosen:
+        run.twins()
+    run.settle()
+    return Inference(
+        snapshot=snapshot,
+        config=config,
+        index=index,
+        phases=chosen,
+        hidden=run.hidden,
+        prior=run.prior,
+        prior_tracks=run.prior_tracks,
+        epsilon=run.eps,
+        kinds=run.kinds,
+        values=run.working,
+        assignments=run.assignments,
+        hijacks=tuple(sorted(run.hijacks, key=lambda h: h.key)),
+        cleared=tuple(sorted(run.cleared)),
+        twin_groups=tuple(run.twin_groups),
+    )
+
+
+class _Derived(NamedTuple):
+    exact: float
+    n: int
+    prior: float
+    critic: float | None
+    all_filler: bool
+
+
+class _Run:
+    """One inference pass. Private: ``infer`` is the interface."""
+
+    def __init__(
+        self,
+        snapshot: LibrarySnapshot,
+        owned: Mapping[int, OwnedItem],
+        config: EngineConfig,
+        index: LibraryIndex,
+        hidden: frozenset[int],
+    ) -> None:
+        self.snapshot = snapshot
+        self.owned = owned
+        self.config = config
+        self.index = index
+        self.hidden = hidden
+        self.eps = epsilon(snapshot.size, dynamic=config.dynamic_precision)
+        self.step = config.rating_step
+        self.kinds: dict[int, RatingKind] = {}
+        self.working: dict[int, float] = {}
+        self.assignments: dict[int, Assignment] = {}
+        self.reassigned: set[int] = set()
+        self.hijacks: list[Hijack] = []
+        self.cleared: list[int] = []
+        self.manual_tracks: list[int] = []
+        self.prior = DEFAULT_PRIOR
+        self.prior_tracks = 0
+        self.derived: dict[int, _Derived] = {}
+        self.with_manual_tracks: set[int] = set()
+        self.twin_groups: list[TwinGroup] = []
+
+    # -- classification ----------------------------------------------------------------------
+
+    def classify(self) -> None:
+        tolerance = self.config.hijack_tolerance + 1e-9
+        owned = self.owned
+        hidden = self.hidden
+        kinds = self.kinds
+        working = self.working
+        items: tuple[Mapping[int, Artist | Album | Track], ...] = (
+            self.snapshot.artists,
+            self.snapshot.albums,
+            self.snapshot.tracks,
+        )
+        for item_type, mapping in zip(
+            (ItemType.ARTIST, ItemType.ALBUM, ItemType.TRACK), items, strict=True
+        ):
+            manual: list[int] | None = self.manual_tracks if item_type is ItemType.TRACK else None
+            for key, item in mapping.items():
+                rating = item.rating
+                claim = owned.get(key)
+                if claim is None:
+                    if rating is None:
+                        continue
+                    kind = RatingKind.MANUAL
+                elif rating is None:
+                    kinds[key] = RatingKind.CLEARED
+                    self.cleared.append(key)
+                    continue
+                elif abs(rating - claim.value) <= tolerance:
+                    kinds[key] = RatingKind.INFERRED
+                    working[key] = rating
+                    continue
+                else:
+                    kind = RatingKind.HIJACKED
+                if key in hidden:
+                    kinds[key] = RatingKind.HIDDEN
+                    continue
+                kinds[key] = kind
+                working[key] = rating
+                if claim is not None:
+                    self.hijacks.append(Hijack(key, item_type, claim.value, rating))
+                if manual is not None:
+                    manual.append(key)
+
+    def is_manual(self, key: int) -> bool:
+        return self.kinds.get(key) in _MANUAL_KINDS
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    def compute_prior(self) -> None:
+        filler = self.index.filler
+        ratings = [self.working[k] for k in self.manual_tracks if k not in filler]
+        if ratings:
+            self.prior = math.fsum(ratings) / len(ratings)
+            self.prior_tracks = len(ratings)
+
+    def derive_albums(self) -> None:
+        """What Album-Up makes of each album's own manual tracks, whether or not it runs.
+
+        Artist-Up uses these as evidence, and Album-Down must leave alone every album that has
+        evidence of its own (defect 2), so both need them even when Album-Up is not selected.
+        Being a function of manual ratings only, they cannot feed back on themselves.
+        """
+        tracks = self.snapshot.tracks
+        filler = self.index.filler
+        per_album: dict[int, tuple[list[float], list[float]]] = {}
+        for key in self.manual_tracks:
+            rating = self.working[key]
+            evidence, all_manual = per_album.setdefault(tracks[key].album_key, ([], []))
+            all_manual.append(rating)
+            if key not in filler:
+                evidence.append(rating)
+        self.with_manual_tracks = set(per_album)
+        config = self.config
+        albums = self.snapshot.albums
+        for album_key, (evidence, all_manual) in per_album.items():
+            album = albums.get(album_key)
+            if album is None or self.is_manual(album_key):
+                continue
+            all_filler = not evidence
+            used = all_manual if all_filler else evidence
+            critic = album.critic_rating
+            p = album_prior(
+                self.prior,
+                critic,
+                bias=config.bias_critic,
+                weight_critic=config.weight_critic,
+                weight_global=config.weight_global,
+            )
+            exact = bayesian(p, math.fsum(used), len(used), confidence=config.confidence_c)
+            shown_critic = critic if critic is not None and config.weight_critic > 0 else None
+            self.derived[album_key] = _Derived(exact, len(used), p, shown_critic, all_filler)
+
+    # -- writing into the working map --------------------------------------------------------
+
+    def assign(self, key: int, exact: float, phase: Phase, reason: str) -> None:
+        value = quantise(exact, self.step)
+        baseline = self.working.get(key)
+        if baseline is not None and not moved(value, baseline, self.eps):
+            value = baseline
+        if key in self.assignments:
+            self.reassigned.add(key)
+        self.working[key] = value
+        self.assignments[key] = Assignment(phase, value, exact, reason)
+
+    def assign_many(self, keys: Sequence[int], exact: float, phase: Phase, reason: str) -> None:
+        """``assign`` for many items taking one value; they share one ``Assignment`` record."""
+        value = quantise(exact, self.step)
+        shared = Assignment(phase, value, exact, reason)
+        threshold = self.eps - FLOAT_SLACK
+        working = self.working
+        assignments = self.assignments
+        for key in keys:
+            baseline = working.get(key)
+            if baseline is None or baseline == value or abs(value - baseline) >= threshold:
+                working[key] = value
+                if key in assignments:
+                    self.reassigned.add(key)
+                assignments[key] = shared
+            else:
+                if key in assignments:
+                    self.reassigned.add(key)
+                assignments[key] = Assignment(phase, baseline, exact, reason)
+
+    def settle(self) -> None:
+        """Measure items set by two phases against what Plex holds, not the in-between value.
+
+        Only Track-Down then Twins touch one item twice. An owned track whose final value is
+        within ε of its current Plex value is not rewritten, so its recorded value is the
+        current one.
+        """
+        tracks = self.snapshot.tracks
+        for key in self.reassigned:
+            if self.kinds.get(key) is not RatingKind.INFERRED:
+                continue
+            current = tracks[key].rating
+            assignment = self.assignments[key]
+            if current is None or assignment.value == current:
+                continue
+            if not moved(assignment.value, current, self.eps):
+                self.working[key] = current
+                self.assignments[key] = assignment._replace(value=current)
+
+    # -- phases ------------------------------------------------------------------------------
+
+    def album_up(self) -> None:
+        prior_text = fmt(self.prior)
+        for album_key in sorted(self.derived):
+            d = self.derived[album_key]
+            reason = _plural(d.n, "rated track")
+            if d.all_filler:
+                reason += " (all filler)"
+            if d.critic is not None:
+                reason += f", prior {fmt(d.prior)} (critic {fmt(d.critic)})"
+            else:
+                reason += f", prior {prior_text}"
+            self.assign(album_key, d.exact, Phase.ALBUM_UP, reason)
+
+    def artist_up(self) -> None:
+        config = self.config
+        use_derived = config.artist_evidence is ArtistEvidence.DERIVED
+        prior = self.prior
+        prior_text = fmt(prior)
+        working = self.working
+        no_evidence = f"no rated albums: prior {prior_text}"
+        for artist_key in self.index.artist_keys:
+            if self.is_manual(artist_key):
+                continue
+            total: list[float] = []
+            by_hand = 0
+            for album_key in self.index.albums_by_artist.get(artist_key, ()):
+                if self.is_manual(album_key):
+                    total.append(working[album_key])
+                    by_hand += 1
+                elif use_derived:
+                    d = self.derived.get(album_key)
+                    if d is not None:
+                        total.append(d.exact)
+            n = len(total)
+            if n == 0:
+                if config.fill_without_evidence:
+                    self.assign(artist_key, prior, Phase.ARTIST_UP, no_evidence)
+                continue
+            exact = bayesian(prior, math.fsum(total), n, confidence=config.confidence_c)
+            reason = _plural(n, "rated album")
+            if use_derived:
+                reason += f" ({by_hand} by hand)"
+            self.assign(artist_key, exact, Phase.ARTIST_UP, f"{reason}, prior {prior_text}")
+
+    def album_down(self) -> None:
+        config = self.config
+        prior = self.prior
+        fill_reason = f"no artist rating: prior {fmt(prior)}"
+        albums = self.snapshot.albums
+        down_cache: dict[int, tuple[float, str] | None] = {}
+        for album_key in self.index.album_keys:
+            if album_key in self.with_manual_tracks or self.is_manual(album_key):
+                continue
+            artist_key = albums[album_key].artist_key
+            if artist_key not in down_cache:
+                down_cache[artist_key] = self._from_parent(
+                    artist_key, "artist", config.album_gravity, fill_reason
+                )
+            inherited = down_cache[artist_key]
+            if inherited is not None:
+                self.assign(album_key, inherited[0], Phase.ALBUM_DOWN, inherited[1])
+
+    def track_down(self) -> None:
+        config = self.config
+        fill_reason = f"no album rating: prior {fmt(self.prior)}"
+        kinds = self.kinds
+        tracks_by_album = self.index.tracks_by_album
+        for album_key in sorted(tracks_by_album):
+            inherited = self._from_parent(album_key, "album", config.track_gravity, fill_reason)
+            if inherited is None:
+                continue
+            exact, reason = inherited
+            targets = [k for k in tracks_by_album[album_key] if kinds.get(k) not in _MANUAL_KINDS]
+            self.assign_many(targets, exact, Phase.TRACK_DOWN, reason)
+
+    def _from_parent(
+        self, parent_key: int, label: str, g: float, fill_reason: str
+    ) -> tuple[float, str] | None:
+        """What a child without evidence of its own takes from its parent, and why."""
+        value = self.working.get(parent_key)
+        if value is not None and self.is_manual(parent_key):
+            reason = f"from {label} {fmt(value)} (manual, gravity {fmt(g)})"
+            return gravity(value, self.prior, g), reason
+        if value is not None:
+            return value, f"from {label} {fmt(value)} (inferred)"
+        if self.config.fill_without_evidence:
+            return self.prior, fill_reason
+        return None
+
+    def has_lineage(self, track_key: int) -> bool:
+        """Whether Track-Down gives this track a value (its album has one, or μ fills in)."""
+        if self.config.fill_without_evidence:
+            return True
+        return self.snapshot.tracks[track_key].album_key in self.working
+
+    def twins(self) -> None:
+        working = self.working
+        for group in self.index.twin_groups:
+            anchors = tuple(k for k in group.members if self.is_manual(k))
+            if anchors:
+                value = math.fsum(working[k] for k in anchors) / len(anchors)
+                reason = f"twin of {_plural(len(anchors), 'rated copy')}"
+                targets = tuple(k for k in group.members if k not in anchors)
+                anchor = TwinAnchor.MANUAL
+            else:
+                # A member whose album gives it no value (FILL_WITHOUT_EVIDENCE off) holds only
+                # what an earlier twins run gave it; counting it would feed the group's result
+                # back into itself and move it again on every run.
+                current = [
+                    working[k] for k in group.members if k in working and self.has_lineage(k)
+                ]
+                if not current:
+                    self.twin_groups.append(
+                        TwinGroup(
+                            group.artist,
+                            group.title,
+                            group.members,
+                            (),
+                            TwinAnchor.NONE,
+                            None,
+                            group.dropped,
+                        )
+                    )
+                    continue
+                value = math.fsum(current) / len(current)
+                reason = f"twin: mean of {_plural(len(current), 'copy')}"
+                targets = group.members
+                anchor = TwinAnchor.INFERRED
+            self.assign_many(targets, value, Phase.TWINS, reason)
+            self.twin_groups.append(
+                TwinGroup(
+                    group.artist, group.title, group.members, anchors, anchor, value, group.dropped
+                )
+            )
