@@ -113,6 +113,15 @@ class Track:
 Item = Artist | Album | Track
 
 
+def label(item: Item) -> str:
+    """How an item is named to people: its artist too, since titles repeat across artists."""
+    if isinstance(item, Track):
+        return f"{item.track_artist or item.album_artist} — {item.title}"
+    if isinstance(item, Album):
+        return f"{item.artist_title} — {item.title}"
+    return item.title
+
+
 @dataclass(frozen=True, slots=True)
 class LibrarySnapshot:
     """Everything plexrate knows about one music section, read in a handful of bulk requests.

@@ -151,18 +151,18 @@ def test_filler_keywords_and_case_sensitivity_are_settings() -> None:
 def test_full_run_on_the_worked_example() -> None:
     inference = infer(worked_example().snapshot(), owned={}, config=CFG)
     expected = {
-        10: (7.4, Phase.ALBUM_UP, "2 rated tracks, prior 7.0"),
-        1: (6.48, Phase.ARTIST_UP, "2 rated albums (1 by hand), prior 7.0"),
-        3: (7.0, Phase.ARTIST_UP, "no rated albums: prior 7.0"),
-        11: (6.48, Phase.ALBUM_DOWN, "from artist 6.48 (inferred)"),
-        20: (7.4, Phase.ALBUM_DOWN, "from artist 9.0 (manual, gravity 0.8)"),
-        30: (7.0, Phase.ALBUM_DOWN, "from artist 7.0 (inferred)"),
-        102: (7.4, Phase.TRACK_DOWN, "from album 7.4 (inferred)"),
-        110: (6.48, Phase.TRACK_DOWN, "from album 6.48 (inferred)"),
-        111: (6.48, Phase.TRACK_DOWN, "from album 6.48 (inferred)"),
-        120: (4.9, Phase.TRACK_DOWN, "from album 4.0 (manual, gravity 0.3)"),
-        200: (7.4, Phase.TRACK_DOWN, "from album 7.4 (inferred)"),
-        300: (7.0, Phase.TRACK_DOWN, "from album 7.0 (inferred)"),
+        10: (7.4, Phase.ALBUM_UP, "2 rated tracks, prior 3.5★"),
+        1: (6.48, Phase.ARTIST_UP, "2 rated albums (1 by hand), prior 3.5★"),
+        3: (7.0, Phase.ARTIST_UP, "no rated albums: prior 3.5★"),
+        11: (6.48, Phase.ALBUM_DOWN, "from artist 3.24★ (inferred)"),
+        20: (7.4, Phase.ALBUM_DOWN, "from artist 4.5★ (manual, gravity 0.8)"),
+        30: (7.0, Phase.ALBUM_DOWN, "from artist 3.5★ (inferred)"),
+        102: (7.4, Phase.TRACK_DOWN, "from album 3.7★ (inferred)"),
+        110: (6.48, Phase.TRACK_DOWN, "from album 3.24★ (inferred)"),
+        111: (6.48, Phase.TRACK_DOWN, "from album 3.24★ (inferred)"),
+        120: (4.9, Phase.TRACK_DOWN, "from album 2★ (manual, gravity 0.3)"),
+        200: (7.4, Phase.TRACK_DOWN, "from album 3.7★ (inferred)"),
+        300: (7.0, Phase.TRACK_DOWN, "from album 3.5★ (inferred)"),
     }
     got = {k: (a.value, a.phase, a.reason) for k, a in inference.assignments.items()}
     assert got == expected
@@ -180,7 +180,7 @@ def test_album_up_blends_the_critic_rating() -> None:
     # p = (7 + 3 × 8.26087) / 4 = 7.945652; X = (3 × 7.945652 + 16) / 5 = 7.967391
     assert inference.assignments[10].exact == pytest.approx(7.967391, abs=1e-6)
     assert inference.values[10] == 7.97
-    assert inference.assignments[10].reason == "2 rated tracks, prior 7.95 (critic 8.0)"
+    assert inference.assignments[10].reason == "2 rated tracks, prior 3.97★ (critic 4★)"
     # Alpha = (3 × 7 + 4 + 7.967391) / 5 = 6.593478
     assert inference.values[1] == 6.59
 
@@ -191,7 +191,7 @@ def test_critic_settings_change_the_album_prior() -> None:
     snapshot = lib.snapshot()
     no_critic = infer(snapshot, owned={}, config=config(weight_critic=0.0))
     assert no_critic.values[10] == 7.4
-    assert no_critic.assignments[10].reason == "2 rated tracks, prior 7.0"
+    assert no_critic.assignments[10].reason == "2 rated tracks, prior 3.5★"
     # bias 0: c = 8; p = (7 × 1 + 8 × 1) / 2 = 7.5; X = (22.5 + 16) / 5 = 7.7
     other = infer(snapshot, owned={}, config=config(bias_critic=0.0, weight_critic=1.0))
     assert other.values[10] == 7.7
@@ -218,7 +218,7 @@ def test_album_up_falls_back_to_filler_tracks_when_nothing_else_is_rated() -> No
     assert inference.prior == 7.0
     # (3 × 7 + 3 + 5) / 5 = 5.8
     assert inference.values[13] == 5.8
-    assert inference.assignments[13].reason == "2 rated tracks (all filler), prior 7.0"
+    assert inference.assignments[13].reason == "2 rated tracks (all filler), prior 3.5★"
 
 
 def test_a_manual_album_is_never_recomputed() -> None:
@@ -282,7 +282,7 @@ def test_down_tracks_alone_uses_the_albums_as_they_are_in_plex() -> None:
     snapshot = worked_example().snapshot()
     alone = infer(snapshot, owned={}, config=CFG, phases=[Phase.TRACK_DOWN])
     assert alone.values[102] == 7.0  # X is unrated in Plex: μ
-    assert alone.assignments[102].reason == "no album rating: prior 7.0"
+    assert alone.assignments[102].reason == "no album rating: prior 3.5★"
     assert alone.values[120] == 4.9  # Z is manual: gravity
     assert set(alone.assignments) == {102, 110, 111, 120, 200, 300}
 

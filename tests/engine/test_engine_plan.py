@@ -38,9 +38,9 @@ def test_worked_example_plan_order_and_shape() -> None:
     assert x == Change(
         key=10,
         item_type=ItemType.ALBUM,
-        title="X",
+        title="Alpha — X",
         phase=Phase.ALBUM_UP,
-        reason="2 rated tracks, prior 7.0",
+        reason="2 rated tracks, prior 3.5★",
         before=None,
         after=7.4,
         set_rating=True,
@@ -168,9 +168,9 @@ def test_a_hijack_drops_ownership_and_plexrates_tags_and_keeps_the_persons_value
     assert plan.changes[0] == Change(
         key=10,
         item_type=ItemType.ALBUM,
-        title="X",
+        title="Alpha — X",
         phase=Phase.HIJACK,
-        reason="changed in Plex from 7.4 to 9.0: now manual",
+        reason="changed in Plex from 3.7★ to 4.5★: now manual",
         before=9.0,
         after=9.0,
         set_rating=False,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
-from plexrate.engine.infer import Inference, RatingKind, fmt, infer, selected_phases
+from plexrate.engine.infer import Inference, RatingKind, infer, selected_phases, stars_text
 from plexrate.engine.text import before_letter, normalise_start_letter
 from plexrate.model import (
     INFERENCE_PHASES,
@@ -20,6 +20,7 @@ from plexrate.model import (
     Phase,
     Plan,
     Track,
+    label,
 )
 
 _PHASE_RANK = {Phase.HIJACK: 0, **{p: i + 1 for i, p in enumerate(INFERENCE_PHASES)}}
@@ -183,9 +184,12 @@ class _Planner:
         change = Change(
             key=key,
             item_type=item_type,
-            title=item.title,
+            title=label(item),
             phase=Phase.HIJACK,
-            reason=f"changed in Plex from {fmt(owned_value)} to {fmt(current)}: now manual",
+            reason=(
+                f"changed in Plex from {stars_text(owned_value)} to {stars_text(current)}: "
+                "now manual"
+            ),
             before=current,
             after=current,
             set_rating=False,
@@ -245,7 +249,7 @@ class _Planner:
             change = Change(
                 key,
                 _PHASE_TYPE[phase],
-                item.title,
+                label(item),
                 phase,
                 assignment.reason,
                 current,
