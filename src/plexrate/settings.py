@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -61,6 +60,7 @@ from plexrate.engine.config import (
     TwinRules,
 )
 from plexrate.errors import ConfigError
+from plexrate.fileio import atomic_writer
 from plexrate.redact import REDACTED, redact, register_secret
 
 CONFIG_VERSION = "plexrate-1"
@@ -992,18 +992,8 @@ def write_config(
     _validate(values, layers)
     if layers.problems:
         raise ConfigError("cannot write the config:\n" + "\n".join(layers.problems))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file with mode 0600, so the token is never readable by others, not even
-    # briefly; the rename then replaces any old file in one step.
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=4, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    # The file holds a token: keep it 0600 (atomic_writer never exposes it with wider rights).
+    with atomic_writer(path, mode=0o600) as handle:
+        json.dump(document, handle, indent=4, ensure_ascii=False)
+        handle.write("\n")
     return path

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any, Protocol
 
 from plexrate import __version__
 from plexrate.errors import InputFileError
+from plexrate.fileio import write_atomic
 from plexrate.model import RATING_MAX, RATING_MIN, OwnedItem
 
 LEGACY_FILENAME = "plex_state.json"
@@ -271,36 +271,3 @@ def export_legacy(store: OwnershipSource, path: Path) -> int:
     document = {"version": __version__, "library_uuid": store.library_uuid, "ratings": ratings}
     write_atomic(path, json.dumps(document, indent=1).encode("utf-8") + b"\n")
     return len(ratings)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so a reader sees either the old file or the new, never half.
-
-    The data is flushed to disk before the rename, so a power cut cannot leave an empty file in
-    place of a good one either.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_directory(path.parent)
-
-
-def fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        # Some filesystems refuse fsync on a directory; the rename itself has still happened.
-        pass
-    finally:
-        os.close(fd)

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from plexrate.errors import StateError
-from plexrate.state.legacy import fsync_directory
+from plexrate.fileio import fsync_directory
 
 APPLICATION_ID = 0x504C5254  # "PLRT"
 SCHEMA_VERSION = 1

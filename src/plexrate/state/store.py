@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from plexrate.errors import Interrupted, StateError
+from plexrate.fileio import write_atomic
 from plexrate.model import (
     RATING_MAX,
     RATING_MIN,
@@ -44,7 +45,7 @@ from plexrate.model import (
 )
 from plexrate.redact import redact
 from plexrate.state import schema
-from plexrate.state.legacy import LegacyState, write_atomic
+from plexrate.state.legacy import LegacyState
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.reconcile import MATCH_TOLERANCE, classify
 from plexrate.state.records import (

@@ -1,0 +1,75 @@
+"""Files plexrate writes for people (CSV exports, reports, configs, state exports): atomically.
+
+A reader, or a crash, sees the old file or the complete new one, never half of one: the content
+goes to a temporary file beside the target (created 0600, so a config's token is never readable
+by others even briefly), is flushed to disk, gets its final mode (the umask's default unless
+given), and replaces the target in one rename.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+@contextmanager
+def atomic_writer(
+    path: Path, *, mode: int | None = None, newline: str | None = None, encoding: str = "utf-8"
+) -> Iterator[IO[str]]:
+    """Stream text into ``path``; on any exception the target is left as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temporary).chmod(_default_mode() if mode is None else mode)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temporary).chmod(_default_mode() if mode is None else mode)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
+
+def _default_mode() -> int:
+    # What open() would have given a new file: 0666 minus the process umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable, where the filesystem allows it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Some filesystems refuse fsync on a directory; the rename itself has still happened.
+        pass
+    finally:
+        os.close(fd)
