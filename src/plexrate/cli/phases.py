@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from plexrate.cli.apply import WriteFlags, plan_and_apply
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -19,8 +18,10 @@ from plexrate.cli.options import (
     QuietOpt,
     YesOpt,
 )
-from plexrate.errors import ExitCode, PlexrateError
-from plexrate.model import INFERENCE_PHASES, Phase
+from plexrate.model import INFERENCE_PHASES, Phase, Plan
+
+if TYPE_CHECKING:
+    from plexrate.workflow import Session
 
 StartLetterOpt = Annotated[
     str | None,
@@ -54,101 +55,33 @@ def _start_letter(value: str | None) -> str | None:
 
 def run_phases(
     app: AppContext,
+    flags: WriteFlags,
     *,
     command: str,
     phases: tuple[Phase, ...],
-    config: Path | None,
-    library: str | None,
-    dry_run: bool | None,
     start_letter: str | None,
-    yes: bool,
-    force: bool,
-    json_output: bool,
-    quiet: bool,
-    sample: int,
 ) -> None:
     """Plan the phases against the live library and print the plan, or write it."""
-    from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import StopRequest, stop_on_signals
-    from plexrate.cli.progress import progress_for
-    from plexrate.cli.render import (
-        outcome_dict,
-        plan_json,
-        print_json,
-        print_plan,
-        summary_lines,
-    )
     from plexrate.engine.plan import build_plan
-    from plexrate.state import RunStatus
-    from plexrate.workflow import execute, open_session
 
-    settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
-    dry = settings.dry_run
-    dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
-    with (
-        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
-        open_session(
-            settings,
-            write=not dry,
-            command=command,
-            dialog=dialog,
-            progress=progress,
-            force=force,
-        ) as session,
-    ):
-        plan = build_plan(
+    def make_plan(session: Session) -> Plan:
+        return build_plan(
             session.snapshot,
             owned=session.owned(),
-            config=settings.engine_config(),
+            config=session.settings.engine_config(),
             phases=phases,
             start_letter=start_letter,
         )
-        library_info = {
-            "title": session.snapshot.section_title,
-            "uuid": session.snapshot.library_uuid,
-        }
-        if dry:
-            if json_output:
-                print_json(
-                    app.out, plan_json(plan, extra={"command": command, "library": library_info})
-                )
-            else:
-                print_plan(app.out, app.err, plan, per_phase=sample)
-            return
-        stop = StopRequest(
-            app.err,
-            interactive=app.interactive and not yes,
-            suspend=getattr(progress, "suspended", None),
-        )
-        with stop_on_signals(stop):
-            outcome = execute(
-                session,
-                plan,
-                command=command,
-                args={"phases": [p.value for p in phases], "start_letter": start_letter},
-                progress=progress,
-                checkpoint=stop.checkpoint,
-                marks_ownership_built=phases == INFERENCE_PHASES and not start_letter,
-            )
-        requests = session.client.counts.as_dict()
-    if json_output:
-        document = outcome_dict(outcome, requests=requests, plan=plan)
-        document.update(command=command, library=library_info)
-        print_json(app.out, json.dumps(document, ensure_ascii=False))
-    elif not quiet:
-        for line in summary_lines(outcome, plan, requests=requests):
-            app.err.print(line)
-    if outcome.status is RunStatus.INTERRUPTED:
-        app.err.print(
-            f"Stopped. Everything written so far is recorded; run `plexrate {command} --apply` "
-            "again to carry on (finished items are skipped)."
-        )
-        raise typer.Exit(int(ExitCode.INTERRUPTED))
-    if outcome.report.failed:
-        raise PlexrateError(
-            f"{outcome.report.failed:,} changes were refused by Plex",
-            hint="see the summary above; rerun to retry them",
-        )
+
+    plan_and_apply(
+        app,
+        flags,
+        command=command,
+        make_plan=make_plan,
+        args={"phases": [p.value for p in phases], "start_letter": start_letter},
+        # Only a complete full run proves the ownership record covers the whole library.
+        marks_ownership_built=phases == INFERENCE_PHASES and not start_letter,
+    )
 
 
 PHASE_COMMANDS: dict[str, tuple[tuple[Phase, ...], str]] = {
@@ -195,19 +128,22 @@ def _make_command(name: str, phases: tuple[Phase, ...], summary: str) -> Callabl
         config: ConfigOpt = None,
         sample: SampleOpt = 10,
     ) -> None:
-        run_phases(
-            get_app(ctx),
-            command=name,
-            phases=phases,
+        flags = WriteFlags(
             config=config,
             library=library,
             dry_run=dry_run,
-            start_letter=_start_letter(start_letter),
             yes=yes,
             force=force,
             json_output=json_output,
             quiet=quiet,
             sample=sample,
+        )
+        run_phases(
+            get_app(ctx),
+            flags,
+            command=name,
+            phases=phases,
+            start_letter=_start_letter(start_letter),
         )
 
     command.__name__ = name.replace("-", "_")

@@ -62,7 +62,7 @@ class ApplyReport:
             "written": self.written,
             "failed": self.failed,
             "pending": self.pending,
-            "requests": self.requests,
+            "write_requests": self.requests,
             "stopped": self.stopped,
             "write_mode": self.mode.value,
             "by_phase": dict(self.by_phase),
