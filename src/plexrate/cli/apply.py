@@ -9,7 +9,8 @@ the Ctrl-C pause, the summary, and the exit codes (0 done, 1 some writes refused
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,39 @@ def plan_and_apply(
             hint="see the summary above; rerun to retry them",
         )
     return outcome
+
+
+@contextmanager
+def read_session(
+    app: AppContext,
+    *,
+    command: str,
+    config: Path | None,
+    library: str | None,
+    quiet: bool,
+    json_output: bool,
+    guard_tags: bool = False,
+) -> Iterator[Session]:
+    """A read-only session for commands that only look (reports, verify, export, evaluate).
+
+    The StateStore is opened read-only (no lock, nothing written) and nothing is sent to Plex but
+    the snapshot's listings.
+    """
+    from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.progress import progress_for
+    from plexrate.workflow import open_session
+
+    settings = app.load_settings(config, {"library_name": library})
+    dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)
+    with (
+        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
+        open_session(
+            settings,
+            write=False,
+            command=command,
+            dialog=dialog,
+            progress=progress,
+            guard_tags=guard_tags,
+        ) as session,
+    ):
+        yield session
