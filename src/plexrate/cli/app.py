@@ -15,6 +15,7 @@ from plexrate import __version__
 from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.emulator import app as emulator_app
+from plexrate.cli.menu import MENU_HELP, menu
 from plexrate.cli.phases import register as register_phases
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
@@ -36,8 +37,9 @@ class PlexrateGroup(TyperGroup):
         except KeyboardInterrupt:
             _console(ctx).print("Interrupted.", style="yellow")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            # Usage errors and deliberate exits keep Typer's own handling and exit codes.
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+            # Usage errors, deliberate exits and a closed pipe (`plexrate … | head`) keep Typer's
+            # own handling and exit codes.
             raise
         except Exception as exc:
             _report(
@@ -106,6 +108,7 @@ def root(
 
 
 register_phases(app)
+app.command("menu", help=MENU_HELP)(menu)
 app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
 
