@@ -20,7 +20,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 
 from plexrate.cli.context import AppContext, get_app
-from plexrate.cli.options import ConfigOpt, LibraryOpt
+from plexrate.cli.options import ConfigOpt, DryRunOpt, LibraryOpt
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,37 @@ class MenuEntry:
     """Ask for a file name, offering this setting's value as the default (bulk)."""
     pause: bool = False
     """Wait for Enter afterwards, so a report stays on screen before the menu returns."""
+    writes: bool = False
+    """The command takes --dry-run/--apply (the menu passes its own choice on)."""
 
 
 MAIN: tuple[MenuEntry, ...] = (
-    MenuEntry("0", "Run the whole cycle (1-5)", ("run",), start_letter=True),
-    MenuEntry("1", "Album-Up: rate albums from their tracks", ("up-albums",), start_letter=True),
-    MenuEntry("2", "Artist-Up: rate artists from their albums", ("up-artists",), start_letter=True),
+    MenuEntry("0", "Run the whole cycle (1-5)", ("run",), start_letter=True, writes=True),
+    MenuEntry(
+        "1",
+        "Album-Up: rate albums from their tracks",
+        ("up-albums",),
+        start_letter=True,
+        writes=True,
+    ),
+    MenuEntry(
+        "2",
+        "Artist-Up: rate artists from their albums",
+        ("up-artists",),
+        start_letter=True,
+        writes=True,
+    ),
     MenuEntry(
         "3", "Album-Down: fill albums from their artist", ("down-albums",), start_letter=True
     ),
-    MenuEntry("4", "Track-Down: fill tracks from their album", ("down-tracks",), start_letter=True),
-    MenuEntry("5", "Twins: one rating for every copy of a recording", ("twins",)),
+    MenuEntry(
+        "4",
+        "Track-Down: fill tracks from their album",
+        ("down-tracks",),
+        start_letter=True,
+        writes=True,
+    ),
+    MenuEntry("5", "Twins: one rating for every copy of a recording", ("twins",), writes=True),
 )
 
 SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
@@ -53,9 +73,14 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
         "Admin tools",
         (
             MenuEntry("A1", "Verify state against Plex", ("admin", "verify"), pause=True),
-            MenuEntry("A2", "Undo everything plexrate wrote", ("admin", "undo")),
-            MenuEntry("A3", "Reconstruct state from the inferred tag", ("admin", "reconstruct")),
-            MenuEntry("A4", "Synchronize tags with ownership", ("admin", "sync-tags")),
+            MenuEntry("A2", "Undo everything plexrate wrote", ("admin", "undo"), writes=True),
+            MenuEntry(
+                "A3",
+                "Reconstruct state from the inferred tag",
+                ("admin", "reconstruct"),
+                writes=True,
+            ),
+            MenuEntry("A4", "Synchronize tags with ownership", ("admin", "sync-tags"), writes=True),
             MenuEntry("A5", "List runs", ("admin", "runs"), pause=True),
         ),
     ),
@@ -89,6 +114,7 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
                 ("bulk", "import"),
                 ("--type", "artist"),
                 path_setting="bulk_artist_filename",
+                writes=True,
             ),
             MenuEntry(
                 "B5",
@@ -96,6 +122,7 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
                 ("bulk", "import"),
                 ("--type", "album"),
                 path_setting="bulk_album_filename",
+                writes=True,
             ),
             MenuEntry(
                 "B6",
@@ -103,6 +130,7 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
                 ("bulk", "import"),
                 ("--type", "track"),
                 path_setting="bulk_track_filename",
+                writes=True,
             ),
         ),
     ),
@@ -139,8 +167,16 @@ class _EndOfInput(Exception):
 
 
 class Menu:
-    def __init__(self, app: AppContext, *, config: Path | None, library: str | None) -> None:
+    def __init__(
+        self,
+        app: AppContext,
+        *,
+        config: Path | None,
+        library: str | None,
+        dry_run: bool | None = None,
+    ) -> None:
         self.app = app
+        self.dry_run = dry_run
         self.console: Console = app.err
         self.common: list[str] = []
         if config is not None:
@@ -154,6 +190,8 @@ class Menu:
 
     def run_entry(self, entry: MenuEntry, *, interactive: bool) -> int:
         args = [*entry.command, *entry.args, *self.common]
+        if entry.writes and self.dry_run is not None:
+            args.append("--dry-run" if self.dry_run else "--apply")
         if entry.start_letter and interactive:
             letter = self.ask(
                 "Start letter (Enter = from the beginning; e.g. P resumes at the P's)",
@@ -275,7 +313,9 @@ MENU_HELP = (
     "The old tool's numbered menu, on top of the same commands.\n\n"
     "Main menu: 0 run everything, 1 up-albums, 2 up-artists, 3 down-albums, 4 down-tracks, "
     "5 twins, A admin, B bulk, R reports, X exit (Enter = 0). Options 0-4 ask where to start. "
-    "Ctrl-C during a run pauses it (Resume or Quit); at a prompt it goes back one level.\n\n"
+    "Ctrl-C during a run pauses it (Resume or Quit); at a prompt it goes back one level. "
+    "--apply or --dry-run applies to every option that writes; without either, DRY_RUN "
+    "decides, as in the old tool.\n\n"
     "Example: plexrate menu 4 (track-down from the start), plexrate menu A2 (undo)"
 )
 
@@ -293,10 +333,11 @@ def menu(
     ] = None,
     config: ConfigOpt = None,
     library: LibraryOpt = None,
+    dry_run: DryRunOpt = None,
 ) -> None:
     """The old tool's numbered menu (help text: ``MENU_HELP``)."""
     app = get_app(ctx)
-    runner = Menu(app, config=config, library=library)
+    runner = Menu(app, config=config, library=library, dry_run=dry_run)
     if option is None:
         raise typer.Exit(runner.loop())
     entry = find_entry(option)
