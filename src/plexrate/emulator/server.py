@@ -302,7 +302,7 @@ class EmulatorApp:
                         ops = reply.tag_ops or reply.tags_added + reply.tags_removed
                         self.sleep(
                             self.latency.write_cost(
-                                ratings=reply.ratings - reply.rate_calls,
+                                ratings=max(0, reply.ratings - reply.rate_calls),
                                 tags=ops,
                                 rate_calls=reply.rate_calls,
                             )
