@@ -146,3 +146,15 @@ def test_a_server_without_music_libraries_says_none(
         connect(url=emu.url, token=TOKEN, library="Music")
     assert caught.value.hint is not None
     assert caught.value.hint.startswith("music libraries: none")
+
+
+def test_a_server_answering_5xx_while_connecting_is_unreachable_not_a_usage_problem(
+    emulator_factory: Any, small_library: Any
+) -> None:
+    from plexrate.emulator import FaultPlan
+
+    emu = emulator_factory(small_library, faults=FaultPlan(rate=1.0, kinds=("error",)))
+    with pytest.raises(PlexUnreachable) as caught:
+        connect(url=emu.url, token=emu.token, library="Music")
+    assert caught.value.exit_code == 4
+    assert emu.token not in str(caught.value)
