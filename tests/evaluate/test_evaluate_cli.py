@@ -317,3 +317,18 @@ def test_both_commands_in_a_real_process_match_the_in_process_output(
         in_process = run(args)
         assert json.loads(proc.stdout) == json.loads(in_process.stdout)
     assert_read_only(emulator, tmp_path)
+
+
+def test_tune_write_warns_when_the_environment_overrides_the_file(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLEXRATE_CONFIDENCE_C", "3")
+    config = tmp_path / "config.json"
+    config.write_text('{"confidence_c": 3}\n', encoding="utf-8")
+
+    result = run(["tune", "--folds", "3", "--write"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(config.read_text(encoding="utf-8"))["confidence_c"] != 3
+    assert "CONFIDENCE_C is set by PLEXRATE_CONFIDENCE_C" in " ".join(result.stderr.split())
+    assert "Saved confidence_c" in " ".join(result.stderr.split())

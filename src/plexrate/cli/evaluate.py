@@ -100,8 +100,8 @@ GridOpt = Annotated[
     GridChoice,
     typer.Option(
         "--grid",
-        help="The candidate values to search: quick (about a minute on 50,000 tracks) or full "
-        "(finer, a few minutes).",
+        help="The candidate values to search: quick (about half a minute on 50,000 tracks) or "
+        "full (finer, about twice as long).",
     ),
 ]
 WriteOpt = Annotated[
@@ -233,7 +233,7 @@ def tune_command(
 
     update = None
     if write and config_path is not None and result.changed():
-        update = _write_best(app, result, config_path, quiet=quiet or json_output)
+        update = _write_best(app, result, config_path, quiet=quiet)
 
     if json_output:
         from plexrate.cli.render import print_json
