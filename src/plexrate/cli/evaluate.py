@@ -466,22 +466,24 @@ def _signed(value: float | None) -> str:
     return "0.000" if text[1:] == "0.000" else text
 
 
+def _table(title: str, label: str, figures: tuple[str, ...]) -> Table:
+    """A table with a text column, then right-aligned figure columns."""
+    table = Table(title=title)
+    table.add_column(label)
+    for name in figures:
+        table.add_column(name, justify="right")
+    return table
+
+
 def evaluation_tables(evaluation: Evaluation) -> list[Table]:
     from plexrate.cli.render import stars
     from plexrate.evaluate import Baseline
 
-    accuracy = Table(title="Accuracy on your hidden ratings (errors in stars)")
-    for name, justify in (
-        ("Predictor", "left"),
-        ("Tracks", "right"),
-        ("Coverage", "right"),
-        ("MAE", "right"),
-        ("RMSE", "right"),
-        ("Within ½★", "right"),
-        ("Bias", "right"),
-        ("Fell back", "right"),
-    ):
-        accuracy.add_column(name, justify=justify)  # type: ignore[arg-type]
+    accuracy = _table(
+        "Accuracy on your hidden ratings (errors in stars)",
+        "Predictor",
+        ("Tracks", "Coverage", "MAE", "RMSE", "Within ½★", "Bias", "Fell back"),
+    )
 
     def metric_cells(metrics: Metrics) -> list[str]:
         return [
@@ -501,19 +503,20 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
             f"{evaluation.fallbacks(baseline):,}",
         )
 
-    paths = Table(title="How plexrate filled the hidden tracks")
-    for name, justify in (
-        ("Filled from", "left"),
-        ("Tracks", "right"),
-        ("Share", "right"),
-        ("MAE", "right"),
-        ("RMSE", "right"),
-        ("Within ½★", "right"),
-        ("Bias", "right"),
-        ("Album mean MAE", "right"),
-        ("Library mean MAE", "right"),
-    ):
-        paths.add_column(name, justify=justify)  # type: ignore[arg-type]
+    paths = _table(
+        "How plexrate filled the hidden tracks",
+        "Filled from",
+        (
+            "Tracks",
+            "Share",
+            "MAE",
+            "RMSE",
+            "Within ½★",
+            "Bias",
+            "Album mean MAE",
+            "Library mean MAE",
+        ),
+    )
     total = len(evaluation.predictions)
     for path, (metrics, baselines) in evaluation.by_path().items():
         paths.add_row(

@@ -175,7 +175,6 @@ class CrossValidation:
         self.manual: tuple[int, ...] = tuple(
             sorted(k for k in tracks if classified.kind(k).is_manual)
         )
-        self.filler = base.filler
         evaluated = [k for k in self.manual if include_filler or k not in base.filler]
         if len(evaluated) < folds:
             what = "manual track ratings" if include_filler else "manual non-filler track ratings"
