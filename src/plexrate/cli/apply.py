@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import typer
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
+from plexrate.progress import Progress
 from plexrate.workflow import RunOutcome, Session
 
 
@@ -135,11 +136,13 @@ def read_session(
     quiet: bool,
     json_output: bool,
     guard_tags: bool = False,
+    progress: Progress | None = None,
 ) -> Iterator[Session]:
     """A read-only session for commands that only look (reports, verify, export, evaluate).
 
     The StateStore is opened read-only (no lock, nothing written) and nothing is sent to Plex but
-    the snapshot's listings.
+    the snapshot's listings. A command that shows progress of its own after the snapshot passes
+    its ``progress`` (from ``progress_for``), since only one live display can run at a time.
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
@@ -147,15 +150,19 @@ def read_session(
 
     settings = app.load_settings(config, {"library_name": library})
     dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)
-    with (
-        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
-        open_session(
-            settings,
-            write=False,
-            command=command,
-            dialog=dialog,
-            progress=progress,
-            guard_tags=guard_tags,
-        ) as session,
-    ):
+    with ExitStack() as stack:
+        if progress is None:
+            progress = stack.enter_context(
+                progress_for(app.err, quiet=quiet, json_output=json_output)
+            )
+        session = stack.enter_context(
+            open_session(
+                settings,
+                write=False,
+                command=command,
+                dialog=dialog,
+                progress=progress,
+                guard_tags=guard_tags,
+            )
+        )
         yield session
