@@ -74,6 +74,11 @@ class RatingType(StrEnum):
     """A rating plexrate wrote and still owns; on import, an item to hand back to inference."""
 
 
+def article(word: str) -> str:
+    """``an album``, ``a track``."""
+    return f"an {word}" if word[:1] in ("a", "e", "i", "o", "u") else f"a {word}"
+
+
 def format_stars(value: float | None, *, decimal_comma: bool = False) -> str:
     """A 0–10 rating as the file's stars: 7.5 → ``3.75``, 8.0 → ``4``, None → empty."""
     if value is None:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from plexrate.bulk.columns import KEY, YEAR, RatingType, stars_label
+from plexrate.bulk.columns import KEY, YEAR, RatingType, article, stars_label
 from plexrate.bulk.reader import CsvFile, CsvRow, Problem
 from plexrate.errors import InputFileError
 from plexrate.model import Album, Change, Item, LibrarySnapshot, OwnedItem, Phase, Plan, label
@@ -94,8 +94,8 @@ def library_problems(
                 Problem(
                     row,
                     KEY,
-                    f"ratingKey {key} is {_a(item.item_type.value)} ({label(item)}), not "
-                    f"{_a(item_type.value)}",
+                    f"ratingKey {key} is {article(item.item_type.value)} ({label(item)}), not "
+                    f"{article(item_type.value)}",
                 )
             )
     for parsed in csv_file.rows:
@@ -114,10 +114,6 @@ def library_problems(
                 )
             )
     return problems
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def plan_import(
@@ -245,8 +241,8 @@ class _Planner:
         if stale:
             self.counts["stale"] += 1
             self.warnings.append(
-                f"row {row.row} ({label(item)}): its rating changed in Plex after this file was "
-                f"last saved; left at {stars_label(item.rating)}. Export again to edit it"
+                f"row {row.row} ({label(item)}): rated in Plex after this file was last saved; "
+                f"left at {stars_label(item.rating)}. Export again to edit it"
             )
             action = None
         year = self.new_year(item, row)

@@ -29,6 +29,7 @@ from plexrate.bulk.columns import (
     TYPE,
     YEAR,
     RatingType,
+    article,
     parse_key,
     parse_rating_type,
     parse_stars,
@@ -120,7 +121,8 @@ def _decode(data: bytes) -> tuple[str, tuple[str, ...], Problem | None]:
             return data[len(bom) :].decode(codec, errors="replace"), (), None
     if data.startswith(codecs.BOM_UTF16_BE):
         return data[2:].decode("utf-16-be", errors="replace"), (), None
-    if b"\x00" in data:
+    # UTF-16 without a BOM (or a binary file) is full of NUL bytes; a stray one in a name is not.
+    if data.count(b"\x00") * 8 > len(data):
         return "", (), Problem(None, None, _not_csv("UTF-16 without a byte-order mark, or binary"))
     try:
         return data.decode("utf-8"), (), None
@@ -300,9 +302,9 @@ class _Parser:
         )
         if other is not None:
             message = (
-                f"this is a {other.value} export (its header has "
+                f"this is {article(other.value)} export (its header has "
                 f"{', '.join(c for c in COLUMNS[other] if c not in COLUMNS[self.item_type])}), "
-                f"not a {self.item_type.value} one; import it with --type {other.value}"
+                f"not {article(self.item_type.value)} one; import it with --type {other.value}"
             )
             return positions, Problem(row, None, message)
         missing = [name for name in REQUIRED if name not in positions]
