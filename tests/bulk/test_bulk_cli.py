@@ -24,8 +24,11 @@ from bulk_helpers import (
     point_at,
     rate_in_plex,
 )
+from typer.testing import CliRunner
 
 import plexrate.bulk.export as export_module
+from plexrate.cli.app import app
+from plexrate.cli.context import AppContext
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.state import EntryStatus, StateStore
 
@@ -433,6 +436,20 @@ def test_export_will_not_replace_a_file_without_force(env: Env) -> None:
     assert path.read_text(encoding="utf-8").startswith("ratingKey,artistName,")
 
 
+@pytest.mark.parametrize(("answer", "code", "replaced"), [("y", 0, True), ("n", 1, False)])
+def test_export_asks_before_replacing_a_file_at_a_terminal(
+    env: Env, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, replaced: bool
+) -> None:
+    monkeypatch.setattr(AppContext, "interactive", property(lambda self: True))
+    path = env.write_csv("mine.csv", "precious\n")
+    result = CliRunner().invoke(
+        app, ["bulk", "export", "--type", "artist", str(path)], input=f"{answer}\n"
+    )
+    assert result.exit_code == code, result.stderr
+    assert "already exists. Replace it?" in result.stderr
+    assert path.read_text(encoding="utf-8").startswith("ratingKey,") is replaced
+
+
 def test_an_export_interrupted_by_an_error_leaves_no_file(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -458,6 +475,34 @@ def test_semicolon_export_with_a_bom(env: Env) -> None:
     assert data.startswith(codecs.BOM_UTF8 + b"ratingKey;albumName;sortName;")
     assert b";3,76;inferred\r\n" in data  # 7.52 on Plex's scale, with a decimal comma
     assert invoke_json("bulk", "import", "--type", "album", "--apply")["planned"] == 0
+
+
+def test_export_with_progress_bars_on_a_terminal(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("plexrate.cli.progress.wants_progress", lambda *a, **kw: True)
+    result = invoke("bulk", "export", "--type", "track")
+    assert result.exit_code == 0, result.stderr
+    assert "Writing tracks" in result.stderr
+    assert len(read_rows(env.folder / "track_ratings.csv")) == 10
+
+
+def test_export_warns_when_the_state_lost_track_of_tagged_items(
+    emulator_factory: Any,
+    small_library_dict: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tracks = small_library_dict["sections"][1]["tracks"]
+    tagged = next(t for t in tracks if t["ratingKey"] == 303)
+    tagged["moods"] = [TAG]
+    emulator = emulator_factory(EmulatorLibrary.from_dict(small_library_dict))
+    point_at(emulator, tmp_path, monkeypatch)
+    result = invoke("bulk", "export", "--type", "track")
+    assert result.exit_code == 0, result.stderr
+    assert "Warning: 1 item carries the 'Rating_Inferred' tag but the state does not own it" in (
+        " ".join(result.stderr.split())
+    )
+    row = next(r for r in read_rows(tmp_path / "track_ratings.csv") if r["ratingKey"] == "303")
+    assert row["ratingType"] == "manual"
 
 
 def test_bad_delimiter_is_a_usage_error(env: Env) -> None:

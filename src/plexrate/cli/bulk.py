@@ -195,28 +195,31 @@ def export_command(
         if not session.store.ownership_built():
             unknown = tagged_unowned(session)
             if unknown:
+                many = len(unknown) != 1
                 app.err.print(
-                    f"[yellow]Warning:[/] {len(unknown):,} items carry the "
-                    f"{escape(session.settings.inferred_tag)!r} tag but the state does not own "
-                    "them; they are exported as manual (run `plexrate admin reconstruct` first "
-                    "to rebuild ownership from the tags)"
+                    f"[yellow]Warning:[/] {len(unknown):,} item{'s' if many else ''} "
+                    f"carr{'y' if many else 'ies'} the {escape(session.settings.inferred_tag)!r} "
+                    f"tag but the state does not own {'them' if many else 'it'}: exported as "
+                    "manual (run `plexrate admin reconstruct` first to rebuild ownership from "
+                    "the tags)"
                 )
-        with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
-            counts = export_csv(
-                target,
-                session.snapshot,
-                item_type=item_type,
-                owned=session.owned(),
-                delimiter=separator,
-                bom=bom,
-                tolerance=session.settings.engine_config().hijack_tolerance,
-                progress=progress,
-            )
+        snapshot, owned = session.snapshot, session.owned()
+        tolerance = session.settings.engine_config().hijack_tolerance
         requests = session.client.counts.as_dict()
-        library_info = {
-            "title": session.snapshot.section_title,
-            "uuid": session.snapshot.library_uuid,
-        }
+    # Written after the session has closed: its progress display is gone (one live display at a
+    # time), and nothing here needs Plex or the state any more.
+    with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
+        counts = export_csv(
+            target,
+            snapshot,
+            item_type=item_type,
+            owned=owned,
+            delimiter=separator,
+            bom=bom,
+            tolerance=tolerance,
+            progress=progress,
+        )
+    library_info = {"title": snapshot.section_title, "uuid": snapshot.library_uuid}
     seconds = time.monotonic() - started
     figures = counts.as_dict()
     if json_output:
