@@ -464,7 +464,10 @@ def test_an_export_interrupted_by_an_error_leaves_no_file(
     monkeypatch.setattr(export_module, "export_rows", failing)
     result = invoke("bulk", "export", "--type", "track")
     assert result.exit_code == 1
-    assert "No space left on device" in result.stderr
+    assert " ".join(result.stderr.split()) == (
+        f"Error: cannot write {env.folder / 'track_ratings.csv'}: No space left on device "
+        "(nothing was exported; a previous file there is unchanged)"
+    )
     assert not [p.name for p in env.folder.iterdir() if "track" in p.name]
 
 

@@ -208,17 +208,23 @@ def export_command(
         requests = session.client.counts.as_dict()
     # Written after the session has closed: its progress display is gone (one live display at a
     # time), and nothing here needs Plex or the state any more.
-    with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
-        counts = export_csv(
-            target,
-            snapshot,
-            item_type=item_type,
-            owned=owned,
-            delimiter=separator,
-            bom=bom,
-            tolerance=tolerance,
-            progress=progress,
-        )
+    try:
+        with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
+            counts = export_csv(
+                target,
+                snapshot,
+                item_type=item_type,
+                owned=owned,
+                delimiter=separator,
+                bom=bom,
+                tolerance=tolerance,
+                progress=progress,
+            )
+    except OSError as exc:
+        raise PlexrateError(
+            f"cannot write {target}: {exc.strerror or exc}",
+            hint="nothing was exported; a previous file there is unchanged",
+        ) from None
     library_info = {"title": snapshot.section_title, "uuid": snapshot.library_uuid}
     seconds = time.monotonic() - started
     figures = counts.as_dict()
