@@ -48,11 +48,13 @@ def plan_and_apply(
     guard_tags: bool = True,
     marks_ownership_built: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    json_extra: Callable[[], Mapping[str, Any]] | None = None,
 ) -> RunOutcome | None:
     """Make the plan against the live library; print it (dry run) or write it as one run.
 
-    ``overrides`` are further settings given by the command's own flags. Returns the outcome of
-    a run that completed; a dry run returns None; a stopped run exits 130.
+    ``overrides`` are further settings given by the command's own flags. ``json_extra`` adds
+    the command's own fields to its JSON document (called once the plan is made). Returns the
+    outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest, stop_on_signals
@@ -85,7 +87,8 @@ def plan_and_apply(
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
         if dry:
             if flags.json_output:
-                print_json(app.out, plan_json(plan, extra={"command": command, "library": library}))
+                extra = {"command": command, "library": library, **_extra(json_extra)}
+                print_json(app.out, plan_json(plan, extra=extra))
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
             return None
@@ -107,7 +110,7 @@ def plan_and_apply(
         requests = session.client.counts.as_dict()
     if flags.json_output:
         document = outcome_dict(outcome, requests=requests, plan=plan)
-        document.update(command=command, library=library)
+        document.update(command=command, library=library, **_extra(json_extra))
         print_json(app.out, json.dumps(document, ensure_ascii=False))
     elif not flags.quiet:
         for line in summary_lines(outcome, plan, requests=requests):
@@ -124,6 +127,10 @@ def plan_and_apply(
             hint="see the summary above; rerun to retry them",
         )
     return outcome
+
+
+def _extra(json_extra: Callable[[], Mapping[str, Any]] | None) -> dict[str, Any]:
+    return dict(json_extra()) if json_extra is not None else {}
 
 
 @contextmanager
