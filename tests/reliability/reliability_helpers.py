@@ -27,26 +27,29 @@ from plexrate.state import StateStore
 
 # Distinctive, so a leak anywhere (stdout, stderr, a file) is unmistakable.
 TOKEN = "rel-T0ken-Quokka-Zebra-7315"
-# Plex stamps lastRatedAt/updatedAt from the emulator's clock; pinned, two runs that write the same
-# values leave byte-identical libraries. It lies before any file a test writes (bulk import
-# compares a CSV's modification time with lastRatedAt).
-CLOCK = 1_750_000_000.0
+# Plex stamps lastRatedAt/updatedAt from the emulator's clock. Pinned, two runs that write the
+# same values leave byte-identical libraries. By default it stands a day ahead of this session so
+# that, as with a real server, whatever Plex stores is newer than any file a test saves: bulk
+# import compares a CSV's modification time with lastRatedAt to leave alone rows changed in Plex
+# since the file was saved, which is also what keeps a rerun of an interrupted import from
+# re-reading the rows it applied. ``PAST`` serves libraries prepared before such a file is saved.
+FUTURE = float(int(time.time()) + 86_400)
+PAST = 1_750_000_000.0
 STATE_NAME = "plexrate_state.sqlite"
 
 Owned = dict[int, tuple[str, float, str, bool]]
 
 
-def pinned_clock() -> float:
-    return CLOCK
-
-
-def serve(library: EmulatorLibrary | Mapping[str, Any], **kwargs: Any) -> Emulator:
-    """A running emulator over a fresh copy of ``library`` (the caller stops it)."""
+def serve(
+    library: EmulatorLibrary | Mapping[str, Any], *, at: float = FUTURE, **kwargs: Any
+) -> Emulator:
+    """A running emulator over a fresh copy of ``library``, its clock pinned ``at`` (the caller
+    stops it)."""
     data = library.to_dict() if isinstance(library, EmulatorLibrary) else dict(library)
     return Emulator(
         EmulatorLibrary.from_dict(json.loads(json.dumps(data))),
         token=TOKEN,
-        clock=pinned_clock,
+        clock=lambda: at,
         **kwargs,
     ).start()
 
@@ -162,10 +165,22 @@ def diff_libraries(expected: dict[str, Any], actual: dict[str, Any]) -> list[str
     return out[:10]
 
 
+def diff_owned(expected: Owned, actual: Owned) -> list[str]:
+    keys = sorted(set(expected) | set(actual))
+    return [
+        f"{k}: {expected.get(k)} != {actual.get(k)}"
+        for k in keys
+        if expected.get(k) != actual.get(k)
+    ][:10]
+
+
 def assert_same_outcome(expected: Outcome, actual: Outcome) -> None:
-    assert diff_libraries(expected.library, actual.library) == []
-    assert actual.library == expected.library
-    assert actual.owned == expected.owned
+    # This module is not rewritten by pytest, so the messages say what differs.
+    differences = diff_libraries(expected.library, actual.library)
+    assert not differences, "library differs:\n" + "\n".join(differences)
+    assert actual.library == expected.library, "library differs outside the items"
+    differences = diff_owned(expected.owned, actual.owned)
+    assert not differences, "ownership differs:\n" + "\n".join(differences)
 
 
 def assert_one_line_error(stderr: str, *, contains: str) -> str:
@@ -179,15 +194,22 @@ def assert_one_line_error(stderr: str, *, contains: str) -> str:
     return error
 
 
-def wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], *, limit: float) -> None:
-    """Poll until ``condition`` holds; fail if the process ends first or ``limit`` seconds pass."""
+def wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], *, limit: float) -> bool:
+    """Poll until ``condition`` holds (True) or the process has ended (False).
+
+    A process still running after ``limit`` seconds without the condition is killed, and the test
+    fails.
+    """
     deadline = time.monotonic() + limit
     while not condition():
         if proc.poll() is not None:
-            raise AssertionError(f"plexrate ended early ({proc.returncode})")
+            return False
         if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
+            proc.kill()
+            proc.communicate()
+            raise AssertionError(f"still waiting after {limit} s")
         time.sleep(0.0005)
+    return True
 
 
 def kill(proc: subprocess.Popen[str]) -> tuple[str, str]:

@@ -188,7 +188,7 @@ def test_a_server_going_down_under_a_real_process(
     try:
         target = Target(emu, tmp_path, {**SETTINGS, "RATING_WRITE_MODE": "auto", "RETRIES": "1"})
         proc = target.spawn("run", "--apply", "--yes")
-        wait_for(lambda: emu.stats().writes >= 12, proc, limit=60)
+        assert wait_for(lambda: emu.stats().writes >= 12, proc, limit=60)
         emu.go_down()
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 4, err

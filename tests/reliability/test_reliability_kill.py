@@ -1,0 +1,260 @@
+"""SIGKILL a real ``plexrate … --apply`` process at seeded points, then rerun: nothing is lost.
+
+The emulator runs in this process with a little latency per request, so a run takes a few
+seconds. Each kill comes at a seeded fraction of the run, measured in the requests the emulator
+has seen (so a slow machine shifts the moment in time, not in the work): either while a write is
+in flight (it has changed the library, its answer is still on the way) or between requests. Two
+processes are killed one after the other, the second often while it settles what the first left
+unconfirmed; then a rerun finishes the job. The end state (the emulator's dump and the ownership
+record) must equal that of one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_helpers import (
+    FUTURE,
+    PAST,
+    TOKEN,
+    Outcome,
+    Target,
+    assert_same_outcome,
+    kill,
+    serve,
+    wait_for,
+)
+
+from plexrate.emulator import Emulator, LatencyModel, generate_library
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+LATENCY = LatencyModel(per_request=0.02)
+SETTINGS = {"PAGE_SIZE": "100", "WRITE_BATCH_SIZE": "20", "RETRIES": "1"}
+KILLS = 2
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one uninterrupted command asks of the emulator, and the state it ends in."""
+
+    outcome: Outcome
+    reads: int
+    writes: int
+
+
+def copy_state(source: Path, target: Path) -> None:
+    """A consistent copy of a closed state file (the SQLite backup API, never a raw file copy)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def kill_at(target: Target, rng: random.Random, args: tuple[str, ...], work: Work) -> str:
+    """Start ``plexrate ARGS`` and SIGKILL it at a seeded point; returns where it was killed.
+
+    The point is a fraction of what is left to do: all the reads (every process reads the
+    library again) and the writes the emulator has not yet seen. Returns "finished" if the process
+    ended before the point (a rerun with less left than estimated).
+    """
+    emu = target.emu
+    stats = emu.stats()
+    requests, version = stats.requests, emu.library.version
+    writes_left = max(1, work.writes - stats.writes)
+    proc = target.spawn(*args, "--apply", "--yes", "--quiet")
+    fraction = rng.uniform(0.05, 0.8)
+    in_flight = rng.random() < 0.5
+    if in_flight:
+        # The k-th write has changed the library; its answer waits for the write latency.
+        writes = max(1, round(fraction * writes_left))
+        condition: Callable[[], bool] = lambda: emu.library.version >= version + writes  # noqa: E731
+        where = f"in flight: write {writes} of {writes_left}"
+    else:
+        count = max(1, round(fraction * (work.reads + writes_left)))
+        condition = lambda: emu.stats().requests >= requests + count  # noqa: E731
+        where = f"after request {count} of {work.reads + writes_left}"
+    if not wait_for(condition, proc, limit=60):
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert TOKEN not in out + err
+        return "finished"
+    if not in_flight:
+        # Somewhere between the request's answer and the process's next request.
+        time.sleep(rng.uniform(0, 0.03))
+    out, err = kill(proc)
+    assert TOKEN not in out + err
+    return where
+
+
+def kill_twice_then_finish(
+    target: Target, args: tuple[str, ...], work: Work, *, seed: str
+) -> list[str]:
+    rng = random.Random(seed)
+    points = [kill_at(target, rng, args, work) for _ in range(KILLS)]
+    assert points[0] != "finished", "the first process finished before its kill"
+    result = target.invoke(*args, "--apply", "--yes")
+    assert result.exit_code == 0, (points, result.stderr)
+    assert TOKEN not in result.stdout + result.stderr
+    return points
+
+
+# ------------------------------------------------------------------------------------ run
+@pytest.fixture(scope="module")
+def library() -> dict[str, Any]:
+    return generate_library(tracks=500, seed=43).to_dict()
+
+
+@pytest.fixture(scope="module")
+def clean_run(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Work:
+    emu = serve(library)
+    try:
+        target = Target(emu, tmp_path_factory.mktemp("clean-run"), SETTINGS)
+        summary = target.invoke_json("run", "--apply", "--yes")
+        assert summary["status"] == "completed"
+        stats = emu.stats()
+        return Work(target.outcome(), stats.reads, stats.writes)
+    finally:
+        emu.stop()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_run_killed_twice_then_rerun_ends_like_an_uninterrupted_run(
+    library: dict[str, Any], clean_run: Work, tmp_path: Path, seed: int
+) -> None:
+    emu = serve(library, latency=LATENCY)
+    try:
+        target = Target(emu, tmp_path, SETTINGS)
+        points = kill_twice_then_finish(target, ("run",), clean_run, seed=f"run-{seed}")
+        emu.set_latency(None)
+        assert target.pending() == [], points
+        assert_same_outcome(clean_run.outcome, target.outcome())
+        with target.store() as store:
+            statuses = [r.status.value for r in store.runs()]
+        # A killed run is settled as interrupted (the rerun records a run only if it writes).
+        assert "interrupted" in statuses and "running" not in statuses, (points, statuses)
+    finally:
+        emu.stop()
+
+
+# ------------------------------------------------------------------------------ bulk import
+@dataclass(frozen=True)
+class ImportCase:
+    """A library after one `run --apply`, its state file, and an edited track CSV."""
+
+    library: dict[str, Any]
+    state: Path
+    csv_text: str
+    changed_rows: int
+
+
+def edit_rows(rows: list[dict[str, str]], rng: random.Random) -> int:
+    """Change a seeded sample of rows the ways a person does; returns how many rows changed."""
+    rated = [r for r in rows if r["userRating"]]
+    manual = [r for r in rated if r["ratingType"] == "manual"]
+    inferred = [r for r in rated if r["ratingType"] == "inferred"]
+    changed: set[str] = set()
+    for row in rng.sample(rated, 160):
+        new = rng.choice([x / 2 for x in range(1, 11) if x / 2 != float(row["userRating"])])
+        row["userRating"] = f"{new:g}"
+        changed.add(row["ratingKey"])
+    for row in rng.sample([r for r in rated if r["ratingKey"] not in changed], 20):
+        row["userRating"] = ""  # cleared
+        changed.add(row["ratingKey"])
+    for row in rng.sample([r for r in manual if r["ratingKey"] not in changed], 25):
+        row["ratingType"] = "inferred"  # handed back to inference
+        changed.add(row["ratingKey"])
+    for row in rng.sample([r for r in inferred if r["ratingKey"] not in changed], 25):
+        row["ratingType"] = "manual"  # claimed as the person's own
+        changed.add(row["ratingKey"])
+    return len(changed)
+
+
+@pytest.fixture(scope="module")
+def import_case(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ImportCase:
+    folder = tmp_path_factory.mktemp("import-base")
+    emu = serve(library, at=PAST)  # the ratings exist before the person saves the file
+    try:
+        target = Target(emu, folder, SETTINGS)
+        assert target.invoke_json("run", "--apply", "--yes")["status"] == "completed"
+        export = target.invoke_json("bulk", "export", "--type", "track", "tracks.csv")
+        assert export["rows"] == 500
+        with (folder / "tracks.csv").open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            fields = list(reader.fieldnames or [])
+            rows = list(reader)
+        changed = edit_rows(rows, random.Random("bulk-edits"))
+        edited = folder / "edited.csv"
+        with edited.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        return ImportCase(emu.dump(), target.state, edited.read_text(encoding="utf-8"), changed)
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def import_target(import_case: ImportCase, tmp_path: Path) -> Iterator[Callable[..., Target]]:
+    """``make(folder_name, **emulator_kwargs)``: the import case in a fresh folder and emulator."""
+    started: list[Emulator] = []
+
+    def make(name: str, **kwargs: Any) -> Target:
+        folder = tmp_path / name
+        folder.mkdir()
+        emu = serve(import_case.library, **kwargs)
+        started.append(emu)
+        target = Target(emu, folder, {**SETTINGS, "WRITE_BATCH_SIZE": "10"})
+        copy_state(import_case.state, target.state)
+        (folder / "edited.csv").write_text(import_case.csv_text, encoding="utf-8")
+        return target
+
+    yield make
+    for emu in started:
+        emu.stop()
+
+
+@pytest.mark.parametrize(
+    ("mode", "plex_clock"),
+    [("auto", FUTURE), ("edit", PAST + 3600)],
+    # Plex's clock ahead of this machine's, as it must be after the file was saved; and behind
+    # it, so that only plexrate's journal tells the rerun which rows the killed runs applied.
+    ids=["auto-plex-clock-ahead", "edit-plex-clock-behind"],
+)
+def test_bulk_import_killed_twice_then_rerun_ends_like_an_uninterrupted_one(
+    import_case: ImportCase,
+    import_target: Callable[..., Target],
+    mode: str,
+    plex_clock: float,
+) -> None:
+    args = ("bulk", "import", "--type", "track", "edited.csv")
+    clean_target = import_target("clean", at=plex_clock)
+    clean_target.settings = {**clean_target.settings, "RATING_WRITE_MODE": mode}
+    summary = clean_target.invoke_json(*args, "--apply", "--yes")
+    assert summary["status"] == "completed"
+    assert 30 <= summary["planned"] == import_case.changed_rows <= 500
+    assert summary["stats"]["stale"] == 0
+    assert summary["stats"]["inferred_edited"] > 0  # rows the rerun must not read as hand-backs
+    stats = clean_target.emu.stats()
+    clean = Work(clean_target.outcome(), stats.reads, stats.writes)
+    assert clean.outcome.library != import_case.library
+
+    target = import_target("killed", at=plex_clock, latency=LATENCY)
+    target.settings = {**target.settings, "RATING_WRITE_MODE": mode}
+    points = kill_twice_then_finish(target, args, clean, seed=f"import-{mode}")
+    target.emu.set_latency(None)
+    assert target.pending() == [], points
+    assert_same_outcome(clean.outcome, target.outcome())
+
+    # Importing the same file once more changes nothing.
+    target.emu.reset_stats()
+    again = target.invoke_json(*args, "--apply", "--yes")
+    assert (again["planned"], again["written"]) == (0, 0)
+    assert target.emu.stats().writes == 0
