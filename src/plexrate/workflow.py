@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from plexrate.admin.common import count
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
@@ -194,15 +195,15 @@ def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
         return {}
     if not session.write:
         dialog.info(
-            f"{len(moves):,} items plexrate owns have a new ratingKey in Plex (re-matched, found "
-            "by guid); the next --apply run moves their records"
+            f"Re-matched in Plex under a new ratingKey (found by guid): "
+            f"{count(len(moves), 'item')} plexrate owns; the next --apply run moves the records"
         )
         return moves
     for old, new in sorted(moves.items()):
         session.store.rekey(old, new)
     dialog.info(
-        f"Moved the records of {len(moves):,} items Plex re-matched under a new ratingKey "
-        "(found by guid)"
+        f"Moved the records of {count(len(moves), 'item')} Plex re-matched under a new "
+        "ratingKey (found by guid)"
     )
     return moves
 

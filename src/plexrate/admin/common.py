@@ -85,3 +85,8 @@ def stars_or_unrated(rating: float | None) -> str:
     if rating is None:
         return "unrated"
     return stars_text(rating)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 item``, ``2 items``, ``1,234 items``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from plexrate.admin.common import ManagedTags, item_order, same_rating
+from plexrate.admin.common import ManagedTags, count, item_order, same_rating
 from plexrate.engine.config import EngineConfig
 from plexrate.model import Change, Item, LibrarySnapshot, OwnedItem, Phase, Plan, label
 
@@ -82,8 +82,8 @@ def plan_sync_tags(
     notes: list[str] = []
     if hijacked:
         notes.append(
-            f"{hijacked:,} owned items were changed in Plex since plexrate wrote them; their "
-            "tags are left for the next run, which hands them back to you."
+            f"Left alone: {count(hijacked, 'owned item')} changed in Plex after plexrate's "
+            "write; the next run hands such items back to you, tags and all."
         )
     if not tags.names:
         notes.append("INFERRED_TAG and TWIN_TAG are both empty: plexrate manages no tags.")
@@ -127,8 +127,8 @@ def removal_refusal(plan: Plan, *, owned_count: int, ownership_built: bool) -> R
         return None
     return Refusal(
         message=(
-            f"sync-tags would take plexrate's tags off {removals:,} items, but the ownership "
-            f"record {why}: the tags may be the only record left of what plexrate wrote"
+            f"sync-tags would take plexrate's tags off {count(removals, 'item')}, but the "
+            f"ownership record {why}: the tags may be the only record left of what plexrate wrote"
         ),
         hint="run `plexrate admin reconstruct` to rebuild ownership from the tags first, or "
         "pass --force if these items really are not plexrate's",

@@ -33,6 +33,7 @@ from enum import StrEnum
 from plexrate.admin.common import (
     ManagedTags,
     casefold_union,
+    count,
     item_order,
     same_rating,
     stars_or_unrated,
@@ -396,7 +397,10 @@ class _UndoPlanner:
             "ownership_restored": sum(1 for c in changes if c.own is True),
         }
         stats.update({f"left_alone.{k}": v for k, v in report.counts().items()})
-        return Plan(changes=changes, stats=stats, notes=undo_notes(report)), report
+        notes = undo_notes(report)
+        if not changes and not notes:
+            notes.append("Nothing to undo: plexrate owns nothing here.")
+        return Plan(changes=changes, stats=stats, notes=notes), report
 
 
 def undo_notes(report: UndoReport, *, sample: int = 10) -> list[str]:
@@ -418,29 +422,28 @@ def undo_notes(report: UndoReport, *, sample: int = 10) -> list[str]:
         if len(skips) > sample:
             notes.append(f"  … and {len(skips) - sample:,} more (--json lists them all)")
 
+    changed = report.of(LeftAlone.CHANGED)
     named(
-        report.of(LeftAlone.CHANGED),
-        f"{len(report.of(LeftAlone.CHANGED)):,} items you changed since plexrate wrote them keep "
-        "your rating; plexrate's tags come off and it gives up its claim:",
+        changed,
+        f"Your rating stays on {count(len(changed), 'item')} you changed after plexrate's write; "
+        "plexrate's tags come off and it gives up its claim:",
     )
     superseded = report.of(LeftAlone.SUPERSEDED)
     if superseded:
         runs = sorted({s.run for s in superseded if s.run is not None})
         named(
             superseded,
-            f"{len(superseded):,} items were written again by a later run; undo run "
-            f"{', '.join(str(r) for r in runs)} first, or this undo would take that run back "
-            "too. Left alone:",
+            f"Left alone: {count(len(superseded), 'item')} a later run wrote again; undo run "
+            f"{', '.join(str(r) for r in runs)} first, or this undo would take that run back too:",
         )
+    missing = report.of(LeftAlone.MISSING)
     named(
-        report.of(LeftAlone.MISSING),
-        f"{len(report.of(LeftAlone.MISSING)):,} items plexrate wrote are no longer in the "
-        "library; their records are kept:",
+        missing,
+        f"Left alone: {count(len(missing), 'item')} no longer in the library (the records are "
+        "kept):",
     )
-    named(
-        report.of(LeftAlone.YOURS),
-        f"{len(report.of(LeftAlone.YOURS)):,} items were handed back to you since; left alone:",
-    )
+    yours = report.of(LeftAlone.YOURS)
+    named(yours, f"Left alone: {count(len(yours), 'item')} handed back to you since:")
     if report.already_undone:
-        notes.append(f"{report.already_undone:,} items are already undone.")
+        notes.append(f"Already undone: {count(report.already_undone, 'item')}.")
     return notes

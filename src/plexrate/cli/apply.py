@@ -47,11 +47,13 @@ def plan_and_apply(
     guard_tags: bool = True,
     marks_ownership_built: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    details: Callable[[], Mapping[str, Any]] | None = None,
 ) -> RunOutcome | None:
     """Make the plan against the live library; print it (dry run) or write it as one run.
 
-    ``overrides`` are further settings given by the command's own flags. Returns the outcome of
-    a run that completed; a dry run returns None; a stopped run exits 130.
+    ``overrides`` are further settings given by the command's own flags. ``details`` adds keys
+    of the command's own to the ``--json`` document (called once the plan is made). Returns the
+    outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest, stop_on_signals
@@ -82,9 +84,11 @@ def plan_and_apply(
     ):
         plan = make_plan(session)
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
+        extra = dict(details()) if details is not None else {}
         if dry:
             if flags.json_output:
-                print_json(app.out, plan_json(plan, extra={"command": command, "library": library}))
+                extra.update(command=command, library=library)
+                print_json(app.out, plan_json(plan, extra=extra))
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
             return None
@@ -106,6 +110,7 @@ def plan_and_apply(
         requests = session.client.counts.as_dict()
     if flags.json_output:
         document = outcome_dict(outcome, requests=requests, plan=plan)
+        document.update(extra)
         document.update(command=command, library=library)
         print_json(app.out, json.dumps(document, ensure_ascii=False))
     elif not flags.quiet:

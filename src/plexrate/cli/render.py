@@ -133,7 +133,12 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
         out.print(counts_table(plan))
         if per_phase > 0:
             out.print(sample_table(plan, per_phase=per_phase))
-    err.print(f"Dry run: would rate {describe_plan(plan)}; nothing was written.")
+    if plan.changes and not any(c.set_rating for c in plan.changes):
+        # Tag-only or ownership-only plans (sync-tags, parts of undo) rate nothing.
+        what = f"change the tags or ownership of {len(plan.changes):,} items"
+    else:
+        what = f"rate {describe_plan(plan)}"
+    err.print(f"Dry run: would {what}; nothing was written.")
     for note in plan.notes:
         err.print(f"[dim]{escape(note)}[/]")
 
