@@ -53,7 +53,13 @@ def test_reconstruct_after_losing_the_state_gives_back_the_same_ownership(px: Pl
     assert refused.exit_code == 1
     assert "plexrate admin reconstruct" in refused.err
 
-    dry = px("admin", "reconstruct", "--dry-run", "--json")
+    undo = px("admin", "undo", "--dry-run")
+    assert undo.exit_code == 0, undo.stderr
+    assert "Nothing to undo" in undo.err
+    assert "276 items carry plexrate's tag" in undo.err
+    assert "run `plexrate admin reconstruct` first" in undo.err
+
+    dry = px.subprocess("admin", "reconstruct", "--dry-run", "--json")
     assert dry.exit_code == 0, dry.stderr
     preview = dry.json()
     assert preview["dry_run"] is True
@@ -118,8 +124,11 @@ def test_sync_tags_refuses_to_strip_tags_without_an_ownership_record(px: Plexrat
     tagged = emu.library.tagged(TAG)
     writes = emu.stats().writes
 
-    for mode in ("--dry-run", "--apply"):
-        refused = px("admin", "sync-tags", mode)
+    refusals = [
+        px("admin", "sync-tags", "--dry-run"),
+        px.subprocess("admin", "sync-tags", "--apply"),
+    ]
+    for refused in refusals:
         assert refused.exit_code == 1
         assert "the ownership record was never built for this library" in refused.err
         assert "plexrate admin reconstruct" in refused.err

@@ -69,9 +69,10 @@ def test_runs_lists_id_time_command_status_and_items_changed(px: Plexrate) -> No
 def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
     applied(px, "run")
     owned = px.owned()
-    result = px("admin", "state", "export", "--json")
+    result = px.subprocess("admin", "state", "export", "--json")
     assert result.exit_code == 0, result.stderr
     target = px.tmp_path / "plex_state.json"
+    assert px.emulator.token not in target.read_text()
     assert result.json() == {
         "path": str(target),
         "items": 276,
@@ -123,7 +124,7 @@ def test_import_of_the_flat_format_counts_what_it_skips(px: Plexrate) -> None:
     path = px.tmp_path / "flat.json"
     path.write_text(json.dumps(flat))
 
-    result = px("admin", "state", "import", str(path), "--apply", "--json")
+    result = px.subprocess("admin", "state", "import", str(path), "--apply", "--json")
     assert result.exit_code == 0, result.stderr
     report = result.json()
     assert (report["format"], report["uuid_check"], report["imported"]) == ("flat", "unstamped", 1)

@@ -149,8 +149,8 @@ def test_a_second_undo_writes_nothing(px: Plexrate) -> None:
     assert px("admin", "undo", "--apply", "--quiet").exit_code == 0
     writes = emu.stats().writes
 
-    again = px("admin", "undo", "--apply", "--json")
-    assert again.exit_code == 0
+    again = px.subprocess("admin", "undo", "--apply", "--json")
+    assert again.exit_code == 0, again.stderr
     document = again.json()
     assert (document["planned"], document["written"], document["run_id"]) == (0, 0, None)
     assert emu.stats().writes == writes

@@ -35,6 +35,8 @@ class ManagedTags:
     twin: str
     inferred_members: frozenset[int]
     twin_members: frozenset[int]
+    names: tuple[str, ...] = ()
+    """The configured tags, inferred first."""
 
     @classmethod
     def of(cls, snapshot: LibrarySnapshot, config: EngineConfig) -> ManagedTags:
@@ -47,11 +49,8 @@ class ManagedTags:
             twin=twin,
             inferred_members=tag_members(snapshot, inferred),
             twin_members=tag_members(snapshot, twin),
+            names=tuple(t for t in (inferred, twin) if t),
         )
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(t for t in (self.inferred, self.twin) if t)
 
     def present(self, tag: str, key: int) -> bool | None:
         folded = tag.casefold()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from plexrate.admin.common import ManagedTags, item_order
+from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
 from plexrate.errors import UsageError
 from plexrate.model import Item, ItemType, LibrarySnapshot, OwnedItem
@@ -52,29 +53,30 @@ def plan_reconstruct(
             "rebuild ownership from",
             hint="reconstruct needs the tag plexrate wrote with; set INFERRED_TAG to it",
         )
-    items = sorted(
-        (item for key in tags.inferred_members if (item := snapshot.item(key)) is not None),
-        key=item_order,
-    )
     claims: list[OwnedItem] = []
     already: list[int] = []
     unrated: list[Item] = []
-    for item in items:
-        if item.key in owned:
-            already.append(item.key)
-        elif item.rating is None:
-            unrated.append(item)
-        else:
-            claims.append(
-                OwnedItem(
-                    key=item.key,
-                    item_type=item.item_type,
-                    value=item.rating,
-                    guid=item.guid,
-                    phase=SOURCE,
-                    twin=bool(tags.twin) and item.key in tags.twin_members,
+    with paused_gc():
+        items = sorted(
+            (item for key in tags.inferred_members if (item := snapshot.item(key)) is not None),
+            key=item_order,
+        )
+        for item in items:
+            if item.key in owned:
+                already.append(item.key)
+            elif item.rating is None:
+                unrated.append(item)
+            else:
+                claims.append(
+                    OwnedItem(
+                        key=item.key,
+                        item_type=item.item_type,
+                        value=item.rating,
+                        guid=item.guid,
+                        phase=SOURCE,
+                        twin=bool(tags.twin) and item.key in tags.twin_members,
+                    )
                 )
-            )
     return Reconstruction(
         tag=tags.inferred,
         claims=tuple(claims),

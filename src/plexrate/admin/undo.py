@@ -38,6 +38,7 @@ from plexrate.admin.common import (
     same_rating,
     stars_or_unrated,
 )
+from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
 from plexrate.model import (
     INFERENCE_PHASES,
@@ -113,14 +114,16 @@ def plan_undo(
 
     ``originals`` is ``StateStore.original_values(run_id=run_id)`` over the same scope.
     """
-    planner = _UndoPlanner(snapshot, owned, config, run_id)
-    if run_id is None:
-        for key in sorted(owned):
-            planner.everything(key, owned[key], originals.get(key))
-    else:
-        for key in sorted(originals):
-            planner.one_run(key, originals[key], owned.get(key))
-    return planner.finish()
+    # Hundreds of thousands of changes and no reference cycles: see engine._gc.
+    with paused_gc():
+        planner = _UndoPlanner(snapshot, owned, config, run_id)
+        if run_id is None:
+            for key in sorted(owned):
+                planner.everything(key, owned[key], originals.get(key))
+        else:
+            for key in sorted(originals):
+                planner.one_run(key, originals[key], owned.get(key))
+        return planner.finish()
 
 
 class _UndoPlanner:

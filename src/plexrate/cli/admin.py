@@ -484,6 +484,16 @@ def undo(
             config=session.settings.engine_config(),
             run_id=run,
         )
+        if run is None and not store.ownership_built() and not session.extra_owned:
+            from plexrate.admin.common import count
+            from plexrate.workflow import tagged_unowned
+
+            lost = tagged_unowned(session)
+            if lost:
+                plan.notes.append(
+                    f"{count(len(lost), 'item')} carry plexrate's tag, but the state has no "
+                    "record of owning them: run `plexrate admin reconstruct` first to undo them."
+                )
         found["report"] = report
         found["notes"] = plan.notes
         return plan
