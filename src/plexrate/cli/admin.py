@@ -65,8 +65,8 @@ RunOpt = Annotated[
 
 HELP_RUNS = (
     "List the runs that wrote to this library: id, time, command, status, items changed.\n\n"
-    "Read from the state file alone; Plex is asked only when the file holds several libraries "
-    "of that name. Use an id with `plexrate admin undo --run ID`.\n\n"
+    "Read from the state file alone; Plex is asked only when the file does not name the "
+    "library unambiguously. Use an id with `plexrate admin undo --run ID`.\n\n"
     "Example: plexrate admin runs --json"
 )
 
@@ -113,7 +113,8 @@ HELP_SYNC_TAGS = (
 HELP_EXPORT = (
     "Write the ratings plexrate owns in the old tool's plex_state.json format.\n\n"
     "The stamped format: the library's UUID and, per ratingKey, the value and the twin flag. "
-    "Read from the state file alone (Plex is asked only to tell libraries of one name apart). "
+    "Read from the state file alone (Plex is asked only when the file does not name the "
+    "library unambiguously). "
     "An existing file is replaced only with --force.\n\n"
     "Example: plexrate admin state export backup/plex_state.json"
 )
