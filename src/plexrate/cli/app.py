@@ -12,6 +12,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from plexrate import __version__
+from plexrate.cli.admin import admin_app
 from plexrate.cli.bulk import bulk_app
 from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
@@ -115,6 +116,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(evaluate_app)
 app.add_typer(bulk_app, name="bulk")
+app.add_typer(admin_app, name="admin")
 
 
 def main() -> None:

@@ -114,18 +114,32 @@ def sample_table(plan: Plan, *, per_phase: int) -> Table:
     return table
 
 
-def describe_plan(plan: Plan) -> str:
-    """One line: ``would rate 1,234 albums, 56 artists and 7,890 tracks``."""
-    per_type = dict.fromkeys(ItemType, 0)
-    for change in plan.changes:
-        if change.set_rating:
-            per_type[change.item_type] += 1
-    parts = [f"{n:,} {t.plural}" for t, n in per_type.items() if n]
-    if not parts:
-        return "nothing"
-    if len(parts) == 1:
-        return parts[0]
+def _joined(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def describe_plan(plan: Plan) -> str:
+    """What a plan does, in one phrase: ``rate 1,234 albums and 7,890 tracks, clear 3 ratings``."""
+    rated = dict.fromkeys(ItemType, 0)
+    cleared = other = 0
+    for change in plan.changes:
+        if change.set_rating and change.after is not None:
+            rated[change.item_type] += 1
+        elif change.set_rating:
+            cleared += 1
+        else:
+            other += 1
+    phrases = []
+    types = [f"{n:,} {t.plural}" for t, n in rated.items() if n]
+    if types:
+        phrases.append("rate " + _joined(types))
+    if cleared:
+        phrases.append(f"clear {cleared:,} rating{'s' if cleared != 1 else ''}")
+    if other:
+        phrases.append(f"change only the tags or ownership of {other:,} items")
+    return _joined(phrases) if phrases else "change nothing"
 
 
 def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> None:
@@ -133,7 +147,7 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
         out.print(counts_table(plan))
         if per_phase > 0:
             out.print(sample_table(plan, per_phase=per_phase))
-    err.print(f"Dry run: would rate {describe_plan(plan)}; nothing was written.")
+    err.print(f"Dry run: would {describe_plan(plan)}; nothing was written.")
     for note in plan.notes:
         err.print(f"[dim]{escape(note)}[/]")
 
