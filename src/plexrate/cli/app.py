@@ -16,6 +16,7 @@ from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.emulator import app as emulator_app
 from plexrate.cli.phases import register as register_phases
+from plexrate.cli.report import report_app
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
 
@@ -108,6 +109,7 @@ def root(
 register_phases(app)
 app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(report_app, name="report")
 
 
 def main() -> None:
