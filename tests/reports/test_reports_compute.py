@@ -7,6 +7,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from report_lib import Lib, claims
 from report_schemas import check_document
 
@@ -440,3 +442,10 @@ def test_every_report_document_matches_its_schema_and_csv_rows_match_their_heade
         assert doc["library"] == {"title": "Music", "uuid": "test-library"}
         header = report.csv_header()
         assert all(len(row) == len(header) for row in report.csv_rows())
+
+
+@given(st.floats(min_value=0.0, max_value=10.0, exclude_min=True, allow_nan=False))
+def test_every_rating_lies_within_its_bucket(rating: float) -> None:
+    bucket = half_star_bucket(rating)
+    assert bucket in BUCKETS
+    assert bucket - 0.5 - 1e-9 < rating / 2 <= bucket + 1e-9
