@@ -8,6 +8,7 @@ tree, as JSON (``--json``), or writes it to a file (``--output``). See ``docs/re
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -43,13 +44,13 @@ OutputOpt = Annotated[
 ]
 
 
-class OutputFormat:
+class OutputFormat(StrEnum):
     TEXT = "text"
     CSV = "csv"
     JSON = "json"
 
 
-def output_format(path: Path) -> str:
+def output_format(path: Path) -> OutputFormat:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return OutputFormat.CSV
@@ -58,7 +59,7 @@ def output_format(path: Path) -> str:
     return OutputFormat.TEXT
 
 
-def write_report_file(path: Path, report: Report, *, snapshot: LibrarySnapshot) -> str:
+def write_report_file(path: Path, report: Report, *, snapshot: LibrarySnapshot) -> OutputFormat:
     """Write ``report`` to ``path`` in the format its extension names; returns that format."""
     import csv
     import json
@@ -127,7 +128,7 @@ def run_report(
     if output is not None:
         kind = write_report_file(output, report, snapshot=snapshot)
         if not quiet:
-            app.err.print(f"Wrote the {command} report ({kind}) to {output}", markup=False)
+            app.err.print(f"Wrote the {command} report ({kind.value}) to {output}", markup=False)
         return
     if json_output:
         print_json(app.out, json.dumps(document(report, snapshot=snapshot), ensure_ascii=False))

@@ -37,8 +37,9 @@ _STATUS_STYLE = {Status.MANUAL: MANUAL_STYLE, Status.INFERRED: INFERRED_STYLE, S
 def stacked_bar(parts: list[tuple[int, str, str]], *, scale: int, width: int = BAR_WIDTH) -> Text:
     """Segments (count, glyph, style) side by side, ``scale`` counts filling ``width`` cells.
 
-    Segment ends are rounded cumulatively, so a bar is as long as its total says and a non-zero
-    segment never rounds away to nothing while it has at least half a cell.
+    Segment ends are rounded cumulatively (half a cell up), so a bar is as long as its rounded
+    total says and each segment is within one cell of its exact length; a segment of less than
+    a cell may vanish.
     """
     bar = Text()
     if scale <= 0:
