@@ -20,6 +20,7 @@ from plexrate.cli.emulator import app as emulator_app
 from plexrate.cli.evaluate import evaluate_app
 from plexrate.cli.menu import MENU_HELP, menu
 from plexrate.cli.phases import register as register_phases
+from plexrate.cli.report import report_app
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
 
@@ -117,6 +118,7 @@ app.add_typer(emulator_app, name="emulator")
 app.add_typer(evaluate_app)
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(admin_app, name="admin")
+app.add_typer(report_app, name="report")
 
 
 def main() -> None:
