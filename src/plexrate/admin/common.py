@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from plexrate.engine.config import EngineConfig
-from plexrate.engine.infer import stars_text
 from plexrate.engine.plan import tag_members
-from plexrate.model import Item, ItemType, LibrarySnapshot
+from plexrate.model import Item, ItemType, LibrarySnapshot, stars
 
 # The same slack the engine adds to the hijack tolerance, so both agree on what "changed" means.
 _SLACK = 1e-9
@@ -81,9 +80,7 @@ def casefold_union(*groups: Iterable[str]) -> tuple[str, ...]:
 
 def stars_or_unrated(rating: float | None) -> str:
     """A 0–10 rating in a reason text, as people read it: "3.5★", or "unrated"."""
-    if rating is None:
-        return "unrated"
-    return stars_text(rating)
+    return stars(rating, unrated="unrated")
 
 
 def count(n: int, noun: str) -> str:

@@ -140,7 +140,7 @@ def _library_dict(session: Session) -> dict[str, str]:
 
 
 def _stars(value: float | None) -> str:
-    from plexrate.cli.render import stars
+    from plexrate.model import stars
 
     return stars(value)
 

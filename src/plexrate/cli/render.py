@@ -13,19 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from plexrate.model import Change, ItemType, Phase, Plan, to_stars
+from plexrate.model import Change, ItemType, Phase, Plan, stars
 from plexrate.workflow import RunOutcome
 
 SCALE_NOTE = "ratings are on Plex's 0-10 scale (stars x 2)"
-
-
-def stars(value: float | None) -> str:
-    """A rating as people read it: ``3.5★``; ``—`` for unrated."""
-    shown = to_stars(value)
-    if shown is None:
-        return "—"
-    text = f"{shown:.2f}".rstrip("0").rstrip(".")
-    return f"{text}★"
 
 
 def _phase_label(phase: Phase) -> str:

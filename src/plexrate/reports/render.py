@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from plexrate.cli.render import stars
 from plexrate.engine import TwinAnchor
+from plexrate.model import stars
 from plexrate.reports.common import Report, Status, duration_text
 from plexrate.reports.coverage import Coverage, CoverageRow
 from plexrate.reports.dissenters import Dissenters
