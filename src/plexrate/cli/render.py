@@ -133,7 +133,13 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
         out.print(counts_table(plan))
         if per_phase > 0:
             out.print(sample_table(plan, per_phase=per_phase))
-    err.print(f"Dry run: would rate {describe_plan(plan)}; nothing was written.")
+    rated = sum(1 for change in plan.changes if change.set_rating)
+    others = len(plan.changes) - rated
+    parts = [f"would rate {describe_plan(plan)}"] if rated else []
+    if others:
+        parts.append(f"would change only tags or ownership of {others:,} items")
+    what = ", and ".join(parts) if parts else "nothing to do, Plex already holds every value"
+    err.print(f"Dry run: {what}; nothing was written.")
     for note in plan.notes:
         err.print(f"[dim]{escape(note)}[/]")
 
@@ -156,11 +162,18 @@ def outcome_dict(outcome: RunOutcome, *, requests: Mapping[str, Any], plan: Plan
 def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
     report = outcome.report
     stats = plan.stats
-    lines = [
-        f"Wrote {report.written:,} of {len(plan.changes):,} planned changes in "
-        f"{outcome.seconds:.1f}s ({report.requests:,} write requests, "
-        f"{requests.get('reads', 0):,} reads, {report.mode.value} mode)."
-    ]
+    if plan.changes:
+        first = (
+            f"Wrote {report.written:,} of {len(plan.changes):,} planned changes in "
+            f"{outcome.seconds:.1f}s ({report.requests:,} write requests, "
+            f"{requests.get('reads', 0):,} reads, {report.mode.value} mode)."
+        )
+    else:
+        first = (
+            "Nothing to write: Plex already holds every value "
+            f"({requests.get('reads', 0):,} reads, no write requests)."
+        )
+    lines = [first]
     if "unchanged" in stats:
         lines.append(
             f"Unchanged within ε={stats.get('epsilon', 0):.3f}: {int(stats['unchanged']):,}; "
