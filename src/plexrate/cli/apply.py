@@ -13,14 +13,17 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
-from plexrate.workflow import RunOutcome, Session
+
+if TYPE_CHECKING:
+    # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.workflow import RunOutcome, Session
 
 
 @dataclass(frozen=True)
