@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,25 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def cli_for(emulator_factory: Any, tmp_path: Path) -> CliFactory:
+def state_root(tmp_path: Path) -> Iterator[Path]:
+    """Where the state files go: in memory when the machine has /dev/shm.
+
+    The StateStore commits with a full fsync twice per write request (docs/state.md); on a
+    disk that is most of a run's time, and tests do not need the data to survive a power cut.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="plexrate-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_for(emulator_factory: Any, tmp_path: Path, state_root: Path) -> CliFactory:
     """``cli_for(library=None, *, tracks=None, seed=1, **emulator_kwargs)``: a running emulator
     and plexrate pointed at it, with its own state file in its own folder."""
     made = 0
@@ -41,13 +61,15 @@ def cli_for(emulator_factory: Any, tmp_path: Path) -> CliFactory:
         emulator = emulator_factory(library, **kwargs)
         workdir = tmp_path / f"plexrate{made}"
         workdir.mkdir()
+        state = state_root / f"state{made}"
+        state.mkdir()
         return PlexrateCli(
             emulator=emulator,
             workdir=workdir,
             env={
                 "PLEXRATE_PLEX_URL": emulator.url,
                 "PLEXRATE_PLEX_TOKEN": emulator.token,
-                "PLEXRATE_STATE_PATH": str(workdir / "plexrate_state.sqlite"),
+                "PLEXRATE_STATE_PATH": str(state / "plexrate_state.sqlite"),
             },
         )
 

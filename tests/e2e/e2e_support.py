@@ -62,7 +62,7 @@ class PlexrateCli:
 
     @property
     def state_path(self) -> Path:
-        return self.workdir / "plexrate_state.sqlite"
+        return Path(self.env["PLEXRATE_STATE_PATH"])
 
     def invoke(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
         """Run in this process; ``env`` adds to this CLI's variables (None removes one)."""
@@ -194,13 +194,18 @@ class Terminal:
             self.process.wait()
 
 
+def wait_for(condition: Callable[[], bool], *, timeout: float = 20) -> None:
+    # Sleeping between polls leaves the GIL to the emulator's threads in this process.
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met after {timeout}s")
+        time.sleep(0.005)
+
+
 def wait_for_writes(emulator: Emulator, count: int, *, timeout: float = 20) -> None:
     """Until the emulator has answered ``count`` write requests."""
-    deadline = time.monotonic() + timeout
-    while emulator.stats().writes < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"only {emulator.stats().writes} writes after {timeout}s")
-        time.sleep(0.005)
+    wait_for(lambda: emulator.stats().writes >= count, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------ the expectation

@@ -57,7 +57,7 @@ def plan_and_apply(
     a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import StopRequest, stop_on_signals
+    from plexrate.cli.interrupt import StopRequest, sigterm_interrupts, stop_on_signals
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.state import RunStatus
@@ -72,6 +72,7 @@ def plan_and_apply(
         app.err, interactive=app.interactive, yes=flags.yes, force=flags.force, quiet=flags.quiet
     )
     with (
+        sigterm_interrupts(),
         progress_for(app.err, quiet=flags.quiet, json_output=flags.json_output) as progress,
         open_session(
             settings,

@@ -72,6 +72,28 @@ class StopRequest:
 
 
 @contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Outside the writes (connecting, reading, planning), SIGTERM stops the command as Ctrl-C
+    does: the error boundary reports it and exits 130, and the state is closed properly.
+
+    Without this a SIGTERM there (a service manager stopping a long first read) ended the
+    process at once with no message and no exit status of plexrate's own.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
     """Route SIGINT (pause) and SIGTERM (quit) to ``request`` for the duration of a write."""
     if threading.current_thread() is not threading.main_thread():

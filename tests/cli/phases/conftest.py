@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,27 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def cli_for(emulator_factory: Any, tmp_path: Path) -> CliFactory:
+def state_root(tmp_path: Path) -> Iterator[Path]:
+    """Where the state files go: in memory when the machine has /dev/shm.
+
+    The StateStore commits with a full fsync twice per write request (docs/state.md); on a
+    disk that is most of a run's time, and tests do not need the data to survive a power cut.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="plexrate-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_for(emulator_factory: Any, tmp_path: Path, state_root: Path) -> CliFactory:
     """``cli_for(library=None, *, tracks=None, seed=1, **emulator_kwargs)``: a running emulator
-    and plexrate pointed at it, its state file in a folder of its own (``cli.workdir``)."""
+    and plexrate pointed at it, its state file in a folder of its own."""
     made = 0
 
     def make(library: EmulatorLibrary | None = None, **kwargs: Any) -> PhasesCli:
@@ -39,14 +59,16 @@ def cli_for(emulator_factory: Any, tmp_path: Path) -> CliFactory:
         made += 1
         emulator = emulator_factory(library, **kwargs)
         workdir = tmp_path / f"plexrate{made}"
-        (workdir / "state").mkdir(parents=True)
+        workdir.mkdir()
+        state = state_root / f"state{made}"
+        state.mkdir()
         return PhasesCli(
             emulator=emulator,
             workdir=workdir,
             env={
                 "PLEXRATE_PLEX_URL": emulator.url,
                 "PLEXRATE_PLEX_TOKEN": emulator.token,
-                "PLEXRATE_STATE_PATH": str(workdir / "state" / "plexrate_state.sqlite"),
+                "PLEXRATE_STATE_PATH": str(state / "plexrate_state.sqlite"),
             },
         )
 
