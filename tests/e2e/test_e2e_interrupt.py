@@ -3,12 +3,15 @@
 The emulator runs in the test process with a per-request latency and small write batches, so
 the run lasts long enough to be interrupted between its write requests. SIGTERM, or Ctrl-C
 without a terminal, stops it cleanly (exit 130, every confirmed write recorded, nothing left
-pending); on a terminal Ctrl-C pauses and asks Resume or Quit. Running the command again
-finishes the job, and the library ends as an uninterrupted run leaves it.
+pending); on a terminal Ctrl-C pauses and asks Resume or Quit. A server that stops answering
+ends the run with exit 4 and an unconfirmed write, which the next run settles by reading it
+back. Running the command again finishes the job, and the library ends as an uninterrupted run
+leaves it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from typing import Any
@@ -26,7 +29,7 @@ from e2e_support import (
     wait_for_writes,
 )
 
-from plexrate.emulator import LatencyModel
+from plexrate.emulator import FaultPlan, LatencyModel
 from plexrate.engine import epsilon
 from plexrate.state import RunStatus, StateStore
 
@@ -69,20 +72,26 @@ def assert_same_library(finished: PlexrateCli, reference: dict[str, Any]) -> Non
     assert moods(dump) == moods(reference)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(("signum", "flags"), [(signal.SIGTERM, ()), (signal.SIGINT, ("--json",))])
 def test_a_signal_without_a_terminal_stops_cleanly_and_a_rerun_finishes(
-    cli_for: Any, signum: signal.Signals
+    cli_for: Any, signum: signal.Signals, flags: tuple[str, ...]
 ) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED, latency=SLOW)
     total = len(expected_run(cli.emulator.dump()).plan.changes)
 
-    process = cli.popen("run", "--apply", env=SMALL_BATCHES)
+    process = cli.popen("run", "--apply", *flags, env=SMALL_BATCHES)
     wait_for_writes(cli.emulator, 8)
     process.send_signal(signum)
     out, err = process.communicate(timeout=60)
 
     assert process.returncode == 130, err
-    assert out == ""
+    if flags:
+        document = json.loads(out)
+        assert (document["status"], document["stopped"]) == ("interrupted", True)
+        assert 0 < document["written"] < document["planned"] == total
+    else:
+        assert out == ""
+        assert "Wrote " in err
     assert CONTINUE in one_line(err)
     assert "Paused" not in err  # nobody to ask: no prompt
     assert "━" not in err and "\x1b[" not in err  # no progress bars in a pipe
@@ -130,7 +139,11 @@ def test_ctrl_c_on_a_terminal_pauses_and_asks(cli_for: Any, answer: str) -> None
         terminal.signal(signal.SIGINT)
         terminal.wait_for(lambda: "[R]esume or [Q]uit?" in terminal.output)
         paused_at = cli.emulator.stats().writes
-        terminal.pump(0.3)
+        # While it waits for an answer it still holds the library: a second run is refused.
+        second = cli.invoke("run", "--apply")
+        assert second.exit_code == 1
+        assert "in use by another plexrate process" in one_line(second.stderr)
+        terminal.pump(0.2)
         assert cli.emulator.stats().writes == paused_at  # nothing is written while it asks
         terminal.send(answer + "\n")
         code = terminal.finish()
@@ -173,3 +186,65 @@ def _expect(raw: dict[str, Any], rating: float | None, owned: bool) -> None:
     raw["moods"] = [*others, TAG] if owned else others
     if not raw["moods"]:
         raw.pop("moods")
+
+
+def test_sigterm_while_paused_at_the_prompt_quits(cli_for: Any) -> None:
+    """A service manager stopping plexrate must not wait for someone to answer the prompt."""
+    cli = cli_for(tracks=TRACKS, seed=SEED, latency=SLOW)
+    expected = expected_run(cli.emulator.dump())
+
+    terminal = cli.terminal("run", "--apply", env=SMALL_BATCHES)
+    try:
+        terminal.wait_for(lambda: cli.emulator.stats().writes >= 8)
+        terminal.signal(signal.SIGINT)
+        terminal.wait_for(lambda: "[R]esume or [Q]uit?" in terminal.output)
+        terminal.signal(signal.SIGTERM)
+        code = terminal.finish(timeout=10)
+    finally:
+        terminal.kill()
+
+    assert code == 130, terminal.output[-2000:]
+    assert CONTINUE in one_line(terminal.output)
+    assert_stopped_cleanly(cli, total=len(expected.plan.changes))
+
+
+@pytest.mark.parametrize(
+    ("faults", "landed"),
+    [
+        # The server goes away after five write requests: the sixth never reaches it.
+        (FaultPlan(stop_after_writes=5), False),
+        # The fourth write is applied, but its answer is lost on the way back.
+        (
+            FaultPlan(rate=1.0, kinds=("drop",), only="writes", applied_fraction=1.0, max_faults=1),
+            True,
+        ),
+    ],
+)
+def test_a_server_that_stops_answering_exits_4_and_the_rerun_settles_the_write(
+    cli_for: Any, faults: FaultPlan, landed: bool
+) -> None:
+    cli = cli_for(tracks=TRACKS, seed=SEED)
+    expected = expected_run(cli.emulator.dump())
+    cli.emulator.set_faults(faults)
+
+    stopped = cli.invoke("run", "--apply", env={"PLEXRATE_RETRIES": "0"})
+
+    assert stopped.exit_code == 4, stopped.output
+    assert "stopped answering" in one_line(stopped.stderr)
+    assert "finished work is kept" in one_line(stopped.stderr)
+    unsure = cli.pending()
+    assert len({entry.run_id for entry in unsure}) == 1
+    assert unsure  # the unanswered request's changes: written or not, nobody knows yet
+    assert [run.status for run in runs(cli)] == [RunStatus.INTERRUPTED]
+
+    cli.emulator.come_back()
+    cli.emulator.set_faults(None)
+    rest = cli.invoke("run", "--apply")
+
+    assert rest.exit_code == 0, rest.output
+    settled = f"Checked {len(unsure)} unconfirmed writes of an interrupted run: "
+    counts = f"{len(unsure)} had landed, 0 had not" if landed else f"0 had landed, {len(unsure)}"
+    assert settled + counts in one_line(rest.stderr)
+    assert cli.pending() == []
+    assert set(cli.owned()) == set(expected.owned)
+    assert_same_library(cli, expected_after_dump(cli, expected))

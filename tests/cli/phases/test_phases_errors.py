@@ -171,6 +171,7 @@ def test_tagged_items_the_state_does_not_know_stop_the_run(cli_for: Any, args: l
     assert "plexrate admin reconstruct" in line
     assert "--force" in line
     assert cli.emulator.stats().writes == 0
+    assert_no_token(cli, result.output)
 
 
 def test_force_treats_the_tagged_items_as_the_persons(cli_for: Any) -> None:
@@ -248,6 +249,8 @@ def test_the_old_tools_state_is_imported_on_the_first_real_run_only(cli_for: Any
     again = cli.invoke("run", "--apply", "--config", str(config))
     assert again.exit_code == 0, again.output
     assert "Import" not in again.stderr
+    assert_no_token(cli, dry.output, real.output, again.output)
+    assert all(cli.token.encode() not in data for data in cli.state_files().values())
     assert len(list(backups.glob("plex_state.*.json"))) == 1
 
 
@@ -262,6 +265,7 @@ def test_an_old_state_file_of_another_library_needs_force(cli_for: Any) -> None:
     assert refused.exit_code == 1
     assert "belongs to another library" in error_line(refused)
     assert "--force" in error_line(refused)
+    assert_no_token(cli, refused.output)
     assert cli.emulator.stats().writes == 0
 
     forced = cli.invoke("run", "--apply", "--yes", "--force", "--config", str(config))
