@@ -6,6 +6,8 @@ The expectation is computed from the library as the emulator dumps it, before th
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from e2e_support import (
     ratings,
     read_library,
     snapshot_from_dump,
+    write_requests,
 )
 
 from plexrate.engine import epsilon
@@ -85,6 +88,10 @@ def test_run_apply_leaves_every_item_as_the_engine_expects(
     assert document["failed"] == 0
     assert document["pending"] == 0
     assert document["counts"] == _counts(expected.plan)
+    # Each item is written once: its rating and its tag travel in the same request.
+    touched = Counter(key for _, keys in write_requests(cli.emulator) for key in keys)
+    assert set(touched) == set(expected.owned)
+    assert max(touched.values()) == 1
     check_library(cli, initial)
 
 
@@ -172,3 +179,23 @@ def command_phase(command: str) -> str:
         "down-tracks": "track-down",
         "twins": "twins",
     }[command]
+
+
+@pytest.mark.parametrize("mode", ["rate", "edit"])
+def test_every_rating_write_mode_reaches_the_expected_library(cli_for: Any, mode: str) -> None:
+    """One ``/:/rate`` per item, or multi-edits without the read-back check (``auto`` above)."""
+    cli = cli_for(tracks=500, seed=8)
+    initial = cli.emulator.dump()
+    env = {"PLEXRATE_RATING_WRITE_MODE": mode}
+
+    result = cli.invoke("run", "--apply", "--json", env=env)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["write_mode"] == mode
+    rates = cli.emulator.stats().endpoint("PUT /:/rate")
+    assert (rates == document["written"]) if mode == "rate" else (rates == 0)
+    check_library(cli, initial)
+    cli.emulator.reset_stats()
+    assert cli.invoke("run", "--apply", env=env).exit_code == 0
+    assert cli.emulator.stats().writes == 0
