@@ -50,20 +50,19 @@ def state_root(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def cli_for(emulator_factory: Any, tmp_path: Path, state_root: Path) -> CliFactory:
+def cli_for(emulator_factory: Any, tmp_path: Path, state_root: Path) -> Iterator[CliFactory]:
     """``cli_for(library=None, *, tracks=None, seed=1, **emulator_kwargs)``: a running emulator
     and plexrate pointed at it, with its own state file in its own folder."""
-    made = 0
+    made: list[PlexrateCli] = []
 
     def make(library: EmulatorLibrary | None = None, **kwargs: Any) -> PlexrateCli:
-        nonlocal made
-        made += 1
+        number = len(made) + 1
         emulator = emulator_factory(library, **kwargs)
-        workdir = tmp_path / f"plexrate{made}"
+        workdir = tmp_path / f"plexrate{number}"
         workdir.mkdir()
-        state = state_root / f"state{made}"
+        state = state_root / f"state{number}"
         state.mkdir()
-        return PlexrateCli(
+        cli = PlexrateCli(
             emulator=emulator,
             workdir=workdir,
             env={
@@ -72,5 +71,9 @@ def cli_for(emulator_factory: Any, tmp_path: Path, state_root: Path) -> CliFacto
                 "PLEXRATE_STATE_PATH": str(state / "plexrate_state.sqlite"),
             },
         )
+        made.append(cli)
+        return cli
 
-    return make
+    yield make
+    for cli in made:
+        cli.close()

@@ -59,10 +59,20 @@ class PlexrateCli:
     emulator: Emulator
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
+    children: list[subprocess.Popen[str] | Terminal] = field(default_factory=list)
+    """Processes started here; ``close`` ends any a failed test left running."""
 
     @property
     def state_path(self) -> Path:
         return Path(self.env["PLEXRATE_STATE_PATH"])
+
+    def close(self) -> None:
+        for child in self.children:
+            if isinstance(child, Terminal):
+                child.kill()
+            elif child.poll() is None:
+                child.kill()
+                child.communicate()
 
     def invoke(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
         """Run in this process; ``env`` adds to this CLI's variables (None removes one)."""
@@ -84,24 +94,10 @@ class PlexrateCli:
                 env[name] = value
         return env
 
-    def run(
-        self, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
-        """A real ``python -m plexrate`` process with pipes (no terminal)."""
-        return subprocess.run(
-            [sys.executable, "-m", "plexrate", *args],
-            env=self.process_env(env),
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
     def popen(
         self, *args: str, env: Mapping[str, str | None] | None = None
     ) -> subprocess.Popen[str]:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "plexrate", *args],
             env=self.process_env(env),
             cwd=self.workdir,
@@ -110,14 +106,18 @@ class PlexrateCli:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.children.append(process)
+        return process
 
     def terminal(self, *args: str, env: Mapping[str, str | None] | None = None) -> Terminal:
         """A real process whose stdin, stdout and stderr are a pseudo-terminal."""
-        return Terminal(
+        terminal = Terminal(
             [sys.executable, "-m", "plexrate", *args],
             env=self.process_env({"CI": None, "PLEXRATE_NO_PROGRESS": None, **(env or {})}),
             cwd=self.workdir,
         )
+        self.children.append(terminal)
+        return terminal
 
     # -- the state file, read-only
 
@@ -185,13 +185,16 @@ class Terminal:
             self.pump(0.01)
             if len(self._buffer) == before:
                 break
-        os.close(self._master)
         return self.process.returncode
 
     def kill(self) -> None:
+        """End the child if it still runs, and release the terminal (always call it last)."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        if self._master >= 0:
+            os.close(self._master)
+            self._master = -1
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 20) -> None:

@@ -57,12 +57,21 @@ def test_a_real_run_on_a_terminal_draws_a_bar_per_phase(cli_for: Any) -> None:
 def test_no_progress_under_quiet_json_ci_or_a_pipe(cli_for: Any) -> None:
     clis = [cli_for(tracks=TRACKS, seed=6) for _ in range(4)]
     # Started together: the processes' start-up is most of the time.
-    quiet = clis[0].terminal("run", "--apply", "--quiet")
-    as_json = clis[1].terminal("run", "--apply", "--json")
-    ci = clis[2].terminal("run", "--apply", env={"CI": "true"})
+    terminals = {
+        "quiet": clis[0].terminal("run", "--apply", "--quiet"),
+        "json": clis[1].terminal("run", "--apply", "--json"),
+        "ci": clis[2].terminal("run", "--apply", env={"CI": "true"}),
+    }
     piped = clis[3].popen("run", "--apply")
-    outputs = {"quiet": finished(quiet), "json": finished(as_json), "ci": finished(ci)}
-    out, err = piped.communicate(timeout=60)
+    try:
+        outputs = {name: finished(terminal) for name, terminal in terminals.items()}
+        out, err = piped.communicate(timeout=60)
+    finally:
+        for terminal in terminals.values():
+            terminal.kill()
+        if piped.poll() is None:
+            piped.kill()
+            piped.wait()
     assert piped.returncode == 0, err
     outputs["pipe"] = err
 
