@@ -159,6 +159,12 @@ class Terminal:
                 return
             self._buffer.extend(data)
 
+    def idle(self, seconds: float) -> None:
+        """Let ``seconds`` pass, collecting output meanwhile."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self.pump(min(left, 0.05))
+
     def wait_for(self, condition: Callable[[], bool], *, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while not condition():

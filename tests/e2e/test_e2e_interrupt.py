@@ -143,7 +143,7 @@ def test_ctrl_c_on_a_terminal_pauses_and_asks(cli_for: Any, answer: str) -> None
         second = cli.invoke("run", "--apply")
         assert second.exit_code == 1
         assert "in use by another plexrate process" in one_line(second.stderr)
-        terminal.pump(0.2)
+        terminal.idle(0.2)
         assert cli.emulator.stats().writes == paused_at  # nothing is written while it asks
         terminal.send(answer + "\n")
         code = terminal.finish()
@@ -198,6 +198,10 @@ def test_sigterm_while_paused_at_the_prompt_quits(cli_for: Any) -> None:
         terminal.wait_for(lambda: cli.emulator.stats().writes >= 8)
         terminal.signal(signal.SIGINT)
         terminal.wait_for(lambda: "[R]esume or [Q]uit?" in terminal.output)
+        # Let it reach the read of the answer. A signal landing between printing the prompt and
+        # that read is only seen once the read returns (CPython's input() cannot wake up for
+        # it); a service manager's SIGTERM does not arrive within that microsecond window.
+        terminal.idle(0.5)
         terminal.signal(signal.SIGTERM)
         code = terminal.finish(timeout=10)
     finally:
