@@ -114,13 +114,18 @@ def sample_table(plan: Plan, *, per_phase: int) -> Table:
     return table
 
 
+def count(n: int, word: str) -> str:
+    """``1 album``, ``2 albums``, ``1,234 tracks``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def describe_plan(plan: Plan) -> str:
     """One line: ``would rate 1,234 albums, 56 artists and 7,890 tracks``."""
     per_type = dict.fromkeys(ItemType, 0)
     for change in plan.changes:
         if change.set_rating:
             per_type[change.item_type] += 1
-    parts = [f"{n:,} {t.plural}" for t, n in per_type.items() if n]
+    parts = [count(n, t.value) for t, n in per_type.items() if n]
     if not parts:
         return "nothing to rate"
     if len(parts) == 1:
@@ -137,7 +142,7 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
     others = len(plan.changes) - rated
     parts = [f"would rate {describe_plan(plan)}"] if rated else []
     if others:
-        parts.append(f"would change only tags or ownership of {others:,} items")
+        parts.append(f"would change only tags or ownership of {count(others, 'item')}")
     what = ", and ".join(parts) if parts else "nothing to do, Plex already holds every value"
     err.print(f"Dry run: {what}; nothing was written.")
     for note in plan.notes:
@@ -164,14 +169,14 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
     stats = plan.stats
     if plan.changes:
         first = (
-            f"Wrote {report.written:,} of {len(plan.changes):,} planned changes in "
-            f"{outcome.seconds:.1f}s ({report.requests:,} write requests, "
-            f"{requests.get('reads', 0):,} reads, {report.mode.value} mode)."
+            f"Wrote {report.written:,} of {count(len(plan.changes), 'planned change')} in "
+            f"{outcome.seconds:.1f}s ({count(report.requests, 'write request')}, "
+            f"{count(requests.get('reads', 0), 'read')}, {report.mode.value} mode)."
         )
     else:
         first = (
             "Nothing to write: Plex already holds every value "
-            f"({requests.get('reads', 0):,} reads, no write requests)."
+            f"({count(requests.get('reads', 0), 'read')}, no write requests)."
         )
     lines = [first]
     if "unchanged" in stats:
