@@ -13,15 +13,18 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
-from plexrate.progress import Progress
-from plexrate.workflow import RunOutcome, Session
+
+if TYPE_CHECKING:
+    # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.progress import Progress
+    from plexrate.workflow import RunOutcome, Session
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def plan_and_apply(
     outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import StopRequest, stop_on_signals
+    from plexrate.cli.interrupt import StopRequest, sigterm_interrupts, stop_on_signals
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.state import RunStatus
@@ -72,6 +75,7 @@ def plan_and_apply(
         app.err, interactive=app.interactive, yes=flags.yes, force=flags.force, quiet=flags.quiet
     )
     with (
+        sigterm_interrupts(),
         progress_for(app.err, quiet=flags.quiet, json_output=flags.json_output) as progress,
         open_session(
             settings,

@@ -105,6 +105,11 @@ def sample_table(plan: Plan, *, per_phase: int) -> Table:
     return table
 
 
+def count(n: int, word: str) -> str:
+    """``1 album``, ``2 albums``, ``1,234 tracks``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def _joined(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
@@ -123,14 +128,14 @@ def describe_plan(plan: Plan) -> str:
         else:
             other += 1
     phrases = []
-    types = [f"{n:,} {t.plural}" for t, n in rated.items() if n]
+    types = [count(n, t.value) for t, n in rated.items() if n]
     if types:
         phrases.append("rate " + _joined(types))
     if cleared:
-        phrases.append(f"clear {cleared:,} rating{'s' if cleared != 1 else ''}")
+        phrases.append("clear " + count(cleared, "rating"))
     if other:
-        phrases.append(f"change only the tags or ownership of {other:,} items")
-    return _joined(phrases) if phrases else "change nothing"
+        phrases.append("change only the tags or ownership of " + count(other, "item"))
+    return _joined(phrases)
 
 
 def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> None:
@@ -138,7 +143,12 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
         out.print(counts_table(plan))
         if per_phase > 0:
             out.print(sample_table(plan, per_phase=per_phase))
-    err.print(f"Dry run: would {describe_plan(plan)}; nothing was written.")
+    what = (
+        f"would {describe_plan(plan)}"
+        if plan.changes
+        else "nothing to do, Plex already holds every value"
+    )
+    err.print(f"Dry run: {what}; nothing was written.")
     for note in plan.notes:
         err.print(f"[dim]{escape(note)}[/]")
 
@@ -161,11 +171,18 @@ def outcome_dict(outcome: RunOutcome, *, requests: Mapping[str, Any], plan: Plan
 def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
     report = outcome.report
     stats = plan.stats
-    lines = [
-        f"Wrote {report.written:,} of {len(plan.changes):,} planned changes in "
-        f"{outcome.seconds:.1f}s ({report.requests:,} write requests, "
-        f"{requests.get('reads', 0):,} reads, {report.mode.value} mode)."
-    ]
+    if plan.changes:
+        first = (
+            f"Wrote {report.written:,} of {count(len(plan.changes), 'planned change')} in "
+            f"{outcome.seconds:.1f}s ({count(report.requests, 'write request')}, "
+            f"{count(requests.get('reads', 0), 'read')}, {report.mode.value} mode)."
+        )
+    else:
+        first = (
+            "Nothing to write: Plex already holds every value "
+            f"({count(requests.get('reads', 0), 'read')}, no write requests)."
+        )
+    lines = [first]
     if "unchanged" in stats:
         lines.append(
             f"Unchanged within ε={stats.get('epsilon', 0):.3f}: {int(stats['unchanged']):,}; "
