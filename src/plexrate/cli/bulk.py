@@ -345,7 +345,7 @@ def _import(
             "path": str(target),
             "skip_invalid": skip_invalid,
         },
-        json_extra=json_extra,
+        details=json_extra,
     )
 
 

@@ -356,6 +356,17 @@ class StateStore:
             for r in rows
         }
 
+    def owned_guids(self) -> dict[int, str]:
+        """The guid of every owned item, by key: enough to find owned items Plex re-keyed,
+        without building an ``OwnedItem`` per row."""
+        with self._guard():
+            if self._library_id is None:
+                return {}
+            rows = self._conn.execute(
+                "SELECT key, guid FROM owned WHERE library_id = ?", (self._library_id,)
+            ).fetchall()
+        return {int(r[0]): str(r[1]) for r in rows}
+
     def owned_count(self) -> int:
         with self._guard():
             if self._library_id is None:
@@ -724,7 +735,8 @@ class StateStore:
         """What undo needs, per item, over all runs or one run (confirmed writes only)."""
         sql = (
             "SELECT run_id, key, item_type, guid, set_rating, before, after, readback, "
-            "add_tags, remove_tags FROM journal WHERE library_id = ? AND status = 'confirmed'"
+            "add_tags, remove_tags, phase, own, twin "
+            "FROM journal WHERE library_id = ? AND status = 'confirmed'"
         )
         params: list[Any] = [self._library_id]
         if run_id is not None:
@@ -743,7 +755,9 @@ class StateStore:
                 ):
                     later[key] = first_run
         acc: dict[int, _Undo] = {}
-        for run, key, item_type, guid, set_rating, before, after, readback, added, removed in rows:
+        for row in rows:
+            run, key, item_type, guid, set_rating, before, after, readback = row[:8]
+            added, removed, phase, own, twin = row[8:]
             undo = acc.get(key)
             if undo is None:
                 undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
@@ -754,11 +768,19 @@ class StateStore:
                 if not undo.wrote_rating:
                     undo.wrote_rating = True
                     undo.before = before
+                    undo.phase = phase
+                    undo.twin = twin == 1
                 undo.last_written = readback if readback is not None else after
+            if own is not None:
+                undo.own = own == 1
             for tag in _tags(added):
-                undo.tags[tag.casefold()] = tag
+                folded = tag.casefold()
+                if undo.removed.pop(folded, None) is None:
+                    undo.tags[folded] = tag
             for tag in _tags(removed):
-                undo.tags.pop(tag.casefold(), None)
+                folded = tag.casefold()
+                if undo.tags.pop(folded, None) is None:
+                    undo.removed[folded] = tag
         return {
             key: OriginalValue(
                 key=key,
@@ -771,6 +793,10 @@ class StateStore:
                 first_run_id=u.first_run,
                 last_run_id=u.last_run,
                 superseded_by=later.get(key) if u.wrote_rating else None,
+                rating_phase=u.phase,
+                rating_twin=u.twin,
+                tags_removed=tuple(sorted(u.removed.values())),
+                own=u.own,
             )
             for key, u in acc.items()
         }
@@ -998,7 +1024,11 @@ class _Undo:
         "key",
         "last_run",
         "last_written",
+        "own",
+        "phase",
+        "removed",
         "tags",
+        "twin",
         "wrote_rating",
     )
 
@@ -1012,6 +1042,10 @@ class _Undo:
         self.before: float | None = None
         self.last_written: float | None = None
         self.tags: dict[str, str] = {}
+        self.removed: dict[str, str] = {}
+        self.phase = ""
+        self.twin = False
+        self.own: bool | None = None
 
 
 _INTENT_FIELDS = (
