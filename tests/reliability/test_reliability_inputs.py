@@ -256,3 +256,29 @@ def test_a_bad_legacy_state_file_is_reported_and_nothing_is_imported(
         assert store.owned() == {}
         assert not store.ownership_built()
         assert store.runs() == []
+
+
+@FEW
+@given(st.data())
+def test_admin_state_import_of_a_bad_file_imports_nothing(
+    live: Live, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Into a state that already owns items: the record and the file stay exactly as they were."""
+    raw = data.draw(bad_legacy_files(item_keys(live.dump), live.emu.section_uuid))
+    folder = tmp_path_factory.mktemp("state-import")
+    path = folder / "old_state.json"
+    path.write_bytes(raw)
+    owned = live.target.owned()
+    assert owned
+    live.emu.reset_stats()
+
+    for mode in ("--dry-run", "--apply"):
+        result = live.target.invoke("admin", "state", "import", str(path), mode, "--yes")
+        assert result.exit_code == 1, (mode, result.stderr)
+        assert result.stdout == ""
+        assert_one_line_error(result.stderr, contains=f"legacy state file {path}")
+    assert path.read_bytes() == raw
+    assert sorted(p.name for p in folder.iterdir()) == ["old_state.json"]
+    assert not list(live.target.folder.glob("old_state.*.json"))  # no backup: nothing imported
+    assert live.target.owned() == owned
+    live.assert_untouched()

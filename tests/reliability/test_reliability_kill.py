@@ -258,3 +258,59 @@ def test_bulk_import_killed_twice_then_rerun_ends_like_an_uninterrupted_one(
     again = target.invoke_json(*args, "--apply", "--yes")
     assert (again["planned"], again["written"]) == (0, 0)
     assert target.emu.stats().writes == 0
+
+
+# ------------------------------------------------------------------------------------- undo
+@pytest.fixture(scope="module")
+def after_run(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ImportCase:
+    """The library and state file after one `run --apply` (no CSV: the undo tests need none)."""
+    folder = tmp_path_factory.mktemp("undo-base")
+    emu = serve(library)
+    try:
+        target = Target(emu, folder, SETTINGS)
+        assert target.invoke_json("run", "--apply", "--yes")["status"] == "completed"
+        return ImportCase(emu.dump(), target.state, "", 0)
+    finally:
+        emu.stop()
+
+
+def ratings_and_moods(dump: dict[str, Any]) -> dict[int, tuple[Any, list[str]]]:
+    section = next(s for s in dump["sections"] if s["type"] == "artist")
+    return {
+        item["ratingKey"]: (item.get("userRating"), sorted(item.get("moods", [])))
+        for kind in ("artists", "albums", "tracks")
+        for item in section[kind]
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_undo_killed_twice_then_rerun_ends_like_an_uninterrupted_undo(
+    library: dict[str, Any], after_run: ImportCase, tmp_path: Path, seed: int
+) -> None:
+    args = ("admin", "undo")
+    targets = []
+    for name, latency in (("clean", None), ("killed", LATENCY)):
+        folder = tmp_path / name
+        folder.mkdir()
+        emu = serve(after_run.library, latency=latency)
+        targets.append(Target(emu, folder, SETTINGS))
+        copy_state(after_run.state, targets[-1].state)
+    clean_target, target = targets
+    try:
+        summary = clean_target.invoke_json(*args, "--apply", "--yes")
+        assert summary["status"] == "completed"
+        assert summary["written"] > 300
+        stats = clean_target.emu.stats()
+        clean = Work(clean_target.outcome(), stats.reads, stats.writes)
+        assert clean.outcome.owned == {}
+        # Undo gives back the ratings and moods plexrate first met (Plex's stamps and locks
+        # record that it wrote, so the dumps themselves differ).
+        assert ratings_and_moods(clean.outcome.library) == ratings_and_moods(library)
+
+        points = kill_twice_then_finish(target, args, clean, seed=f"undo-{seed}")
+        target.emu.set_latency(None)
+        assert target.pending() == [], points
+        assert_same_outcome(clean.outcome, target.outcome())
+    finally:
+        for each in targets:
+            each.emu.stop()
