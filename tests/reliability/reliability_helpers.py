@@ -31,8 +31,8 @@ TOKEN = "rel-T0ken-Quokka-Zebra-7315"
 # same values leave byte-identical libraries. By default it stands a day ahead of this session so
 # that, as with a real server, whatever Plex stores is newer than any file a test saves: bulk
 # import compares a CSV's modification time with lastRatedAt to leave alone rows changed in Plex
-# since the file was saved, which is also what keeps a rerun of an interrupted import from
-# re-reading the rows it applied. ``PAST`` serves libraries prepared before such a file is saved.
+# since the file was saved. ``PAST`` serves libraries prepared before such a file is saved (and,
+# in one kill test, a Plex whose clock runs behind this machine's).
 FUTURE = float(int(time.time()) + 86_400)
 PAST = 1_750_000_000.0
 STATE_NAME = "plexrate_state.sqlite"

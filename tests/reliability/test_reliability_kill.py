@@ -12,12 +12,13 @@ record) must equal that of one uninterrupted run.
 from __future__ import annotations
 
 import csv
+import io
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from reliability_helpers import (
     wait_for,
 )
 
-from plexrate.emulator import Emulator, LatencyModel, generate_library
+from plexrate.emulator import LatencyModel, generate_library
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -144,15 +145,38 @@ def test_run_killed_twice_then_rerun_ends_like_an_uninterrupted_run(
         emu.stop()
 
 
-# ------------------------------------------------------------------------------ bulk import
+# --------------------------------------------------------------------- bulk import and undo
 @dataclass(frozen=True)
-class ImportCase:
-    """A library after one `run --apply`, its state file, and an edited track CSV."""
+class Base:
+    """A library after one `run --apply`, the state file of that run, and files to work with."""
 
     library: dict[str, Any]
     state: Path
-    csv_text: str
-    changed_rows: int
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+def prepare(base: Base, folder: Path, settings: Mapping[str, str], **emulator: Any) -> Target:
+    """``base`` in a new folder (state file and files copied) and a new emulator (caller stops)."""
+    folder.mkdir()
+    target = Target(serve(base.library, **emulator), folder, settings)
+    copy_state(base.state, target.state)
+    for name, text in base.files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def from_base(tmp_path: Path) -> Iterator[Callable[..., Target]]:
+    """``make(base, name, settings, **emulator_kwargs)``: ``prepare`` in this test's tmp_path."""
+    made: list[Target] = []
+
+    def make(base: Base, name: str, settings: Mapping[str, str], **emulator: Any) -> Target:
+        made.append(prepare(base, tmp_path / name, settings, **emulator))
+        return made[-1]
+
+    yield make
+    for target in made:
+        target.emu.stop()
 
 
 def edit_rows(rows: list[dict[str, str]], rng: random.Random) -> int:
@@ -178,7 +202,8 @@ def edit_rows(rows: list[dict[str, str]], rng: random.Random) -> int:
 
 
 @pytest.fixture(scope="module")
-def import_case(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ImportCase:
+def import_base(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Base:
+    """The base with ``edited.csv``: a track export with 230 rows edited."""
     folder = tmp_path_factory.mktemp("import-base")
     emu = serve(library, at=PAST)  # the ratings exist before the person saves the file
     try:
@@ -190,35 +215,18 @@ def import_case(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
             reader = csv.DictReader(handle)
             fields = list(reader.fieldnames or [])
             rows = list(reader)
-        changed = edit_rows(rows, random.Random("bulk-edits"))
-        edited = folder / "edited.csv"
-        with edited.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-        return ImportCase(emu.dump(), target.state, edited.read_text(encoding="utf-8"), changed)
+        assert edit_rows(rows, random.Random("bulk-edits")) == IMPORT_ROWS
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        return Base(emu.dump(), target.state, {"edited.csv": buffer.getvalue()})
     finally:
         emu.stop()
 
 
-@pytest.fixture
-def import_target(import_case: ImportCase, tmp_path: Path) -> Iterator[Callable[..., Target]]:
-    """``make(folder_name, **emulator_kwargs)``: the import case in a fresh folder and emulator."""
-    started: list[Emulator] = []
-
-    def make(name: str, **kwargs: Any) -> Target:
-        folder = tmp_path / name
-        folder.mkdir()
-        emu = serve(import_case.library, **kwargs)
-        started.append(emu)
-        target = Target(emu, folder, {**SETTINGS, "WRITE_BATCH_SIZE": "10"})
-        copy_state(import_case.state, target.state)
-        (folder / "edited.csv").write_text(import_case.csv_text, encoding="utf-8")
-        return target
-
-    yield make
-    for emu in started:
-        emu.stop()
+IMPORT_ROWS = 230
+IMPORT_SETTINGS = {**SETTINGS, "WRITE_BATCH_SIZE": "10"}
 
 
 @pytest.mark.parametrize(
@@ -229,25 +237,21 @@ def import_target(import_case: ImportCase, tmp_path: Path) -> Iterator[Callable[
     ids=["auto-plex-clock-ahead", "edit-plex-clock-behind"],
 )
 def test_bulk_import_killed_twice_then_rerun_ends_like_an_uninterrupted_one(
-    import_case: ImportCase,
-    import_target: Callable[..., Target],
-    mode: str,
-    plex_clock: float,
+    import_base: Base, from_base: Callable[..., Target], mode: str, plex_clock: float
 ) -> None:
     args = ("bulk", "import", "--type", "track", "edited.csv")
-    clean_target = import_target("clean", at=plex_clock)
-    clean_target.settings = {**clean_target.settings, "RATING_WRITE_MODE": mode}
+    settings = {**IMPORT_SETTINGS, "RATING_WRITE_MODE": mode}
+    clean_target = from_base(import_base, "clean", settings, at=plex_clock)
     summary = clean_target.invoke_json(*args, "--apply", "--yes")
     assert summary["status"] == "completed"
-    assert 30 <= summary["planned"] == import_case.changed_rows <= 500
+    assert summary["planned"] == IMPORT_ROWS
     assert summary["stats"]["stale"] == 0
     assert summary["stats"]["inferred_edited"] > 0  # rows the rerun must not read as hand-backs
     stats = clean_target.emu.stats()
     clean = Work(clean_target.outcome(), stats.reads, stats.writes)
-    assert clean.outcome.library != import_case.library
+    assert clean.outcome.library != import_base.library
 
-    target = import_target("killed", at=plex_clock, latency=LATENCY)
-    target.settings = {**target.settings, "RATING_WRITE_MODE": mode}
+    target = from_base(import_base, "killed", settings, at=plex_clock, latency=LATENCY)
     points = kill_twice_then_finish(target, args, clean, seed=f"import-{mode}")
     target.emu.set_latency(None)
     assert target.pending() == [], points
@@ -260,16 +264,14 @@ def test_bulk_import_killed_twice_then_rerun_ends_like_an_uninterrupted_one(
     assert target.emu.stats().writes == 0
 
 
-# ------------------------------------------------------------------------------------- undo
 @pytest.fixture(scope="module")
-def after_run(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ImportCase:
-    """The library and state file after one `run --apply` (no CSV: the undo tests need none)."""
+def undo_base(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Base:
     folder = tmp_path_factory.mktemp("undo-base")
     emu = serve(library)
     try:
         target = Target(emu, folder, SETTINGS)
         assert target.invoke_json("run", "--apply", "--yes")["status"] == "completed"
-        return ImportCase(emu.dump(), target.state, "", 0)
+        return Base(emu.dump(), target.state)
     finally:
         emu.stop()
 
@@ -283,34 +285,32 @@ def ratings_and_moods(dump: dict[str, Any]) -> dict[int, tuple[Any, list[str]]]:
     }
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_undo_killed_twice_then_rerun_ends_like_an_uninterrupted_undo(
-    library: dict[str, Any], after_run: ImportCase, tmp_path: Path, seed: int
-) -> None:
-    args = ("admin", "undo")
-    targets = []
-    for name, latency in (("clean", None), ("killed", LATENCY)):
-        folder = tmp_path / name
-        folder.mkdir()
-        emu = serve(after_run.library, latency=latency)
-        targets.append(Target(emu, folder, SETTINGS))
-        copy_state(after_run.state, targets[-1].state)
-    clean_target, target = targets
+@pytest.fixture(scope="module")
+def clean_undo(
+    library: dict[str, Any], undo_base: Base, tmp_path_factory: pytest.TempPathFactory
+) -> Work:
+    target = prepare(undo_base, tmp_path_factory.mktemp("undo") / "clean", SETTINGS)
     try:
-        summary = clean_target.invoke_json(*args, "--apply", "--yes")
+        summary = target.invoke_json("admin", "undo", "--apply", "--yes")
         assert summary["status"] == "completed"
         assert summary["written"] > 300
-        stats = clean_target.emu.stats()
-        clean = Work(clean_target.outcome(), stats.reads, stats.writes)
-        assert clean.outcome.owned == {}
-        # Undo gives back the ratings and moods plexrate first met (Plex's stamps and locks
-        # record that it wrote, so the dumps themselves differ).
-        assert ratings_and_moods(clean.outcome.library) == ratings_and_moods(library)
-
-        points = kill_twice_then_finish(target, args, clean, seed=f"undo-{seed}")
-        target.emu.set_latency(None)
-        assert target.pending() == [], points
-        assert_same_outcome(clean.outcome, target.outcome())
+        stats = target.emu.stats()
+        clean = Work(target.outcome(), stats.reads, stats.writes)
     finally:
-        for each in targets:
-            each.emu.stop()
+        target.emu.stop()
+    assert clean.outcome.owned == {}
+    # Undo gives back the ratings and moods plexrate first met (Plex's stamps and locks record
+    # that it wrote, so the dumps themselves differ).
+    assert ratings_and_moods(clean.outcome.library) == ratings_and_moods(library)
+    return clean
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_undo_killed_twice_then_rerun_ends_like_an_uninterrupted_undo(
+    undo_base: Base, clean_undo: Work, from_base: Callable[..., Target], seed: int
+) -> None:
+    target = from_base(undo_base, "killed", SETTINGS, latency=LATENCY)
+    points = kill_twice_then_finish(target, ("admin", "undo"), clean_undo, seed=f"undo-{seed}")
+    target.emu.set_latency(None)
+    assert target.pending() == [], points
+    assert_same_outcome(clean_undo.outcome, target.outcome())
