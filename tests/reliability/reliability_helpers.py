@@ -140,6 +140,12 @@ class Target:
     def outcome(self) -> Outcome:
         return Outcome(library=self.emu.dump(), owned=self.owned())
 
+    def assert_no_token_in_files(self) -> None:
+        """Invariant 8 for what a command leaves behind: state file, its sidecars, locks, CSVs."""
+        for path in self.folder.rglob("*"):
+            if path.is_file():
+                assert TOKEN.encode() not in path.read_bytes(), path
+
 
 def owned_of(store: StateStore) -> Owned:
     """Ownership as it must survive anything: item type, value, phase and twin flag per key."""

@@ -67,6 +67,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt: 0.0)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("no_backoff")
 @pytest.mark.parametrize(
     "case",
@@ -203,5 +204,6 @@ def test_a_server_going_down_under_a_real_process(
         assert json.loads(rerun.stdout)["status"] == "completed"
         assert target.pending() == []
         assert_same_outcome(clean, target.outcome())
+        target.assert_no_token_in_files()
     finally:
         emu.stop()

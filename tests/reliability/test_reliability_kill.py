@@ -104,6 +104,7 @@ def kill_twice_then_finish(
     result = target.invoke(*args, "--apply", "--yes")
     assert result.exit_code == 0, (points, result.stderr)
     assert TOKEN not in result.stdout + result.stderr
+    target.assert_no_token_in_files()
     return points
 
 
