@@ -12,7 +12,6 @@ leaves it.
 from __future__ import annotations
 
 import json
-import re
 import signal
 from typing import Any
 
@@ -23,6 +22,7 @@ from e2e_support import (
     expected_run,
     item_kinds,
     moods,
+    one_line,
     rating_differences,
     ratings,
     wait_for,
@@ -40,11 +40,6 @@ TRACKS, SEED = 500, 3
 SLOW = LatencyModel(per_request=0.008)
 SMALL_BATCHES = {"PLEXRATE_WRITE_BATCH_SIZE": "5"}
 CONTINUE = "run `plexrate run --apply` again to carry on"
-
-
-def one_line(text: str) -> str:
-    """Output as one line: rich wraps long messages at the console width."""
-    return re.sub(r"\s+", " ", text)
 
 
 def runs(cli: PlexrateCli) -> list[Any]:
