@@ -241,7 +241,8 @@ def test_a_server_that_stops_answering_exits_4_and_the_rerun_settles_the_write(
     rest = cli.invoke("run", "--apply")
 
     assert rest.exit_code == 0, rest.output
-    settled = f"Checked {len(unsure)} unconfirmed writes of an interrupted run: "
+    writes = "write" if len(unsure) == 1 else "writes"
+    settled = f"Checked {len(unsure)} unconfirmed {writes} of an interrupted run: "
     counts = f"{len(unsure)} had landed, 0 had not" if landed else f"0 had landed, {len(unsure)}"
     assert settled + counts in one_line(rest.stderr)
     assert cli.pending() == []
