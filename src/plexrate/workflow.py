@@ -175,8 +175,8 @@ def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> Recon
     observed = read_items(client, {entry.key for entry in pending})
     report = store.resolve_pending(observed)
     dialog.info(
-        f"Checked {report.total} unconfirmed writes of an interrupted run: "
-        f"{len(report.confirmed)} had landed, {len(report.failed)} had not"
+        f"Checked {report.total:,} unconfirmed write{'' if report.total == 1 else 's'} of an "
+        f"interrupted run: {len(report.confirmed):,} had landed, {len(report.failed):,} had not"
     )
     for entry in report.changed:
         dialog.warn(f"item {entry.key} changed in Plex while a write was unconfirmed; left alone")

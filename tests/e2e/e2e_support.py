@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -50,6 +51,11 @@ SAME = 0.005
 
 
 # ------------------------------------------------------------------------------ the command line
+
+
+def one_line(text: str) -> str:
+    """Output as one line: rich wraps long messages at the console width."""
+    return re.sub(r"\s+", " ", text)
 
 
 @dataclass

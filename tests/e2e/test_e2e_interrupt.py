@@ -12,7 +12,6 @@ leaves it.
 from __future__ import annotations
 
 import json
-import re
 import signal
 from typing import Any
 
@@ -23,6 +22,7 @@ from e2e_support import (
     expected_run,
     item_kinds,
     moods,
+    one_line,
     rating_differences,
     ratings,
     wait_for,
@@ -40,11 +40,6 @@ TRACKS, SEED = 500, 3
 SLOW = LatencyModel(per_request=0.008)
 SMALL_BATCHES = {"PLEXRATE_WRITE_BATCH_SIZE": "5"}
 CONTINUE = "run `plexrate run --apply` again to carry on"
-
-
-def one_line(text: str) -> str:
-    """Output as one line: rich wraps long messages at the console width."""
-    return re.sub(r"\s+", " ", text)
 
 
 def runs(cli: PlexrateCli) -> list[Any]:
@@ -246,7 +241,8 @@ def test_a_server_that_stops_answering_exits_4_and_the_rerun_settles_the_write(
     rest = cli.invoke("run", "--apply")
 
     assert rest.exit_code == 0, rest.output
-    settled = f"Checked {len(unsure)} unconfirmed writes of an interrupted run: "
+    writes = "write" if len(unsure) == 1 else "writes"
+    settled = f"Checked {len(unsure)} unconfirmed {writes} of an interrupted run: "
     counts = f"{len(unsure)} had landed, 0 had not" if landed else f"0 had landed, {len(unsure)}"
     assert settled + counts in one_line(rest.stderr)
     assert cli.pending() == []
