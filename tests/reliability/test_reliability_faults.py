@@ -170,7 +170,7 @@ def test_a_server_that_stops_answering_exits_4_and_a_rerun_finishes(
         emu.come_back()
         again = target.invoke("run", "--apply", "--yes")
         assert again.exit_code == 0, again.stderr
-        assert "unconfirmed writes of an interrupted run" in " ".join(again.stderr.split())
+        assert "unconfirmed write" in again.stderr and "of an interrupted run" in again.stderr
         assert target.pending() == []
         assert_same_outcome(clean, target.outcome())
     finally:
