@@ -319,6 +319,7 @@ def _import(
             skip_invalid=skip_invalid,
             source=str(target),
             saved_at=saved_at,
+            rated_since_saved=_rated_since(session, saved_at),
         )
         made.append(result)
         _tell(app, flags, result, target=target, dry_run=settings.dry_run)
@@ -346,6 +347,27 @@ def _import(
         },
         details=json_extra,
     )
+
+
+def _rated_since(session: Session, since: float) -> set[int]:
+    """Items whose rating plexrate wrote at or after ``since``, by its journal (confirmed writes).
+
+    Both times are this machine's, unlike Plex's ``lastRatedAt``; a rerun of an interrupted import
+    uses this to skip the rows it already applied.
+    """
+    from plexrate.state import EntryStatus
+
+    store = session.store
+    keys: set[int] = set()
+    for run in store.runs():
+        if run.finished_at is not None and run.finished_at < since:
+            continue
+        keys.update(
+            entry.key
+            for entry in store.journal(run_id=run.id, status=EntryStatus.CONFIRMED)
+            if entry.set_rating and entry.recorded_at >= since
+        )
+    return keys
 
 
 def _tell(

@@ -176,11 +176,20 @@ class StateStore:
                 ) from None
         schema.check_file(self.path)
         try:
-            conn = schema.connect(self.path, readonly=False, busy_timeout_ms=timeout_ms)
+            conn = schema.connect(
+                self.path, readonly=False, busy_timeout_ms=timeout_ms, journal=False
+            )
         except sqlite3.Error as exc:
             raise self._unopenable(exc) from None
         try:
+            # Nothing is written to the file before it is known to be a sound plexrate state: a
+            # damaged one is kept as it is for recovery, and no run may send Plex writes whose
+            # record it could not keep (a damaged page met halfway would lose their ownership).
             version = schema.check_identity(conn, self.path)
+            problem = schema.quick_check(conn)
+            if problem is not None:
+                raise self._damaged(problem)
+            schema.set_journal(conn)
             self.migration_backup = schema.migrate(conn, self.path, version=version)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -227,7 +236,7 @@ class StateStore:
             )
         return self._damaged(exc)
 
-    def _damaged(self, exc: BaseException) -> StateError:
+    def _damaged(self, exc: BaseException | str) -> StateError:
         return StateError(
             f"state file {self.path} is damaged or not a plexrate database ({exc})",
             hint="restore it from a backup, or move it away to start a new state file",
