@@ -466,7 +466,16 @@ def public_value(settings: Settings, key: SettingKey) -> Any:
     value = settings.value_at(key.path)
     if key.secret:
         return None if value is None else REDACTED
-    return to_jsonable_python(value)
+    # A token pasted into the wrong key (LIBRARY_NAME, a path) must not be shown either.
+    return _redacted(to_jsonable_python(value))
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _nest(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
