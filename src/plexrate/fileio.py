@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from plexrate.errors import UsageError
+
 
 @contextmanager
 def _replacing(path: Path, *, mode: int | None) -> Iterator[tuple[int, Path]]:
@@ -74,3 +76,14 @@ def fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def expand_user(path: Path) -> Path:
+    """``~`` and ``~user`` expanded; an unknown user is a usage error, not a crash."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise UsageError(
+            f"cannot expand {str(path).split('/', 1)[0]!r} in {str(path)!r}: no such user",
+            hint="write the folder out in full",
+        ) from None

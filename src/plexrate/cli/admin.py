@@ -26,6 +26,7 @@ from plexrate.cli.options import (
     QuietOpt,
     YesOpt,
 )
+from plexrate.fileio import expand_user
 
 if TYPE_CHECKING:
     from plexrate.admin import Reconstruction, UndoReport, VerifyReport
@@ -708,7 +709,7 @@ def state_export(
     settings = app.load_settings(config, {"library_name": library})
     loaded = app.loaded
     base = loaded.config_path.parent if loaded and loaded.config_path else Path.cwd()
-    target = (path.expanduser() if path is not None else base / LEGACY_FILENAME).absolute()
+    target = (expand_user(path) if path is not None else base / LEGACY_FILENAME).absolute()
     if target.exists() and not force:
         raise PlexrateError(f"{target} already exists", hint="pass --force to replace it")
     store, lib = _offline_store(settings, required=True)
@@ -750,7 +751,7 @@ def state_import(
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
-    source = path.expanduser().absolute()
+    source = expand_user(path).absolute()
     legacy = load_legacy(source)
     dry = settings.dry_run
     dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)

@@ -22,6 +22,7 @@ from plexrate.cli.options import (
     YesOpt,
 )
 from plexrate.errors import PlexrateError, UsageError
+from plexrate.fileio import expand_user
 from plexrate.model import ItemType
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def export_command(
     app = get_app(ctx)
     separator = DELIMITERS[_delimiter(delimiter)]
     settings = app.load_settings(config, {"library_name": library})
-    target = (path if path is not None else default_path(settings, item_type)).expanduser()
+    target = expand_user(path if path is not None else default_path(settings, item_type))
     target = target.absolute()
     if target.is_dir():
         raise UsageError(f"{target} is a folder", hint="name a file to export to")
@@ -281,7 +282,7 @@ def import_command(
         sample=sample,
     )
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
-    target = (path if path is not None else default_path(settings, item_type)).expanduser()
+    target = expand_user(path if path is not None else default_path(settings, item_type))
     target = target.absolute()
     csv_file = load_bulk_csv(target, item_type=item_type, delimiter=separator)
     saved_at = target.stat().st_mtime

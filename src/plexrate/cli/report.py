@@ -16,6 +16,7 @@ import typer
 
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import ConfigOpt, ForceOpt, JsonOpt, LibraryOpt, QuietOpt
+from plexrate.fileio import expand_user
 from plexrate.model import ItemType
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def run_report(
     from plexrate.reports import analyse, document
 
     if output is not None:
-        output = output.expanduser()
+        output = expand_user(output)
         if output.is_dir():
             raise UsageError(f"{output} is a folder", hint="give a file name to --output")
         # Checked before the library is read: at 300,000 tracks that takes a while.
