@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from plexrate.emulator.library import ItemKind
 from plexrate.state import StateStore
 
 TAG = "Rating_Inferred"
+# The signature of the emulator_factory fixture in tests/conftest.py.
+EmulatorFactory = Callable[..., Emulator]
 TWIN_TAG = "Twin"
 TYPES = {"artist": 8, "album": 9, "track": 10}
 

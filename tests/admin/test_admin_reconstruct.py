@@ -8,6 +8,7 @@ import pytest
 from admin_helpers import (
     TAG,
     TWIN_TAG,
+    EmulatorFactory,
     Plexrate,
     library_state,
     person_adds_mood,
@@ -15,8 +16,6 @@ from admin_helpers import (
     person_removes_mood,
     rated_keys,
 )
-
-from conftest import EmulatorFactory
 
 pytestmark = pytest.mark.integration
 

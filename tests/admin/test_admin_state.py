@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from admin_helpers import TWIN_TAG, Plexrate
+from admin_helpers import TWIN_TAG, EmulatorFactory, Plexrate
 
-from conftest import EmulatorFactory
 from plexrate import __version__
 
 pytestmark = pytest.mark.integration

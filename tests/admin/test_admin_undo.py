@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from admin_helpers import (
     TAG,
+    EmulatorFactory,
     Plexrate,
     library_state,
     person_adds_mood,
@@ -20,7 +21,6 @@ from admin_helpers import (
     unrated_keys,
 )
 
-from conftest import EmulatorFactory
 from plexrate.emulator import FaultPlan
 from plexrate.engine.config import DEFAULT_FILLER_KEYWORDS
 from plexrate.state import RunStatus

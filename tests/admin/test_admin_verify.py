@@ -9,6 +9,7 @@ import pytest
 from admin_helpers import (
     TAG,
     TWIN_TAG,
+    EmulatorFactory,
     Plexrate,
     person_adds_mood,
     person_rates,
@@ -16,7 +17,6 @@ from admin_helpers import (
     rated_keys,
 )
 
-from conftest import EmulatorFactory
 from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan
 
 pytestmark = pytest.mark.integration
