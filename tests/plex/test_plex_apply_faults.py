@@ -33,6 +33,9 @@ def base_library() -> dict[str, Any]:
     return data
 
 
+OTHER = "Twin_Inferred"
+
+
 def undo_changes(emu: Emulator) -> list[Change]:
     """Give back the tagged rated tracks: clear the rating, take the tag off, drop ownership."""
     return [
@@ -256,13 +259,28 @@ def test_a_server_that_stops_answering_loses_nothing(
     assert library_state(emu) == clean.library
 
 
-def test_a_stop_between_a_chunks_two_requests_is_settled(
+def test_a_tag_removal_travels_with_the_rating_in_one_request(
     emulator_factory: Factory, base_library: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Removing a tag and clearing a rating take two requests; Plex stops between them."""
     emu = emulator_factory(EmulatorLibrary.from_dict(base_library))
     client = client_for(emu, attempts=2)
     undo = undo_changes(emu)
+    with open_store(tmp_path / "s.sqlite", emu) as store:
+        emu.reset_stats()
+        _, report = apply_all(client, store, undo, batch_size=100, mode=WriteMode.EDIT)
+    assert report.written == len(undo)
+    assert emu.stats().writes == 1  # one batch: clear the rating and take the tag off together
+    assert all(emu.library.rating(c.key) is None for c in undo)
+    assert all(TAG not in emu.library.item_tags(c.key) for c in undo)
+
+
+def test_a_stop_between_a_chunks_two_requests_is_settled(
+    emulator_factory: Factory, base_library: dict[str, Any], tmp_path: Path
+) -> None:
+    """Removing one tag and adding another take two requests; Plex stops between them."""
+    emu = emulator_factory(EmulatorLibrary.from_dict(base_library))
+    client = client_for(emu, attempts=2)
+    undo = [replace(c, add_tags=(OTHER,)) for c in undo_changes(emu)]
     keys = [c.key for c in undo]
     ratings = {k: emu.library.rating(k) for k in keys}
     with open_store(tmp_path / "s.sqlite", emu) as store:
@@ -279,8 +297,9 @@ def test_a_stop_between_a_chunks_two_requests_is_settled(
         emu.set_faults(FaultPlan(stop_after_writes=1))
         with pytest.raises(PlexUnreachable):
             apply_all(client, store, undo, batch_size=100, mode=WriteMode.EDIT)
-        # The tag came off, the rating was not cleared.
+        # The tag came off; the other tag and the cleared rating did not land.
         assert all(TAG not in emu.library.item_tags(k) for k in keys)
+        assert all(OTHER not in emu.library.item_tags(k) for k in keys)
         assert all(emu.library.rating(k) == ratings[k] for k in keys)
 
         emu.set_faults(None)
@@ -297,3 +316,4 @@ def test_a_stop_between_a_chunks_two_requests_is_settled(
         assert store.owned() == {}
     assert all(emu.library.rating(k) is None for k in keys)
     assert all(TAG not in emu.library.item_tags(k) for k in keys)
+    assert all(OTHER in emu.library.item_tags(k) for k in keys)

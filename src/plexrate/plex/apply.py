@@ -208,9 +208,14 @@ class Applier:
         item_type, set_rating, rating, add, remove, year = key
         keys = [c.key for c in chunk]
         readback: dict[int, float | None] | None = None
-        if remove:
-            self._edit(item_type, keys, _tag_removal("mood", remove), kind="edit-tags")
         fields: dict[str, object] = {}
+        if remove and add:
+            # Adding and removing moods in one request would leave the result to the server's
+            # order of evaluation; removals go first, alone.
+            self._edit(item_type, keys, _tag_removal("mood", remove), kind="edit-tags")
+        elif remove:
+            # A removal shares its request with the other fields, as plexapi's batch edits do.
+            fields.update(_tag_removal("mood", remove))
         if add:
             fields.update(_tag_addition("mood", add))
         if year is not None:
