@@ -239,12 +239,25 @@ def _guard_unknown_tags(session: Session, *, force: bool) -> None:
         return
     unknown = tagged_unowned(session)
     if unknown:
+        # Tags plexrate's own journal accounts for are not lost knowledge: intents of an
+        # interrupted run a dry run has not settled, or tag edits that landed without their rating.
+        unknown -= _journal_tagged(session.store, session.settings.inferred_tag)
+    if unknown:
         raise StateError(
             f"{len(unknown):,} items carry the {session.settings.inferred_tag!r} tag, but the "
             f"state file {session.settings.state_path} has no record of plexrate owning them",
             hint="run `plexrate admin reconstruct` to rebuild ownership from the tags, or pass "
             "--force to treat them as your own ratings",
         )
+
+
+def _journal_tagged(store: StateStore, tag: str) -> set[int]:
+    wanted = tag.casefold()
+    return {
+        entry.key
+        for entry in store.journal()
+        if any(added.casefold() == wanted for added in entry.add_tags)
+    }
 
 
 @dataclass

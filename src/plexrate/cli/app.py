@@ -12,9 +12,11 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from plexrate import __version__
+from plexrate.cli.bulk import bulk_app
 from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.emulator import app as emulator_app
+from plexrate.cli.evaluate import evaluate_app
 from plexrate.cli.menu import MENU_HELP, menu
 from plexrate.cli.phases import register as register_phases
 from plexrate.errors import ExitCode, PlexrateError
@@ -111,6 +113,8 @@ register_phases(app)
 app.command("menu", help=MENU_HELP)(menu)
 app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(evaluate_app)
+app.add_typer(bulk_app, name="bulk")
 
 
 def main() -> None:

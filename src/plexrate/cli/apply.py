@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import typer
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
+from plexrate.progress import Progress
 from plexrate.workflow import RunOutcome, Session
 
 
@@ -47,11 +48,13 @@ def plan_and_apply(
     guard_tags: bool = True,
     marks_ownership_built: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    json_extra: Callable[[], Mapping[str, Any]] | None = None,
 ) -> RunOutcome | None:
     """Make the plan against the live library; print it (dry run) or write it as one run.
 
-    ``overrides`` are further settings given by the command's own flags. Returns the outcome of
-    a run that completed; a dry run returns None; a stopped run exits 130.
+    ``overrides`` are further settings given by the command's own flags. ``json_extra`` adds
+    the command's own fields to its JSON document (called once the plan is made). Returns the
+    outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest, stop_on_signals
@@ -84,7 +87,8 @@ def plan_and_apply(
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
         if dry:
             if flags.json_output:
-                print_json(app.out, plan_json(plan, extra={"command": command, "library": library}))
+                extra = {"command": command, "library": library, **_extra(json_extra)}
+                print_json(app.out, plan_json(plan, extra=extra))
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
             return None
@@ -106,7 +110,7 @@ def plan_and_apply(
         requests = session.client.counts.as_dict()
     if flags.json_output:
         document = outcome_dict(outcome, requests=requests, plan=plan)
-        document.update(command=command, library=library)
+        document.update(command=command, library=library, **_extra(json_extra))
         print_json(app.out, json.dumps(document, ensure_ascii=False))
     elif not flags.quiet:
         for line in summary_lines(outcome, plan, requests=requests):
@@ -125,6 +129,10 @@ def plan_and_apply(
     return outcome
 
 
+def _extra(json_extra: Callable[[], Mapping[str, Any]] | None) -> dict[str, Any]:
+    return dict(json_extra()) if json_extra is not None else {}
+
+
 @contextmanager
 def read_session(
     app: AppContext,
@@ -135,11 +143,13 @@ def read_session(
     quiet: bool,
     json_output: bool,
     guard_tags: bool = False,
+    progress: Progress | None = None,
 ) -> Iterator[Session]:
     """A read-only session for commands that only look (reports, verify, export, evaluate).
 
     The StateStore is opened read-only (no lock, nothing written) and nothing is sent to Plex but
-    the snapshot's listings.
+    the snapshot's listings. A command that shows progress of its own after the snapshot passes
+    its ``progress`` (from ``progress_for``), since only one live display can run at a time.
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
@@ -147,15 +157,19 @@ def read_session(
 
     settings = app.load_settings(config, {"library_name": library})
     dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)
-    with (
-        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
-        open_session(
-            settings,
-            write=False,
-            command=command,
-            dialog=dialog,
-            progress=progress,
-            guard_tags=guard_tags,
-        ) as session,
-    ):
+    with ExitStack() as stack:
+        if progress is None:
+            progress = stack.enter_context(
+                progress_for(app.err, quiet=quiet, json_output=json_output)
+            )
+        session = stack.enter_context(
+            open_session(
+                settings,
+                write=False,
+                command=command,
+                dialog=dialog,
+                progress=progress,
+                guard_tags=guard_tags,
+            )
+        )
         yield session

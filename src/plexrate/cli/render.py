@@ -122,7 +122,7 @@ def describe_plan(plan: Plan) -> str:
             per_type[change.item_type] += 1
     parts = [f"{n:,} {t.plural}" for t, n in per_type.items() if n]
     if not parts:
-        return "nothing to rate"
+        return "nothing"
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Any
 
@@ -59,6 +59,8 @@ class Emulator:
         latency_scale: float = 1.0,
         faults: FaultPlan | None = None,
         clock: Callable[[], float] = time.time,
+        ignore_edit_fields: Collection[str] = (),
+        ignore_rate: bool = False,
     ) -> None:
         self.library = library
         self.token = token or secrets.token_urlsafe(16)
@@ -70,6 +72,8 @@ class Emulator:
             latency=resolve(latency, scale=latency_scale),
             faults=faults,
             clock=clock,
+            ignore_edit_fields=ignore_edit_fields,
+            ignore_rate=ignore_rate,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -178,6 +182,12 @@ class Emulator:
     def set_faults(self, faults: FaultPlan | None) -> None:
         """Install a new fault plan (its seed restarts the decision stream); None clears it."""
         self._app.faults.set_plan(faults)
+
+    def ignore_edits(self, fields: Collection[str] = (), *, rate: bool = False) -> None:
+        """Answer writes as usual but drop ``{field}.value`` edits of ``fields`` (and, with
+        ``rate``, every ``/:/rate``): a server that does not store what it accepts."""
+        self._app.ignore_edit_fields = frozenset(fields)
+        self._app.ignore_rate = rate
 
     def go_down(self) -> None:
         """Stop answering: every Plex request's connection is closed without a response."""

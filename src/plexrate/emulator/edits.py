@@ -283,10 +283,10 @@ def apply_edit(
     return result
 
 
-def apply_rate(
-    library: EmulatorLibrary, params: dict[str, str], *, now: int
-) -> tuple[AnyItem, WriteResult]:
-    """``/:/rate?key=…&identifier=com.plexapp.plugins.library&rating=…`` (``-1`` clears)."""
+def check_rate(
+    library: EmulatorLibrary, params: dict[str, str]
+) -> tuple[AnyItem, float | None, int | None]:
+    """Validate a ``/:/rate`` request: the item, the rating (``None`` clears) and ``ratedAt``."""
     raw_key = params.get("key")
     if raw_key is None:
         raise EditError("/:/rate needs key")
@@ -309,7 +309,7 @@ def apply_rate(
         rating = value
     else:
         raise EditError(f"rating must be between 0 and 10, or -1 to clear; got {raw!r}")
-    rated_at = now
+    rated_at: int | None = None
     if params.get("ratedAt"):
         try:
             rated_at = int(float(params["ratedAt"]))
@@ -318,8 +318,16 @@ def apply_rate(
     item = library.get(key)
     if item is None:
         raise EditNotFound(f"no item with ratingKey {key}")
+    return item, rating, rated_at
+
+
+def apply_rate(
+    library: EmulatorLibrary, params: dict[str, str], *, now: int
+) -> tuple[AnyItem, WriteResult]:
+    """``/:/rate?key=…&identifier=com.plexapp.plugins.library&rating=…`` (``-1`` clears)."""
+    item, rating, rated_at = check_rate(library, params)
     item.user_rating = rating
-    item.last_rated_at = rated_at
+    item.last_rated_at = now if rated_at is None else rated_at
     item.updated_at = now
     library.bump()
     return item, WriteResult(items=1, ratings_written=1)

@@ -18,14 +18,21 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from plexrate.emulator import render
-from plexrate.emulator.edits import EditError, EditNotFound, apply_edit, apply_rate, parse_edit
+from plexrate.emulator.edits import (
+    EditError,
+    EditNotFound,
+    apply_edit,
+    apply_rate,
+    check_rate,
+    parse_edit,
+)
 from plexrate.emulator.faults import Decision, FaultPlan, FaultState
 from plexrate.emulator.latency import LatencyModel
 from plexrate.emulator.library import (
@@ -124,11 +131,15 @@ class EmulatorApp:
         latency: LatencyModel,
         faults: FaultPlan | None = None,
         clock: Callable[[], float] = time.time,
+        ignore_edit_fields: Collection[str] = (),
+        ignore_rate: bool = False,
     ) -> None:
         self.library = library
         self.token = token
         self.latency = latency
         self.clock = clock
+        self.ignore_edit_fields = frozenset(ignore_edit_fields)
+        self.ignore_rate = ignore_rate
         self.stats = StatsRecorder()
         self.faults = FaultState(faults)
         self.cache = ListingCache()
@@ -295,7 +306,7 @@ class EmulatorApp:
                     if charge:
                         ops = reply.tag_ops or reply.tags_added + reply.tags_removed
                         reply.modeled = self.latency.write_cost(
-                            ratings=reply.ratings - reply.rate_calls,
+                            ratings=max(0, reply.ratings - reply.rate_calls),
                             tags=ops,
                             rate_calls=reply.rate_calls,
                         )
@@ -484,12 +495,19 @@ class EmulatorApp:
         )
 
     def _rate(self, request: Request) -> Reply:
+        if self.ignore_rate:
+            check_rate(self.library, request.params)
+            return Reply(items=0, rate_calls=1, ignored=1)
         _, result = apply_rate(self.library, request.params, now=self.now())
         return Reply(items=0, ratings=result.ratings_written, rate_calls=1)
 
     def _edit(self, request: Request) -> Reply:
         section = self._section(request.groups[0])
         spec = parse_edit(request.pairs)
+        for name in self.ignore_edit_fields & spec.fields.keys():
+            # A server that answers 200 but drops the field (see Emulator's ignore_edit_fields).
+            del spec.fields[name]
+            spec.ignored.append(f"{name}.value")
         result = apply_edit(self.library, section, spec, now=self.now())
         return Reply(
             ratings=result.ratings_written,

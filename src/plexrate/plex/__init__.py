@@ -6,7 +6,7 @@ requests.
 """
 
 from plexrate.model import ObservedItem
-from plexrate.plex.apply import Applier, ApplyReport
+from plexrate.plex.apply import Applier, ApplyReport, RatingsNotStored
 from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect, connect_with
 from plexrate.plex.readback import read_items
 from plexrate.plex.snapshot import read_snapshot
@@ -17,6 +17,7 @@ __all__ = [
     "ApplyReport",
     "ObservedItem",
     "PlexClient",
+    "RatingsNotStored",
     "RetryPolicy",
     "SectionInfo",
     "WriteMode",

@@ -19,7 +19,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from plexrate.errors import PlexError, PlexUnreachable
-from plexrate.model import Change, ItemType, ObservedItem, Phase
+from plexrate.model import Change, ItemType, ObservedItem, Phase, normalise_rating
 from plexrate.plex.client import PlexClient
 from plexrate.plex.readback import read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
@@ -32,6 +32,15 @@ SAME_VALUE = 0.005
 # How many items of a rating request are read back to check that the server stored them.
 VERIFY_SAMPLE = 20
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
+_NO_TASK = NULL_PROGRESS.task("")
+
+
+class RatingsNotStored(PlexError):
+    """The server answered rating writes in both forms but kept neither: stop the run.
+
+    Going on would record ownership of values Plex does not hold. The chunk stays an unconfirmed
+    intent, so the next start reads its items back instead of guessing what landed.
+    """
 
 
 class Journal(Protocol):
@@ -132,6 +141,7 @@ class Applier:
         self._checkpoint = checkpoint
         self._sleep = sleep
         self._since_pause = 0
+        self._task: ProgressTask = _NO_TASK
         self._verified: set[ItemType] = set()
         self.report = ApplyReport(mode=mode)
 
@@ -139,7 +149,9 @@ class Applier:
         """Write ``changes`` phase by phase; returns early (``stopped``) if the checkpoint says so.
 
         Raises ``PlexUnreachable`` when the server stops answering: what was confirmed is recorded,
-        the request in flight stays an unconfirmed intent for the next start to reconcile.
+        the request in flight stays an unconfirmed intent for the next start to reconcile. Raises
+        ``RatingsNotStored`` (leaving the chunk unconfirmed the same way) when the server accepts
+        ratings but stores them in neither write form.
         """
         by_phase: dict[Phase, list[Change]] = {}
         for change in changes:
@@ -157,18 +169,18 @@ class Applier:
             groups.setdefault(_group_key(change), []).append(change)
         label = phase.value.replace("-", " ").capitalize()
         with self._progress.task(f"{label}: writing", total=len(changes)) as task:
+            self._task = task
             for key in sorted(groups, key=_sort_key):
                 members = groups[key]
                 for start in range(0, len(members), self._batch):
                     if self._checkpoint():
                         return False
                     chunk = members[start : start + self._batch]
-                    self._write_chunk(key, chunk, task)
+                    self._write_chunk(key, chunk)
                     task.advance(len(chunk), label=chunk[-1].title)
-                    self._pace(task)
         return True
 
-    def _write_chunk(self, key: _GroupKey, chunk: list[Change], task: ProgressTask) -> None:
+    def _write_chunk(self, key: _GroupKey, chunk: list[Change]) -> None:
         entry_ids = self._journal.record_intents(self._run_id, chunk)
         _, set_rating, _, add, remove, year = key
         if not (set_rating or add or remove or year is not None):
@@ -179,7 +191,7 @@ class Applier:
             return
         try:
             readback = self._send(key, chunk)
-        except PlexUnreachable:
+        except (PlexUnreachable, RatingsNotStored):
             self.report.pending += len(chunk)
             raise
         except PlexError as exc:
@@ -231,7 +243,7 @@ class Applier:
         self._rate([c.key for c in chunk], rating)
         seen = read_items(self._client, sample)
         if not _stored(seen, sample, rating):
-            raise PlexError(
+            raise RatingsNotStored(
                 "Plex accepted rating writes but did not store them (tried the edit form and "
                 "/:/rate)",
                 hint="check that the token's user may edit this library",
@@ -246,6 +258,7 @@ class Applier:
             "type": item_type.plex_type,
             **fields,
         }
+        self._pace()
         self._client.write(f"/library/sections/{self._client.section.id}/all", args, kind=kind)
         self.report.requests += 1
         self._since_pause += 1
@@ -254,22 +267,30 @@ class Applier:
         value = "-1" if rating is None else _value(rating)
         for item_key in keys:
             args = {"key": item_key, "identifier": LIBRARY_IDENTIFIER, "rating": value}
+            self._pace()
             self._client.write("/:/rate", args, kind="rate")
             self.report.requests += 1
             self._since_pause += 1
 
-    def _pace(self, task: ProgressTask) -> None:
+    def _pace(self) -> None:
+        """Pause before a write once COOLDOWN_BATCH writes went out since the last pause.
+
+        Counted per request, not per chunk: with ``/:/rate`` one chunk is hundreds of requests,
+        which is exactly the burst the cooldown exists to break up.
+        """
         if self._cooldown_batch <= 0 or self._cooldown_sleep <= 0:
             return
         if self._since_pause < self._cooldown_batch:
             return
         self._since_pause = 0
-        task.status(f"cooling down {self._cooldown_sleep:g}s (COOLDOWN_SLEEP)")
+        self._task.status(f"cooling down {self._cooldown_sleep:g}s (COOLDOWN_SLEEP)")
         self._sleep(self._cooldown_sleep)
-        task.status(None)
+        self._task.status(None)
 
 
 def _stored(seen: dict[int, ObservedItem], keys: list[int], rating: float | None) -> bool:
+    # Read-back ratings are normalised (a stored 0 reads as unrated), so the value sent must be.
+    rating = normalise_rating(rating)
     for key in keys:
         item = seen.get(key)
         if item is None:

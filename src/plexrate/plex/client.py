@@ -244,6 +244,12 @@ def connect(
             hint="check PLEX_URL and that Plex is running",
         ) from exc
     except BadRequest as exc:
+        if status_of(exc) in TRANSIENT_STATUS:
+            # A server still starting up, or overloaded, answers 503: unreachable for now.
+            raise PlexUnreachable(
+                f"the Plex server at {base} is not answering requests ({_short(exc)})",
+                hint="wait until Plex has started, then rerun",
+            ) from exc
         raise PlexError(f"the server at {base} answered unexpectedly: {_short(exc)}") from exc
 
     wanted = library.strip().casefold()

@@ -1,15 +1,19 @@
 """Read a whole music section into a LibrarySnapshot with a handful of paged bulk listings.
 
-Requests for an N-track library (P = page size): ⌈artists/P⌉ + ⌈albums/P⌉ + ⌈tracks/P⌉ listings,
-plus, per managed tag, one filter-choice lookup per type and one filtered listing per type where the
-tag exists, plus two for the Live subformat. Nothing is requested per item, and plexapi objects are
-never built for items: the XML elements' attributes are read directly (plex-api.md §1.3).
+Requests, with P the page size and every ⌈n/P⌉ at least 1 (an empty listing still costs the
+request that says so): ⌈artists/P⌉ + ⌈albums/P⌉ + ⌈tracks/P⌉ listing pages; one filter-choice
+lookup for the Live subformat plus ⌈live albums/P⌉ pages; and per managed tag and per type, one
+filter-choice lookup plus ⌈items carrying it/P⌉ pages (no listing where no item of the type carries
+it). With P at least the largest listing that is at most 5 + 6 per tag, whatever the library's size.
+Nothing is requested per item, and plexapi objects are never built for items: the XML elements'
+attributes are read directly (plex-api.md §1.3).
 
-When a tag is on most items of a type (after a first run, plexrate's tag is on nearly every track),
-its listing stops after the first page and the items *without* the tag are listed instead: the
-members are the rest of the type's listing. That reads fewer items for the same answer (each item
-listed costs the server time; the emulator's ``plex`` model charges 0.2 ms), and the answer is
-checked: if the two listings do not add up, the tagged listing is read to the end after all.
+When a tag is on most items of a type (after a first run, plexrate's tag is on nearly every track)
+and its listing needs more than one page, the listing stops after its first page and the items
+*without* the tag are listed instead (1 + ⌈items without it/P⌉ pages, fewer items than the tagged
+pages left): the members are the rest of the type's listing. That reads fewer items for the same
+answer (each item listed costs the server time; the emulator's ``plex`` model charges 0.2 ms), and
+the answer is checked: if the two listings do not add up, the tagged listing is read to the end.
 """
 
 from __future__ import annotations

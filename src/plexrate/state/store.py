@@ -841,6 +841,10 @@ class StateStore:
                 value = readback[e.key]
             elif e.set_rating:
                 value = e.after
+            elif e.own is True and e.before is not None:
+                # An ownership-only claim takes what Plex held when it was planned: after a
+                # hijack (a bulk import handing the person's value back) the stored one is stale.
+                value = e.before
             else:
                 value = current[2] if current is not None else e.before
             if e.own is False or (e.own is not None and value is None):

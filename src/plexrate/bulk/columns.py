@@ -1,0 +1,155 @@
+"""The bulk CSV format: the columns of each item type, and how values are written and read.
+
+The column sets and their order are the old tool's (``original-tool.md`` §1), so files exported
+by either tool import into both. Ratings are in stars (0–5) in the file and on Plex's 0–10 scale
+everywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from plexrate.model import ItemType
+
+KEY = "ratingKey"
+RATING = "userRating"
+TYPE = "ratingType"
+YEAR = "releaseYear"
+
+COLUMNS: Mapping[ItemType, tuple[str, ...]] = MappingProxyType(
+    {
+        ItemType.ARTIST: (
+            KEY,
+            "artistName",
+            "sortName",
+            "albumCount",
+            "genres",
+            RATING,
+            TYPE,
+        ),
+        ItemType.ALBUM: (
+            KEY,
+            "albumName",
+            "sortName",
+            "artistName",
+            YEAR,
+            "genres",
+            RATING,
+            TYPE,
+        ),
+        ItemType.TRACK: (
+            KEY,
+            "trackTitle",
+            "trackArtist",
+            "albumName",
+            "albumArtist",
+            RATING,
+            TYPE,
+        ),
+    }
+)
+REQUIRED: tuple[str, ...] = (KEY, RATING, TYPE)
+"""The columns import reads; every other column (releaseYear aside, for albums) is ignored."""
+
+GENRE_SEPARATOR = "; "
+"""Between an item's genres in one cell. Genres are written for people and ignored on import; a
+cell holding it is quoted whenever the file's delimiter is ``;``, so it survives a re-save."""
+
+STAR_DECIMALS = 3
+"""plexrate keeps 0.01 on the 0–10 scale, i.e. 0.005 stars: three decimals re-import exactly."""
+
+DELIMITERS: Mapping[str, str] = MappingProxyType(
+    {",": ",", ";": ";", "tab": "\t", "\t": "\t", "|": "|"}
+)
+"""What ``--delimiter`` accepts, and the character each means."""
+
+
+class RatingType(StrEnum):
+    MANUAL = "manual"
+    """The person's own rating."""
+    INFERRED = "inferred"
+    """A rating plexrate wrote and still owns; on import, an item to hand back to inference."""
+
+
+def article(word: str) -> str:
+    """``an album``, ``a track``."""
+    return f"an {word}" if word[:1] in ("a", "e", "i", "o", "u") else f"a {word}"
+
+
+def format_stars(value: float | None, *, decimal_comma: bool = False) -> str:
+    """A 0–10 rating as the file's stars: 7.5 → ``3.75``, 8.0 → ``4``, None → empty."""
+    if value is None:
+        return ""
+    text = f"{value / 2:.{STAR_DECIMALS}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def stars_label(value: float | None) -> str:
+    """A 0–10 rating in a message for people: ``3.75★``, or ``unrated``."""
+    return "unrated" if value is None else f"{format_stars(value)}★"
+
+
+_NUMBER = re.compile(r"(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
+_WHOLE = re.compile(r"[0-9]+")
+_YEAR = re.compile(r"([0-9]+)(?:[.,]0*)?")
+
+
+def parse_stars(text: str) -> float | None:
+    """A ``userRating`` cell as a 0–10 rating; empty (or 0, as Plex treats it) means unrated.
+
+    A comma is accepted as the decimal separator whatever the delimiter: no rating in 0–5 has a
+    thousands separator, so ``3,5`` can only mean 3.5. Raises ``ValueError`` with a message fit
+    for people.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    if not _NUMBER.fullmatch(cleaned):
+        raise ValueError(f"{cleaned!r} is not a number of stars (0–5, e.g. 3.5)")
+    stars = float(cleaned.replace(",", "."))
+    if stars > 5:
+        hint = f" (Plex's 0–10 value {stars:g} is {stars / 2:g} stars)" if stars <= 10 else ""
+        raise ValueError(f"{cleaned!r} is outside 0–5 stars{hint}")
+    if stars == 0:
+        return None
+    # Round away binary noise (3.7 * 2 = 7.4000000000000004) without losing a real decimal.
+    return round(stars * 2, 9)
+
+
+def parse_key(text: str) -> int:
+    cleaned = text.strip()
+    if not _WHOLE.fullmatch(cleaned) or int(cleaned) == 0:
+        raise ValueError(
+            f"{cleaned!r} is not a Plex ratingKey (a whole number)"
+            if cleaned
+            else "is empty: every row needs the item's ratingKey"
+        )
+    return int(cleaned)
+
+
+def parse_rating_type(text: str) -> RatingType | None:
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    try:
+        return RatingType(cleaned.casefold())
+    except ValueError:
+        raise ValueError(f"{cleaned!r} is neither 'manual' nor 'inferred' (or empty)") from None
+
+
+def parse_year(text: str) -> int | None:
+    """A ``releaseYear`` cell: empty, or a whole number (``1999.0`` from a spreadsheet is 1999).
+
+    Whether the year is plausible is checked against the album (an unchanged year is always
+    accepted, whatever Plex holds).
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    match = _YEAR.fullmatch(cleaned)
+    if match is None:
+        raise ValueError(f"{cleaned!r} is not a year")
+    return int(match.group(1))

@@ -1,0 +1,334 @@
+"""``plexrate evaluate`` and ``plexrate tune`` against the emulator: read-only, stable JSON, and
+the same figures as the core computes from the same library."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from evalkit import snapshot_of
+from typer.testing import CliRunner, Result
+
+from plexrate.cli.app import app
+from plexrate.emulator import Emulator, generate_library
+from plexrate.engine import EngineConfig
+from plexrate.evaluate import Baseline, CrossValidation, FillPath, settings_values
+from plexrate.settings import load_settings
+
+pytestmark = pytest.mark.integration
+
+TRACKS, SEED = 2000, 3
+EVALUATE_KEYS = {
+    "command",
+    "library",
+    "scale",
+    "folds",
+    "seed",
+    "stratified",
+    "filler_included",
+    "settings",
+    "manual_tracks",
+    "evaluated",
+    "filler_evaluated",
+    "prior",
+    "plexrate",
+    "baselines",
+    "paths",
+    "filler",
+    "calibration",
+    "per_fold",
+}
+METRIC_KEYS = {"count", "covered", "coverage", "mae", "rmse", "bias", "within_half_star"}
+TUNE_KEYS = {
+    "command",
+    "library",
+    "scale",
+    "folds",
+    "seed",
+    "stratified",
+    "filler_included",
+    "evaluated",
+    "search",
+    "objective",
+    "grid",
+    "rounds",
+    "evaluations",
+    "current",
+    "best",
+    "improvement",
+    "changed",
+    "steps",
+    "written",
+}
+
+
+@pytest.fixture(scope="module")
+def expected() -> CrossValidation:
+    """The core's cross-validation of the library the emulator serves."""
+    snapshot = snapshot_of(generate_library(tracks=TRACKS, seed=SEED))
+    return CrossValidation(snapshot, owned={}, config=EngineConfig())
+
+
+@pytest.fixture
+def emulator(emulator_factory: Callable[..., Emulator]) -> Emulator:
+    return emulator_factory(tracks=TRACKS, seed=SEED)
+
+
+@pytest.fixture
+def env(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    for name in list(os.environ):
+        if name.upper().startswith("PLEXRATE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    values = {
+        "PLEXRATE_PLEX_URL": emulator.url,
+        "PLEXRATE_PLEX_TOKEN": emulator.token,
+        "PLEXRATE_STATE_PATH": str(tmp_path / "state.sqlite"),
+        "PLEXRATE_COOLDOWN_SLEEP": "0",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    yield values
+
+
+def run(args: list[str]) -> Result:
+    return CliRunner().invoke(app, args, env={"NO_COLOR": "1", "COLUMNS": "200"})
+
+
+def assert_read_only(emulator: Emulator, tmp_path: Path) -> None:
+    stats = emulator.stats()
+    assert stats.writes == 0
+    assert stats.ratings_written == 0
+    assert all(record.method == "GET" for record in emulator.requests())
+    assert not (tmp_path / "state.sqlite").exists()
+
+
+def test_evaluate_json_has_the_documented_schema_and_the_cores_figures(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, expected: CrossValidation
+) -> None:
+    result = run(["evaluate", "--json"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document) == EVALUATE_KEYS
+    assert document["command"] == "evaluate"
+    assert document["library"] == {"title": "Music", "uuid": emulator.section_uuid}
+    assert (document["folds"], document["seed"], document["stratified"]) == (5, 1, False)
+    assert document["settings"] == settings_values(EngineConfig())
+    assert set(document["plexrate"]) == METRIC_KEYS
+    assert set(document["baselines"]) == {b.value for b in Baseline}
+
+    core = expected.run(EngineConfig())
+    overall = core.overall()
+    assert document["manual_tracks"] == core.manual_tracks == len(expected.manual)
+    assert document["evaluated"] == len(core.predictions)
+    assert document["prior"] == round(core.prior, 6)
+    assert document["plexrate"]["mae"] == round(overall.mae or 0.0, 6)
+    assert document["plexrate"]["rmse"] == round(overall.rmse or 0.0, 6)
+    assert document["plexrate"]["coverage"] == 1.0
+    library_mean = document["baselines"]["library-mean"]
+    assert library_mean["mae"] == round(core.baseline(Baseline.LIBRARY_MEAN).mae or 0.0, 6)
+    assert library_mean["mae"] - document["plexrate"]["mae"] > 0.15
+    assert document["baselines"]["album-mean"]["fallbacks"] == core.fallbacks(Baseline.ALBUM_MEAN)
+    paths = {entry["path"]: entry for entry in document["paths"]}
+    assert list(paths) == [p.value for p in core.by_path()]
+    assert sum(entry["count"] for entry in document["paths"]) == document["evaluated"]
+    album_tracks = paths[FillPath.ALBUM_TRACKS.value]
+    assert set(album_tracks) == METRIC_KEYS | {"path", "share", "baselines"}
+    assert sum(row["count"] for row in document["calibration"]) == document["evaluated"]
+    assert [row["bucket"] for row in document["calibration"]] == sorted(
+        row["bucket"] for row in document["calibration"]
+    )
+    assert [fold["fold"] for fold in document["per_fold"]] == [1, 2, 3, 4, 5]
+    assert_read_only(emulator, tmp_path)
+
+
+def test_evaluate_prints_tables_on_stdout_and_a_summary_on_stderr(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, expected: CrossValidation
+) -> None:
+    result = run(["evaluate", "--folds", "5"])
+
+    assert result.exit_code == 0, result.output
+    mae = expected.run(EngineConfig()).overall().mae or 0.0
+    rows = [line for line in result.stdout.splitlines() if "│ plexrate " in line]
+    assert len(rows) == 1
+    assert f"{mae:.3f}" in rows[0]
+    for title in (
+        "Accuracy on your hidden ratings",
+        "How plexrate filled the hidden tracks",
+        "Calibration",
+        "library mean",
+        "album's other rated tracks",
+    ):
+        assert title in result.stdout
+    assert "Nothing was written." in result.stderr
+    assert f"plexrate is off by {mae:.3f}★ on average" in result.stderr
+    assert_read_only(emulator, tmp_path)
+
+
+def test_evaluate_leaves_an_existing_state_file_untouched_and_skips_owned_ratings(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, expected: CrossValidation
+) -> None:
+    applied = run(["run", "--apply", "--yes", "--quiet"])
+    assert applied.exit_code == 0, applied.output
+    state = tmp_path / "state.sqlite"
+    before = state.read_bytes()
+    emulator.reset_stats()
+
+    result = run(["evaluate", "--json", "--no-filler", "--stratify", "--seed", "9"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    # What plexrate wrote is owned, so only the person's own ratings are evaluated.
+    assert document["manual_tracks"] == len(expected.manual)
+    assert document["filler_included"] is False
+    assert document["filler_evaluated"] == 0
+    assert document["stratified"] is True
+    assert set(document["filler"]) == {"other"}
+    assert emulator.stats().writes == 0
+    assert state.read_bytes() == before
+
+
+def test_tune_json_reports_current_and_best_and_writes_nothing(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    result = run(["tune", "--json", "--folds", "3"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document) == TUNE_KEYS
+    assert (document["search"], document["objective"], document["grid"]) == (
+        "coordinate-descent",
+        "mae",
+        "quick",
+    )
+    current, best = document["current"], document["best"]
+    assert current["settings"] == settings_values(EngineConfig())
+    assert best["mae"] <= current["mae"]
+    assert document["improvement"]["mae"] == pytest.approx(current["mae"] - best["mae"], abs=2e-6)
+    assert document["changed"] == [
+        key for key in current["settings"] if current["settings"][key] != best["settings"][key]
+    ]
+    assert document["changed"], "the defaults are not the best settings for generated libraries"
+    assert [step["setting"] for step in document["steps"]]
+    assert document["steps"][-1]["mae"] == best["mae"]
+    assert document["written"] is None
+    assert_read_only(emulator, tmp_path)
+
+
+def test_tune_write_updates_only_the_tuned_keys_of_the_config_file(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PLEXRATE_PLEX_URL")
+    original: dict[str, Any] = {
+        "PLEX_URL": emulator.url,
+        "LIBRARY_NAME": "Music",
+        "CONFIDENCE_C": 3.0,
+        "TWIN_LOGIC": {"ENABLED": True},
+        "DRY_RUN": True,
+    }
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(original, indent=2), encoding="utf-8")
+
+    result = run(["tune", "--json", "--folds", "3", "--write"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    written = document["written"]
+    assert written["path"] == str(config.resolve())
+    backup = Path(written["backup"])
+    assert backup.parent == config.parent.resolve()
+    assert json.loads(backup.read_text(encoding="utf-8")) == original
+    updated = json.loads(config.read_text(encoding="utf-8"))
+    best = document["best"]["settings"]
+    assert written["keys"] == document["changed"]
+    for key in document["changed"]:
+        assert updated[key] == best[key]
+    untouched = {k: v for k, v in updated.items() if k not in document["changed"]}
+    assert untouched == {k: v for k, v in original.items() if k not in document["changed"]}
+    settings = load_settings(config_path=config, environ={}).settings
+    assert settings_values(settings.engine_config()) == best
+    assert_read_only(emulator, tmp_path)
+
+
+def test_tune_write_without_a_config_file_stops_before_reading_the_library(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    result = run(["tune", "--write"])
+
+    assert result.exit_code == 3
+    assert "none was read" in result.stderr
+    assert emulator.stats().requests == 0
+
+
+def test_more_folds_than_ratings_is_a_usage_error(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    result = run(["evaluate", "--folds", "100", "--no-filler"])
+    assert result.exit_code == 0, result.output
+
+    tiny = emulator_with_few_ratings(emulator)
+    result = run(["evaluate", "--folds", str(tiny + 1)])
+
+    assert result.exit_code == 2
+    assert f"{tiny:,} manual track ratings; cross-validation with {tiny + 1} folds" in (
+        result.stderr
+    )
+    assert_read_only(emulator, tmp_path)
+
+
+def emulator_with_few_ratings(emulator: Emulator) -> int:
+    """Clear all but three of the served track ratings (in memory, not through the API)."""
+    kept = 0
+    for track in emulator.library.default_section.tracks:
+        if track.user_rating is None:
+            continue
+        if kept < 3:
+            kept += 1
+        else:
+            track.user_rating = None
+    return kept
+
+
+def test_both_commands_in_a_real_process_match_the_in_process_output(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    process_env = {**os.environ, **env, "NO_COLOR": "1", "COLUMNS": "200"}
+    for args in (["evaluate", "--json", "--seed", "4"], ["tune", "--json", "--folds", "3"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "plexrate", *args],
+            capture_output=True,
+            text=True,
+            env=process_env,
+            cwd=tmp_path,
+            check=False,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == ""
+        in_process = run(args)
+        assert json.loads(proc.stdout) == json.loads(in_process.stdout)
+    assert_read_only(emulator, tmp_path)
+
+
+def test_tune_write_warns_when_the_environment_overrides_the_file(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLEXRATE_CONFIDENCE_C", "3")
+    config = tmp_path / "config.json"
+    config.write_text('{"confidence_c": 3}\n', encoding="utf-8")
+
+    result = run(["tune", "--folds", "3", "--write"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(config.read_text(encoding="utf-8"))["confidence_c"] != 3
+    assert "CONFIDENCE_C is set by PLEXRATE_CONFIDENCE_C" in " ".join(result.stderr.split())
+    assert "Saved confidence_c" in " ".join(result.stderr.split())
