@@ -186,6 +186,17 @@ def test_quick_run_end_to_end(tmp_path: Path) -> None:
     for s in (first, noop, plain):
         assert s["peak_rss_mib"] > 10 and s["wall_s"] > 0 and s["cooldown_extra_s"] >= 0
 
+    # The bulk import wrote every changed row; undo (once it exists) restored the library.
+    bulk = scenarios["bulk-import"]
+    assert bulk["rows_changed"] == 200
+    assert bulk["checks"] == {"changed_rows_landed": True, "landed": 200}
+    assert bulk["changed"]["ratings"] == 200
+    assert scenarios["bulk-export"]["writes"] == 0
+    if "undo" in scenarios:
+        assert scenarios["undo"]["checks"] == {"restored": True, "examples": []}
+    else:
+        assert any(note.startswith("undo:") for note in size["skipped"])
+
     # The reference client reproduced plexrate's result with the predicted request counts
     # (plus plexapi's connection and filter-metadata requests).
     old = scenarios["old-tag-x1"]
