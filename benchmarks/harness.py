@@ -58,31 +58,64 @@ class ChildResult:
         return self
 
 
+# A small process between the harness and the measured child. A child's peak RSS as the kernel
+# reports it includes what its parent held when it was forked (exec folds the old address space's
+# high-water mark into the figure), and the harness holds whole library dumps; forked from this
+# launcher, the child's figure is its own. The launcher also times the child without its own
+# start-up.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+began = time.perf_counter()
+child = subprocess.Popen(argv)
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - began
+child.returncode = code = os.waitstatus_to_exitcode(status)
+with open(report, "w") as fh:
+    json.dump({"code": code, "wall": wall, "maxrss_kib": usage.ru_maxrss,
+               "user": usage.ru_utime, "system": usage.ru_stime}, fh)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_child(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> ChildResult:
     """Run ``argv`` to completion; wall time, peak RSS and CPU times come from ``wait4``."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        began = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=dict(env), cwd=cwd)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        report = Path(scratch) / "rusage.json"
+        proc = subprocess.Popen(
+            [PYTHON, "-S", "-c", _LAUNCHER, str(report), *argv],
+            stdout=out,
+            stderr=err,
+            env=dict(env),
+            cwd=cwd,
+        )
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         except BaseException:
             proc.kill()
             proc.wait()
             raise
-        wall = time.perf_counter() - began
-        # wait4 reaped the child; tell Popen so it does not try again.
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+        try:
+            usage = json.loads(report.read_text())
+        except (OSError, ValueError):
+            raise RuntimeError(f"the launcher of {argv[0]} failed:\n{stderr[-2000:]}") from None
         return ChildResult(
             argv=tuple(argv),
-            returncode=proc.returncode,
-            wall=wall,
-            peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
-            user=usage.ru_utime,
-            system=usage.ru_stime,
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
+            returncode=int(usage["code"]),
+            wall=float(usage["wall"]),
+            peak_rss_mib=int(usage["maxrss_kib"]) / 1024,  # KiB on Linux
+            user=float(usage["user"]),
+            system=float(usage["system"]),
+            stdout=stdout,
+            stderr=stderr,
         )
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+NOOP_TRACKS = 300_000
 NOOP_SECONDS = 60.0
 NOOP_RSS_MIB = 1.5 * 1024
 FLOOR_RATIO = 1.5
@@ -91,7 +92,7 @@ def scenario_table(size: Mapping[str, Any]) -> str:
                 _ratings_and_tags(changed),
                 f"{s['wall_s']:,.1f}",
                 f"{s['modeled_s']:,.1f}",
-                f"{s['client_s']:,.1f}",
+                f"{s['client_s']:,.1f} ({s['user_s'] + s['sys_s']:,.1f})",
                 f"{s['peak_rss_mib']:,.0f}",
                 _n(floor.get("seconds")),
                 _n(s.get("floor_ratio")),
@@ -108,7 +109,7 @@ def scenario_table(size: Mapping[str, Any]) -> str:
             "ratings / tags changed",
             "wall s",
             "modeled server s",
-            "client s",
+            "client s (CPU s)",
             "peak RSS MiB",
             "floor s",
             "wall / floor",
@@ -207,17 +208,19 @@ def targets_table(sizes: list[Mapping[str, Any]]) -> str:
     if largest is not None:
         noop = find(largest, "no-op")
         if noop is not None:
-            n = _n(largest["tracks"])
+            n = _n(largest["tracks"]) + " tracks"
+            if largest["tracks"] < NOOP_TRACKS:
+                n += f" (the target is for {NOOP_TRACKS:,})"
             rows.append(
                 [
-                    f"no-op rerun on {n} tracks writes nothing",
+                    f"no-op rerun on {n} writes nothing",
                     f"{noop['writes']} write requests",
                     "met" if noop["writes"] == 0 else "**missed**",
                 ]
             )
             rows.append(
                 [
-                    f"no-op rerun on {n} tracks < {NOOP_SECONDS:.0f} s",
+                    f"no-op rerun on {n} < {NOOP_SECONDS:.0f} s",
                     f"{noop['wall_s']:,.1f} s ({noop['modeled_s']:,.1f} s modeled server time)",
                     "met"
                     if noop["wall_s"] < NOOP_SECONDS
@@ -226,7 +229,7 @@ def targets_table(sizes: list[Mapping[str, Any]]) -> str:
             )
             rows.append(
                 [
-                    f"no-op rerun on {n} tracks peak RSS < 1.5 GB",
+                    f"no-op rerun on {n}: peak RSS < 1.5 GB",
                     f"{noop['peak_rss_mib']:,.0f} MiB",
                     "met" if noop["peak_rss_mib"] < NOOP_RSS_MIB else "**missed**",
                 ]

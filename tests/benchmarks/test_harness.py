@@ -19,6 +19,7 @@ from benchmarks.floor import (
     same_result,
     split_group,
 )
+from benchmarks.harness import clean_env, run_child
 from benchmarks.report import request_kinds
 from benchmarks.scenarios import cooldown_extra, edit_ratings
 
@@ -210,3 +211,26 @@ def test_quick_run_end_to_end(tmp_path: Path) -> None:
     for heading in ("### 500 tracks", "### First-run requests against N", "### Targets"):
         assert heading in text
     assert "old pattern" in result.stderr  # progress went to stderr
+
+
+def test_a_childs_peak_memory_is_its_own(tmp_path: Path) -> None:
+    # The harness holds whole library dumps; a child forked from it directly would report the
+    # harness's memory as its own peak.
+    ballast = b"x" * (400 * 2**20)
+    small = run_child(
+        [sys.executable, "-c", "import sys; sys.stdout.write('ok')"], env=clean_env(), cwd=tmp_path
+    )
+    big = run_child(
+        [sys.executable, "-c", "b = b'y' * (200 * 2**20); print(len(b))"],
+        env=clean_env(),
+        cwd=tmp_path,
+    )
+    assert len(ballast) == 400 * 2**20
+    assert small.check().stdout == "ok"
+    assert small.peak_rss_mib < 100
+    assert 200 < big.peak_rss_mib < 300
+    assert big.user + big.system > 0 and big.wall > 0
+    failed = run_child([sys.executable, "-c", "raise SystemExit(3)"], env=clean_env(), cwd=tmp_path)
+    assert failed.returncode == 3
+    with pytest.raises(RuntimeError, match="exited 3"):
+        failed.check()
