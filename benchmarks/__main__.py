@@ -69,6 +69,13 @@ def _old_tags(text: str) -> tuple[bool, ...]:
     return choices[text]
 
 
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip().upper().removeprefix("PLEXRATE_"), value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -137,6 +144,16 @@ def parser() -> argparse.ArgumentParser:
         help="old-pattern variants: with the inferred tag, without, both (default) or none",
     )
     p.add_argument(
+        "--set",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="settings",
+        help="a plexrate setting for every plexrate child, as PLEXRATE_KEY=VALUE (repeatable; "
+        "e.g. --set PAGE_SIZE=10000 --set WRITE_BATCH_SIZE=1000)",
+    )
+    p.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -174,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         old_sizes=args.old_sizes,
         scenarios=args.scenarios,
         profile_dir=args.profile,
+        settings=dict(args.settings),
     )
     shown = ["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
     document: dict[str, object] = {
@@ -183,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_before": [round(x, 2) for x in load_average()],
         "latency": asdict(LatencyModel.preset(args.latency)),
         "cooldown": "runs use COOLDOWN_SLEEP=0; +cooldown is what 5 s per 25 write requests adds",
+        "settings": dict(args.settings),
     }
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="plexrate-bench-"))
     sizes = []

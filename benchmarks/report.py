@@ -273,6 +273,9 @@ def markdown(document: Mapping[str, Any]) -> str:
         "",
         "Command: `" + document["command"] + "`",
     ]
+    if document.get("settings"):
+        shown = ", ".join(f"{k}={v}" for k, v in document["settings"].items())
+        parts += ["", f"plexrate settings besides the defaults: {shown}."]
     for size in sizes:
         lib = size.get("library", {})
         parts += [

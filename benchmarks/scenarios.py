@@ -64,6 +64,8 @@ class Options:
     old_sizes: tuple[int, ...] = (7_500,)
     scenarios: tuple[str, ...] = ("first-tag", "no-op", "undo", "bulk", "first-no-tag")
     profile_dir: Path | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+    """Extra ``PLEXRATE_*`` settings for every plexrate child (``--set PAGE_SIZE=10000``)."""
     log: Log = _stderr
 
 
@@ -165,6 +167,9 @@ class SizeRun:
             workdir=self.workdir / name,
         )
 
+    def _settings(self) -> dict[str, str]:
+        return {f"PLEXRATE_{k.upper()}": v for k, v in self.options.settings.items()}
+
     def _profile(self, name: str) -> Path | None:
         if self.options.profile_dir is None:
             return None
@@ -189,7 +194,7 @@ class SizeRun:
         self.log(f"[{self.tracks:,}] {name}: plexrate {' '.join(args)}")
         child = run_child(
             plexrate_argv(*args, profile=self._profile(scenario)),
-            env=plexrate_env(emu, state_path=state, tag=tag),
+            env=plexrate_env(emu, state_path=state, tag=tag, extra=self._settings()),
             cwd=state.parent,
         ).check()
         stats = remote.stats()
@@ -202,6 +207,8 @@ class SizeRun:
         shown = "plexrate " + " ".join(args)
         if not tag:
             shown = "PLEXRATE_INFERRED_TAG='' " + shown
+        for key, value in self._settings().items():
+            shown = f"{key}={value} {shown}"
         result = Measured(scenario, name, shown, data)
         self.results.append(result)
         self.log(
@@ -361,7 +368,12 @@ class SizeRun:
             # plexrate's plan for this very library: the values the reference client writes.
             planned = run_child(
                 plexrate_argv("run", "--dry-run", "--json"),
-                env=plexrate_env(emu, state_path=workdir / "plan-state.sqlite", tag=tag),
+                env=plexrate_env(
+                    emu,
+                    state_path=workdir / "plan-state.sqlite",
+                    tag=tag,
+                    extra=self._settings(),
+                ),
                 cwd=workdir,
             ).check()
             plan_path.write_text(planned.stdout, encoding="utf-8")
