@@ -28,3 +28,10 @@ def test_module_entry_point_runs_in_a_real_process() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
+
+
+def test_a_path_with_an_unknown_user_is_a_usage_error_not_a_crash() -> None:
+    result = CliRunner().invoke(app, ["bulk", "export", "--type", "track", "~no-such-user-x/a.csv"])
+    assert result.exit_code == 2
+    assert "no such user" in result.stderr
+    assert "unexpected" not in result.stderr

@@ -15,42 +15,45 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from plexrate.errors import UsageError
+
+
+@contextmanager
+def _replacing(path: Path, *, mode: int | None) -> Iterator[tuple[int, Path]]:
+    """A temporary file beside ``path`` (fd and name) that replaces ``path`` on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = Path(name)
+    try:
+        yield fd, temporary
+        temporary.chmod(_default_mode() if mode is None else mode)
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
 
 @contextmanager
 def atomic_writer(
     path: Path, *, mode: int | None = None, newline: str | None = None, encoding: str = "utf-8"
 ) -> Iterator[IO[str]]:
     """Stream text into ``path``; on any exception the target is left as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).chmod(_default_mode() if mode is None else mode)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    fsync_directory(path.parent)
+    with (
+        _replacing(path, mode=mode) as (fd, _),
+        os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle,
+    ):
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).chmod(_default_mode() if mode is None else mode)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    fsync_directory(path.parent)
+    with _replacing(path, mode=mode) as (fd, _), os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _default_mode() -> int:
@@ -73,3 +76,14 @@ def fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def expand_user(path: Path) -> Path:
+    """``~`` and ``~user`` expanded; an unknown user is a usage error, not a crash."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise UsageError(
+            f"cannot expand {str(path).split('/', 1)[0]!r} in {str(path)!r}: no such user",
+            hint="write the folder out in full",
+        ) from None

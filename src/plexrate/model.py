@@ -52,6 +52,14 @@ def from_stars(stars: float | None) -> float | None:
     return None if stars is None else stars * 2.0
 
 
+def stars(value: float | None, *, unrated: str = "—") -> str:
+    """A 0–10 rating as people read it: 6.83 → ``3.42★``, 7.0 → ``3.5★``; ``unrated`` for None."""
+    if value is None:
+        return unrated
+    text = f"{value / 2:.2f}".rstrip("0").rstrip(".")
+    return f"{text}★"
+
+
 @dataclass(frozen=True, slots=True)
 class Artist:
     key: int

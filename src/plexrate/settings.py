@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import (
     AfterValidator,
     AliasGenerator,
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -95,6 +97,9 @@ def _not_bool(value: object) -> object:
     # pydantic accepts JSON true/false as 1/0 for numbers; in a config that is always a mistake.
     if isinstance(value, bool):
         raise PydanticCustomError("bool_not_number", "true/false is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        # Before the range checks, which would call NaN "below 0".
+        raise PydanticCustomError("finite_number", "is not a finite number")
     return value
 
 
@@ -137,11 +142,23 @@ def _non_empty_path(value: object) -> object:
     return value
 
 
+def _expand_home(path: Path) -> Path:
+    """``~`` and ``~user`` expanded; a user without a known home is an error, not a RuntimeError."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise PydanticCustomError(
+            "path_home", "starts with ~ but names no user whose home folder is known"
+        ) from None
+
+
 def _absolute(path: Path) -> Path:
-    return path.expanduser().resolve()
+    return _expand_home(path).resolve()
 
 
-Number = Annotated[float, BeforeValidator(_not_bool)]
+# Infinity and NaN are valid JSON to Python's reader (and "inf" to pydantic): a timeout or a pause
+# of Infinity, or a weight of NaN, would fail far from the config, so every number is finite.
+Number = Annotated[float, BeforeValidator(_not_bool), AllowInfNan(False)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
 Words = Annotated[
     tuple[str, ...], NoDecode, BeforeValidator(_split_words), AfterValidator(_no_blank_words)
@@ -449,7 +466,16 @@ def public_value(settings: Settings, key: SettingKey) -> Any:
     value = settings.value_at(key.path)
     if key.secret:
         return None if value is None else REDACTED
-    return to_jsonable_python(value)
+    # A token pasted into the wrong key (LIBRARY_NAME, a path) must not be shown either.
+    return _redacted(to_jsonable_python(value))
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _nest(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -635,7 +661,10 @@ def _rebase_paths(layer: dict[str, Any], base: Path) -> None:
     for name, info in Settings.model_fields.items():
         value = layer.get(name)
         if info.annotation is Path and isinstance(value, str | Path) and str(value).strip():
-            path = Path(value).expanduser()
+            try:
+                path = Path(value).expanduser()
+            except RuntimeError:
+                continue  # ~user of no known user: validation reports it against the key
             layer[name] = path if path.is_absolute() else base / path
 
 
@@ -660,9 +689,16 @@ def find_config(config_path: Path | None, environ: Mapping[str, str]) -> Path | 
     if named is None:
         default = Path.cwd() / CONFIG_FILENAME
         return default.resolve() if default.is_file() else None
-    path = Path(named).expanduser()
+    named_by = f" (named by {CONFIG_ENV})" if config_path is None else ""
+    try:
+        path = Path(named).expanduser()
+    except RuntimeError:
+        raise ConfigError(
+            f"config file {named}{named_by} starts with ~ but names no user whose home folder "
+            "is known",
+            hint="write the folder out in full",
+        ) from None
     if not path.exists():
-        named_by = f" (named by {CONFIG_ENV})" if config_path is None else ""
         raise ConfigError(
             f"config file {path}{named_by} does not exist",
             hint=f"check the path, or create it with `plexrate config init {path}`",
@@ -699,7 +735,18 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     duplicates: list[str] = []
     try:
-        document = json.loads(text, object_pairs_hook=_duplicate_keys(duplicates))
+        document = json.loads(
+            text, object_pairs_hook=_duplicate_keys(duplicates), parse_int=_parse_int
+        )
+    except RecursionError:
+        raise ConfigError(
+            f"{path} is not a plexrate config:\n"
+            + _bullet(
+                path.name,
+                "its lists or objects are nested too deeply to read",
+                "see config.example.json for the shape of a config",
+            )
+        ) from None
     except json.JSONDecodeError as exc:
         if not text.strip():
             problem, fix = (
@@ -727,6 +774,16 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         for key in dict.fromkeys(duplicates)
     )
     return document
+
+
+def _parse_int(text: str) -> int | float:
+    # Python refuses to turn more than 4,300 digits into an int (a ValueError json.loads would
+    # pass on). No setting takes such a number: as a float it becomes infinity, which the key's
+    # validation then reports.
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def _check_version(document: dict[str, Any], path: Path, layers: _Layers) -> None:
@@ -913,6 +970,8 @@ _PROBLEMS = {
     "int_type": "{value} is not a whole number",
     "float_parsing": "{value} is not a number",
     "float_type": "{value} is not a number",
+    "finite_number": "{value} is not a finite number",
+    "int_parsing_size": "{value} is too long to be a whole number",
     "bool_not_number": "{value} is not a number",
     "bool_parsing": "{value} is not true or false",
     "bool_type": "{value} is not true or false",

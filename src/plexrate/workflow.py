@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from plexrate.admin.common import count
+from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
 from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
@@ -77,6 +79,10 @@ class Session:
     reconciled: ReconcileReport = field(default_factory=ReconcileReport)
     extra_owned: dict[int, OwnedItem] = field(default_factory=dict)
     """Ownership a dry run would have imported from the old tool's state file (kept in memory)."""
+    rekeyed: dict[int, int] = field(default_factory=dict)
+    """Owned items Plex re-matched under a new ratingKey, found by guid: old key → new key. A
+    write session moves their records before anything is planned; a read-only one only finds
+    them."""
     started: float = field(default_factory=time.monotonic)
 
     def owned(self) -> dict[int, OwnedItem]:
@@ -113,11 +119,15 @@ def open_session(
     library: str | None = None,
     force: bool = False,
     guard_tags: bool = True,
+    migrate_legacy: bool = True,
 ) -> Session:
     """Connect, open the state, settle unconfirmed writes, read the library, run the guards.
 
     ``write`` False (dry runs, reports) opens the state read-only and changes nothing anywhere.
+    A write session also moves the records of owned items Plex re-keyed (``Session.rekeyed``).
     ``guard_tags`` False skips the tagged-but-unowned check, for the commands that repair it.
+    ``migrate_legacy`` False skips the automatic import of the old tool's state file, for the
+    command that imports one by hand.
     """
     client = connect_with(settings, library=library)
     store = StateStore(
@@ -146,7 +156,9 @@ def open_session(
             write=write,
             reconciled=reconciled,
         )
-        _migrate_legacy(session, dialog=dialog, force=force)
+        session.rekeyed = _rekey_orphans(session, dialog=dialog)
+        if migrate_legacy:
+            _migrate_legacy(session, dialog=dialog, force=force)
         if guard_tags:
             _guard_unknown_tags(session, force=force)
     except BaseException:
@@ -163,12 +175,37 @@ def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> Recon
     observed = read_items(client, {entry.key for entry in pending})
     report = store.resolve_pending(observed)
     dialog.info(
-        f"Checked {report.total} unconfirmed writes of an interrupted run: "
-        f"{len(report.confirmed)} had landed, {len(report.failed)} had not"
+        f"Checked {report.total:,} unconfirmed write{'' if report.total == 1 else 's'} of an "
+        f"interrupted run: {len(report.confirmed):,} had landed, {len(report.failed):,} had not"
     )
     for entry in report.changed:
         dialog.warn(f"item {entry.key} changed in Plex while a write was unconfirmed; left alone")
     return report
+
+
+def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
+    """Find owned items Plex re-matched under a new key (same guid); a writer moves them.
+
+    Without this a re-matched item would look unowned under its new key, so its inferred rating
+    would pass for the person's, and undo would skip it.
+    """
+    guids = session.store.owned_guids()
+    moves = refind_orphans(session.snapshot, guids, owned_keys=guids.keys())
+    if not moves:
+        return {}
+    if not session.write:
+        dialog.info(
+            f"Re-matched in Plex under a new ratingKey (found by guid): "
+            f"{count(len(moves), 'item')} plexrate owns; the next --apply run moves the records"
+        )
+        return moves
+    for old, new in sorted(moves.items()):
+        session.store.rekey(old, new)
+    dialog.info(
+        f"Moved the records of {count(len(moves), 'item')} Plex re-matched under a new "
+        "ratingKey (found by guid)"
+    )
+    return moves
 
 
 def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:

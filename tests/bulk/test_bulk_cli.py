@@ -415,7 +415,10 @@ def test_a_dry_run_import_changes_nothing_anywhere(env: Env) -> None:
     result = invoke("bulk", "import", "--type", "track", str(path), "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "Import" in result.stdout
-    assert "Dry run: would rate 3 tracks; nothing was written." in result.stderr
+    assert (
+        "Dry run: would rate 2 tracks, clear 1 rating and change only the tags or ownership "
+        "of 2 items; nothing was written."
+    ) in result.stderr
     assert "ratingType still says 'inferred'" in result.stderr
     assert env.writes() == 0
     assert env.state.read_bytes() == state_bytes

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from plexrate.emulator import Emulator, EmulatorLibrary
+from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan
 from plexrate.errors import (
     ExitCode,
     LibraryNotFound,
@@ -18,7 +18,7 @@ from plexrate.errors import (
     PlexUnreachable,
 )
 from plexrate.model import ItemType
-from plexrate.plex import connect
+from plexrate.plex import RetryPolicy, connect
 
 pytestmark = pytest.mark.integration
 
@@ -86,10 +86,49 @@ def test_closed_port_is_unreachable() -> None:
 
 def test_a_server_that_drops_every_connection_is_unreachable(emu: Emulator) -> None:
     emu.go_down()
+    pauses: list[float] = []
     with pytest.raises(PlexUnreachable) as caught:
-        connect(url=emu.url, token=TOKEN, library="Music", timeout=2)
+        connect(
+            url=emu.url,
+            token=TOKEN,
+            library="Music",
+            timeout=2,
+            retry=RetryPolicy(attempts=3, base_delay=0.5),
+            sleep=pauses.append,
+        )
     assert caught.value.exit_code == 4
     _assert_no_token(caught.value, TOKEN)
+    # A dropped connection may be a passing failure: retried, with back-off, before giving up.
+    assert emu.stats().faults == {"down": 3}
+    assert pauses == [0.5, 1.0]
+
+
+def test_a_refused_connection_is_not_retried() -> None:
+    pauses: list[float] = []
+    with pytest.raises(PlexUnreachable, match="cannot reach a Plex server"):
+        connect(
+            url=f"http://127.0.0.1:{_free_port()}",
+            token=TOKEN,
+            library="Music",
+            retry=RetryPolicy(attempts=3),
+            sleep=pauses.append,
+        )
+    assert pauses == []
+
+
+def test_a_passing_failure_while_connecting_is_retried(emu: Emulator) -> None:
+    emu.set_faults(FaultPlan(rate=1.0, kinds=("error", "drop"), max_faults=2, seed=3))
+    pauses: list[float] = []
+    client = connect(
+        url=emu.url,
+        token=TOKEN,
+        library="Music",
+        retry=RetryPolicy(attempts=3, base_delay=0.0),
+        sleep=pauses.append,
+    )
+    assert client.section.title == "Music"
+    assert sum(emu.stats().faults.values()) == 2
+    assert pauses == [0.0, 0.0]
 
 
 def test_wrong_token_is_an_auth_error(emu: Emulator) -> None:
@@ -151,10 +190,15 @@ def test_a_server_without_music_libraries_says_none(
 def test_a_server_answering_5xx_while_connecting_is_unreachable_not_a_usage_problem(
     emulator_factory: Any, small_library: Any
 ) -> None:
-    from plexrate.emulator import FaultPlan
-
     emu = emulator_factory(small_library, faults=FaultPlan(rate=1.0, kinds=("error",)))
     with pytest.raises(PlexUnreachable) as caught:
-        connect(url=emu.url, token=emu.token, library="Music")
+        connect(
+            url=emu.url,
+            token=emu.token,
+            library="Music",
+            retry=RetryPolicy(attempts=2, base_delay=0.0),
+        )
     assert caught.value.exit_code == 4
+    assert "is not answering requests" in caught.value.message
+    assert emu.stats().faults == {"error": 2}
     assert emu.token not in str(caught.value)

@@ -15,13 +15,15 @@ Per row ("changed" = more than 0.005 stars, i.e. 0.01 on Plex's scale, from Plex
 A row that would change the rating or the ownership of an item whose rating changed in Plex
 after the file was last saved is stale and left alone, with a warning: the file cannot know the
 newer value, and re-importing the same file must not undo what the first import (or a run since)
-wrote.
+wrote. "Changed after" is read from Plex's ``lastRatedAt`` and, independently of Plex's clock,
+from plexrate's own journal: a rerun of an interrupted import must skip the rows it applied even
+when Plex's clock runs behind this machine's (the file's mtime is this machine's time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -128,12 +130,15 @@ def plan_import(
     tolerance: float = CHANGE_TOLERANCE,
     max_year: int | None = None,
     saved_at: float | None = None,
+    rated_since_saved: Collection[int] = (),
 ) -> ImportPlan:
     """Validate the whole file against ``snapshot``, then plan the changes of its valid rows.
 
     ``saved_at`` is when the file was last saved (its mtime). A row that would change the rating
     or the ownership of an item rated in Plex since then is stale: it is left out, with a warning,
-    rather than overwrite the newer value (re-importing a file is therefore harmless).
+    rather than overwrite the newer value (re-importing a file is therefore harmless). Items in
+    ``rated_since_saved`` (plexrate's journal says it wrote their rating after ``saved_at``) are
+    stale whatever Plex's ``lastRatedAt`` says.
 
     Raises ``BulkInputError`` listing every problem when the file cannot be read at all, or when
     any row has a problem and ``skip_invalid`` is False. Nothing is planned before that check.
@@ -155,6 +160,7 @@ def plan_import(
         tolerance=tolerance,
         years=csv_file.has_year,
         saved_at=saved_at,
+        rated_since_saved=rated_since_saved,
     )
     for row in csv_file.rows:
         if row.row not in invalid:
@@ -205,6 +211,7 @@ class _Planner:
         tolerance: float,
         years: bool,
         saved_at: float | None,
+        rated_since_saved: Collection[int] = (),
     ) -> None:
         self.snapshot = snapshot
         self.owned = owned
@@ -215,6 +222,7 @@ class _Planner:
         # Plex stamps lastRatedAt in whole seconds: a rating in the second the file was saved
         # counts as later (the cautious side: the row is left alone).
         self.saved_second = None if saved_at is None else int(saved_at)
+        self.rated_since_saved = frozenset(rated_since_saved)
         self.changes: list[Change] = []
         self.warnings: list[str] = []
         self.counts = dict.fromkeys(
@@ -314,6 +322,8 @@ class _Planner:
         return None
 
     def stale(self, item: Item) -> bool:
+        if item.key in self.rated_since_saved:
+            return True
         return (
             self.saved_second is not None
             and item.rated_at is not None

@@ -12,13 +12,16 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from plexrate import __version__
+from plexrate.cli.admin import admin_app
 from plexrate.cli.bulk import bulk_app
 from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
+from plexrate.cli.demo import DEMO_HELP, demo
 from plexrate.cli.emulator import app as emulator_app
 from plexrate.cli.evaluate import evaluate_app
 from plexrate.cli.menu import MENU_HELP, menu
 from plexrate.cli.phases import register as register_phases
+from plexrate.cli.report import report_app
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
 
@@ -61,7 +64,9 @@ def _report(ctx: typer.Context, exc: BaseException, text: str) -> None:
     console = _console(ctx)
     if debug:
         console.print(escape(redact("".join(traceback.format_exception(exc)))), style="dim")
-    console.print(f"[bold red]Error:[/] {escape(redact(text))}")
+    # One line whatever the width: a terminal wraps it for the eye, and a log or a pipe keeps it
+    # whole (rich would otherwise break it at 80 columns when stderr is not a terminal).
+    console.print(f"[bold red]Error:[/] {escape(redact(text))}", soft_wrap=True)
 
 
 app = typer.Typer(
@@ -111,10 +116,13 @@ def root(
 
 register_phases(app)
 app.command("menu", help=MENU_HELP)(menu)
+app.command("demo", help=DEMO_HELP)(demo)
 app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(evaluate_app)
 app.add_typer(bulk_app, name="bulk")
+app.add_typer(admin_app, name="admin")
+app.add_typer(report_app, name="report")
 
 
 def main() -> None:

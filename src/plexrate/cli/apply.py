@@ -13,15 +13,18 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
-from plexrate.progress import Progress
-from plexrate.workflow import RunOutcome, Session
+
+if TYPE_CHECKING:
+    # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.progress import Progress
+    from plexrate.workflow import RunOutcome, Session
 
 
 @dataclass(frozen=True)
@@ -48,16 +51,16 @@ def plan_and_apply(
     guard_tags: bool = True,
     marks_ownership_built: bool = False,
     overrides: Mapping[str, Any] | None = None,
-    json_extra: Callable[[], Mapping[str, Any]] | None = None,
+    details: Callable[[], Mapping[str, Any]] | None = None,
 ) -> RunOutcome | None:
     """Make the plan against the live library; print it (dry run) or write it as one run.
 
-    ``overrides`` are further settings given by the command's own flags. ``json_extra`` adds
-    the command's own fields to its JSON document (called once the plan is made). Returns the
+    ``overrides`` are further settings given by the command's own flags. ``details`` adds keys
+    of the command's own to the ``--json`` document (called once the plan is made). Returns the
     outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import StopRequest, stop_on_signals
+    from plexrate.cli.interrupt import StopRequest, sigterm_interrupts, stop_on_signals
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.state import RunStatus
@@ -72,6 +75,7 @@ def plan_and_apply(
         app.err, interactive=app.interactive, yes=flags.yes, force=flags.force, quiet=flags.quiet
     )
     with (
+        sigterm_interrupts(),
         progress_for(app.err, quiet=flags.quiet, json_output=flags.json_output) as progress,
         open_session(
             settings,
@@ -85,9 +89,10 @@ def plan_and_apply(
     ):
         plan = make_plan(session)
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
+        extra = dict(details()) if details is not None else {}
         if dry:
             if flags.json_output:
-                extra = {"command": command, "library": library, **_extra(json_extra)}
+                extra.update(command=command, library=library)
                 print_json(app.out, plan_json(plan, extra=extra))
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
@@ -110,7 +115,8 @@ def plan_and_apply(
         requests = session.client.counts.as_dict()
     if flags.json_output:
         document = outcome_dict(outcome, requests=requests, plan=plan)
-        document.update(command=command, library=library, **_extra(json_extra))
+        document.update(extra)
+        document.update(command=command, library=library)
         print_json(app.out, json.dumps(document, ensure_ascii=False))
     elif not flags.quiet:
         for line in summary_lines(outcome, plan, requests=requests):
@@ -127,10 +133,6 @@ def plan_and_apply(
             hint="see the summary above; rerun to retry them",
         )
     return outcome
-
-
-def _extra(json_extra: Callable[[], Mapping[str, Any]] | None) -> dict[str, Any]:
-    return dict(json_extra()) if json_extra is not None else {}
 
 
 @contextmanager

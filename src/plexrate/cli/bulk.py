@@ -22,6 +22,7 @@ from plexrate.cli.options import (
     YesOpt,
 )
 from plexrate.errors import PlexrateError, UsageError
+from plexrate.fileio import expand_user
 from plexrate.model import ItemType
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def export_command(
     app = get_app(ctx)
     separator = DELIMITERS[_delimiter(delimiter)]
     settings = app.load_settings(config, {"library_name": library})
-    target = (path if path is not None else default_path(settings, item_type)).expanduser()
+    target = expand_user(path if path is not None else default_path(settings, item_type))
     target = target.absolute()
     if target.is_dir():
         raise UsageError(f"{target} is a folder", hint="name a file to export to")
@@ -281,7 +282,7 @@ def import_command(
         sample=sample,
     )
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
-    target = (path if path is not None else default_path(settings, item_type)).expanduser()
+    target = expand_user(path if path is not None else default_path(settings, item_type))
     target = target.absolute()
     csv_file = load_bulk_csv(target, item_type=item_type, delimiter=separator)
     saved_at = target.stat().st_mtime
@@ -319,6 +320,7 @@ def _import(
             skip_invalid=skip_invalid,
             source=str(target),
             saved_at=saved_at,
+            rated_since_saved=_rated_since(session, saved_at),
         )
         made.append(result)
         _tell(app, flags, result, target=target, dry_run=settings.dry_run)
@@ -344,8 +346,29 @@ def _import(
             "path": str(target),
             "skip_invalid": skip_invalid,
         },
-        json_extra=json_extra,
+        details=json_extra,
     )
+
+
+def _rated_since(session: Session, since: float) -> set[int]:
+    """Items whose rating plexrate wrote at or after ``since``, by its journal (confirmed writes).
+
+    Both times are this machine's, unlike Plex's ``lastRatedAt``; a rerun of an interrupted import
+    uses this to skip the rows it already applied.
+    """
+    from plexrate.state import EntryStatus
+
+    store = session.store
+    keys: set[int] = set()
+    for run in store.runs():
+        if run.finished_at is not None and run.finished_at < since:
+            continue
+        keys.update(
+            entry.key
+            for entry in store.journal(run_id=run.id, status=EntryStatus.CONFIRMED)
+            if entry.set_rating and entry.recorded_at >= since
+        )
+    return keys
 
 
 def _tell(

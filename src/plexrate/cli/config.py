@@ -12,6 +12,7 @@ from rich.table import Table
 from plexrate.cli.context import get_app
 from plexrate.cli.options import ConfigOpt, DryRunOpt, ForceOpt, JsonOpt, LibraryOpt, YesOpt
 from plexrate.errors import UsageError
+from plexrate.fileio import expand_user
 from plexrate.settings import (
     CONFIG_ENV,
     CONFIG_FILENAME,
@@ -90,7 +91,7 @@ def init(
     Example: plexrate config init --url http://192.168.1.20:32400 --library Music
     """
     app = get_app(ctx)
-    target = (path or Path(CONFIG_FILENAME)).expanduser().absolute()
+    target = expand_user(path or Path(CONFIG_FILENAME)).absolute()
     # Refuse before asking anything, so nobody types a token for nothing.
     refuse_overwrite(target, force=force)
     if yes:

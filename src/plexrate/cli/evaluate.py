@@ -476,8 +476,8 @@ def _table(title: str, label: str, figures: tuple[str, ...]) -> Table:
 
 
 def evaluation_tables(evaluation: Evaluation) -> list[Table]:
-    from plexrate.cli.render import stars
     from plexrate.evaluate import Baseline
+    from plexrate.model import stars
 
     accuracy = _table(
         "Accuracy on your hidden ratings (errors in stars)",
@@ -561,8 +561,8 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
 
 
 def evaluation_summary(evaluation: Evaluation, *, seconds: float) -> list[str]:
-    from plexrate.cli.render import stars
     from plexrate.evaluate import Baseline
+    from plexrate.model import stars
 
     overall = evaluation.overall()
     library_mean = evaluation.baseline(Baseline.LIBRARY_MEAN)

@@ -2,9 +2,10 @@
 
 While a run writes, SIGINT and SIGTERM only raise a flag. The Applier calls ``checkpoint()``
 between requests; there a person at a terminal is asked to Resume or Quit (the old tool's
-behaviour), and anything else (no terminal, ``--yes``, SIGTERM, a second Ctrl-C at the prompt)
-quits. Quitting returns True, the Applier stops, the run is recorded as interrupted and every
-confirmed write is kept, so running the same command again carries on.
+behaviour), and anything else (no terminal, ``--yes``, SIGTERM, even while the prompt waits, a
+second Ctrl-C at the prompt) quits. Quitting returns True, the Applier stops, the run is
+recorded as interrupted and every confirmed write is kept, so running the same command again
+carries on.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ class StopRequest:
         return True
 
     def _ask(self) -> str:
-        # A second Ctrl-C at the prompt means quit, not a traceback.
+        # A second Ctrl-C at the prompt means quit, not a traceback; so does SIGTERM, which
+        # would otherwise only raise the flag while the prompt went on waiting for an answer.
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
             return Prompt.ask(
                 "[bold]Paused.[/] [R]esume or [Q]uit?",
@@ -69,6 +72,30 @@ class StopRequest:
             return "q"
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Outside the writes (connecting, reading, planning), SIGTERM stops the command as Ctrl-C
+    does: the error boundary reports it and exits 130, and the state is closed properly.
+
+    Without this a SIGTERM there (a service manager stopping a long first read) ended the
+    process at once with no message and no exit status of plexrate's own.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -263,7 +263,9 @@ class Menu:
                     self.console.print(f"[yellow]No option {escape(choice)}.[/]")
                     continue
                 self.run_entry(entry, interactive=True)
-            except _Back:
+            except (_Back, KeyboardInterrupt):
+                # Ctrl-C anywhere below the main menu (a prompt, a submenu being drawn) goes back.
+                self.console.print()
                 continue
             except _EndOfInput:
                 self.console.print("End of input; leaving the menu.")

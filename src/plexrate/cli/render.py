@@ -13,19 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from plexrate.model import Change, ItemType, Phase, Plan, to_stars
+from plexrate.model import Change, ItemType, Phase, Plan, stars
 from plexrate.workflow import RunOutcome
 
 SCALE_NOTE = "ratings are on Plex's 0-10 scale (stars x 2)"
-
-
-def stars(value: float | None) -> str:
-    """A rating as people read it: ``3.5★``; ``—`` for unrated."""
-    shown = to_stars(value)
-    if shown is None:
-        return "—"
-    text = f"{shown:.2f}".rstrip("0").rstrip(".")
-    return f"{text}★"
 
 
 def _phase_label(phase: Phase) -> str:
@@ -114,18 +105,37 @@ def sample_table(plan: Plan, *, per_phase: int) -> Table:
     return table
 
 
-def describe_plan(plan: Plan) -> str:
-    """One line: ``would rate 1,234 albums, 56 artists and 7,890 tracks``."""
-    per_type = dict.fromkeys(ItemType, 0)
-    for change in plan.changes:
-        if change.set_rating:
-            per_type[change.item_type] += 1
-    parts = [f"{n:,} {t.plural}" for t, n in per_type.items() if n]
-    if not parts:
-        return "nothing"
-    if len(parts) == 1:
-        return parts[0]
+def count(n: int, word: str) -> str:
+    """``1 album``, ``2 albums``, ``1,234 tracks``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _joined(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def describe_plan(plan: Plan) -> str:
+    """What a plan does, in one phrase: ``rate 1,234 albums and 7,890 tracks, clear 3 ratings``."""
+    rated = dict.fromkeys(ItemType, 0)
+    cleared = other = 0
+    for change in plan.changes:
+        if change.set_rating and change.after is not None:
+            rated[change.item_type] += 1
+        elif change.set_rating:
+            cleared += 1
+        else:
+            other += 1
+    phrases = []
+    types = [count(n, t.value) for t, n in rated.items() if n]
+    if types:
+        phrases.append("rate " + _joined(types))
+    if cleared:
+        phrases.append("clear " + count(cleared, "rating"))
+    if other:
+        phrases.append("change only the tags or ownership of " + count(other, "item"))
+    return _joined(phrases)
 
 
 def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> None:
@@ -133,7 +143,12 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
         out.print(counts_table(plan))
         if per_phase > 0:
             out.print(sample_table(plan, per_phase=per_phase))
-    err.print(f"Dry run: would rate {describe_plan(plan)}; nothing was written.")
+    what = (
+        f"would {describe_plan(plan)}"
+        if plan.changes
+        else "nothing to do, Plex already holds every value"
+    )
+    err.print(f"Dry run: {what}; nothing was written.")
     for note in plan.notes:
         err.print(f"[dim]{escape(note)}[/]")
 
@@ -156,11 +171,18 @@ def outcome_dict(outcome: RunOutcome, *, requests: Mapping[str, Any], plan: Plan
 def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
     report = outcome.report
     stats = plan.stats
-    lines = [
-        f"Wrote {report.written:,} of {len(plan.changes):,} planned changes in "
-        f"{outcome.seconds:.1f}s ({report.requests:,} write requests, "
-        f"{requests.get('reads', 0):,} reads, {report.mode.value} mode)."
-    ]
+    if plan.changes:
+        first = (
+            f"Wrote {report.written:,} of {count(len(plan.changes), 'planned change')} in "
+            f"{outcome.seconds:.1f}s ({count(report.requests, 'write request')}, "
+            f"{count(requests.get('reads', 0), 'read')}, {report.mode.value} mode)."
+        )
+    else:
+        first = (
+            "Nothing to write: Plex already holds every value "
+            f"({count(requests.get('reads', 0), 'read')}, no write requests)."
+        )
+    lines = [first]
     if "unchanged" in stats:
         lines.append(
             f"Unchanged within ε={stats.get('epsilon', 0):.3f}: {int(stats['unchanged']):,}; "

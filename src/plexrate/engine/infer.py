@@ -30,6 +30,7 @@ from plexrate.model import (
     OwnedItem,
     Phase,
     Track,
+    stars,
 )
 
 
@@ -147,12 +148,6 @@ def fmt(value: float) -> str:
     """A number for a reason text: two decimals at most, one at least ("0.8", "7.0", "6.83")."""
     text = f"{value:.2f}"
     return text[:-1] if text.endswith("0") else text
-
-
-def stars_text(rating: float) -> str:
-    """A 0–10 rating as people read it in a reason text: 6.83 → "3.42★", 7.0 → "3.5★"."""
-    text = f"{rating / 2:.2f}".rstrip("0").rstrip(".")
-    return f"{text}★"
 
 
 def _plural(n: int, word: str) -> str:
@@ -412,14 +407,14 @@ class _Run:
     # -- phases ------------------------------------------------------------------------------
 
     def album_up(self) -> None:
-        prior_text = stars_text(self.prior)
+        prior_text = stars(self.prior)
         for album_key in sorted(self.derived):
             d = self.derived[album_key]
             reason = _plural(d.n, "rated track")
             if d.all_filler:
                 reason += " (all filler)"
             if d.critic is not None:
-                reason += f", prior {stars_text(d.prior)} (critic {stars_text(d.critic)})"
+                reason += f", prior {stars(d.prior)} (critic {stars(d.critic)})"
             else:
                 reason += f", prior {prior_text}"
             self.assign(album_key, d.exact, Phase.ALBUM_UP, reason)
@@ -428,7 +423,7 @@ class _Run:
         config = self.config
         use_derived = config.artist_evidence is ArtistEvidence.DERIVED
         prior = self.prior
-        prior_text = stars_text(prior)
+        prior_text = stars(prior)
         working = self.working
         no_evidence = f"no rated albums: prior {prior_text}"
         for artist_key in self.index.artist_keys:
@@ -458,7 +453,7 @@ class _Run:
     def album_down(self) -> None:
         config = self.config
         prior = self.prior
-        fill_reason = f"no artist rating: prior {stars_text(prior)}"
+        fill_reason = f"no artist rating: prior {stars(prior)}"
         albums = self.snapshot.albums
         down_cache: dict[int, tuple[float, str] | None] = {}
         for album_key in self.index.album_keys:
@@ -475,7 +470,7 @@ class _Run:
 
     def track_down(self) -> None:
         config = self.config
-        fill_reason = f"no album rating: prior {stars_text(self.prior)}"
+        fill_reason = f"no album rating: prior {stars(self.prior)}"
         kinds = self.kinds
         tracks_by_album = self.index.tracks_by_album
         for album_key in sorted(tracks_by_album):
@@ -492,10 +487,10 @@ class _Run:
         """What a child without evidence of its own takes from its parent, and why."""
         value = self.working.get(parent_key)
         if value is not None and self.is_manual(parent_key):
-            reason = f"from {label} {stars_text(value)} (manual, gravity {fmt(g)})"
+            reason = f"from {label} {stars(value)} (manual, gravity {fmt(g)})"
             return gravity(value, self.prior, g), reason
         if value is not None:
-            return value, f"from {label} {stars_text(value)} (inferred)"
+            return value, f"from {label} {stars(value)} (inferred)"
         if self.config.fill_without_evidence:
             return self.prior, fill_reason
         return None

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
-from plexrate.engine.infer import Inference, RatingKind, infer, selected_phases, stars_text
+from plexrate.engine.infer import Inference, RatingKind, infer, selected_phases
 from plexrate.engine.text import before_letter, normalise_start_letter
 from plexrate.model import (
     INFERENCE_PHASES,
@@ -21,6 +21,7 @@ from plexrate.model import (
     Plan,
     Track,
     label,
+    stars,
 )
 
 _PHASE_RANK = {Phase.HIJACK: 0, **{p: i + 1 for i, p in enumerate(INFERENCE_PHASES)}}
@@ -186,10 +187,7 @@ class _Planner:
             item_type=item_type,
             title=label(item),
             phase=Phase.HIJACK,
-            reason=(
-                f"changed in Plex from {stars_text(owned_value)} to {stars_text(current)}: "
-                "now manual"
-            ),
+            reason=(f"changed in Plex from {stars(owned_value)} to {stars(current)}: now manual"),
             before=current,
             after=current,
             set_rating=False,

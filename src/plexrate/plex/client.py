@@ -27,6 +27,7 @@ import requests
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
 from plexapi.server import PlexServer
 from plexapi.utils import joinArgs
+from urllib3.exceptions import NewConnectionError
 
 from plexrate.errors import (
     ConfigError,
@@ -204,6 +205,61 @@ def _short(exc: BaseException | None) -> str:
     return text[:200]
 
 
+class _Transient(Exception):
+    """A connection attempt that failed in a way worth retrying; ``error`` is what to report."""
+
+    def __init__(self, error: PlexUnreachable) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _refused(exc: requests.ConnectionError) -> bool:
+    """No connection could be made at all (refused, unknown host), as opposed to a lost one."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _open(base: str, token: str, *, timeout: float) -> tuple[PlexServer, list[Any]]:
+    session = requests.Session()
+    try:
+        server = PlexServer(base, token, session=session, timeout=timeout)
+        return server, server.library.sections()
+    except Unauthorized as exc:
+        raise PlexAuthError(
+            f"the Plex server at {base} refused the token (401 Unauthorized)",
+            hint="set a valid PLEX_TOKEN (Plex Web: any item › Get Info › View XML shows it)",
+        ) from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+        raise ConfigError(
+            f"PLEX_URL {base!r} is not a usable URL", hint="use http(s)://host:32400"
+        ) from exc
+    except requests.Timeout as exc:
+        raise _Transient(
+            PlexUnreachable(
+                f"the Plex server at {base} did not answer within {timeout:g}s",
+                hint="check PLEX_URL, or raise TIMEOUT for a busy server",
+            )
+        ) from exc
+    except requests.ConnectionError as exc:
+        error = PlexUnreachable(
+            f"cannot reach a Plex server at {base}",
+            hint="check PLEX_URL and that Plex is running",
+        )
+        if _refused(exc):
+            raise error from exc
+        raise _Transient(error) from exc
+    except BadRequest as exc:
+        if status_of(exc) in TRANSIENT_STATUS:
+            # A server still starting up, or overloaded, answers 503: unreachable for now.
+            raise _Transient(
+                PlexUnreachable(
+                    f"the Plex server at {base} is not answering requests ({_short(exc)})",
+                    hint="wait until Plex has started, then rerun",
+                )
+            ) from exc
+        raise PlexError(f"the server at {base} answered unexpectedly: {_short(exc)}") from exc
+
+
 def connect(
     *,
     url: str,
@@ -217,40 +273,23 @@ def connect(
 
     Raises a distinct error for each way this fails: ``PlexUnreachable`` (nothing answers),
     ``PlexAuthError`` (token refused), ``LibraryNotFound`` (listing the music libraries that exist),
-    ``ConfigError`` (a URL requests cannot use).
+    ``ConfigError`` (a URL requests cannot use). Like every later request, connecting is retried
+    on timeouts, dropped connections and 5xx answers; a refused connection is not (nothing listens
+    there: a wrong URL, or Plex is off), so a misconfigured URL is reported at once.
     """
     base = url.rstrip("/")
-    session = requests.Session()
-    try:
-        server = PlexServer(base, token, session=session, timeout=timeout)
-        sections = server.library.sections()
-    except Unauthorized as exc:
-        raise PlexAuthError(
-            f"the Plex server at {base} refused the token (401 Unauthorized)",
-            hint="set a valid PLEX_TOKEN (Plex Web: any item › Get Info › View XML shows it)",
-        ) from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-        raise ConfigError(
-            f"PLEX_URL {base!r} is not a usable URL", hint="use http(s)://host:32400"
-        ) from exc
-    except requests.Timeout as exc:
-        raise PlexUnreachable(
-            f"the Plex server at {base} did not answer within {timeout:g}s",
-            hint="check PLEX_URL, or raise TIMEOUT for a busy server",
-        ) from exc
-    except requests.ConnectionError as exc:
-        raise PlexUnreachable(
-            f"cannot reach a Plex server at {base}",
-            hint="check PLEX_URL and that Plex is running",
-        ) from exc
-    except BadRequest as exc:
-        if status_of(exc) in TRANSIENT_STATUS:
-            # A server still starting up, or overloaded, answers 503: unreachable for now.
-            raise PlexUnreachable(
-                f"the Plex server at {base} is not answering requests ({_short(exc)})",
-                hint="wait until Plex has started, then rerun",
-            ) from exc
-        raise PlexError(f"the server at {base} answered unexpectedly: {_short(exc)}") from exc
+    policy = retry or RetryPolicy()
+    attempt = 0
+    while True:
+        try:
+            server, sections = _open(base, token, timeout=timeout)
+            break
+        except _Transient as transient:
+            attempt += 1
+            if attempt >= policy.attempts:
+                raise transient.error from transient.__cause__
+            log.info("connecting failed (attempt %d): %s", attempt, transient.error.message)
+            sleep(policy.delay(attempt - 1))
 
     wanted = library.strip().casefold()
     music = [s for s in sections if s.type == "artist"]

@@ -141,6 +141,17 @@ class OriginalValue:
     last_run_id: int
     superseded_by: int | None = None
     """With a one-run scope: the first later run that wrote this item's rating, if any."""
+    rating_phase: str = ""
+    """The phase of the first confirmed rating write in scope ("" without one). It tells undo
+    what ``before`` means: an inference phase or an undo only rewrites ratings plexrate owned,
+    so a ``before`` that is a value was plexrate's own then."""
+    rating_twin: bool = False
+    """The twin flag of that first rating write."""
+    tags_removed: tuple[str, ...] = ()
+    """Tags plexrate removed in scope and did not add again in scope, sorted."""
+    own: bool | None = None
+    """The scope's net ownership effect: the last ``own`` that was not None (True claimed the
+    item, False gave it back), or None when the scope never changed ownership."""
 
 
 class Resolution(StrEnum):

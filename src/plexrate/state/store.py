@@ -176,11 +176,20 @@ class StateStore:
                 ) from None
         schema.check_file(self.path)
         try:
-            conn = schema.connect(self.path, readonly=False, busy_timeout_ms=timeout_ms)
+            conn = schema.connect(
+                self.path, readonly=False, busy_timeout_ms=timeout_ms, journal=False
+            )
         except sqlite3.Error as exc:
             raise self._unopenable(exc) from None
         try:
+            # Nothing is written to the file before it is known to be a sound plexrate state: a
+            # damaged one is kept as it is for recovery, and no run may send Plex writes whose
+            # record it could not keep (a damaged page met halfway would lose their ownership).
             version = schema.check_identity(conn, self.path)
+            problem = schema.quick_check(conn)
+            if problem is not None:
+                raise self._damaged(problem)
+            schema.set_journal(conn)
             self.migration_backup = schema.migrate(conn, self.path, version=version)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -227,7 +236,7 @@ class StateStore:
             )
         return self._damaged(exc)
 
-    def _damaged(self, exc: BaseException) -> StateError:
+    def _damaged(self, exc: BaseException | str) -> StateError:
         return StateError(
             f"state file {self.path} is damaged or not a plexrate database ({exc})",
             hint="restore it from a backup, or move it away to start a new state file",
@@ -355,6 +364,17 @@ class StateStore:
             r[0]: OwnedItem(r[0], types[r[1]], r[2], r[3], r[4], r[5] == 1, r[6], r[7])
             for r in rows
         }
+
+    def owned_guids(self) -> dict[int, str]:
+        """The guid of every owned item, by key: enough to find owned items Plex re-keyed,
+        without building an ``OwnedItem`` per row."""
+        with self._guard():
+            if self._library_id is None:
+                return {}
+            rows = self._conn.execute(
+                "SELECT key, guid FROM owned WHERE library_id = ?", (self._library_id,)
+            ).fetchall()
+        return {int(r[0]): str(r[1]) for r in rows}
 
     def owned_count(self) -> int:
         with self._guard():
@@ -729,7 +749,8 @@ class StateStore:
         """What undo needs, per item, over all runs or one run (confirmed writes only)."""
         sql = (
             "SELECT run_id, key, item_type, guid, set_rating, before, after, readback, "
-            "add_tags, remove_tags FROM journal WHERE library_id = ? AND status = 'confirmed'"
+            "add_tags, remove_tags, phase, own, twin "
+            "FROM journal WHERE library_id = ? AND status = 'confirmed'"
         )
         params: list[Any] = [self._library_id]
         if run_id is not None:
@@ -748,7 +769,9 @@ class StateStore:
                 ):
                     later[key] = first_run
         acc: dict[int, _Undo] = {}
-        for run, key, item_type, guid, set_rating, before, after, readback, added, removed in rows:
+        for row in rows:
+            run, key, item_type, guid, set_rating, before, after, readback = row[:8]
+            added, removed, phase, own, twin = row[8:]
             undo = acc.get(key)
             if undo is None:
                 undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
@@ -759,11 +782,19 @@ class StateStore:
                 if not undo.wrote_rating:
                     undo.wrote_rating = True
                     undo.before = before
+                    undo.phase = phase
+                    undo.twin = twin == 1
                 undo.last_written = readback if readback is not None else after
+            if own is not None:
+                undo.own = own == 1
             for tag in _tags(added):
-                undo.tags[tag.casefold()] = tag
+                folded = tag.casefold()
+                if undo.removed.pop(folded, None) is None:
+                    undo.tags[folded] = tag
             for tag in _tags(removed):
-                undo.tags.pop(tag.casefold(), None)
+                folded = tag.casefold()
+                if undo.tags.pop(folded, None) is None:
+                    undo.removed[folded] = tag
         return {
             key: OriginalValue(
                 key=key,
@@ -776,6 +807,10 @@ class StateStore:
                 first_run_id=u.first_run,
                 last_run_id=u.last_run,
                 superseded_by=later.get(key) if u.wrote_rating else None,
+                rating_phase=u.phase,
+                rating_twin=u.twin,
+                tags_removed=tuple(sorted(u.removed.values())),
+                own=u.own,
             )
             for key, u in acc.items()
         }
@@ -1003,7 +1038,11 @@ class _Undo:
         "key",
         "last_run",
         "last_written",
+        "own",
+        "phase",
+        "removed",
         "tags",
+        "twin",
         "wrote_rating",
     )
 
@@ -1017,6 +1056,10 @@ class _Undo:
         self.before: float | None = None
         self.last_written: float | None = None
         self.tags: dict[str, str] = {}
+        self.removed: dict[str, str] = {}
+        self.phase = ""
+        self.twin = False
+        self.own: bool | None = None
 
 
 _INTENT_FIELDS = (

@@ -126,6 +126,15 @@ def test_a_token_from_the_environment_is_hidden_too() -> None:
     assert TOKEN not in result.output
 
 
+def test_a_token_pasted_into_another_key_is_hidden_there_too(tmp_path: Path) -> None:
+    write_config(tmp_path, {"PLEX_TOKEN": TOKEN, "LIBRARY_NAME": f"Music {TOKEN}"})
+    as_json = run(["config", "show", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["settings"]["LIBRARY_NAME"] == "Music ***"
+    as_table = run(["config", "show"])
+    assert TOKEN not in as_json.output + as_table.output
+
+
 def test_the_version_warning_goes_to_stderr_and_json_stays_clean(tmp_path: Path) -> None:
     write_config(tmp_path, {"version": "3.1", "PLEX_TOKEN": TOKEN})
     result = run(["config", "show", "--json"])

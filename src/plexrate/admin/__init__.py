@@ -1,0 +1,41 @@
+"""The admin tools' planning and checking: verify, undo, reconstruct, sync-tags, runs.
+
+Pure functions over the snapshot, the ownership record and the journal; no I/O, no typer, no
+rich. ``plexrate.cli.admin`` opens the session, calls these, and writes or prints the result.
+"""
+
+from plexrate.admin.common import ManagedTags, same_rating
+from plexrate.admin.reconstruct import Reconstruction, plan_reconstruct
+from plexrate.admin.runs import run_rows
+from plexrate.admin.synctags import Refusal, plan_sync_tags, removal_refusal
+from plexrate.admin.undo import LeftAlone, Skip, UndoReport, plan_undo, undo_notes
+from plexrate.admin.verify import (
+    Orphan,
+    Override,
+    TagMismatch,
+    VerifyReport,
+    refind_orphans,
+    verify,
+)
+
+__all__ = [
+    "LeftAlone",
+    "ManagedTags",
+    "Orphan",
+    "Override",
+    "Reconstruction",
+    "Refusal",
+    "Skip",
+    "TagMismatch",
+    "UndoReport",
+    "VerifyReport",
+    "plan_reconstruct",
+    "plan_sync_tags",
+    "plan_undo",
+    "refind_orphans",
+    "removal_refusal",
+    "run_rows",
+    "same_rating",
+    "undo_notes",
+    "verify",
+]

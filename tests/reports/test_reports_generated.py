@@ -1,0 +1,106 @@
+"""The reports agree with each other and with the snapshot on a generated library after a run."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_schemas import check_document
+from typer.testing import CliRunner
+
+from plexrate.cli.app import app
+from plexrate.emulator import Emulator
+from plexrate.emulator.library import TrackItem
+
+
+@pytest.fixture
+def generated(
+    emulator_factory: Callable[..., Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Emulator:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.upper().startswith("PLEXRATE_"):
+            monkeypatch.delenv(name)
+    emulator = emulator_factory(tracks=1500, seed=4)
+    monkeypatch.setenv("PLEXRATE_PLEX_URL", emulator.url)
+    monkeypatch.setenv("PLEXRATE_PLEX_TOKEN", emulator.token)
+    monkeypatch.setenv("PLEXRATE_STATE_PATH", str(tmp_path / "state.sqlite"))
+    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
+    return emulator
+
+
+def run(*args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(app, list(args), env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_reports_are_consistent_with_each_other_and_with_plex(generated: Emulator) -> None:
+    outcome = run("run", "--apply", "--yes", "--json")
+    library = generated.library
+
+    reports = {name: run("report", name, "--json") for name in ("coverage", "twins")}
+    reports["dissenters"] = run("report", "dissenters", "--json", "--limit", "0")
+    for item_type in ("track", "album", "artist"):
+        reports[f"histogram-{item_type}"] = run(
+            "report", "histogram", "--json", "--type", item_type
+        )
+    for document in reports.values():
+        check_document(document)
+
+    coverage = reports["coverage"]
+    assert coverage["total"]["inferred"] == outcome["written"]
+    for item_type in ("track", "album", "artist"):
+        row = coverage["types"][item_type]
+        histogram = reports[f"histogram-{item_type}"]
+        assert row["manual"] + row["inferred"] + row["unrated"] == row["items"]
+        assert (histogram["manual"], histogram["inferred"], histogram["unrated"]) == (
+            row["manual"],
+            row["inferred"],
+            row["unrated"],
+        )
+        assert row["items"] == len(library.keys(item_type))
+        rated = sum(1 for v in library.ratings(item_type).values() if v)
+        assert rated == row["manual"] + row["inferred"]
+
+    twins = reports["twins"]
+    assert twins["member_count"] == coverage["types"]["track"]["twin_linked"]
+    assert twins["group_count"] == coverage["twin_groups"] > 0
+    assert twins["by_basis"]["none"] == 0  # the run gave every copy a value first
+    # After a run every copy but the manual anchors holds the group's value, give or take the
+    # rounding to two decimals and ε: a copy that Track-Down set less than ε from the shared value
+    # keeps its value (docs/inference.md §4).
+    slack = outcome["stats"]["epsilon"] + 0.005 + 1e-9
+    for group in twins["groups"]:
+        for member in group["members"]:
+            if member["key"] not in group["anchors"]:
+                assert member["rating"] == pytest.approx(group["rating"], abs=slack)
+                assert member["status"] == "inferred"
+        anchors = [m for m in group["members"] if m["key"] in group["anchors"]]
+        assert all(m["status"] == "manual" for m in anchors)
+        if anchors:
+            mean = sum(m["rating"] for m in anchors) / len(anchors)
+            assert group["rating"] == pytest.approx(mean, abs=1e-4)
+
+    dissenters = reports["dissenters"]
+    tracks = library.ratings("track")
+    albums = library.ratings("album")
+    expected = 0
+    for key in library.keys("track"):
+        item = library.item(key)
+        assert isinstance(item, TrackItem)
+        if tracks[key] and albums.get(item.album_key):
+            expected += 1
+    assert dissenters["compared"] == expected
+    sizes = [abs(t["deviation_stars"]) for t in dissenters["tracks"]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert len(sizes) == dissenters["matching"]
+    for row in dissenters["tracks"][:20]:
+        assert row["deviation_stars"] == pytest.approx(
+            (tracks[row["key"]] - albums[row["album_key"]]) / 2, abs=1e-6
+        )
