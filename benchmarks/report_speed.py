@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ def _in_process(env: dict[str, str]) -> dict[str, Any]:
     t0 = time.perf_counter()
     inference = analyse(snapshot, owned=owned, config=config)
     figures["classify_s"] = round(time.perf_counter() - t0, 2)
-    makers = {
+    # The four builders return different report types; only their shared use matters here.
+    makers: dict[str, Callable[[Any], Any]] = {
         "coverage": coverage,
         "histogram": histogram,
         "twins": twins_inventory,

@@ -67,4 +67,17 @@ def test_a_batch_of_250_is_one_transaction_each(tmp_path: Path) -> None:
     assert sum(s.startswith("INSERT INTO journal") for s in intents_sql) == 250
     assert sum(s.startswith("UPDATE journal") for s in confirm_sql) == 250
     assert intents_sql[0].startswith("BEGIN") and intents_sql[-1] == "COMMIT"
-    assert confirm_sql[0].startswith("BEGIN") and confirm_sql[-1] == "COMMIT"
+    # Intents commit with the connection's FULL sync (fsync before any request is sent); the
+    # confirmation skips its own fsync and restores FULL right after.
+    assert confirm_sql[0] == "PRAGMA synchronous = NORMAL"
+    assert confirm_sql[1].startswith("BEGIN") and confirm_sql[-2] == "COMMIT"
+    assert confirm_sql[-1] == "PRAGMA synchronous = FULL"
+    assert not any("synchronous" in s for s in intents_sql)
+    assert store_sync(tmp_path / "state.sqlite") == 2  # FULL again after the confirmation
+
+
+def store_sync(path: Path) -> int:
+    with open_store(path) as store:
+        run = store.begin_run(command="run")
+        store.confirm(store.record_intents(run, [change(1)]))
+        return int(store._conn.execute("PRAGMA synchronous").fetchone()[0])

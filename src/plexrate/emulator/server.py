@@ -68,6 +68,8 @@ class Reply:
     tags_removed: int = 0
     tag_ops: int = 0
     ignored: int = 0
+    modeled: float = 0.0
+    """Seconds of modeled latency this answer was charged."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ class EmulatorApp:
 
     # ------------------------------------------------------------------------- entry point
     def handle(self, handler: _Handler, method: str) -> None:
+        began = time.perf_counter()
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length > 0 else b""
         url = urlsplit(handler.path)
@@ -244,6 +247,8 @@ class EmulatorApp:
                 tags_removed=reply.tags_removed if reply else 0,
                 ignored=reply.ignored if reply else 0,
                 listing=reply.listing if reply else None,
+                modeled=reply.modeled if reply else 0.0,
+                busy=time.perf_counter() - began,
             )
 
         if self.faults.is_down():
@@ -300,18 +305,18 @@ class EmulatorApp:
                         reply = route.run(request)
                     if charge:
                         ops = reply.tag_ops or reply.tags_added + reply.tags_removed
-                        self.sleep(
-                            self.latency.write_cost(
-                                ratings=max(0, reply.ratings - reply.rate_calls),
-                                tags=ops,
-                                rate_calls=reply.rate_calls,
-                            )
+                        reply.modeled = self.latency.write_cost(
+                            ratings=max(0, reply.ratings - reply.rate_calls),
+                            tags=ops,
+                            rate_calls=reply.rate_calls,
                         )
+                        self.sleep(reply.modeled)
                 return reply
             with self.library.lock:
                 reply = route.run(request)
             if charge:
-                self.sleep(self.latency.read_cost(reply.items))
+                reply.modeled = self.latency.read_cost(reply.items)
+                self.sleep(reply.modeled)
             return reply
         except EditNotFound as exc:
             return Reply(404, _html(404, "Not Found", str(exc)), "text/html")

@@ -28,6 +28,11 @@ class EmulatorStats:
     tags_removed: int = 0
     ignored_edits: int = 0
     """Edit parameters accepted without effect (a bare ``originallyAvailableAt=…``)."""
+    modeled_seconds: float = 0.0
+    """Latency the model charged (slept) for these requests: the server cost being emulated."""
+    busy_seconds: float = 0.0
+    """Time spent answering these requests, the modeled latency included (for a client with one
+    request in flight, its wall time minus this is roughly its own time)."""
     by_endpoint: Mapping[str, int] = field(default_factory=dict)
     by_status: Mapping[int, int] = field(default_factory=dict)
     listings: Mapping[str, int] = field(default_factory=dict)
@@ -85,6 +90,8 @@ class StatsRecorder:
             self._statuses: Counter[int] = Counter()
             self._listings: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
+            self._modeled = 0.0
+            self._busy = 0.0
             self._log.clear()
 
     def record(
@@ -97,8 +104,12 @@ class StatsRecorder:
         tags_removed: int = 0,
         ignored: int = 0,
         listing: str | None = None,
+        modeled: float = 0.0,
+        busy: float = 0.0,
     ) -> None:
         with self._lock:
+            self._modeled += modeled
+            self._busy += busy
             c = self._counts
             c["requests"] += 1
             c["writes" if write else "reads"] += 1
@@ -127,6 +138,8 @@ class StatsRecorder:
                 tags_added=c["tags_added"],
                 tags_removed=c["tags_removed"],
                 ignored_edits=c["ignored_edits"],
+                modeled_seconds=self._modeled,
+                busy_seconds=self._busy,
                 by_endpoint=dict(self._endpoints),
                 by_status=dict(self._statuses),
                 listings=dict(self._listings),
