@@ -3,12 +3,16 @@
 ``emulator_factory`` starts ``Emulator`` instances (from a library, or from generator arguments)
 and stops them after the test; ``small_library`` is the hand-written example library of
 ``docs/emulator.md`` (a fresh copy per test, so tests may write to it); ``plex_for`` connects
-unmodified plexapi to a running emulator.
+unmodified plexapi to a running emulator. ``cli_env`` and ``state_root`` set up the tests that
+run plexrate's CLI against an emulator.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,3 +91,36 @@ def plex_for() -> Callable[..., Any]:
         return PlexServer(emulator.url, emulator.token, timeout=timeout)
 
     return connect
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stray config.json, PLEXRATE_* variable or CI flag from the machine running the tests."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.upper().startswith(("PLEXRATE_", "PLEXAPI_")) or name == "CI":
+            monkeypatch.delenv(name)
+    # plexapi objects built by the tests' own reads must not reload themselves item by item.
+    monkeypatch.setenv("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
+    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture
+def state_root(tmp_path: Path) -> Iterator[Path]:
+    """Where the state files go: in memory when the machine has /dev/shm.
+
+    The StateStore commits each write batch's intents with a full fsync (docs/state.md); on a
+    disk that is a large part of a run's time, and tests do not need the data to survive a
+    power cut.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="plexrate-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

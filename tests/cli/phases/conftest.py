@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,34 +15,8 @@ CliFactory = Callable[..., PhasesCli]
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No stray config.json, PLEXRATE_* variable or CI flag from the machine running the tests."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith(("PLEXRATE_", "PLEXAPI_")) or name == "CI":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
-    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-@pytest.fixture
-def state_root(tmp_path: Path) -> Iterator[Path]:
-    """Where the state files go: in memory when the machine has /dev/shm.
-
-    The StateStore commits with a full fsync twice per write request (docs/state.md); on a
-    disk that is most of a run's time, and tests do not need the data to survive a power cut.
-    """
-    shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        yield tmp_path
-        return
-    folder = Path(tempfile.mkdtemp(prefix="plexrate-test-", dir=shm))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def _isolated(cli_env: None) -> None:
+    """Every test here runs in ``cli_env`` (tests/conftest.py)."""
 
 
 @pytest.fixture
