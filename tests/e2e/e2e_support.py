@@ -178,6 +178,24 @@ class Terminal:
                 raise AssertionError(f"timed out; output so far:\n{self.output[-3000:]}")
             self.pump()
 
+    def wait_for_read(self, *, timeout: float = 20) -> None:
+        """Until the child sleeps in the kernel: after a prompt is drawn, in its read of the answer.
+
+        A signal landing between the prompt being drawn and that read is only acted on once the
+        read returns: CPython's handler merely flags it, and the read then blocks. So a test that
+        presses Ctrl-C at a prompt, as a person would after seeing it, waits for the read first.
+        """
+        stat = Path(f"/proc/{self.process.pid}/stat")
+        if not stat.exists():  # no procfs: a pause far longer than the window
+            self.idle(0.5)
+            return
+        deadline = time.monotonic() + timeout
+        # The state letter follows the parenthesised command name, which may contain spaces.
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "S":
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never read its input; output so far:\n{self.output[-3000:]}")
+            self.pump(0.01)
+
     def send(self, text: str) -> None:
         os.write(self._master, text.encode())
 

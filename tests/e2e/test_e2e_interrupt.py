@@ -193,10 +193,8 @@ def test_sigterm_while_paused_at_the_prompt_quits(cli_for: Any) -> None:
         terminal.wait_for(lambda: cli.emulator.stats().writes >= 8)
         terminal.signal(signal.SIGINT)
         terminal.wait_for(lambda: "[R]esume or [Q]uit?" in terminal.output)
-        # Let it reach the read of the answer. A signal landing between printing the prompt and
-        # that read is only seen once the read returns (CPython's input() cannot wake up for
-        # it); a service manager's SIGTERM does not arrive within that microsecond window.
-        terminal.idle(0.5)
+        # A service manager's SIGTERM does not land in the instant between prompt and read.
+        terminal.wait_for_read()
         terminal.signal(signal.SIGTERM)
         code = terminal.finish(timeout=10)
     finally:

@@ -182,8 +182,10 @@ def test_ctrl_c_at_a_prompt_goes_back_one_level(cli_for: Any) -> None:
         terminal.wait_for(lambda: "Choose" in terminal.output)
         terminal.send("A\n")
         terminal.wait_for(lambda: "Choose (X)" in one_line(strip_ansi(terminal.output)))
+        terminal.wait_for_read()
         terminal.signal(signal.SIGINT)  # in the admin menu: back to the main menu
         terminal.wait_for(lambda: strip_ansi(terminal.output).count("Choose (0)") >= 2)
+        terminal.wait_for_read()
         terminal.signal(signal.SIGINT)  # at the main menu: out
         code = terminal.finish()
     finally:
