@@ -29,22 +29,19 @@ def _pages(n: int, size: int) -> int:
 
 
 def formula(library: EmulatorLibrary, *, page_size: int) -> int:
-    """The docstring's count: listings, the Live lookup and pages, a lookup and pages per type
-    (a tag on most items of a type: its first page, then the pages of the items without it)."""
+    """The docstring's count: per type the tag lookup, then a count and the two halves split by
+    the tag (or the plain listing when no item carries it); the Live lookup and pages."""
     section = library.default_section
-    total = sum(
-        _pages(len(section.items(kind)), page_size) for kind in ("artist", "album", "track")
-    )
     live = sum(1 for a in section.albums if any(s.casefold() == "live" for s in a.subformats))
-    total += 1 + math.ceil(live / page_size)
+    total = 1 + math.ceil(live / page_size)
     for kind in ("artist", "album", "track"):
         items = len(section.items(kind))
         carriers = len(library.tagged(TAG, kind=kind))
-        left = carriers - min(carriers, page_size)
-        if carriers and 0 <= items - carriers < left:
-            total += 2 + _pages(items - carriers, page_size)
+        total += 1
+        if carriers:
+            total += 1 + _pages(carriers, page_size) + _pages(items - carriers, page_size)
         else:
-            total += 1 + math.ceil(carriers / page_size)
+            total += _pages(items, page_size)
     return total
 
 

@@ -1,32 +1,38 @@
 """Read a whole music section into a LibrarySnapshot with a handful of paged bulk listings.
 
-Requests, with P the page size and every ⌈n/P⌉ at least 1 (an empty listing still costs the
-request that says so): ⌈artists/P⌉ + ⌈albums/P⌉ + ⌈tracks/P⌉ listing pages; one filter-choice
-lookup for the Live subformat plus ⌈live albums/P⌉ pages; and per managed tag and per type, one
-filter-choice lookup plus ⌈items carrying it/P⌉ pages (no listing where no item of the type carries
-it). With P at least the largest listing that is at most 5 + 6 per tag, whatever the library's size.
-Nothing is requested per item, and plexapi objects are never built for items: the XML elements'
-attributes are read directly (plex-api.md §1.3).
+Each type is listed in one of two ways, with P the page size and every ⌈n/P⌉ at least 1 (an
+empty listing still costs the request that says so):
 
-When a tag is on most items of a type (after a first run, plexrate's tag is on nearly every track)
-and its listing needs more than one page, the listing stops after its first page and the items
-*without* the tag are listed instead (1 + ⌈items without it/P⌉ pages, fewer items than the tagged
-pages left): the members are the rest of the type's listing. That reads fewer items for the same
-answer (each item listed costs the server time; the emulator's ``plex`` model charges 0.2 ms), and
-the answer is checked: if the two listings do not add up, the tagged listing is read to the end.
+- when some item of the type carries the first managed tag (plexrate's inferred tag): a tag
+  lookup, a ``Size=0`` count, then the items carrying the tag and the items without it, ⌈with/P⌉
+  + ⌈without/P⌉ pages. Every item is listed once and its tag comes with it. The two halves must
+  add up to the count, else (a server whose negated filter skips untagged items, a library
+  changing meanwhile) the type is read the plain way and the tag by its own listing;
+- otherwise: the tag lookup (when there is a tag) and ⌈items/P⌉ pages.
+
+Then one lookup plus ⌈live albums/P⌉ pages for the Live subformat, and per further tag (the twin
+tag) and per type one lookup plus ⌈items carrying it/P⌉ pages. When such a tag is on most items
+of a type, its listing stops after the first page and the items without it are listed instead,
+checked the same way. Nothing is requested per item, and plexapi objects are never built for
+items: the XML elements' attributes are read directly (plex-api.md §1.3).
+
+Listing each item once matters after a first run, when plexrate's tag is on most of the library:
+reading the tag by a listing of its own would transfer those items a second time (the emulator's
+``plex`` model charges 0.2 ms per item listed).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from types import MappingProxyType
+from typing import TypeVar
 from xml.etree.ElementTree import Element
 
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track, normalise_rating
 from plexrate.plex.client import PlexClient
-from plexrate.progress import NULL_PROGRESS, Progress
+from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +98,19 @@ def iter_listing(
     progress: Progress = NULL_PROGRESS,
     description: str | None = None,
     start: int = 0,
+    task: ProgressTask | None = None,
 ) -> Iterator[tuple[Element, Element]]:
     """Yield ``(container, element)`` for each item of a (filtered) section listing, by pages,
-    from item ``start`` on."""
-    task = None
+    from item ``start`` on. Progress goes to ``task`` when given (the caller closes it), else
+    to a task of its own named ``description``."""
+    own = None
     try:
         while True:
             container, items, total = _page(
                 client, item_type, params=params, start=start, size=page_size
             )
             if task is None and description is not None:
-                task = progress.task(description, total=total)
+                task = own = progress.task(description, total=total)
             for element in items:
                 yield container, element
             if task is not None:
@@ -114,8 +122,8 @@ def iter_listing(
                     log.warning("%s listing ended at %d of %d items", item_type, start, total)
                 return
     finally:
-        if task is not None:
-            task.close()
+        if own is not None:
+            own.close()
 
 
 def _artist(element: Element) -> Artist:
@@ -239,6 +247,112 @@ def tagged_keys(
     return members
 
 
+Record = TypeVar("Record", Artist, Album, Track)
+
+
+def _make_artist(element: Element, _container: Element) -> Artist:
+    return _artist(element)
+
+
+def _listing(
+    client: PlexClient,
+    item_type: ItemType,
+    make: Callable[[Element, Element], Record],
+    *,
+    page_size: int,
+    progress: Progress,
+    description: str,
+) -> dict[int, Record]:
+    records = (
+        make(element, container)
+        for container, element in iter_listing(
+            client, item_type, page_size=page_size, progress=progress, description=description
+        )
+    )
+    return {record.key: record for record in records}
+
+
+def _partitioned(
+    client: PlexClient,
+    item_type: ItemType,
+    make: Callable[[Element, Element], Record],
+    *,
+    field: str,
+    choice: str,
+    page_size: int,
+    progress: Progress,
+    description: str,
+) -> tuple[dict[int, Record], set[int]] | None:
+    """Every item of the type as two listings, those carrying the tag and those without it.
+
+    ``None`` when the two do not add up to the type's count (a server whose negated filter
+    leaves out items without any tag, or a library changing meanwhile): the caller then reads
+    the type the plain way.
+    """
+    total = client.count(item_type)
+    tag_filter = f"{item_type.value}.{field}"
+    records: dict[int, Record] = {}
+    members: set[int] = set()
+    with progress.task(description, total=total) as task:
+        halves: tuple[tuple[dict[str, str | int], bool], ...] = (
+            ({tag_filter: choice}, True),
+            ({tag_filter + "!": choice}, False),
+        )
+        for params, carrying in halves:
+            for container, element in iter_listing(
+                client, item_type, page_size=page_size, params=params, task=task
+            ):
+                record = make(element, container)
+                if record.key in records:
+                    log.info("%s %s listings overlap; listing the type whole", item_type, field)
+                    return None
+                records[record.key] = record
+                if carrying:
+                    members.add(record.key)
+    if len(records) != total:
+        log.info("%s %s listings do not add up; listing the type whole", item_type, field)
+        return None
+    return records, members
+
+
+def _read_type(
+    client: PlexClient,
+    item_type: ItemType,
+    make: Callable[[Element, Element], Record],
+    *,
+    tag: str | None,
+    page_size: int,
+    progress: Progress,
+    description: str,
+) -> tuple[dict[int, Record], set[int] | None]:
+    """Every item of one type, and which of them carry ``tag`` (``None``: not read here)."""
+    choice = _choice_key(client, "mood", item_type, tag) if tag else None
+    if choice is None:
+        listed = _listing(
+            client, item_type, make, page_size=page_size, progress=progress, description=description
+        )
+        return listed, (set() if tag else None)
+    split = _partitioned(
+        client,
+        item_type,
+        make,
+        field="mood",
+        choice=choice,
+        page_size=page_size,
+        progress=progress,
+        description=description,
+    )
+    if split is not None:
+        return split
+    listed = _listing(
+        client, item_type, make, page_size=page_size, progress=progress, description=description
+    )
+    members = tagged_keys(
+        client, field="mood", name=tag or "", item_type=item_type, page_size=page_size
+    )
+    return listed, members
+
+
 def read_snapshot(
     client: PlexClient,
     *,
@@ -247,19 +361,19 @@ def read_snapshot(
     progress: Progress = NULL_PROGRESS,
 ) -> LibrarySnapshot:
     """Read every artist, album and track, the members of each tag in ``tags``, and Live albums."""
-    artists = {
-        a.key: a
-        for a in (
-            _artist(el)
-            for _, el in iter_listing(
-                client,
-                ItemType.ARTIST,
-                page_size=page_size,
-                progress=progress,
-                description="Reading artists",
-            )
-        )
-    }
+    names = list(dict.fromkeys(t for t in tags if t))
+    # The first tag (plexrate's inferred tag) is read with the listings themselves; others, far
+    # rarer (the twin tag), by their own filtered listings.
+    first = names[0] if names else None
+    artists, artist_members = _read_type(
+        client,
+        ItemType.ARTIST,
+        _make_artist,
+        tag=first,
+        page_size=page_size,
+        progress=progress,
+        description="Reading artists",
+    )
     live = tagged_keys(
         client,
         field="subformat",
@@ -267,34 +381,37 @@ def read_snapshot(
         item_type=ItemType.ALBUM,
         page_size=page_size,
     )
-    albums: dict[int, Album] = {}
-    for container, element in iter_listing(
-        client, ItemType.ALBUM, page_size=page_size, progress=progress, description="Reading albums"
-    ):
-        album = _album(element, container)
-        if album.key in live:
-            album = replace(album, live=True)
-        albums[album.key] = album
-    tracks = {
-        t.key: t
-        for t in (
-            _track(el, container)
-            for container, el in iter_listing(
-                client,
-                ItemType.TRACK,
-                page_size=page_size,
-                progress=progress,
-                description="Reading tracks",
-            )
-        )
-    }
+    albums, album_members = _read_type(
+        client,
+        ItemType.ALBUM,
+        _album,
+        tag=first,
+        page_size=page_size,
+        progress=progress,
+        description="Reading albums",
+    )
+    for key in live & albums.keys():
+        albums[key] = replace(albums[key], live=True)
+    tracks, track_members = _read_type(
+        client,
+        ItemType.TRACK,
+        _track,
+        tag=first,
+        page_size=page_size,
+        progress=progress,
+        description="Reading tracks",
+    )
     listed: dict[ItemType, Collection[int]] = {
         ItemType.ARTIST: artists.keys(),
         ItemType.ALBUM: albums.keys(),
         ItemType.TRACK: tracks.keys(),
     }
     tagged: dict[str, frozenset[int]] = {}
-    for name in dict.fromkeys(t for t in tags if t):
+    if first is not None:
+        tagged[first] = frozenset(
+            set().union(*(m for m in (artist_members, album_members, track_members) if m))
+        )
+    for name in names[1:]:
         members: set[int] = set()
         for item_type in ItemType:
             members |= tagged_keys(
