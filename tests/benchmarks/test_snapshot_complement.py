@@ -70,6 +70,17 @@ def test_each_item_is_listed_once_split_by_the_tag(emulator_factory: Factory, sh
     assert unfiltered == []
 
 
+def test_halves_are_put_back_in_the_servers_order(emulator_factory: Factory) -> None:
+    library, _ = _library(tracks=1200, share=0.6)
+    emu = emulator_factory(library)
+    snapshot = read_snapshot(_client(emu), tags=(TAG,), page_size=150)
+    music = next(s for s in emu.dump()["sections"] if s.get("type", "artist") == "artist")
+    # The emulator lists in Plex's default order; exports and lists follow the snapshot's.
+    for item_type in ItemType:
+        listed = [item["ratingKey"] for item in music[item_type.plural]]
+        assert list(snapshot.items(item_type)) == listed
+
+
 def test_halves_that_do_not_add_up_fall_back_to_the_whole_listing(
     emulator_factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,6 +24,7 @@ reading the tag by a listing of its own would transfer those items a second time
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from types import MappingProxyType
@@ -324,14 +325,15 @@ def _read_type(
     page_size: int,
     progress: Progress,
     description: str,
-) -> tuple[dict[int, Record], set[int] | None]:
-    """Every item of one type, and which of them carry ``tag`` (``None``: not read here)."""
+) -> tuple[dict[int, Record], set[int] | None, bool]:
+    """Every item of one type, which of them carry ``tag`` (``None``: not read here), and
+    whether it was read in two halves (so not in Plex's order)."""
     choice = _choice_key(client, "mood", item_type, tag) if tag else None
     if choice is None:
         listed = _listing(
             client, item_type, make, page_size=page_size, progress=progress, description=description
         )
-        return listed, (set() if tag else None)
+        return listed, (set() if tag else None), False
     split = _partitioned(
         client,
         item_type,
@@ -343,14 +345,62 @@ def _read_type(
         description=description,
     )
     if split is not None:
-        return split
+        records, carriers = split
+        return records, carriers, True
     listed = _listing(
         client, item_type, make, page_size=page_size, progress=progress, description=description
     )
     members = tagged_keys(
         client, field="mood", name=tag or "", item_type=item_type, page_size=page_size
     )
-    return listed, members
+    return listed, members, False
+
+
+def _collate(text: str) -> str:
+    # Accents folded and case ignored, as Plex collates sort titles.
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _in_library_order(
+    artists: dict[int, Artist],
+    albums: dict[int, Album],
+    tracks: dict[int, Track],
+    *,
+    reorder: tuple[bool, bool, bool],
+) -> tuple[dict[int, Artist], dict[int, Album], dict[int, Track]]:
+    """Types read in halves put back in Plex's default order: artists by sort title, albums by
+    artist then sort title and year, tracks by album, disc, number and title (rating key breaks
+    ties). Exports and other lists then read as the plain listings did."""
+    artist_form = {k: _collate(a.sort_title) for k, a in artists.items()}
+    if reorder[0]:
+        artists = {k: artists[k] for k in sorted(artists, key=lambda k: (artist_form[k], k))}
+
+    def album_order(key: int) -> tuple[str, str, int, int]:
+        album = albums[key]
+        artist = artist_form.get(album.artist_key)
+        if artist is None:
+            artist = _collate(album.artist_title)
+        return (artist, _collate(album.sort_title), album.year or 0, key)
+
+    album_rank = {k: i for i, k in enumerate(sorted(albums, key=album_order))}
+    if reorder[1]:
+        albums = {k: albums[k] for k in sorted(albums, key=album_rank.__getitem__)}
+    if reorder[2]:
+        last = len(album_rank)
+
+        def track_order(key: int) -> tuple[int, int, int, str, int]:
+            track = tracks[key]
+            return (
+                album_rank.get(track.album_key, last),
+                track.disc or 1,
+                track.index or 0,
+                _collate(track.title),
+                key,
+            )
+
+        tracks = {k: tracks[k] for k in sorted(tracks, key=track_order)}
+    return artists, albums, tracks
 
 
 def read_snapshot(
@@ -365,7 +415,7 @@ def read_snapshot(
     # The first tag (plexrate's inferred tag) is read with the listings themselves; others, far
     # rarer (the twin tag), by their own filtered listings.
     first = names[0] if names else None
-    artists, artist_members = _read_type(
+    artists, artist_members, artists_split = _read_type(
         client,
         ItemType.ARTIST,
         _make_artist,
@@ -381,7 +431,7 @@ def read_snapshot(
         item_type=ItemType.ALBUM,
         page_size=page_size,
     )
-    albums, album_members = _read_type(
+    albums, album_members, albums_split = _read_type(
         client,
         ItemType.ALBUM,
         _album,
@@ -392,7 +442,7 @@ def read_snapshot(
     )
     for key in live & albums.keys():
         albums[key] = replace(albums[key], live=True)
-    tracks, track_members = _read_type(
+    tracks, track_members, tracks_split = _read_type(
         client,
         ItemType.TRACK,
         _track,
@@ -401,6 +451,10 @@ def read_snapshot(
         progress=progress,
         description="Reading tracks",
     )
+    if artists_split or albums_split or tracks_split:
+        artists, albums, tracks = _in_library_order(
+            artists, albums, tracks, reorder=(artists_split, albums_split, tracks_split)
+        )
     listed: dict[ItemType, Collection[int]] = {
         ItemType.ARTIST: artists.keys(),
         ItemType.ALBUM: albums.keys(),
