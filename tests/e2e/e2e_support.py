@@ -139,6 +139,15 @@ class PlexrateCli:
         return StateStore(self.state_path, library_uuid=self.emulator.section_uuid, readonly=True)
 
 
+# A test runner started as a background job without job control inherits SIGINT ignored, and
+# Python leaves an ignored SIGINT alone; a person's terminal delivers Ctrl-C. The child restores
+# the default and execs the command (same process; the default survives exec).
+_AS_AT_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 class Terminal:
     """A child process on a pseudo-terminal; everything it prints is collected in ``output``."""
 
@@ -147,7 +156,13 @@ class Terminal:
         self._master = master
         self._buffer = bytearray()
         self.process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+            [sys.executable, "-c", _AS_AT_A_TERMINAL, *argv],
+            env=env,
+            cwd=cwd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
         )
         os.close(slave)
 
