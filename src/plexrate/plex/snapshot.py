@@ -24,13 +24,13 @@ reading the tag by a listing of its own would transfer those items a second time
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 from typing import TypeVar
 from xml.etree.ElementTree import Element
 
+from plexrate.engine.text import sort_form
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track, normalise_rating
 from plexrate.plex.client import PlexClient
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
@@ -356,12 +356,6 @@ def _read_type(
     return listed, members, False
 
 
-def _collate(text: str) -> str:
-    # Accents folded and case ignored, as Plex collates sort titles.
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _in_library_order(
     artists: dict[int, Artist],
     albums: dict[int, Album],
@@ -372,7 +366,7 @@ def _in_library_order(
     """Types read in halves put back in Plex's default order: artists by sort title, albums by
     artist then sort title and year, tracks by album, disc, number and title (rating key breaks
     ties). Exports and other lists then read as the plain listings did."""
-    artist_form = {k: _collate(a.sort_title) for k, a in artists.items()}
+    artist_form = {k: sort_form(a.sort_title) for k, a in artists.items()}
     if reorder[0]:
         artists = {k: artists[k] for k in sorted(artists, key=lambda k: (artist_form[k], k))}
 
@@ -380,8 +374,8 @@ def _in_library_order(
         album = albums[key]
         artist = artist_form.get(album.artist_key)
         if artist is None:
-            artist = _collate(album.artist_title)
-        return (artist, _collate(album.sort_title), album.year or 0, key)
+            artist = sort_form(album.artist_title)
+        return (artist, sort_form(album.sort_title), album.year or 0, key)
 
     album_rank = {k: i for i, k in enumerate(sorted(albums, key=album_order))}
     if reorder[1]:
@@ -395,7 +389,7 @@ def _in_library_order(
                 album_rank.get(track.album_key, last),
                 track.disc or 1,
                 track.index or 0,
-                _collate(track.title),
+                sort_form(track.title),
                 key,
             )
 
