@@ -101,6 +101,18 @@ class Plexrate:
             }
 
 
+def applied(px: Plexrate, *args: str) -> None:
+    """Run ``plexrate ARGS --apply --quiet``; fail the test unless it succeeds."""
+    result = px(*args, "--apply", "--quiet")
+    assert result.exit_code == 0, result.stderr
+
+
+def lose_state(px: Plexrate) -> None:
+    """Delete the state file and its companions, as a person who lost them would."""
+    for path in px.tmp_path.glob(px.state_path.name + "*"):
+        path.unlink()
+
+
 def library_state(emulator: Emulator) -> dict[int, tuple[float | None, tuple[str, ...]]]:
     """Every item's rating and moods, from a full dump of the library."""
     state: dict[int, tuple[float | None, tuple[str, ...]]] = {}

@@ -10,7 +10,9 @@ from admin_helpers import (
     TWIN_TAG,
     EmulatorFactory,
     Plexrate,
+    applied,
     library_state,
+    lose_state,
     person_adds_mood,
     person_rates,
     person_removes_mood,
@@ -27,16 +29,6 @@ def px(
     plexrate = Plexrate(monkeypatch, tmp_path, emulator_factory(tracks=300, seed=3))
     plexrate.set("PLEXRATE_TWIN_LOGIC__TWIN_TAG", TWIN_TAG)
     return plexrate
-
-
-def applied(px: Plexrate, *args: str) -> None:
-    result = px(*args, "--apply", "--quiet")
-    assert result.exit_code == 0, result.stderr
-
-
-def lose_state(px: Plexrate) -> None:
-    for path in px.tmp_path.glob(px.state_path.name + "*"):
-        path.unlink()
 
 
 def test_reconstruct_after_losing_the_state_gives_back_the_same_ownership(px: Plexrate) -> None:

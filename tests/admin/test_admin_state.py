@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from admin_helpers import TWIN_TAG, EmulatorFactory, Plexrate
+from admin_helpers import TWIN_TAG, EmulatorFactory, Plexrate, applied, lose_state
 
 from plexrate import __version__
 
@@ -20,16 +20,6 @@ def px(
     plexrate = Plexrate(monkeypatch, tmp_path, emulator_factory(tracks=300, seed=3))
     plexrate.set("PLEXRATE_TWIN_LOGIC__TWIN_TAG", TWIN_TAG)
     return plexrate
-
-
-def applied(px: Plexrate, *args: str) -> None:
-    result = px(*args, "--apply", "--quiet")
-    assert result.exit_code == 0, result.stderr
-
-
-def lose_state(px: Plexrate) -> None:
-    for path in px.tmp_path.glob(px.state_path.name + "*"):
-        path.unlink()
 
 
 def test_runs_lists_id_time_command_status_and_items_changed(px: Plexrate) -> None:

@@ -11,6 +11,7 @@ from admin_helpers import (
     TWIN_TAG,
     EmulatorFactory,
     Plexrate,
+    applied,
     person_adds_mood,
     person_rates,
     person_removes_mood,
@@ -27,11 +28,6 @@ def px(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator_factory: EmulatorFactory
 ) -> Plexrate:
     return Plexrate(monkeypatch, tmp_path, emulator_factory(tracks=300, seed=3))
-
-
-def applied(px: Plexrate, *args: str) -> None:
-    result = px(*args, "--apply", "--quiet")
-    assert result.exit_code == 0, result.stderr
 
 
 def verify(px: Plexrate) -> tuple[int, dict[str, Any]]:
