@@ -10,6 +10,7 @@ the snapshot is built, because Plex's own filters and the old tool both treat 0 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,6 +36,35 @@ class ItemType(StrEnum):
 
 
 _PLEX_TYPES = {ItemType.ARTIST: 8, ItemType.ALBUM: 9, ItemType.TRACK: 10}
+
+
+PLEX_RATING_STEP = 0.1
+"""Plex keeps ``userRating`` to one decimal on the 0–10 scale, whichever form wrote it: 6.58 sent
+is 6.6 read back (plex-api.md §7.1; docs/real-servers.md). Every value plexrate writes is rounded
+to this step first, and every comparison with a value read from Plex is made at it."""
+
+_SAME_RATING = PLEX_RATING_STEP / 2 + 1e-6
+
+
+def plex_rating(value: float) -> float:
+    """``value`` as Plex will store it: rounded half up to one decimal, within 0–10.
+
+    Counting in tenths keeps the result the float nearest the one-decimal value (6.6, not
+    6.6000000000000005) and rounds 6.85 up on every platform, where ``round`` would not.
+    """
+    tenths = math.floor(value * 10.0 + 0.5 + 1e-9)
+    return min(max(tenths, 0), int(RATING_MAX * 10)) / 10.0
+
+
+def same_rating(a: float | None, b: float | None) -> bool:
+    """True when Plex cannot tell ``a`` and ``b`` apart (one decimal); None equals only None.
+
+    A value kept at full precision (an old state file's 6.8912) equals what Plex stored for it
+    (6.9); values Plex returned differ by a whole step or not at all.
+    """
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= _SAME_RATING
 
 
 def normalise_rating(value: float | None) -> float | None:
