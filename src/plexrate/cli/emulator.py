@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from plexrate.cli.context import get_app
-from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan, generate_library
+from plexrate.emulator import LENIENCIES, Emulator, EmulatorLibrary, FaultPlan, generate_library
 from plexrate.emulator.faults import FAULT_KINDS, FaultKind
 from plexrate.errors import PlexrateError, UsageError
 
@@ -34,6 +34,11 @@ SERVE_HELP = "\n\n".join(
         "(section) name, then serves until SIGINT or SIGTERM and exits 0. The token is a test "
         "credential for this emulator only. Without --library or --tracks it generates "
         f"{DEFAULT_TRACKS:,} tracks.",
+        "The emulator is at least as strict as a real Plex server (docs/real-servers.md): "
+        "ratings kept to one decimal, listings refused without a page size or above 1000, "
+        "and so on. --lenient NAME switches one such rule off (repeat it for several): "
+        + ", ".join(sorted(LENIENCIES))
+        + ".",
         "Examples:",
         "plexrate emulator serve --tracks 7500 --seed 3 --port 0",
         "plexrate emulator serve --library small.json --token secret --latency plex",
@@ -114,6 +119,14 @@ def serve(
     stop_after_writes: Annotated[
         int | None, typer.Option(min=0, help="Stop answering after this many write requests.")
     ] = None,
+    lenient: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Switch off one real-server rule by name (repeatable): "
+            + ", ".join(sorted(LENIENCIES))
+            + "."
+        ),
+    ] = None,
 ) -> None:
     """Serve a music library over Plex's HTTP API until interrupted (help: SERVE_HELP)."""
     lib, source = _library(library, tracks, seed)
@@ -125,6 +138,12 @@ def serve(
             seed=fault_seed,
             stop_after_writes=stop_after_writes,
         )
+    unknown = sorted(set(lenient or ()) - LENIENCIES.keys())
+    if unknown:
+        raise UsageError(
+            f"unknown --lenient {', '.join(unknown)}",
+            hint=f"choose from {', '.join(sorted(LENIENCIES))}",
+        )
     emulator = Emulator(
         lib,
         token=token,
@@ -133,6 +152,7 @@ def serve(
         latency=latency.value,
         latency_scale=latency_scale,
         faults=faults,
+        lenient=lenient,
     )
     try:
         emulator.start()
@@ -154,6 +174,7 @@ def serve(
         "library": emulator.section_title,
         "uuid": emulator.section_uuid,
         "source": source,
+        "lenient": sorted(lenient or ()),
         **counts,
     }
     sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
