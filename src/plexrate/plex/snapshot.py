@@ -34,6 +34,7 @@ from plexrate.engine.text import sort_form
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track, normalise_rating
 from plexrate.plex.client import PlexClient
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
+from plexrate.settings import MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +154,22 @@ def _album(element: Element, container: Element) -> Album:
         rating=normalise_rating(_float(element.get("userRating"))),
         rated_at=_int(element.get("lastRatedAt")),
         critic_rating=_float(element.get("rating")),
-        year=_int(element.get("year")),
+        year=_album_year(element),
         genres=_tags(element, "Genre"),
     )
+
+
+def _album_year(element: Element) -> int | None:
+    """The release year: from ``originallyAvailableAt`` when Plex has a date, else ``year``.
+
+    plexrate sets release years through ``originallyAvailableAt.value`` (bulk import). Whether
+    Plex then updates ``year`` too is not known (docs/real-servers.md, "Album year"); the date
+    always shows the edit, so reading it first keeps a re-import of the same file a no-op.
+    """
+    released = element.get("originallyAvailableAt") or ""
+    if len(released) >= 4 and released[:4].isdigit():
+        return int(released[:4])
+    return _int(element.get("year"))
 
 
 def _track(element: Element, container: Element) -> Track:
@@ -180,16 +194,23 @@ def _track(element: Element, container: Element) -> Track:
 
 def _choice_key(client: PlexClient, field: str, item_type: ItemType, name: str) -> str | None:
     """The id Plex uses for tag ``name`` in filters (plexapi resolves names the same way)."""
-    container = client.read(
-        f"/library/sections/{client.section.id}/{field}",
-        kind=f"choices-{field}",
-        params={"type": item_type.plex_type},
-    )
     wanted = name.casefold()
-    for choice in container:
-        if (choice.get("title") or "").casefold() == wanted:
-            return choice.get("key")
-    return None
+    start = 0
+    while True:
+        container = client.read(
+            f"/library/sections/{client.section.id}/{field}",
+            kind=f"choices-{field}",
+            params={"type": item_type.plex_type},
+            start=start,
+        )
+        choices = list(container)
+        for choice in choices:
+            if (choice.get("title") or "").casefold() == wanted:
+                return choice.get("key")
+        start += len(choices)
+        total = _int(container.get("totalSize")) or 0
+        if not choices or start >= total:
+            return None
 
 
 def _key(element: Element) -> int:
@@ -401,7 +422,7 @@ def read_snapshot(
     client: PlexClient,
     *,
     tags: Sequence[str] = (),
-    page_size: int = 2000,
+    page_size: int = MAX_PAGE_SIZE,
     progress: Progress = NULL_PROGRESS,
 ) -> LibrarySnapshot:
     """Read every artist, album and track, the members of each tag in ``tags``, and Live albums."""
