@@ -3,7 +3,7 @@
 
 tests/bulk fuzzes the CSV reader and tests/state the legacy parser; here the whole command runs
 against a live emulator, and what matters is what happens to Plex and to the state: a clean error
-(exit 1, the file named, no traceback, no token), zero write requests, nothing imported or
+(exit 3, the file named, no traceback, no token), zero write requests, nothing imported or
 written partially, and the files left as they were.
 """
 
@@ -137,7 +137,7 @@ def test_a_csv_with_bad_rows_imports_nothing(
     live.emu.reset_stats()
 
     result = live.target.invoke("bulk", "import", "--type", "track", str(path), "--apply", "--yes")
-    assert result.exit_code == 1, result.stderr
+    assert result.exit_code == 3, result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr and TOKEN not in result.stderr
     flat = "".join(result.stderr.split())
@@ -163,7 +163,7 @@ def test_a_file_that_is_no_bulk_csv_is_refused_before_connecting(
     path.write_bytes(FATAL[case])
     live.emu.reset_stats()
     document = live.target.invoke_json(
-        "bulk", "import", "--type", "track", str(path), "--apply", "--yes", code=1
+        "bulk", "import", "--type", "track", str(path), "--apply", "--yes", code=3
     )
     assert (document["written"], document["fatal"]) == (0, True)
     assert len(document["errors"]) == 1
@@ -243,7 +243,7 @@ def test_a_bad_legacy_state_file_is_reported_and_nothing_is_imported(
 
     for mode in ("--dry-run", "--apply"):
         result = target.invoke("run", mode, "--yes")
-        assert result.exit_code == 1, (mode, result.stderr)
+        assert result.exit_code == 3, (mode, result.stderr)
         assert result.stdout == ""
         assert_one_line_error(result.stderr, contains=f"legacy state file {legacy}")
     assert emu.stats().writes == 0
@@ -274,7 +274,7 @@ def test_admin_state_import_of_a_bad_file_imports_nothing(
 
     for mode in ("--dry-run", "--apply"):
         result = live.target.invoke("admin", "state", "import", str(path), mode, "--yes")
-        assert result.exit_code == 1, (mode, result.stderr)
+        assert result.exit_code == 3, (mode, result.stderr)
         assert result.stdout == ""
         assert_one_line_error(result.stderr, contains=f"legacy state file {path}")
     assert path.read_bytes() == raw
