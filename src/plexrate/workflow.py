@@ -148,6 +148,8 @@ def open_session(
         snapshot = read_snapshot(
             client, tags=managed_tags(settings), page_size=settings.page_size, progress=progress
         )
+        if snapshot.rejected:
+            dialog.warn(rejected_message(snapshot))
         session = Session(
             settings=settings,
             client=client,
@@ -165,6 +167,21 @@ def open_session(
         store.close()
         raise
     return session
+
+
+def rejected_message(snapshot: LibrarySnapshot, *, shown: int = 3) -> str:
+    """One warning naming the items left out because Plex sent values that cannot be ratings."""
+    rejected = snapshot.rejected
+    listed = "; ".join(str(r) for r in rejected[:shown])
+    more = (
+        f"; and {len(rejected) - shown:,} more (--debug lists them)"
+        if len(rejected) > shown
+        else ""
+    )
+    return (
+        f"Left alone {count(len(rejected), 'item')} Plex sent with values that cannot be "
+        f"ratings, neither read as yours nor written: {listed}{more}. Correct them in Plex"
+    )
 
 
 def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> ReconcileReport:
