@@ -188,7 +188,8 @@ def test_values_that_cannot_be_ratings_are_reported_and_left_alone(
     assert first["written"] > 0
     owned_before = target.owned()
     tracks = sorted(k for k, (kind, *_rest) in owned_before.items() if kind == "track")
-    rated = sorted(k for k, v in emu.library.ratings("track").items() if v and k not in owned_before)
+    ratings = emu.library.ratings("track")
+    rated = sorted(k for k, v in ratings.items() if v and k not in owned_before)
     corrupted = {
         tracks[0]: "57.0",  # owned by plexrate: must not become a hijack
         tracks[1]: "NaN",
