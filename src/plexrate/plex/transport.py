@@ -20,6 +20,7 @@ decoded or parsed) are retried by the client the same way; the rest become one c
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import ssl
 from collections.abc import Iterator
@@ -117,6 +118,9 @@ class GuardedSession(requests.Session):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["allow_redirects"] = False
+        # Per request, because requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the
+        # environment override a session's own setting: VERIFY_TLS and CA_BUNDLE decide.
+        kwargs["verify"] = self.verify
         response = super().request(method, url, *args, **kwargs)
         status = response.status_code
         if 300 <= status < 400:
@@ -382,8 +386,12 @@ def certificate_names(
 
 
 def _certifi() -> str:
-    # The authorities requests itself verifies against (requests depends on certifi).
-    return str(certifi.where())
+    # The authorities requests itself verifies against: its environment variables, else certifi.
+    return (
+        os.environ.get("REQUESTS_CA_BUNDLE")
+        or os.environ.get("CURL_CA_BUNDLE")
+        or str(certifi.where())
+    )
 
 
 def plex_direct_address(url: str, names: list[str]) -> str | None:
