@@ -189,7 +189,16 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
     }
     how = draw(
         st.sampled_from(
-            ["truncate", "bad-value", "bad-key", "bad-twin", "not-utf8", "duplicate", "top-level"]
+            [
+                "truncate",
+                "bad-value",
+                "bad-key",
+                "bad-twin",
+                "not-utf8",
+                "duplicate",
+                "top-level",
+                "huge-number",
+            ]
         )
     )
     victim = draw(st.sampled_from(sorted(entries)))
@@ -198,6 +207,9 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
         entries[victim] = {"r": value, "t": False} if stamped else value
     elif how == "bad-key":
         entries[draw(st.sampled_from(["abc", "-5", "0", "1.5", "", "9" * 25]))] = 5.0
+    elif how == "huge-number":
+        # A number of 5,000 digits: Python's int() refuses it (issue 17).
+        entries[victim] = {"r": 123.25, "t": False} if stamped else 123.25
     elif how == "bad-twin" and stamped:
         entries[victim] = {"r": 5.0, "t": draw(st.sampled_from(["yes", 2, [], {}]))}
     document: Any = (
@@ -208,6 +220,8 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
     text = json.dumps(document, indent=1)
     if how == "duplicate":
         text = text.replace(f'"{victim}"', f'"{victim}": 1.0, "{victim}"', 1)
+    if how == "huge-number":
+        text = text.replace("123.25", "9" * 5000, 1)
     if how == "bad-twin" and not stamped:
         text = text[: len(text) // 2]
     data = text.encode("utf-8")

@@ -154,11 +154,12 @@ def overridden(element: str, values: Mapping[str, str] | None) -> str:
     if head.endswith("/"):
         head, closing = head[:-1], "/"
     for name, value in values.items():
-        pattern = re.compile(rf'\s{re.escape(name)}="[^"]*"')
         replacement = f' {name}="{esc(value)}"'
-        head, found = pattern.subn(lambda _m, r=replacement: r, head, count=1)
-        if not found:
+        match = re.search(rf'\s{re.escape(name)}="[^"]*"', head)
+        if match is None:
             head += replacement
+        else:
+            head = head[: match.start()] + replacement + head[match.end() :]
     return head + closing + rest
 
 
