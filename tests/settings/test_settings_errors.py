@@ -58,7 +58,11 @@ def bullets(message: str) -> list[str]:
             "• TRACK_INHERITANCE_GRAVITY: -0.1 is below 0 — set a number from 0 to 1 (default 0.3)",
         ),
         ("RATING_STEP", 2.5, "• RATING_STEP: 2.5 is above 2 — set a number from 0 to 2"),
-        ("RATING_STEP", 0.25, "• RATING_STEP: must be 0 or a multiple of 0.1 (Plex keeps one decimal)"),
+        (
+            "RATING_STEP",
+            0.25,
+            "• RATING_STEP: must be 0 or a multiple of 0.1 (Plex keeps one decimal)",
+        ),
         ("PAGE_SIZE", 20, "• PAGE_SIZE: 20 is below 50 — set a whole number from 50 to 1000"),
         ("PAGE_SIZE", 2000, "• PAGE_SIZE: 2000 is above 1000 — set a whole number from 50 to 1000"),
         ("WRITE_BATCH_SIZE", 0, "• WRITE_BATCH_SIZE: 0 is below 1 — set a whole number from 1"),
