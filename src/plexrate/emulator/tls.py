@@ -77,30 +77,30 @@ class TlsFiles:
         else:
             issuer_key = ec.generate_private_key(ec.SECP256R1())
             issuer_name = name("plexrate emulator test authority")
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer_name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
+
+        def base(subject_name: Any, public_key: Any) -> Any:
+            return (
+                x509.CertificateBuilder()
+                .subject_name(subject_name)
+                .issuer_name(issuer_name)
+                .public_key(public_key)
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30))
+            )
+
+        cert = (
+            base(subject, key.public_key())
             .add_extension(x509.SubjectAlternativeName(alt), critical=False)
             .add_extension(x509.BasicConstraints(ca=self_signed, path_length=None), critical=True)
+            .sign(issuer_key, hashes.SHA256())
         )
-        cert = builder.sign(issuer_key, hashes.SHA256())
         cert_pem = cert.public_bytes(encoding)
         if self_signed:
             ca_pem = cert_pem
         else:
             authority = (
-                x509.CertificateBuilder()
-                .subject_name(issuer_name)
-                .issuer_name(issuer_name)
-                .public_key(issuer_key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
+                base(issuer_name, issuer_key.public_key())
                 .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                 .sign(issuer_key, hashes.SHA256())
             )

@@ -436,9 +436,9 @@ def _read_type(
 ) -> tuple[dict[int, Record], set[int] | None, bool]:
     """Every item of one type, which of them carry ``tag`` (``None``: not read here), and
     whether it was read in two halves (so not in Plex's order)."""
-    choice = _choice_key(client, "mood", item_type, tag) if tag else None
-    if choice is None:
-        listed = _listing(
+
+    def whole() -> dict[int, Record]:
+        return _listing(
             client,
             item_type,
             make,
@@ -447,7 +447,10 @@ def _read_type(
             description=description,
             rejects=rejects,
         )
-        return listed, (set() if tag else None), False
+
+    choice = _choice_key(client, "mood", item_type, tag) if tag else None
+    if choice is None:
+        return whole(), (set() if tag else None), False
     split = _partitioned(
         client,
         item_type,
@@ -462,15 +465,7 @@ def _read_type(
     if split is not None:
         records, carriers = split
         return records, carriers, True
-    listed = _listing(
-        client,
-        item_type,
-        make,
-        page_size=page_size,
-        progress=progress,
-        description=description,
-        rejects=rejects,
-    )
+    listed = whole()
     members = tagged_keys(
         client, field="mood", name=tag or "", item_type=item_type, page_size=page_size
     )
