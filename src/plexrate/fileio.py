@@ -100,8 +100,10 @@ def read_bounded(path: Path, *, what: str, limit: int = MAX_INPUT_BYTES) -> byte
     one, such as ``/dev/zero``) is an ``InputFileError`` naming the limit. ``OSError`` passes
     through for the caller to word (missing file, a folder, no permission)."""
     with path.open("rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
+        # A regular file says its size; a device or a pipe is read up to the limit.
+        known = os.fstat(handle.fileno()).st_size if path.is_file() else 0
+        data = b"" if known > limit else handle.read(limit + 1)
+    if known > limit or len(data) > limit:
         raise InputFileError(
             f"{what} {path} is larger than {limit // MiB:,} MiB, the most plexrate reads",
             hint="check the path; split a larger file into parts",
