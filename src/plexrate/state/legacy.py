@@ -237,7 +237,9 @@ def _parse_value(raw: object, raw_key: str, name: str) -> float:
         )
     value = float(raw)
     if not math.isfinite(value):
-        raise InputFileError(f"{name}: item {_shown(raw_key)} has a rating too large for a number")
+        raise InputFileError(
+            f"{name}: item {_shown(raw_key)} has a rating too large to be a number, outside 0–10"
+        )
     if not (RATING_MIN <= value <= RATING_MAX):
         raise InputFileError(f"{name}: item {_shown(raw_key)} has rating {raw!r}, outside 0–10")
     return value
