@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plexrate.bulk import COLUMNS, CsvFile, CsvRow, RatingType, read_bulk_csv
-from plexrate.model import RATING_MAX, ItemType
+from plexrate.model import RATING_MAX, ItemType, plex_rating
 
 FUZZ = settings(max_examples=150, deadline=None)
 
@@ -77,7 +77,11 @@ def _stars(thousandths: int, comma: bool, pad: bool) -> Cell:
     if comma:
         text = text.replace(".", ",")
     value = None if thousandths == 0 else round(thousandths / 1000 * 2, 9)
-    return Cell(f" {text} " if pad else text, True, value)
+    cell = f" {text} " if pad else text
+    if value is not None and plex_rating(value) == 0:
+        # Plex would store it as 0, "unrated": a row problem, not a silent clear.
+        return Cell(cell, False)
+    return Cell(cell, True, value)
 
 
 valid_ratings = st.one_of(
