@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from libbuilder import Lib, own, worked_example
 
-from plexrate.engine import EngineConfig, TwinRules, build_plan, infer
+from plexrate.engine import EngineConfig, InferenceModel, TwinRules, build_plan, infer
 from plexrate.model import Change, ItemType, OwnedItem, Phase
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"
 
 

@@ -8,7 +8,7 @@ from types import TracebackType
 import pytest
 from evalkit import generated
 
-from plexrate.engine import ArtistEvidence, EngineConfig
+from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.evaluate import (
     GRIDS,
     TUNABLES,
@@ -22,7 +22,7 @@ from plexrate.evaluate import (
 )
 from plexrate.model import LibrarySnapshot
 
-DEFAULTS = EngineConfig()
+DEFAULTS = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
 
 @pytest.fixture(scope="module")

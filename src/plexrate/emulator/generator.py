@@ -944,8 +944,8 @@ def _listening(gen: _Generator, *, seed: int, signal: float) -> None:
         taste = 1.8 * heard - 1.0 + 0.3 * (quality - 6.2)
         album_level[album.rating_key] = 0.9 + signal * taste + rng.gauss(0, 0.5)
     for track in gen.tracks:
-        album = albums.get(track.album_key)
-        quality = float(album.latent["quality"]) if album and album.latent else 6.0
+        parent = albums.get(track.album_key)
+        quality = float(parent.latent["quality"]) if parent and parent.latent else 6.0
         true = track.true_rating if track.true_rating is not None else quality
         liking = true - quality
         level = album_level.get(track.album_key, 0.9) + signal * 0.45 * liking

@@ -6,7 +6,13 @@ shows the library as it would be after a plan. The maths and the rules are in
 ``docs/inference.md``.
 """
 
-from plexrate.engine.config import ArtistEvidence, EngineConfig, FillerRules, TwinRules
+from plexrate.engine.config import (
+    ArtistEvidence,
+    EngineConfig,
+    FillerRules,
+    InferenceModel,
+    TwinRules,
+)
 from plexrate.engine.index import LibraryIndex, TwinCandidates
 from plexrate.engine.infer import (
     Assignment,
@@ -28,6 +34,7 @@ __all__ = [
     "FillerRules",
     "Hijack",
     "Inference",
+    "InferenceModel",
     "LibraryIndex",
     "RatingKind",
     "TwinAnchor",

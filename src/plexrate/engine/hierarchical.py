@@ -208,8 +208,8 @@ def fit(
             t_skips.append(log1p(track.skips))
             pop = track.popularity
             t_pop.append(nan if pop is None else log1p(pop))
-            rating = manual(t)
-            t_rating.append(nan if rating is None else rating)
+            given = manual(t)
+            t_rating.append(nan if given is None else given)
             t_filler.append(t in filler)
     n_tracks = len(track_keys)
     ta = np.asarray(t_album, dtype=np.intp)
@@ -219,7 +219,7 @@ def fit(
     evidence_track = rated & ~is_filler
 
     def per_album(values: Floats) -> Floats:
-        return np.bincount(ta, weights=values, minlength=n_albums)
+        return np.bincount(ta, weights=values, minlength=n_albums).astype(np.float64)
 
     size_all = np.bincount(ta[~is_filler], minlength=n_albums).astype(np.float64)
     size_all = np.maximum(size_all, 1.0)
@@ -258,9 +258,9 @@ def fit(
     in_multi = evidence_track & multi[ta]
     if int(np.sum(in_multi)) >= 30:
         rated_w = np.where(evidence_track[:, None], w, 0.0)
-        w_rated_mean = np.stack([per_album(rated_w[:, c]) for c in range(3)], 1) / np.maximum(
-            n, 1.0
-        )[:, None]
+        w_rated_mean = (
+            np.stack([per_album(rated_w[:, c]) for c in range(3)], 1) / np.maximum(n, 1.0)[:, None]
+        )
         xs = (w - w_rated_mean[ta])[in_multi]
         ys = (rating - ybar[ta])[in_multi]
         gram = xs.T @ xs + np.eye(3) * 1e-6
@@ -274,14 +274,22 @@ def fit(
         w_rated_mean = np.zeros((n_albums, 3))
     if n_tracks:
         rated_w = np.where(evidence_track[:, None], w, 0.0)
-        w_rated_mean = np.stack([per_album(rated_w[:, c]) for c in range(3)], 1) / np.maximum(
-            n, 1.0
-        )[:, None]
+        w_rated_mean = (
+            np.stack([per_album(rated_w[:, c]) for c in range(3)], 1) / np.maximum(n, 1.0)[:, None]
+        )
     adjust = w @ beta if n_tracks else np.zeros(0)
     ybar_adj = ybar - (w_rated_mean @ beta if n_tracks else 0.0)
     share = n / size_all
     theta_plays = _selection_from_plays(
-        adjust, rating, ybar, ta, evidence_track, multi, n, size_all, is_filler
+        z=adjust,
+        rating=rating,
+        ybar=ybar,
+        ta=ta,
+        rated=evidence_track,
+        multi=multi,
+        n=n,
+        size=size_all,
+        is_filler=is_filler,
     )
 
     # -- album-level measurements besides tracks: the person's album rating, the critic's.
@@ -293,18 +301,18 @@ def fit(
         meta = albums_meta.get(key)
         if meta is None:
             continue
-        value = manual(key)
-        if value is not None:
-            album_rating[i] = value
+        own = manual(key)
+        if own is not None:
+            album_rating[i] = own
         if meta.critic_rating is not None:
             critic[i] = meta.critic_rating
         live[i] = meta.live
         compilation[i] = meta.compilation
     artist_rating = np.full(n_artists, np.nan)
     for key, j in artist_index.items():
-        value = manual(key) if key in snapshot.artists else None
-        if value is not None:
-            artist_rating[j] = value
+        own = manual(key) if key in snapshot.artists else None
+        if own is not None:
+            artist_rating[j] = own
     has_r = ~np.isnan(album_rating)
     has_c = ~np.isnan(critic)
     has_a = ~np.isnan(artist_rating)
@@ -383,24 +391,31 @@ def fit(
 
     def artists(prec: Floats, wsum: Floats, prior: Floats) -> tuple[Floats, Floats]:
         weight, dev, _ = artist_terms(prec, wsum, prior)
-        num = np.bincount(album_of_artist, weights=weight * dev, minlength=n_artists)
-        den = np.bincount(album_of_artist, weights=weight, minlength=n_artists) + 1.0 / tau_a2
         p_a = np.where(has_a, 1.0 / sigma_a2, 0.0)
-        num = num + p_a * (a_safe - mu - delta_a)
-        den = den + p_a
+        num = np.bincount(album_of_artist, weights=weight * dev, minlength=n_artists).astype(
+            np.float64
+        ) + p_a * (a_safe - mu - delta_a)
+        den = (
+            np.bincount(album_of_artist, weights=weight, minlength=n_artists).astype(np.float64)
+            + 1.0 / tau_a2
+            + p_a
+        )
         return num, den
 
     for _ in range(ITERATIONS):
         prior = mu + x @ gamma
         prec, wsum = measurements()
         num, den = artists(prec, wsum, prior)
-        level, level_var, loo_a, loo_v = posterior(prec, wsum, prior, num, den)
-        weight, dev, m = artist_terms(prec, wsum, prior)
+        _, _, loo_a, loo_v = posterior(prec, wsum, prior, num, den)
+        m = artist_terms(prec, wsum, prior)[2]
         measured = prec > 0
+        v = np.divide(1.0, prec, out=np.zeros(n_albums), where=measured)
         # μ and γ: weighted regression of each measured album (its artist's other albums
         # taken out) on the covariates; a light ridge keeps rare covariates near 0.
         if int(np.sum(measured)) >= 3:
-            wts = 1.0 / (tau_b2 + loo_v + np.divide(1.0, prec, out=np.zeros(n_albums), where=measured))
+            wts = 1.0 / (
+                tau_b2 + loo_v + np.divide(1.0, prec, out=np.zeros(n_albums), where=measured)
+            )
             wts = np.where(measured, wts, 0.0)
             target = m - loo_a
             xtw = design.T * wts
@@ -409,7 +424,6 @@ def fit(
             mu, gamma = float(coef[0]), coef[1:]
         # Variances: moment estimates on the measured albums, and the artists' EM update.
         if not fallback:
-            v = np.divide(1.0, prec, out=np.zeros(n_albums), where=measured)
             resid = (m - prior - loo_a)[measured]
             excess = resid**2 - loo_v[measured] - v[measured]
             wt = 1.0 / (tau_b2 + loo_v[measured] + v[measured]) ** 2
@@ -501,8 +515,12 @@ def fit(
         mu + num / den,
     )
 
-    artist_has = (np.bincount(album_of_artist, weights=(has_t | has_r).astype(np.float64),
-                              minlength=n_artists) > 0) | has_a
+    artist_has = (
+        np.bincount(
+            album_of_artist, weights=(has_t | has_r).astype(np.float64), minlength=n_artists
+        )
+        > 0
+    ) | has_a
     album_has = has_t | has_r | artist_has[album_of_artist]
 
     parameters = Parameters(
@@ -542,6 +560,7 @@ def fit(
 
 
 def _selection_from_plays(
+    *,
     z: Floats,
     rating: Floats,
     ybar: Floats,

@@ -17,7 +17,9 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from plexrate.engine._gc import paused_gc
-from plexrate.engine.config import ArtistEvidence, EngineConfig
+from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
+from plexrate.engine.hierarchical import ModelFit
+from plexrate.engine.hierarchical import fit as fit_model
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
 from plexrate.engine.precision import FLOAT_SLACK, epsilon, moved, quantise
@@ -123,6 +125,11 @@ class Inference:
     hijacks: tuple[Hijack, ...]
     cleared: tuple[int, ...]
     twin_groups: tuple[TwinGroup, ...]
+    no_evidence: frozenset[int] = frozenset()
+    """Items this run sets whose value rests on none of the person's ratings: nothing rated on
+    the album, by the artist, or among the track's copies; μ and the model alone."""
+    model: ModelFit | None = None
+    """The hierarchical model's fit (None under ``classic``)."""
 
     def kind(self, key: int) -> RatingKind:
         return self.kinds.get(key, RatingKind.UNRATED)
@@ -191,18 +198,26 @@ def _infer(
 ) -> Inference:
     run = _Run(snapshot, owned, config, index, hidden)
     run.classify()
-    run.compute_prior()
-    run.derive_albums()
-    if Phase.ALBUM_UP in chosen:
-        run.album_up()
-    if Phase.ARTIST_UP in chosen:
-        run.artist_up()
-    if Phase.ALBUM_DOWN in chosen:
-        run.album_down()
-    if Phase.TRACK_DOWN in chosen:
-        run.track_down()
-    if Phase.TWINS in chosen:
-        run.twins()
+    if config.inference_model is InferenceModel.CLASSIC:
+        run.compute_prior()
+        run.derive_albums()
+        phases = {
+            Phase.ALBUM_UP: run.album_up,
+            Phase.ARTIST_UP: run.artist_up,
+            Phase.ALBUM_DOWN: run.album_down,
+            Phase.TRACK_DOWN: run.track_down,
+        }
+    else:
+        run.fit_model()
+        phases = {
+            Phase.ALBUM_UP: run.model_album_up,
+            Phase.ARTIST_UP: run.model_artist_up,
+            Phase.ALBUM_DOWN: run.model_album_down,
+            Phase.TRACK_DOWN: run.model_track_down,
+        }
+    phases[Phase.TWINS] = run.twins
+    for phase in chosen:
+        phases[phase]()
     run.settle()
     return Inference(
         snapshot=snapshot,
@@ -219,6 +234,8 @@ def _infer(
         hijacks=tuple(sorted(run.hijacks, key=lambda h: h.key)),
         cleared=tuple(sorted(run.cleared)),
         twin_groups=tuple(run.twin_groups),
+        no_evidence=run.without_evidence(),
+        model=run.model,
     )
 
 
@@ -260,6 +277,7 @@ class _Run:
         self.derived: dict[int, _Derived] = {}
         self.with_manual_tracks: set[int] = set()
         self.twin_groups: list[TwinGroup] = []
+        self.model: ModelFit | None = None
 
     # -- classification ----------------------------------------------------------------------
 
@@ -353,6 +371,54 @@ class _Run:
             exact = bayesian(p, math.fsum(used), len(used), confidence=config.confidence_c)
             shown_critic = critic if critic is not None and config.weight_critic > 0 else None
             self.derived[album_key] = _Derived(exact, len(used), p, shown_critic, all_filler)
+
+    def fit_model(self) -> None:
+        """The hierarchical model, fitted once to the manual ratings this run sees."""
+        working = self.working
+        manual_kinds = _MANUAL_KINDS
+        kinds = self.kinds
+
+        def manual(key: int) -> float | None:
+            return working.get(key) if kinds.get(key) in manual_kinds else None
+
+        tracks = self.snapshot.tracks
+        self.with_manual_tracks = {tracks[k].album_key for k in self.manual_tracks}
+        filler = self.index.filler
+        self.prior_tracks = sum(1 for k in self.manual_tracks if k not in filler)
+        self.model = fit_model(
+            self.snapshot, self.index, manual=manual, confidence=self.config.confidence_c
+        )
+        self.prior = self.model.parameters.mu
+
+    def without_evidence(self) -> frozenset[int]:
+        """The keys this run set whose lineage holds none of the person's ratings."""
+        tracks = self.snapshot.tracks
+        albums = self.snapshot.albums
+        is_manual = self.is_manual
+        rated_albums = set(self.with_manual_tracks)
+        rated_albums.update(k for k in albums if is_manual(k))
+        rated_artists = {albums[k].artist_key for k in rated_albums if k in albums}
+        rated_artists.update(tracks[k].artist_key for k in self.manual_tracks)
+        rated_artists.update(k for k in self.snapshot.artists if is_manual(k))
+        anchored: set[int] = set()
+        for group in self.twin_groups:
+            if group.anchor is TwinAnchor.MANUAL:
+                anchored.update(group.members)
+        out: list[int] = []
+        for key in self.assignments:
+            track = tracks.get(key)
+            if track is not None:
+                if key in anchored or track.album_key in rated_albums:
+                    continue
+                if track.artist_key in rated_artists:
+                    continue
+            elif key in albums:
+                if key in rated_albums or albums[key].artist_key in rated_artists:
+                    continue
+            elif key in rated_artists:
+                continue
+            out.append(key)
+        return frozenset(out)
 
     # -- writing into the working map --------------------------------------------------------
 
@@ -499,7 +565,74 @@ class _Run:
         """Whether Track-Down gives this track a value (its album has one, or μ fills in)."""
         if self.config.fill_without_evidence:
             return True
-        return self.snapshot.tracks[track_key].album_key in self.working
+        album_key = self.snapshot.tracks[track_key].album_key
+        if self.model is not None:
+            return self.model.album_has_evidence(album_key)
+        return album_key in self.working
+
+    # -- the hierarchical model's phases: each sets its items to the model's value ----------
+
+    def model_album_up(self) -> None:
+        model = self.model
+        assert model is not None
+        albums = self.snapshot.albums
+        for album_key in sorted(self.with_manual_tracks):
+            if album_key not in albums or self.is_manual(album_key):
+                continue
+            self.assign(
+                album_key, model.album(album_key), Phase.ALBUM_UP, model.album_reason(album_key)
+            )
+
+    def model_artist_up(self) -> None:
+        model = self.model
+        assert model is not None
+        fill = self.config.fill_without_evidence
+        for artist_key in self.index.artist_keys:
+            if self.is_manual(artist_key):
+                continue
+            if not fill and not model.artist_has_evidence(artist_key):
+                continue
+            self.assign(
+                artist_key,
+                model.artist(artist_key),
+                Phase.ARTIST_UP,
+                model.artist_reason(artist_key),
+            )
+
+    def model_album_down(self) -> None:
+        model = self.model
+        assert model is not None
+        fill = self.config.fill_without_evidence
+        for album_key in self.index.album_keys:
+            if album_key in self.with_manual_tracks or self.is_manual(album_key):
+                continue
+            if not fill and not model.album_has_evidence(album_key):
+                continue
+            self.assign(
+                album_key, model.album(album_key), Phase.ALBUM_DOWN, model.album_reason(album_key)
+            )
+
+    def model_track_down(self) -> None:
+        model = self.model
+        assert model is not None
+        fill = self.config.fill_without_evidence
+        kinds = self.kinds
+        filler = self.index.filler
+        assign = self.assign
+        for album_key in sorted(self.index.tracks_by_album):
+            if not fill and not model.album_has_evidence(album_key):
+                continue
+            # One reason text per album and kind of track, shared: a track's own figures are in
+            # its exact value, and 300,000 strings would cost tens of megabytes.
+            reasons: dict[bool, str] = {}
+            for key in self.index.tracks_by_album[album_key]:
+                if kinds.get(key) in _MANUAL_KINDS:
+                    continue
+                is_filler = key in filler
+                reason = reasons.get(is_filler)
+                if reason is None:
+                    reason = reasons[is_filler] = model.track_reason(key, filler=is_filler)
+                assign(key, model.track(key), Phase.TRACK_DOWN, reason)
 
     def twins(self) -> None:
         working = self.working
