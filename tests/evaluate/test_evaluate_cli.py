@@ -43,6 +43,7 @@ EVALUATE_KEYS = {
     "filler",
     "calibration",
     "per_fold",
+    "unrated",
 }
 METRIC_KEYS = {"count", "covered", "coverage", "mae", "rmse", "bias", "within_half_star"}
 TUNE_KEYS = {
@@ -148,6 +149,20 @@ def test_evaluate_json_has_the_documented_schema_and_the_cores_figures(
         row["bucket"] for row in document["calibration"]
     )
     assert [fold["fold"] for fold in document["per_fold"]] == [1, 2, 3, 4, 5]
+    # Every track the person did not rate, counted once per method by the evidence it uses.
+    unrated = document["unrated"]
+    fills = core.fills
+    assert fills is not None
+    snapshot = expected.snapshot
+    assert unrated["tracks"] == fills.unrated == len(snapshot.tracks) - len(expected.manual)
+    assert 0 < unrated["on_unrated_albums"] < unrated["tracks"]
+    assert set(unrated["filled_from"]) == {"plexrate", *(b.value for b in Baseline)}
+    for levels in unrated["filled_from"].values():
+        assert sum(levels.values()) == unrated["tracks"]
+    assert unrated["filled_from"]["library-mean"]["none"] == unrated["tracks"]
+    plexrate = unrated["filled_from"]["plexrate"]
+    assert plexrate["unfilled"] == 0
+    assert plexrate["none"] > 0 and plexrate["album"] > 0 and plexrate["copies"] > 0
     assert_read_only(emulator, tmp_path)
 
 
@@ -159,18 +174,26 @@ def test_evaluate_prints_tables_on_stdout_and_a_summary_on_stderr(
     assert result.exit_code == 0, result.output
     mae = expected.run(EngineConfig()).overall().mae or 0.0
     rows = [line for line in result.stdout.splitlines() if "│ plexrate " in line]
-    assert len(rows) == 1
+    assert len(rows) == 2
     assert f"{mae:.3f}" in rows[0]
+    fills = expected.run(EngineConfig()).fills
+    assert fills is not None
+    assert "plexrate (hierarchical)" in rows[1]
+    assert f"{fills.methods['plexrate']['none']:,}" in rows[1]
     for title in (
         "Accuracy on your hidden ratings",
         "How plexrate filled the hidden tracks",
         "Calibration",
         "library mean",
         "album's other rated tracks",
+        f"What the {fills.unrated:,} tracks you did not rate would be filled from",
     ):
         assert title in result.stdout
     assert "Nothing was written." in result.stderr
     assert f"plexrate is off by {mae:.3f}★ on average" in result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert "What this cannot see" in stderr
+    assert f"{fills.on_unrated_albums:,} (" in stderr
     assert_read_only(emulator, tmp_path)
 
 

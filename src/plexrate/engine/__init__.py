@@ -16,6 +16,7 @@ from plexrate.engine.config import (
 from plexrate.engine.index import LibraryIndex, TwinCandidates
 from plexrate.engine.infer import (
     Assignment,
+    Evidence,
     Hijack,
     Inference,
     RatingKind,
@@ -31,6 +32,7 @@ __all__ = [
     "ArtistEvidence",
     "Assignment",
     "EngineConfig",
+    "Evidence",
     "FillerRules",
     "Hijack",
     "Inference",

@@ -10,6 +10,7 @@ run one after another, each applied before the next, reach the same library. See
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -64,6 +65,19 @@ class TwinAnchor(StrEnum):
     """No member is rated by hand; every member takes the mean of the members' current values."""
     NONE = "none"
     """No member has any value yet, so there is nothing to share."""
+
+
+class Evidence(StrEnum):
+    """The nearest of the person's ratings an item's value can draw on."""
+
+    COPIES = "copies"
+    """Other copies of the same recording the person rated (twins)."""
+    ALBUM = "album"
+    """The album's own rating or the ratings of its tracks."""
+    ARTIST = "artist"
+    """The artist's rating or the ratings on the artist's other albums."""
+    NONE = "none"
+    """Nothing the person rated: μ and the model alone."""
 
 
 class Assignment(NamedTuple):
@@ -130,9 +144,33 @@ class Inference:
     the album, by the artist, or among the track's copies; μ and the model alone."""
     model: ModelFit | None = None
     """The hierarchical model's fit (None under ``classic``)."""
+    rated_albums: frozenset[int] = frozenset()
+    """Albums the person rated, or some of whose tracks they rated (hidden ones not counted)."""
+    rated_artists: frozenset[int] = frozenset()
+    """Artists the person rated, or under whom they rated an album or a track."""
+    anchored: frozenset[int] = frozenset()
+    """Tracks in a twin group with copies the person rated (when Twins ran)."""
 
     def kind(self, key: int) -> RatingKind:
         return self.kinds.get(key, RatingKind.UNRATED)
+
+    def evidence(self, key: int) -> Evidence:
+        """The nearest of the person's ratings behind the value of ``key``."""
+        track = self.snapshot.tracks.get(key)
+        album_key: int | None
+        if track is not None:
+            if key in self.anchored:
+                return Evidence.COPIES
+            album_key, artist_key = track.album_key, track.artist_key
+        else:
+            album = self.snapshot.albums.get(key)
+            album_key = key if album is not None else None
+            artist_key = album.artist_key if album is not None else key
+        if album_key is not None and album_key in self.rated_albums:
+            return Evidence.ALBUM
+        if artist_key in self.rated_artists:
+            return Evidence.ARTIST
+        return Evidence.NONE
 
     def value(self, key: int) -> float | None:
         return self.values.get(key)
@@ -219,7 +257,8 @@ def _infer(
     for phase in chosen:
         phases[phase]()
     run.settle()
-    return Inference(
+    rated_albums, rated_artists, anchored = run.evidence_sets()
+    inference = Inference(
         snapshot=snapshot,
         config=config,
         index=index,
@@ -234,9 +273,13 @@ def _infer(
         hijacks=tuple(sorted(run.hijacks, key=lambda h: h.key)),
         cleared=tuple(sorted(run.cleared)),
         twin_groups=tuple(run.twin_groups),
-        no_evidence=run.without_evidence(),
         model=run.model,
+        rated_albums=rated_albums,
+        rated_artists=rated_artists,
+        anchored=anchored,
     )
+    no_evidence = frozenset(k for k in run.assignments if inference.evidence(k) is Evidence.NONE)
+    return dataclasses.replace(inference, no_evidence=no_evidence)
 
 
 class _Derived(NamedTuple):
@@ -390,12 +433,12 @@ class _Run:
         )
         self.prior = self.model.parameters.mu
 
-    def without_evidence(self) -> frozenset[int]:
-        """The keys this run set whose lineage holds none of the person's ratings."""
+    def evidence_sets(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+        """The albums and artists with ratings of the person's, and the anchored twins."""
         tracks = self.snapshot.tracks
         albums = self.snapshot.albums
         is_manual = self.is_manual
-        rated_albums = set(self.with_manual_tracks)
+        rated_albums = {tracks[k].album_key for k in self.manual_tracks}
         rated_albums.update(k for k in albums if is_manual(k))
         rated_artists = {albums[k].artist_key for k in rated_albums if k in albums}
         rated_artists.update(tracks[k].artist_key for k in self.manual_tracks)
@@ -404,21 +447,7 @@ class _Run:
         for group in self.twin_groups:
             if group.anchor is TwinAnchor.MANUAL:
                 anchored.update(group.members)
-        out: list[int] = []
-        for key in self.assignments:
-            track = tracks.get(key)
-            if track is not None:
-                if key in anchored or track.album_key in rated_albums:
-                    continue
-                if track.artist_key in rated_artists:
-                    continue
-            elif key in albums:
-                if key in rated_albums or albums[key].artist_key in rated_artists:
-                    continue
-            elif key in rated_artists:
-                continue
-            out.append(key)
-        return frozenset(out)
+        return frozenset(rated_albums), frozenset(rated_artists), frozenset(anchored)
 
     # -- writing into the working map --------------------------------------------------------
 
