@@ -235,11 +235,15 @@ def fit_speed(tracks: int, seed: int) -> dict[str, float]:
     return out
 
 
-def _mean_rows(rows: Iterable[Row]) -> dict[tuple[str, float, str], dict[str, Any]]:
-    """Per (person, play signal, predictor): every figure averaged over the seeds."""
-    groups: dict[tuple[str, float, str], list[Row]] = {}
+Setting = tuple[int, str, float]
+"""Library size, person, play signal."""
+
+
+def _mean_rows(rows: Iterable[Row]) -> dict[tuple[Setting, str], dict[str, Any]]:
+    """Per setting and predictor: every figure averaged over the seeds."""
+    groups: dict[tuple[Setting, str], list[Row]] = {}
     for r in rows:
-        groups.setdefault((r.person, r.play_signal, r.predictor), []).append(r)
+        groups.setdefault(((r.tracks, r.person, r.play_signal), r.predictor), []).append(r)
     out = {}
     for key, members in groups.items():
 
@@ -262,13 +266,15 @@ def _mean_rows(rows: Iterable[Row]) -> dict[tuple[str, float, str], dict[str, An
 def markdown(rows: Sequence[Row]) -> str:
     means = _mean_rows(rows)
     settings = sorted(
-        {(p, s) for p, s, _ in means}, key=lambda k: (list(PERSONS).index(k[0]), k[1])
+        {setting for setting, _ in means},
+        key=lambda k: (k[0], list(PERSONS).index(k[1]), k[2]),
     )
     lines = []
-    for person, signal in settings:
-        first = means[(person, signal, "hierarchical")]
+    for setting in settings:
+        tracks, person, signal = setting
+        first = means[(setting, "hierarchical")]
         lines.append(
-            f"**Person: {person} selection, play signal {signal:g}** "
+            f"**{tracks:,} tracks, {person} selection, play signal {signal:g}** "
             f"({first['seeds']} seed{'s' if first['seeds'] != 1 else ''}; "
             f"truly above 3★: {first['truth_above3']:.0%} of the unrated tracks)"
         )
@@ -276,14 +282,12 @@ def markdown(rows: Sequence[Row]) -> str:
         lines.append("| Predictor | MAE ★ | raw MAE ★ | Bias ★ | Spearman | Above 3★ |")
         lines.append("|---|---:|---:|---:|---:|---:|")
         for predictor in (*MODELS, *BASELINES):
-            m = means[(person, signal, predictor)]
+            m = means[(setting, predictor)]
             lines.append(
                 f"| {predictor} | {m['mae']:.3f} | {m['raw_mae']:.3f} | {m['bias']:+.3f} | "
                 f"{m['spearman']:.2f} | {m['above3']:.0%} |"
             )
-        h, c, k = (
-            means[(person, signal, p)]["mae"] for p in ("hierarchical", "classic", "cascade")
-        )
+        h, c, k = (means[(setting, p)]["mae"] for p in ("hierarchical", "classic", "cascade"))
         lines.append("")
         lines.append(
             f"hierarchical vs classic: {100 * (h - c) / c:+.1f} %; vs cascade: "

@@ -28,6 +28,7 @@ millisecond where plain Python costs tens.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -93,11 +94,9 @@ class ModelFit:
     artist's rating or other rated albums."""
     artist_value: Floats
     artist_evidence: npt.NDArray[np.bool_]
-    track_index: Mapping[int, int]
+    track_keys: npt.NDArray[np.int64]
+    """Every track, in the order of ``LibraryIndex.tracks_by_album`` (album by album)."""
     track_value: Floats
-    track_album: Ints
-    track_adjust: Floats
-    """β·w for each track: what its plays, skips and popularity add to its album's level."""
     critic: Floats
     unheard_shift: float
 
@@ -108,7 +107,9 @@ class ModelFit:
         return float(self.artist_value[self.artist_index[key]])
 
     def track(self, key: int) -> float:
-        return float(self.track_value[self.track_index[key]])
+        """One track's value (a linear search: the engine walks ``track_value`` in order)."""
+        (position,) = np.flatnonzero(self.track_keys == key)
+        return float(self.track_value[position])
 
     def album_has_evidence(self, key: int) -> bool:
         return bool(self.album_evidence[self.album_index[key]])
@@ -138,21 +139,19 @@ class ModelFit:
             return f"model: nothing rated by the artist; μ {stars(self.parameters.mu)}"
         return f"model: mean of its albums' levels; μ {stars(self.parameters.mu)}"
 
-    def track_reason(self, key: int, *, filler: bool) -> str:
-        t = self.track_index[key]
-        i = int(self.track_album[t])
-        level = float(self.album_level[i])
-        delta = float(self.track_value[t]) - level
-        parts = [f"album level {stars(level)}"]
+    def track_reason(self, album_key: int, *, filler: bool) -> str:
+        """Why the unrated tracks of an album get their values (one text for all of them)."""
+        i = self.album_index[album_key]
+        p = self.parameters
+        parts = [f"album level {stars(float(self.album_level[i]))}"]
         if filler:
-            parts.append("filler")
-        adjust = float(self.track_adjust[t])
-        if abs(adjust) >= 0.05:
-            parts.append(f"plays/skips {adjust / 2:+.2f}★")
-        if abs(delta) >= 0.005 and not filler and abs(adjust) < 0.05:
-            parts.append(f"unrated {delta / 2:+.2f}★")
-        elif abs(delta - adjust) >= 0.05:
-            parts.append(f"{(delta - adjust) / 2:+.2f}★ for {'filler' if filler else 'unrated'}")
+            parts.append(f"filler {p.filler_offset / 2:+.2f}★")
+        else:
+            shift = -p.theta * float(self.album_share[i])
+            if abs(shift) >= 0.01:
+                parts.append(f"unrated {shift / 2:+.2f}★")
+        if any(b != 0.0 for b in p.beta):
+            parts.append("each track moved by its plays, skips and popularity")
         return "model: " + ", ".join(parts)
 
 
@@ -187,34 +186,41 @@ def fit(
         (artist_index[k] for k in album_artist), dtype=np.intp, count=n_albums
     )
 
-    # -- tracks, in album order.
-    track_keys: list[int] = []
-    t_album: list[int] = []
-    t_plays: list[float] = []
-    t_skips: list[float] = []
-    t_pop: list[float] = []
-    t_rating: list[float] = []
+    # -- tracks, in the index's album order, read into flat arrays of machine numbers (300,000
+    # Python floats per attribute would cost more memory than the rest of the fit).
+    keys_out = array("q")
+    album_out = array("q")
+    plays_out = array("d")
+    skips_out = array("d")
+    pop_out = array("d")
+    rating_out = array("d")
+    filler_out = array("b")
     filler = index.filler
-    t_filler: list[bool] = []
-    log1p = math.log1p
     nan = math.nan
     for key, members in index.tracks_by_album.items():
         i = album_index[key]
         for t in members:
             track = tracks[t]
-            track_keys.append(t)
-            t_album.append(i)
-            t_plays.append(log1p(track.plays))
-            t_skips.append(log1p(track.skips))
+            keys_out.append(t)
+            album_out.append(i)
+            plays_out.append(track.plays)
+            skips_out.append(track.skips)
             pop = track.popularity
-            t_pop.append(nan if pop is None else log1p(pop))
+            pop_out.append(nan if pop is None else pop)
             given = manual(t)
-            t_rating.append(nan if given is None else given)
-            t_filler.append(t in filler)
-    n_tracks = len(track_keys)
-    ta = np.asarray(t_album, dtype=np.intp)
-    rating = np.asarray(t_rating, dtype=np.float64)
-    is_filler = np.asarray(t_filler, dtype=bool)
+            rating_out.append(nan if given is None else given)
+            filler_out.append(t in filler)
+    n_tracks = len(keys_out)
+    track_keys = np.frombuffer(keys_out, dtype=np.int64) if n_tracks else np.zeros(0, np.int64)
+    ta = (
+        np.frombuffer(album_out, dtype=np.int64).astype(np.intp)
+        if n_tracks
+        else np.zeros(0, np.intp)
+    )
+    rating = _floats(rating_out)
+    is_filler = (
+        np.frombuffer(filler_out, dtype=np.int8).astype(bool) if n_tracks else np.zeros(0, bool)
+    )
     rated = ~np.isnan(rating)
     evidence_track = rated & ~is_filler
 
@@ -226,8 +232,9 @@ def fit(
 
     # Track covariates, centred on their album (a track played more than its neighbours).
     cov = np.column_stack(
-        [np.asarray(t_plays), np.asarray(t_skips), np.asarray(t_pop, dtype=np.float64)]
+        [np.log1p(_floats(plays_out)), np.log1p(_floats(skips_out)), np.log1p(_floats(pop_out))]
     )
+    del plays_out, skips_out, pop_out, rating_out, filler_out, album_out
     if n_tracks:
         present = ~np.isnan(cov)
         counts = np.stack([per_album(present[:, c].astype(np.float64)) for c in range(3)], 1)
@@ -550,10 +557,8 @@ def fit(
         album_evidence=album_has,
         artist_value=np.clip(artist_level, 0.0, 10.0),
         artist_evidence=artist_has,
-        track_index={k: t for t, k in enumerate(track_keys)},
+        track_keys=track_keys,
         track_value=value,
-        track_album=ta,
-        track_adjust=adjust,
         critic=critic,
         unheard_shift=float(gamma[2]) if len(gamma) > 2 else 0.0,
     )
@@ -607,3 +612,7 @@ def _selection_from_plays(
         return None
     shortfall = -float(np.sum(weights * share[heard] * zbar_u[heard])) / (r2 * sxx)
     return min(2.0, max(0.0, (1.0 - r2) * shortfall))
+
+
+def _floats(values: array[float]) -> Floats:
+    return np.frombuffer(values, dtype=np.float64).copy() if len(values) else np.zeros(0)

@@ -647,21 +647,28 @@ class _Run:
         fill = self.config.fill_without_evidence
         kinds = self.kinds
         filler = self.index.filler
-        assign = self.assign
-        for album_key in sorted(self.index.tracks_by_album):
+        values = model.track_value.tolist()
+        position = 0
+        # The model lists the tracks album by album in the index's order; walk it in step.
+        for album_key, members in self.index.tracks_by_album.items():
+            start, position = position, position + len(members)
             if not fill and not model.album_has_evidence(album_key):
                 continue
-            # One reason text per album and kind of track, shared: a track's own figures are in
-            # its exact value, and 300,000 strings would cost tens of megabytes.
-            reasons: dict[bool, str] = {}
-            for key in self.index.tracks_by_album[album_key]:
+            # Tracks of one album with one value share one Assignment and one reason text (as
+            # Track-Down does under classic): without plays to tell them apart, that is all of
+            # them, and 300,000 records of their own would cost tens of megabytes.
+            groups: dict[tuple[float, bool], list[int]] = {}
+            for offset, key in enumerate(members):
                 if kinds.get(key) in _MANUAL_KINDS:
                     continue
-                is_filler = key in filler
+                groups.setdefault((values[start + offset], key in filler), []).append(key)
+            reasons: dict[bool, str] = {}
+            for (value, is_filler), keys in groups.items():
                 reason = reasons.get(is_filler)
                 if reason is None:
-                    reason = reasons[is_filler] = model.track_reason(key, filler=is_filler)
-                assign(key, model.track(key), Phase.TRACK_DOWN, reason)
+                    reason = model.track_reason(album_key, filler=is_filler)
+                    reasons[is_filler] = reason
+                self.assign_many(keys, value, Phase.TRACK_DOWN, reason)
 
     def twins(self) -> None:
         working = self.working
