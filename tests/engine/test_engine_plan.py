@@ -69,6 +69,11 @@ def test_worked_example_stats() -> None:
         "without_value.artist": 0,
         "without_value.album": 0,
         "without_value.track": 0,
+        # Gamma, its album V and V's track rest on nothing the person rated.
+        "no_evidence": 3,
+        "no_evidence.artist": 1,
+        "no_evidence.album": 1,
+        "no_evidence.track": 1,
         "changes.album-up.album": 1,
         "changes.artist-up.artist": 2,
         "changes.album-down.album": 3,
