@@ -151,7 +151,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         dest="settings",
         help="a plexrate setting for every plexrate child, as PLEXRATE_KEY=VALUE (repeatable; "
-        "e.g. --set PAGE_SIZE=10000 --set WRITE_BATCH_SIZE=1000)",
+        "e.g. --set PAGE_SIZE=500 --set WRITE_BATCH_SIZE=500)",
     )
     p.add_argument(
         "--profile",

@@ -5,7 +5,7 @@ separately), lists all tracks with unmodified plexapi at the given page size, th
 again reading the XML directly (what a client that bypasses plexapi objects would do), and prints
 one JSON object with the figures recorded in ``docs/benchmarks.md``.
 
-    python -m benchmarks.emulator_listing --tracks 300000 --page-size 5000
+    python -m benchmarks.emulator_listing --tracks 300000 --page-size 1000
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracks", type=int, default=300_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--page-size", type=int, default=5000)
+    parser.add_argument("--page-size", type=int, default=1000)
     args = parser.parse_args(argv)
 
     env = {**os.environ, "PLEXAPI_PLEXAPI_AUTORELOAD": "false"}

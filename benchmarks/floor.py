@@ -24,8 +24,9 @@ from urllib.parse import quote
 
 from plexrate.emulator.latency import LatencyModel
 
-PAGE_SIZE_MAX = 10_000
-"""The largest PAGE_SIZE plexrate's settings accept."""
+PAGE_SIZE_MAX = 1_000
+"""The largest page a real Plex server serves, and so the largest PAGE_SIZE plexrate accepts
+(docs/real-servers.md, "Page size")."""
 REQUEST_LINE_MAX = 65_536
 """http.server refuses longer request lines (414): the emulator's request-size limit."""
 PLEX_TYPES = {"artist": 8, "album": 9, "track": 10}

@@ -65,7 +65,7 @@ class Options:
     scenarios: tuple[str, ...] = ("first-tag", "no-op", "undo", "bulk", "first-no-tag")
     profile_dir: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
-    """Extra ``PLEXRATE_*`` settings for every plexrate child (``--set PAGE_SIZE=10000``)."""
+    """Extra ``PLEXRATE_*`` settings for every plexrate child (``--set PAGE_SIZE=500``)."""
     log: Log = _stderr
 
 

@@ -6,7 +6,7 @@ sees it (every item that had no rating of its own carries the tag), and prints o
 per size with the requests the emulator counted, the figure the formula in
 ``plexrate.plex.snapshot`` gives, and the time taken. Figures are in ``docs/benchmarks.md``.
 
-    python -m benchmarks.snapshot_requests --tracks 2000 30000 300000 --page-size 2000
+    python -m benchmarks.snapshot_requests --tracks 2000 30000 300000 --page-size 1000
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tracks", type=int, nargs="+", default=[2000, 30000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--page-size", type=int, default=2000)
+    parser.add_argument("--page-size", type=int, default=1000)
     args = parser.parse_args()
     for tracks in args.tracks:
         print(json.dumps(measure(tracks, args.seed, args.page_size)), flush=True)

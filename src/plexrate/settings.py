@@ -73,6 +73,8 @@ ENV_PREFIX = "PLEXRATE_"
 CONFIG_ENV = "PLEXRATE_CONFIG"
 PLACEHOLDER_URL = "http://127.0.0.1:32400"
 PLACEHOLDER_TOKEN = "YOUR-PLEX-TOKEN"
+MAX_PAGE_SIZE = 1000
+"""Real Plex servers refuse section listings above 1000 items per page (docs/real-servers.md)."""
 DOCS = "docs/settings.md"
 
 Source = Literal["default", "file", "env", "flag"]
@@ -273,7 +275,7 @@ class Settings(BaseSettings):
     fill_without_evidence: bool = True
     rating_step: Number = Field(0.0, ge=0, le=2)
     rating_write_mode: Annotated[RatingWriteMode, BeforeValidator(_lower)] = RatingWriteMode.AUTO
-    page_size: Whole = Field(2000, ge=100, le=10000)
+    page_size: Whole = Field(MAX_PAGE_SIZE, ge=50, le=MAX_PAGE_SIZE)
     write_batch_size: Whole = Field(250, ge=1, le=1000)
     timeout: Number = Field(30.0, gt=0)
     retries: Whole = Field(5, ge=0, le=20)
@@ -318,6 +320,20 @@ class Settings(BaseSettings):
         if any(ch.isspace() for ch in value):
             raise PydanticCustomError("token_space", "contains spaces or line breaks")
         return value
+
+    @field_validator("rating_step")
+    @classmethod
+    def _rating_step(cls, value: float) -> float:
+        # Plex keeps one decimal (docs/real-servers.md): a step finer than that, or not a whole
+        # number of tenths, would be rounded again by Plex into values the step never meant.
+        tenths = value * 10
+        if abs(tenths - round(tenths)) > 1e-6:
+            raise PydanticCustomError(
+                "rating_step",
+                "must be 0 or a multiple of 0.1 (Plex keeps one decimal): "
+                "0 = tenths, 1.0 = half stars, 2.0 = whole stars",
+            )
+        return round(tenths) / 10
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

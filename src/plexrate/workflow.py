@@ -172,8 +172,13 @@ def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> Recon
     pending = store.pending()
     if not pending:
         return ReconcileReport()
-    observed = read_items(client, {entry.key for entry in pending})
-    report = store.resolve_pending(observed)
+    seen = read_items(client, {entry.key for entry in pending})
+    report = store.resolve_pending(seen.found, gone=seen.gone)
+    if seen.unknown:
+        dialog.warn(
+            f"Could not read {count(len(seen.unknown), 'item')} of an interrupted run back from "
+            "Plex; their writes stay unconfirmed and are checked again next time"
+        )
     dialog.info(
         f"Checked {report.total:,} unconfirmed write{'' if report.total == 1 else 's'} of an "
         f"interrupted run: {len(report.confirmed):,} had landed, {len(report.failed):,} had not"

@@ -46,7 +46,7 @@ from plexrate.settings import Settings
 from plexrate.state import JournalEntry, StateStore
 
 TAG = "Rating_Inferred"
-# Plex keeps ratings as floats; plexrate writes two decimals. Anything closer is the same value.
+# Plex keeps ratings to one decimal (docs/real-servers.md). Anything closer is the same value.
 SAME = 0.005
 
 
@@ -397,13 +397,13 @@ def read_library(emulator: Emulator, *, tag: str = TAG) -> dict[int, Seen]:
             {
                 int(item.ratingKey)
                 for item in section.search(
-                    libtype=item_type.value, filters={"mood": tag}, container_size=5000
+                    libtype=item_type.value, filters={"mood": tag}, container_size=1000
                 )
             }
             if tag
             else set()
         )
-        for item in section.search(libtype=item_type.value, container_size=5000):
+        for item in section.search(libtype=item_type.value, container_size=1000):
             key = int(item.ratingKey)
             rating = item.userRating
             seen[key] = Seen(

@@ -74,12 +74,12 @@ def test_reads_cost_per_request_and_per_item(
     emu = emulator_factory(small_library, latency=LatencyModel(per_request=0.05, per_item=0.02))
     plex = plex_for(emu)
     started = time.perf_counter()
-    plex.query("/library/sections/3/all?type=10")
+    plex.query("/library/sections/3/all?type=10", headers={"X-Plex-Container-Size": "100"})
     elapsed = time.perf_counter() - started
     assert elapsed >= 0.05 + 10 * 0.02
     emu.set_latency("none")
     started = time.perf_counter()
-    plex.query("/library/sections/3/all?type=10")
+    plex.query("/library/sections/3/all?type=10", headers={"X-Plex-Container-Size": "100"})
     assert time.perf_counter() - started < 0.2
 
 

@@ -183,7 +183,17 @@ def test_release_date_edit_needs_the_value_form(emu: Emulator, plex_for: Plex) -
     album.editOriginallyAvailable("2003-02-01")
     reread = plex.fetchItem(201)
     assert reread.originallyAvailableAt.strftime("%Y-%m-%d") == "2003-02-01"
-    assert reread.year == 2003
+    # Whether a real server derives the year from the date is unknown: the strict emulator
+    # keeps the old year, and only the named leniency derives it.
+    assert reread.year == 1999
+
+
+def test_release_date_sets_the_year_only_when_named_lenient(
+    emulator_factory: Callable[..., Emulator], small_library: EmulatorLibrary, plex_for: Plex
+) -> None:
+    emu = emulator_factory(small_library, lenient={"date-sets-year"})
+    plex_for(emu).fetchItem(201).editOriginallyAvailable("2003-02-01")
+    assert plex_for(emu).fetchItem(201).year == 2003
 
 
 def test_batch_edit_rejects_mixed_sections_and_unknown_items(emu: Emulator, plex_for: Plex) -> None:

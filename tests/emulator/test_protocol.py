@@ -18,8 +18,12 @@ pytestmark = pytest.mark.integration
 Plex = Callable[..., Any]
 
 
-def get(emu: Emulator, path: str, **kwargs: Any) -> requests.Response:
+def get(emu: Emulator, path: str, *, sized: bool = True, **kwargs: Any) -> requests.Response:
+    """GET as a careful client does: with the token and, unless ``sized`` is False, a page size
+    (real servers refuse section listings without one)."""
     headers = kwargs.pop("headers", {"X-Plex-Token": emu.token})
+    if sized:
+        headers = {"X-Plex-Container-Size": "1000", **headers}
     return requests.get(f"{emu.url}{path}", headers=headers, timeout=5, **kwargs)
 
 

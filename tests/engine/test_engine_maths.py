@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plexrate.engine.maths import album_prior, bayesian, clamp, critic_score, gravity
-from plexrate.engine.precision import epsilon, moved, quantise
+from plexrate.engine.precision import epsilon, moved, quantise, worth_writing
 
 
 def test_critic_score_maps_and_clamps() -> None:
@@ -53,8 +53,10 @@ def test_clamp() -> None:
 @pytest.mark.parametrize(
     ("value", "step", "expected"),
     [
-        (7.567391, 0.0, 7.57),
-        (7.564, 0.0, 7.56),
+        # 0 = as finely as Plex stores: one decimal
+        (7.567391, 0.0, 7.6),
+        (7.549, 0.0, 7.5),
+        (6.85, 0.0, 6.9),
         (7.4, 1.0, 7.0),
         (7.5, 1.0, 8.0),
         (6.5, 2.0, 6.0),
@@ -63,7 +65,7 @@ def test_clamp() -> None:
         (7.09, 0.2, 7.0),
         (10.4, 0.0, 10.0),
         (10.0, 2.0, 10.0),
-        (0.001, 0.0, 0.01),
+        (0.001, 0.0, 0.1),
         (0.4, 1.0, 1.0),
         (0.4, 2.0, 2.0),
     ],
@@ -72,9 +74,25 @@ def test_quantise(value: float, step: float, expected: float) -> None:
     assert quantise(value, step) == expected
 
 
-def test_quantise_gives_the_plain_two_decimal_float() -> None:
-    assert repr(quantise(7.57000001, 0.0)) == "7.57"
+def test_quantise_gives_the_plain_one_decimal_float() -> None:
+    assert repr(quantise(7.57000001, 0.0)) == "7.6"
     assert repr(quantise(6.6, 0.2)) == "6.6"
+    assert repr(quantise(0.7 + 0.1 + 0.1, 0.0)) == "0.9"
+
+
+@pytest.mark.parametrize(
+    ("exact", "current", "eps", "expected"),
+    [
+        (6.849, 6.9, 0.07, False),  # rounds to 6.8, but only 0.051 from what Plex holds
+        (6.849, 6.9, 0.02, True),
+        (6.82, 6.9, 0.07, True),
+        (6.88, 6.9, 0.02, False),  # rounds to what Plex holds
+    ],
+)
+def test_worth_writing_measures_epsilon_on_the_unrounded_value(
+    exact: float, current: float, eps: float, expected: bool
+) -> None:
+    assert worth_writing(exact, quantise(exact, 0.0), current, eps) is expected
 
 
 @pytest.mark.parametrize(

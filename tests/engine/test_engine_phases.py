@@ -78,7 +78,7 @@ def test_a_hijacked_rating_is_manual_evidence_with_the_persons_value() -> None:
     assert [(h.key, h.owned_value, h.current) for h in inference.hijacks] == [(102, 8.0, 1.0)]
     # μ = mean(9, 7, 1, 5) = 5.5; X = (3 × 5.5 + 9 + 7 + 1) / 6 = 5.58333
     assert inference.prior == 5.5
-    assert inference.values[10] == 5.58
+    assert inference.values[10] == 5.6
     assert 102 not in inference.assignments
 
 
@@ -109,7 +109,7 @@ def test_prior_counts_filler_when_the_rules_are_off() -> None:
     inference = infer(worked_example().snapshot(), owned={}, config=cfg)
     assert inference.prior == pytest.approx((9 + 7 + 2 + 5) / 4)  # 5.75
     # X: (3 × 5.75 + 9 + 7 + 2) / 6 = 35.25 / 6 = 5.875
-    assert inference.values[10] == 5.88
+    assert inference.values[10] == 5.9
 
 
 def test_prior_is_six_without_manual_tracks() -> None:
@@ -153,14 +153,14 @@ def test_full_run_on_the_worked_example() -> None:
     inference = infer(worked_example().snapshot(), owned={}, config=CFG)
     expected = {
         10: (7.4, Phase.ALBUM_UP, "2 rated tracks, prior 3.5★"),
-        1: (6.48, Phase.ARTIST_UP, "2 rated albums (1 by hand), prior 3.5★"),
+        1: (6.5, Phase.ARTIST_UP, "2 rated albums (1 by hand), prior 3.5★"),
         3: (7.0, Phase.ARTIST_UP, "no rated albums: prior 3.5★"),
-        11: (6.48, Phase.ALBUM_DOWN, "from artist 3.24★ (inferred)"),
+        11: (6.5, Phase.ALBUM_DOWN, "from artist 3.25★ (inferred)"),
         20: (7.4, Phase.ALBUM_DOWN, "from artist 4.5★ (manual, gravity 0.8)"),
         30: (7.0, Phase.ALBUM_DOWN, "from artist 3.5★ (inferred)"),
         102: (7.4, Phase.TRACK_DOWN, "from album 3.7★ (inferred)"),
-        110: (6.48, Phase.TRACK_DOWN, "from album 3.24★ (inferred)"),
-        111: (6.48, Phase.TRACK_DOWN, "from album 3.24★ (inferred)"),
+        110: (6.5, Phase.TRACK_DOWN, "from album 3.25★ (inferred)"),
+        111: (6.5, Phase.TRACK_DOWN, "from album 3.25★ (inferred)"),
         120: (4.9, Phase.TRACK_DOWN, "from album 2★ (manual, gravity 0.3)"),
         200: (7.4, Phase.TRACK_DOWN, "from album 3.7★ (inferred)"),
         300: (7.0, Phase.TRACK_DOWN, "from album 3.5★ (inferred)"),
@@ -180,10 +180,10 @@ def test_album_up_blends_the_critic_rating() -> None:
     inference = infer(lib.snapshot(), owned={}, config=CFG)
     # p = (7 + 3 × 8.26087) / 4 = 7.945652; X = (3 × 7.945652 + 16) / 5 = 7.967391
     assert inference.assignments[10].exact == pytest.approx(7.967391, abs=1e-6)
-    assert inference.values[10] == 7.97
+    assert inference.values[10] == 8.0
     assert inference.assignments[10].reason == "2 rated tracks, prior 3.97★ (critic 4★)"
     # Alpha = (3 × 7 + 4 + 7.967391) / 5 = 6.593478
-    assert inference.values[1] == 6.59
+    assert inference.values[1] == 6.6
 
 
 def test_critic_settings_change_the_album_prior() -> None:
@@ -200,12 +200,12 @@ def test_critic_settings_change_the_album_prior() -> None:
     other = infer(
         snapshot, owned={}, config=config(bias_critic=0.0, weight_global=3.0, weight_critic=1.0)
     )
-    assert other.values[10] == 7.55
+    assert other.values[10] == 7.6
 
 
 def test_confidence_c_sets_how_far_evidence_pulls_from_the_prior() -> None:
     # C = 1: X = (7 + 16) / 3 = 7.6667
-    assert values(worked_example(), config(confidence_c=1.0))[10] == 7.67
+    assert values(worked_example(), config(confidence_c=1.0))[10] == 7.7
     # C = 0: the plain mean of the evidence.
     assert values(worked_example(), config(confidence_c=0.0))[10] == 8.0
 
@@ -234,14 +234,14 @@ def test_a_manual_album_is_never_recomputed() -> None:
 def test_artist_evidence_manual_restores_the_old_rule() -> None:
     got = values(worked_example(), config(artist_evidence=ArtistEvidence.MANUAL))
     # Alpha = (3 × 7 + 4) / 4 = 6.25, and Y and its tracks inherit it.
-    assert got[1] == 6.25
-    assert got[11] == 6.25
-    assert got[110] == 6.25
+    assert got[1] == 6.3
+    assert got[11] == 6.3
+    assert got[110] == 6.3
 
 
 def test_artist_up_uses_derived_albums_even_when_album_up_is_not_run() -> None:
     inference = infer(worked_example().snapshot(), owned={}, config=CFG, phases=[Phase.ARTIST_UP])
-    assert inference.values[1] == 6.48
+    assert inference.values[1] == 6.5
     assert 10 not in inference.values  # Album-Up's own write is not part of this run
     assert set(inference.assignments) == {1, 3}
 
@@ -273,7 +273,7 @@ def test_fill_without_evidence_off_leaves_items_without_lineage_unrated() -> Non
     snapshot = worked_example().snapshot()
     inference = infer(snapshot, owned={}, config=cfg)
     assert not {3, 30, 300} & set(inference.values)
-    assert inference.values[110] == 6.48  # Alpha still has evidence
+    assert inference.values[110] == 6.5  # Alpha still has evidence
     plan = build_plan(snapshot, owned={}, config=cfg, inference=inference)
     assert plan.stats["without_value"] == 3
     assert plan.stats["without_value.artist"] == 1
@@ -327,8 +327,8 @@ def test_hidden_ratings_are_treated_as_unrated() -> None:
     assert inference.kind(100) is RatingKind.HIDDEN
     assert inference.prior == 6.0  # mean(7, 5)
     # X = (3 × 6 + 7) / 4 = 6.25, and the hidden track is predicted from it.
-    assert inference.values[10] == 6.25
-    assert inference.values[100] == 6.25
+    assert inference.values[10] == 6.3
+    assert inference.values[100] == 6.3
     with pytest.raises(ValueError, match="hidden"):
         build_plan(snapshot, owned={}, config=CFG, inference=inference)
 
@@ -342,7 +342,7 @@ def test_a_reused_index_gives_the_same_result() -> None:
         assert reused.values == fresh.values
         assert reused.assignments == fresh.assignments
     other_c = config(confidence_c=1.0)
-    assert infer(snapshot, owned={}, config=other_c, index=index).values[10] == 7.67
+    assert infer(snapshot, owned={}, config=other_c, index=index).values[10] == 7.7
 
 
 def test_an_index_for_another_snapshot_or_rules_is_refused() -> None:

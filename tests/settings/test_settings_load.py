@@ -188,7 +188,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None
     assert s.twin_logic.duration_tolerance_sec == 9  # its sibling from the file survives the merge
     assert s.confidence_c == 4
     assert s.retries == 7
-    assert s.page_size == 2000
+    assert s.page_size == 1000
     assert loaded.sources["library_name"] == "flag"
     assert loaded.sources["dry_run"] == "env"
     assert loaded.sources["twin_logic.enabled"] == "flag"

@@ -110,8 +110,10 @@ def test_nothing_pending_is_an_empty_report(store: StateStore) -> None:
     ("kwargs", "seen", "expected"),
     [
         ({}, _seen(7.0, TAG), Resolution.LANDED),
-        ({}, _seen(7.01, TAG), Resolution.LANDED),
-        ({}, _seen(7.02, TAG), Resolution.CHANGED),
+        # compared at Plex's one decimal: 7.04 is what an older plexrate's 7.0 may read as
+        ({}, _seen(7.04, TAG), Resolution.LANDED),
+        ({}, _seen(7.1, TAG), Resolution.CHANGED),
+        ({"after": 6.58}, _seen(6.6, TAG), Resolution.LANDED),
         ({}, _seen(0.0), Resolution.NOT_SENT),  # Plex's 0 is unrated
         ({}, None, Resolution.VANISHED),
         ({"add_tags": ()}, _seen(7.0), Resolution.LANDED),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -27,8 +27,10 @@ from plexrate.emulator.latency import LatencyModel, old_tool_workload, resolve
 from plexrate.emulator.library import SCHEMA, EmulatorLibrary
 from plexrate.emulator.server import EmulatorApp, _Server
 from plexrate.emulator.stats import EmulatorStats, RequestRecord
+from plexrate.emulator.strictness import LENIENCIES, Strictness
 
 __all__ = [
+    "LENIENCIES",
     "SCHEMA",
     "Emulator",
     "EmulatorLibrary",
@@ -36,6 +38,7 @@ __all__ = [
     "FaultPlan",
     "LatencyModel",
     "RequestRecord",
+    "Strictness",
     "generate_library",
     "old_tool_workload",
 ]
@@ -61,7 +64,10 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         ignore_edit_fields: Collection[str] = (),
         ignore_rate: bool = False,
+        lenient: Iterable[str] | Strictness | None = None,
     ) -> None:
+        """``lenient`` names the real-server rules to switch off (``emulator.strictness``); by
+        default the emulator is at least as strict as a real Plex server."""
         self.library = library
         self.token = token or secrets.token_urlsafe(16)
         self._host = host
@@ -74,6 +80,7 @@ class Emulator:
             clock=clock,
             ignore_edit_fields=ignore_edit_fields,
             ignore_rate=ignore_rate,
+            strictness=Strictness.of(lenient),
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -169,6 +176,11 @@ class Emulator:
 
     # ------------------------------------------------------------------------- behaviour
     @property
+    def strictness(self) -> Strictness:
+        """The real-server rules in force (``lenient`` names the ones switched off)."""
+        return self._app.strictness
+
+    @property
     def latency(self) -> LatencyModel:
         return self._app.latency
 
@@ -188,6 +200,19 @@ class Emulator:
         ``rate``, every ``/:/rate``): a server that does not store what it accepts."""
         self._app.ignore_edit_fields = frozenset(fields)
         self._app.ignore_rate = rate
+
+    def delete(self, rating_keys: Collection[int]) -> list[int]:
+        """Delete items (and the albums and tracks under them) while serving, as Plex would."""
+        with self._app.write_lock:
+            return self.library.delete(list(rating_keys))
+
+    def after_write(self, callback: Callable[[int], None] | None) -> None:
+        """Call ``callback(n)`` after the n-th write request is answered (None: stop calling).
+
+        For tests that change the library while a client writes (a person deleting an album in
+        the middle of a run); the callback runs on the server's handler thread.
+        """
+        self._app.after_write = callback
 
     def go_down(self) -> None:
         """Stop answering: every Plex request's connection is closed without a response."""

@@ -30,6 +30,7 @@ from plexrate.emulator.library import (
     ItemKind,
     Section,
 )
+from plexrate.emulator.strictness import STRICT, Strictness
 
 
 class EditError(ValueError):
@@ -193,7 +194,12 @@ def _resolve_items(
 
 
 def apply_edit(
-    library: EmulatorLibrary, section: Section, spec: EditSpec, *, now: int
+    library: EmulatorLibrary,
+    section: Section,
+    spec: EditSpec,
+    *,
+    now: int,
+    strictness: Strictness = STRICT,
 ) -> WriteResult:
     """Validate ``spec`` against the library, then apply it to every named item."""
     kind, items = _resolve_items(library, section, spec)
@@ -205,7 +211,9 @@ def apply_edit(
             raise EditError("only albums carry a subformat")
     rating: float | None = None
     if "userRating" in spec.fields:
-        rating = _rating_value(spec.fields["userRating"], name="userRating.value")
+        rating = strictness.stored_rating(
+            _rating_value(spec.fields["userRating"], name="userRating.value")
+        )
     released = _date_value(spec.fields.get("originallyAvailableAt", "")) or None
     year: int | None = None
     if spec.fields.get("year"):
@@ -261,7 +269,9 @@ def apply_edit(
         if isinstance(item, AlbumItem):
             if "originallyAvailableAt" in spec.fields:
                 item.originally_available_at = released
-                if released is not None:
+                # Whether a real server derives ``year`` from this edit is unknown
+                # (docs/real-servers.md, "Album year"); the strict emulator does not.
+                if released is not None and strictness.date_sets_year:
                     item.year = int(released[:4])
                 changed = True
             if "year" in spec.fields:
@@ -322,11 +332,15 @@ def check_rate(
 
 
 def apply_rate(
-    library: EmulatorLibrary, params: dict[str, str], *, now: int
+    library: EmulatorLibrary,
+    params: dict[str, str],
+    *,
+    now: int,
+    strictness: Strictness = STRICT,
 ) -> tuple[AnyItem, WriteResult]:
     """``/:/rate?key=…&identifier=com.plexapp.plugins.library&rating=…`` (``-1`` clears)."""
     item, rating, rated_at = check_rate(library, params)
-    item.user_rating = rating
+    item.user_rating = strictness.stored_rating(rating)
     item.last_rated_at = now if rated_at is None else rated_at
     item.updated_at = now
     library.bump()

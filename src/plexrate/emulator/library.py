@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -393,6 +393,32 @@ class EmulatorLibrary:
     def bump(self) -> None:
         self.version += 1
 
+    def delete(self, rating_keys: Sequence[int]) -> list[int]:
+        """Remove items, and the albums and tracks under them, as Plex does when their files go
+        (and the trash is emptied). Returns every key removed; unknown keys are ignored."""
+        with self.lock:
+            doomed: set[int] = set()
+            for key in rating_keys:
+                if key not in self._items:
+                    continue
+                doomed.add(key)
+                doomed.update(self.children_of(key))
+                doomed.update(self.leaves_of(key))
+            if not doomed:
+                return []
+            for section in self.sections:
+                section.artists[:] = [a for a in section.artists if a.rating_key not in doomed]
+                section.albums[:] = [a for a in section.albums if a.rating_key not in doomed]
+                section.tracks[:] = [t for t in section.tracks if t.rating_key not in doomed]
+            for key in doomed:
+                del self._items[key]
+                self._children.pop(key, None)
+            for siblings in self._children.values():
+                siblings[:] = [k for k in siblings if k not in doomed]
+            self._positions = None
+            self.bump()
+            return sorted(doomed)
+
     # ----------------------------------------------------------------------------- accessors
     def item(self, rating_key: int) -> AnyItem | None:
         """A copy of one item as it is now (thread-safe)."""
@@ -423,6 +449,13 @@ class EmulatorLibrary:
             return {
                 k: v.user_rating for k, v in self._items.items() if kind is None or v.kind == kind
             }
+
+    def round_ratings(self, stored: Callable[[float | None], float | None]) -> None:
+        """Put every rating into the form the server keeps (``stored`` maps a value to it)."""
+        with self.lock:
+            for item in self._items.values():
+                if item.user_rating is not None:
+                    item.user_rating = stored(item.user_rating)
 
     def tagged(self, tag: str, *, tag_type: str = "mood", kind: ItemKind | None = None) -> set[int]:
         """Rating keys of the items that carry ``tag`` (case-insensitive)."""

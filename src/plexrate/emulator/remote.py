@@ -54,6 +54,10 @@ class RemoteEmulator:
     def set_faults(self, plan: FaultPlan | None) -> None:
         self._call("POST", "faults", plan.to_dict() if plan else {})
 
+    def delete(self, rating_keys: list[int]) -> list[int]:
+        """Delete items (and what is under them) from the served library, as Plex would."""
+        return [int(k) for k in self._call("POST", "delete", list(rating_keys))["deleted"]]
+
     def go_down(self) -> None:
         self._call("POST", "down", {})
 

@@ -198,14 +198,19 @@ def sections(library: EmulatorLibrary) -> bytes:
 
 # ------------------------------------------------------------------------------------- items
 def _tags(
-    library: EmulatorLibrary, item: AnyItem, tag_types: Iterable[str], skip: frozenset[str]
+    library: EmulatorLibrary,
+    item: AnyItem,
+    tag_types: Iterable[str],
+    skip: frozenset[str],
+    *,
+    limit: int | None = None,
 ) -> str:
     out = []
     for tag_type in tag_types:
         element = TAG_ELEMENTS[tag_type]
         if element in skip:
             continue
-        for name in item.get_tags(tag_type):
+        for name in item.get_tags(tag_type)[:limit]:
             tag_id, canonical = library.tags.register(tag_type, name)
             out.append(
                 f'<{element} id="{tag_id}" filter="{tag_type}={tag_id}" tag="{esc(canonical)}" />'
@@ -251,6 +256,7 @@ def artist(
     *,
     detail: bool,
     skip: frozenset[str] = frozenset(),
+    genres: int | None = None,
 ) -> str:
     rk = item.rating_key
     stamp = item.updated_at or item.added_at or 0
@@ -262,7 +268,7 @@ def artist(
     if detail:
         children = _tags(library, item, _DETAIL_TAGS["artist"], skip) + _fields(item, skip)
     else:
-        children = _tags(library, item, ("genre",), skip)
+        children = _tags(library, item, ("genre",), skip, limit=genres)
     return f"{head}{children}</Directory>\n"
 
 
@@ -273,6 +279,7 @@ def album(
     *,
     detail: bool,
     skip: frozenset[str] = frozenset(),
+    genres: int | None = None,
 ) -> str:
     rk = item.rating_key
     parent = library.get(item.artist_key)
@@ -298,7 +305,7 @@ def album(
     if detail:
         children = _tags(library, item, _DETAIL_TAGS["album"], skip) + _fields(item, skip)
     else:
-        children = _tags(library, item, ("genre",), skip)
+        children = _tags(library, item, ("genre",), skip, limit=genres)
     return "".join(parts) + children + "</Directory>\n"
 
 
@@ -360,17 +367,25 @@ def item(
     *,
     detail: bool,
     skip: frozenset[str] = frozenset(),
+    genres: int | None = None,
 ) -> str:
+    """One item's element; ``genres`` caps the Genre children (real listings carry a few)."""
     if isinstance(record, TrackItem):
         return track(library, record, section, detail=detail, skip=skip)
     if isinstance(record, AlbumItem):
-        return album(library, record, section, detail=detail, skip=skip)
-    return artist(library, record, section, detail=detail, skip=skip)
+        return album(library, record, section, detail=detail, skip=skip, genres=genres)
+    return artist(library, record, section, detail=detail, skip=skip, genres=genres)
 
 
 # ------------------------------------------------------------------------------------- filters
 def filter_choices(
-    section: Section, tag_type: str, search_type: int, choices: Iterable[tuple[int, str]]
+    section: Section,
+    tag_type: str,
+    search_type: int,
+    choices: Iterable[tuple[int, str]],
+    *,
+    total: int | None = None,
+    offset: int = 0,
 ) -> bytes:
     body = "".join(
         f'<Directory fastKey="/library/sections/{section.key}/all?type={search_type}'
@@ -382,6 +397,8 @@ def filter_choices(
         section_container(
             section,
             size=count,
+            totalSize=count if total is None else total,
+            offset=offset,
             title1=section.title,
             title2=tag_type.title(),
             viewGroup="secondary",

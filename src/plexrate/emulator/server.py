@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from plexrate.emulator import render
@@ -45,10 +45,14 @@ from plexrate.emulator.library import (
 )
 from plexrate.emulator.query import ListingCache, QueryError, listing_kind, paging, select
 from plexrate.emulator.stats import RequestRecord, StatsRecorder
+from plexrate.emulator.strictness import STRICT, Strictness
 
 XML = "text/xml;charset=utf-8"
 JSON = "application/json"
 HOOK_PREFIX = "/__emulator/"
+
+
+Unsized = Literal["refuse", "default-page", "all"]
 
 
 class NotFoundError(LookupError):
@@ -133,8 +137,13 @@ class EmulatorApp:
         clock: Callable[[], float] = time.time,
         ignore_edit_fields: Collection[str] = (),
         ignore_rate: bool = False,
+        strictness: Strictness = STRICT,
     ) -> None:
         self.library = library
+        self.strictness = strictness
+        if strictness.stored_rating(6.66) != 6.66:
+            # A real server never holds more than one decimal, whatever the library file says.
+            library.round_ratings(strictness.stored_rating)
         self.token = token
         self.latency = latency
         self.clock = clock
@@ -143,7 +152,9 @@ class EmulatorApp:
         self.stats = StatsRecorder()
         self.faults = FaultState(faults)
         self.cache = ListingCache()
-        self.write_lock = threading.Lock()
+        self.write_lock = threading.RLock()
+        self.after_write: Callable[[int], None] | None = None
+        self._writes_answered = 0
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
@@ -240,6 +251,7 @@ class EmulatorApp:
                     status=status,
                     items=reply.items if reply else 0,
                     fault=fault,
+                    page_size=_sent_size(request),
                 ),
                 write=route.write,
                 ratings=reply.ratings if reply else 0,
@@ -280,6 +292,10 @@ class EmulatorApp:
         if route.write:
             self.faults.count_write()
         _send(handler, reply.status, reply.body, reply.content_type, head=method == "HEAD")
+        if route.write and self.after_write is not None:
+            with self.write_lock:
+                self._writes_answered += 1
+                self.after_write(self._writes_answered)
 
     def _authorized(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> bool:
         given = handler.headers.get("X-Plex-Token")
@@ -354,10 +370,36 @@ class EmulatorApp:
             raise NotFoundError(f"no library section {raw}")
         return section
 
-    def _page(self, request: Request, items: Sequence[AnyItem]) -> tuple[Sequence[AnyItem], int]:
+    def _page(
+        self, request: Request, items: Sequence[Any], *, unsized: Unsized = "refuse"
+    ) -> tuple[Sequence[Any], int]:
         page = paging(request.params, request.headers)
-        end = None if page.size is None else page.start + page.size
+        size = self._page_size(page.size, unsized=unsized)
+        end = None if size is None else page.start + size
         return items[page.start : end], page.start
+
+    def _page_size(self, size: int | None, *, unsized: Unsized) -> int | None:
+        """The page a container answer holds, or 400 where a real server refuses the request.
+
+        Since PMS 1.28 section listings without ``X-Plex-Container-Size``, or asking for more than
+        1000 items, are announced as failing with 400, and servers have been seen doing it
+        (docs/real-servers.md, "Page size"). ``unsized`` says what a request without a size gets:
+        ``refuse`` (listings), ``default-page`` (``/library/metadata/{ids}``: not known to refuse,
+        so it gets the community spec's default page, which a client that does not follow
+        ``totalSize`` silently truncates) or ``all`` (filter choices, which plexapi itself asks
+        for without a size, against real servers in its CI).
+        """
+        rules = self.strictness
+        limit = rules.max_page_size
+        if size is None:
+            if unsized == "default-page":
+                return rules.metadata_default_page
+            if unsized == "refuse" and rules.requires_page_size:
+                raise QueryError("Missing X-Plex-Container-Size header")
+            return None
+        if limit is not None and size > limit:
+            raise QueryError(f"X-Plex-Container-Size {size} is above the limit of {limit}")
+        return size
 
     def _skip(self, request: Request) -> frozenset[str]:
         raw = request.params.get("excludeElements", "")
@@ -372,7 +414,10 @@ class EmulatorApp:
         page, start = self._page(request, items)
         skip = self._skip(request)
         lib = self.library
-        parts = [render.item(lib, it, section, detail=False, skip=skip) for it in page]
+        genres = self.strictness.listing_genres
+        parts = [
+            render.item(lib, it, section, detail=False, skip=skip, genres=genres) for it in page
+        ]
         active: ItemKind = kind or "artist"
         if request.params.get("includeMeta") == "1" and section.is_music:
             parts.insert(0, render.meta(section, active=active))
@@ -400,6 +445,7 @@ class EmulatorApp:
 
     def _collections(self, request: Request) -> Reply:
         section = self._section(request.groups[0])
+        self._page(request, ())
         body = ""
         if request.params.get("includeMeta") == "1":
             body = render.collections_meta(section)
@@ -428,22 +474,28 @@ class EmulatorApp:
             key=lambda c: c[1].casefold(),
         )
         search_type = {"artist": 8, "album": 9, "track": 10}.get(kind or "artist", 8)
+        # plexapi asks for filter choices without a size (LibrarySection.listFilterChoices) and
+        # its CI does so against a real server, so a missing size is accepted here.
+        page, start = self._page(request, choices, unsized="all")
         return Reply(
-            body=render.filter_choices(section, tag_type, search_type, choices),
-            items=len(choices),
+            body=render.filter_choices(
+                section, tag_type, search_type, page, total=len(choices), offset=start
+            ),
+            items=len(page),
         )
 
     def _items_reply(
         self, request: Request, records: Sequence[AnyItem], *, detail: bool, **extra: Any
     ) -> Reply:
-        page, start = self._page(request, records)
+        page, start = self._page(request, records, unsized="default-page" if detail else "refuse")
         skip = self._skip(request)
         lib = self.library
+        genres = None if detail else self.strictness.listing_genres
         parts = []
         for record in page:
             section = lib.section(record.section_key)
             assert section is not None
-            parts.append(render.item(lib, record, section, detail=detail, skip=skip))
+            parts.append(render.item(lib, record, section, detail=detail, skip=skip, genres=genres))
         first = lib.section(records[0].section_key) if records else None
         container: dict[str, object | None]
         if first is not None:
@@ -498,7 +550,9 @@ class EmulatorApp:
         if self.ignore_rate:
             check_rate(self.library, request.params)
             return Reply(items=0, rate_calls=1, ignored=1)
-        _, result = apply_rate(self.library, request.params, now=self.now())
+        _, result = apply_rate(
+            self.library, request.params, now=self.now(), strictness=self.strictness
+        )
         return Reply(items=0, ratings=result.ratings_written, rate_calls=1)
 
     def _edit(self, request: Request) -> Reply:
@@ -508,7 +562,7 @@ class EmulatorApp:
             # A server that answers 200 but drops the field (see Emulator's ignore_edit_fields).
             del spec.fields[name]
             spec.ignored.append(f"{name}.value")
-        result = apply_edit(self.library, section, spec, now=self.now())
+        result = apply_edit(self.library, section, spec, now=self.now(), strictness=self.strictness)
         return Reply(
             ratings=result.ratings_written,
             tags_added=result.tags_added,
@@ -550,11 +604,27 @@ class EmulatorApp:
                 return
             self.faults.set_plan(plan)
             _send_json(handler, 200, {"ok": True, "faults": plan.to_dict() if plan else None})
+        elif method == "POST" and name == "delete":
+            try:
+                keys = [int(k) for k in json.loads(body or b"[]")]
+            except (ValueError, TypeError) as exc:
+                _send_json(handler, 400, {"error": f"give a JSON list of rating keys: {exc}"})
+                return
+            with self.write_lock:
+                removed = self.library.delete(keys)
+            _send_json(handler, 200, {"ok": True, "deleted": removed})
         elif method == "POST" and name in ("down", "up"):
             self.faults.set_down(name == "down")
             _send_json(handler, 200, {"ok": True, "down": name == "down"})
         else:
             _send_json(handler, 404, {"error": f"unknown hook {method} {path}"})
+
+
+def _sent_size(request: Request) -> int | None:
+    try:
+        return paging(request.params, request.headers).size
+    except QueryError:
+        return None
 
 
 class _HeaderView(Mapping[str, str]):

@@ -64,6 +64,8 @@ class RequestRecord:
     status: int
     items: int = 0
     fault: str | None = None
+    page_size: int | None = None
+    """The ``X-Plex-Container-Size`` the client sent (header or parameter), if any."""
 
     def param(self, name: str) -> str | None:
         for key, value in self.query:

@@ -23,7 +23,7 @@ from plexrate.engine.hierarchical import ModelFit
 from plexrate.engine.hierarchical import fit as fit_model
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
-from plexrate.engine.precision import FLOAT_SLACK, epsilon, moved, quantise
+from plexrate.engine.precision import FLOAT_SLACK, epsilon, quantise, worth_writing
 from plexrate.model import (
     INFERENCE_PHASES,
     Album,
@@ -454,7 +454,7 @@ class _Run:
     def assign(self, key: int, exact: float, phase: Phase, reason: str) -> None:
         value = quantise(exact, self.step)
         baseline = self.working.get(key)
-        if baseline is not None and not moved(value, baseline, self.eps):
+        if baseline is not None and not worth_writing(exact, value, baseline, self.eps):
             value = baseline
         if key in self.assignments:
             self.reassigned.add(key)
@@ -470,7 +470,8 @@ class _Run:
         assignments = self.assignments
         for key in keys:
             baseline = working.get(key)
-            if baseline is None or baseline == value or abs(value - baseline) >= threshold:
+            # worth_writing, inlined: this loop runs once per track of a large library.
+            if baseline is None or baseline == value or abs(exact - baseline) >= threshold:
                 working[key] = value
                 if key in assignments:
                     self.reassigned.add(key)
@@ -495,7 +496,7 @@ class _Run:
             assignment = self.assignments[key]
             if current is None or assignment.value == current:
                 continue
-            if not moved(assignment.value, current, self.eps):
+            if not worth_writing(assignment.exact, assignment.value, current, self.eps):
                 self.working[key] = current
                 self.assignments[key] = assignment._replace(value=current)
 

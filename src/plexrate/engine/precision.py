@@ -1,4 +1,9 @@
-"""How precisely values are written, and when a small change is not worth a write."""
+"""How precisely values are written, and when a small change is not worth a write.
+
+Plex keeps ratings to one decimal (``plexrate.model.PLEX_RATING_STEP``; docs/real-servers.md), so
+every value is rounded to at least that before it is written, and the value plexrate owns is the
+rounded one: what Plex will hand back.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ import math
 from plexrate.model import RATING_MAX
 
 BASE_EPSILON = 0.02
-# Values are stored with two decimals, so differences are multiples of 0.01 plus binary noise;
-# without this slack 7.02 - 7.00 = 0.0199999… would count as "less than 0.02".
+# Differences of values at Plex's one decimal are multiples of 0.1 plus binary noise; without
+# this slack 7.1 - 7.0 = 0.0999999… would count as "less than 0.1".
 FLOAT_SLACK = 1e-9
 
 
@@ -29,18 +34,31 @@ def moved(new: float, old: float, eps: float) -> bool:
     return abs(new - old) >= eps - FLOAT_SLACK
 
 
-def quantise(value: float, step: float) -> float:
-    """Round to ``step`` on the 0–10 scale (0 = two decimals) and clamp to the valid range.
+def worth_writing(exact: float, value: float, current: float, eps: float) -> bool:
+    """Whether an item Plex holds at ``current`` should be rewritten to ``value``.
 
-    Halves round up, so 7.5 with whole-star steps (2.0) becomes 8.0 on every platform. The lower
-    bound is one step, not 0: Plex and plexrate both read a stored 0 as "unrated", so writing it
-    would make the item look cleared on the next run.
+    ``value`` is ``exact`` rounded as it would be written. Plex keeps one decimal, so a write
+    is needed only when the rounded value differs; and ε is measured on the unrounded value, so
+    an inference hovering at a rounding boundary (6.849 against a stored 6.9) does not flip the
+    stored value back and forth from run to run.
     """
-    # Counting in hundredths keeps the result the float nearest the two-decimal value (7.57,
-    # not 7.5700000000000003) without ``round(x, 2)``, which is slow on hot paths.
-    unit = max(1, int(step * 100 + 0.5)) if step > 0 else 1
-    hundredths = math.floor(value * 100.0 / unit + 0.5) * unit
-    return min(max(hundredths, unit), _MAX_HUNDREDTHS) / 100.0
+    return value != current and moved(exact, current, eps)
 
 
-_MAX_HUNDREDTHS = int(RATING_MAX * 100)
+def quantise(value: float, step: float) -> float:
+    """Round to ``step`` on the 0–10 scale and clamp to the valid range, as it will be written.
+
+    ``step`` 0 means as finely as Plex stores ratings: one decimal (``PLEX_RATING_STEP``). Other
+    steps are multiples of it (settings enforce that): 1.0 half stars, 2.0 whole stars. Halves
+    round up, so 7.5 with whole-star steps becomes 8.0 on every platform. The lower bound is one
+    step, not 0: Plex and plexrate both read a stored 0 as "unrated", so writing it would make
+    the item look cleared on the next run.
+    """
+    # Counting in tenths keeps the result the float nearest the one-decimal value (7.6, not
+    # 7.6000000000000005) without ``round(x, 1)``, which is slow on hot paths.
+    unit = max(1, int(step * 10 + 0.5)) if step > 0 else 1
+    tenths = math.floor(value * 10.0 / unit + 0.5 + FLOAT_SLACK) * unit
+    return min(max(tenths, unit), _MAX_TENTHS) / 10.0
+
+
+_MAX_TENTHS = int(RATING_MAX * 10)

@@ -6,6 +6,12 @@ per item. Before each request the journal records the intent; after the server a
 the confirmation (with values read back where sampled). A request whose outcome is unknown because
 the server stopped answering stays an unconfirmed intent, which the next start reconciles by reading
 the items back. Every edit sets absolute values, so a retried or repeated request is harmless.
+
+Values are rounded to Plex's one decimal before they are journaled and sent (``plex_rating``):
+Plex would round them anyway, and plexrate must own the value Plex holds, not the one it meant
+(docs/real-servers.md, "Ratings keep one decimal"). An item deleted in Plex while the run goes on
+makes its multi-edit answer 404 and apply nothing; the chunk is read back, the items that are gone
+are journaled as vanished and the rest is sent again, so a changing library never aborts a run.
 """
 
 from __future__ import annotations
@@ -14,23 +20,31 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import quote
 
+from plexapi.exceptions import NotFound
+
 from plexrate.errors import PlexError, PlexUnreachable
-from plexrate.model import Change, ItemType, ObservedItem, Phase, normalise_rating
+from plexrate.model import (
+    Change,
+    ItemType,
+    Phase,
+    plex_rating,
+    same_rating,
+    stars,
+)
 from plexrate.plex.client import PlexClient
-from plexrate.plex.readback import read_items
+from plexrate.plex.readback import ReadBack, read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
 from plexrate.settings import RatingWriteMode as WriteMode
 
 log = logging.getLogger(__name__)
 
-# Plex stores ratings as floats; a value read back within this distance is the value we sent.
-SAME_VALUE = 0.005
 # How many items of a rating request are read back to check that the server stored them.
 VERIFY_SAMPLE = 20
+VANISHED_NOTE = "vanished: the item no longer exists in Plex"
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
 _NO_TASK = NULL_PROGRESS.task("")
 
@@ -60,6 +74,8 @@ class ApplyReport:
     written: int = 0
     failed: int = 0
     pending: int = 0
+    vanished: int = 0
+    """Items deleted in Plex while the run went on: journaled as vanished, left out."""
     requests: int = 0
     stopped: bool = False
     mode: WriteMode = WriteMode.AUTO
@@ -71,6 +87,7 @@ class ApplyReport:
             "written": self.written,
             "failed": self.failed,
             "pending": self.pending,
+            "vanished": self.vanished,
             "write_requests": self.requests,
             "stopped": self.stopped,
             "write_mode": self.mode.value,
@@ -108,7 +125,21 @@ def _sort_key(key: _GroupKey) -> tuple[object, ...]:
 
 def _value(rating: float) -> str:
     # plexapi sends str(float) ("8.0"); do the same so servers see what they are used to.
-    return str(float(round(rating, 4)))
+    return str(plex_rating(rating))
+
+
+def at_plex_precision(change: Change) -> Change:
+    """``change`` with the rating Plex will store: one decimal, and a rounded 0 as unrated.
+
+    Plex reads a stored 0 as "unrated" (and so does plexrate), so a value that rounds to 0 is
+    written as a clear rather than as a 0 that would read back as something else.
+    """
+    if not change.set_rating or change.after is None:
+        return change
+    stored: float | None = plex_rating(change.after)
+    if stored is not None and stored <= 0:
+        stored = None
+    return change if stored == change.after else replace(change, after=stored)
 
 
 class Applier:
@@ -156,7 +187,7 @@ class Applier:
         by_phase: dict[Phase, list[Change]] = {}
         for change in changes:
             if change.writes_anything or change.own is not None:
-                by_phase.setdefault(change.phase, []).append(change)
+                by_phase.setdefault(change.phase, []).append(at_plex_precision(change))
         for phase, phase_changes in by_phase.items():
             if not self._apply_phase(phase, phase_changes):
                 self.report.stopped = True
@@ -186,28 +217,83 @@ class Applier:
         if not (set_rating or add or remove or year is not None):
             # Ownership-only changes (e.g. a bulk import handing items back to inference).
             self._journal.confirm(entry_ids)
-            self.report.written += len(chunk)
-            self.report.by_phase[chunk[0].phase.value] += len(chunk)
+            self._count_written(chunk)
             return
+        live = list(zip(chunk, entry_ids, strict=True))
         try:
-            readback = self._send(key, chunk)
+            while True:
+                try:
+                    readback, vanished = self._send(key, [c for c, _ in live])
+                except NotFound as exc:
+                    # Plex refuses a whole multi-edit when one id is gone, and applies nothing.
+                    live = self._without_vanished(live, exc)
+                    if not live:
+                        return
+                    continue
+                live = self._vanish(live, vanished)
+                break
         except (PlexUnreachable, RatingsNotStored):
-            self.report.pending += len(chunk)
+            self.report.pending += len(live)
             raise
         except PlexError as exc:
-            self._journal.fail(entry_ids, error=str(exc))
-            self.report.failed += len(chunk)
-            self.report.errors.append(str(exc))
-            log.warning("write refused: %s", exc)
+            self._refused(live, str(exc))
             return
-        self._journal.confirm(entry_ids, readback=readback)
-        self.report.written += len(chunk)
-        self.report.by_phase[chunk[0].phase.value] += len(chunk)
+        self._journal.confirm([i for _, i in live], readback=readback)
+        self._count_written([c for c, _ in live])
 
-    def _send(self, key: _GroupKey, chunk: list[Change]) -> dict[int, float | None] | None:
+    def _count_written(self, changes: list[Change]) -> None:
+        if changes:
+            self.report.written += len(changes)
+            self.report.by_phase[changes[0].phase.value] += len(changes)
+
+    def _refused(self, entries: list[tuple[Change, int]], error: str) -> None:
+        if entries:
+            self._journal.fail([i for _, i in entries], error=error)
+            self.report.failed += len(entries)
+            self.report.errors.append(error)
+            log.warning("write refused: %s", error)
+
+    def _without_vanished(
+        self, live: list[tuple[Change, int]], error: NotFound
+    ) -> list[tuple[Change, int]]:
+        """After a 404 on a write (which applied nothing): journal the items Plex no longer has
+        and return the others, to be sent again.
+
+        An item whose fate cannot be read is not sent again and its entry fails (the refused
+        request wrote nothing), so the next run plans it afresh. A 404 with every item still
+        present is not about the items, and is an error.
+        """
+        seen = read_items(self._client, [c.key for c, _ in live])
+        if not seen.gone and not seen.unknown:
+            raise PlexError(
+                f"Plex answered a write with 404 although its {len(live)} items exist: "
+                f"{str(error).split(';', 1)[0]}"
+            )
+        self._refused(
+            [(c, i) for c, i in live if c.key in seen.unknown],
+            "not written: Plex answered 404 and the item could not be read back",
+        )
+        return self._vanish([(c, i) for c, i in live if c.key not in seen.unknown], seen.gone)
+
+    def _vanish(self, live: list[tuple[Change, int]], gone: set[int]) -> list[tuple[Change, int]]:
+        """Journal the entries of items Plex no longer has as vanished; return the others."""
+        if not gone:
+            return live
+        dead = [i for c, i in live if c.key in gone]
+        if dead:
+            self._journal.fail(dead, error=VANISHED_NOTE)
+            self.report.vanished += len(dead)
+            log.info("%d items vanished from Plex during the run", len(dead))
+        return [(c, i) for c, i in live if c.key not in gone]
+
+    def _send(
+        self, key: _GroupKey, chunk: list[Change]
+    ) -> tuple[dict[int, float | None] | None, set[int]]:
+        """Send one chunk; returns what was read back (when checked) and the keys found gone."""
         item_type, set_rating, rating, add, remove, year = key
         keys = [c.key for c in chunk]
         readback: dict[int, float | None] | None = None
+        vanished: set[int] = set()
         fields: dict[str, object] = {}
         if remove and add:
             # Adding and removing moods in one request would leave the result to the server's
@@ -228,32 +314,52 @@ class Applier:
             kind = "edit-rating" if "userRating.value" in fields else "edit-tags"
             self._edit(item_type, keys, fields, kind=kind)
         if set_rating and self._mode is WriteMode.RATE:
-            self._rate(keys, rating)
-        if set_rating and self._mode is WriteMode.AUTO and item_type not in self._verified:
-            readback = self._verify(item_type, chunk, rating)
-        return readback
+            vanished = self._rate(keys, rating)
+        if (
+            set_rating
+            and rating is not None
+            and self._mode is WriteMode.AUTO
+            and item_type not in self._verified
+        ):
+            # Only a chunk that sets a value can tell whether the edit form stores ratings: a
+            # clear reads back as "unrated" whether or not the server took it.
+            readback, vanished = self._verify(item_type, chunk, rating)
+        return readback, vanished
 
     def _verify(
-        self, item_type: ItemType, chunk: list[Change], rating: float | None
-    ) -> dict[int, float | None]:
-        """Read a sample back; if the server ignored the multi-edit form, switch to ``/:/rate``."""
-        sample = [c.key for c in chunk[:VERIFY_SAMPLE]]
-        seen = read_items(self._client, sample)
-        if _stored(seen, sample, rating):
-            self._verified.add(item_type)
-            return {k: seen[k].rating for k in sample if k in seen}
-        log.warning("Plex ignored userRating multi-edits for %ss; using /:/rate", item_type)
+        self, item_type: ItemType, chunk: list[Change], rating: float
+    ) -> tuple[dict[int, float | None] | None, set[int]]:
+        """Read a sample back; if the server ignored the multi-edit form, switch to ``/:/rate``.
+
+        Compared at Plex's precision (one decimal). When no item of the sample could be read
+        (all deleted meanwhile), nothing is learned and the next chunk is checked instead.
+        """
+        sample = chunk[:VERIFY_SAMPLE]
+        seen = read_items(self._client, [c.key for c in sample])
+        wrong = _not_stored(seen, sample, rating)
+        if wrong is None:
+            if seen.found:
+                self._verified.add(item_type)
+            return _ratings(seen), seen.gone
+        log.warning(
+            "Plex did not store userRating multi-edits for %ss (%s); using /:/rate",
+            item_type,
+            wrong,
+        )
         self._mode = WriteMode.RATE
         self.report.mode = WriteMode.RATE
-        self._rate([c.key for c in chunk], rating)
-        seen = read_items(self._client, sample)
-        if not _stored(seen, sample, rating):
+        vanished = self._rate([c.key for c in chunk], rating)
+        seen = read_items(self._client, [c.key for c in sample if c.key not in vanished])
+        still = _not_stored(seen, sample, rating)
+        if still is not None:
             raise RatingsNotStored(
-                "Plex accepted rating writes but did not store them (tried the edit form and "
-                "/:/rate)",
-                hint="check that the token's user may edit this library",
+                f"Plex accepted rating writes but did not store them: {len(chunk)} "
+                f"{item_type.plural} were sent {_value(rating)} ({stars(rating)}) by the edit "
+                f"form and by /:/rate, and {still}",
+                hint="check that the token's account may edit this library "
+                "(`plexrate doctor` tells), then rerun: nothing unconfirmed is lost",
             )
-        return {k: seen[k].rating for k in sample if k in seen}
+        return _ratings(seen), vanished | seen.gone
 
     def _edit(
         self, item_type: ItemType, keys: list[int], fields: dict[str, object], *, kind: str
@@ -268,14 +374,21 @@ class Applier:
         self.report.requests += 1
         self._since_pause += 1
 
-    def _rate(self, keys: list[int], rating: float | None) -> None:
+    def _rate(self, keys: list[int], rating: float | None) -> set[int]:
+        """One ``/:/rate`` per item; returns the keys Plex answered 404 for (items deleted)."""
         value = "-1" if rating is None else _value(rating)
+        gone: set[int] = set()
         for item_key in keys:
             args = {"key": item_key, "identifier": LIBRARY_IDENTIFIER, "rating": value}
             self._pace()
-            self._client.write("/:/rate", args, kind="rate")
+            try:
+                self._client.write("/:/rate", args, kind="rate")
+            except NotFound:
+                # The spec gives /:/rate a 404 for an unknown item (docs/real-servers.md).
+                gone.add(item_key)
             self.report.requests += 1
             self._since_pause += 1
+        return gone
 
     def _pace(self) -> None:
         """Pause before a write once COOLDOWN_BATCH writes went out since the last pause.
@@ -293,19 +406,23 @@ class Applier:
         self._task.status(None)
 
 
-def _stored(seen: dict[int, ObservedItem], keys: list[int], rating: float | None) -> bool:
-    # Read-back ratings are normalised (a stored 0 reads as unrated), so the value sent must be.
-    rating = normalise_rating(rating)
-    for key in keys:
-        item = seen.get(key)
+def _not_stored(seen: ReadBack, sample: list[Change], rating: float) -> str | None:
+    """None when every sampled item Plex still has holds ``rating`` at Plex's precision; else
+    what came back instead, for the person to read."""
+    for change in sample:
+        item = seen.get(change.key)
         if item is None:
-            continue  # deleted meanwhile: says nothing about the write form
-        if rating is None:
-            if item.rating is not None:
-                return False
-        elif item.rating is None or abs(item.rating - rating) > SAME_VALUE:
-            return False
-    return True
+            continue  # deleted or unreadable meanwhile: says nothing about the write form
+        if not same_rating(item.rating, rating):
+            got = "no rating" if item.rating is None else f"{item.rating:g}"
+            was = "" if change.before is None else f", {change.before:g} before the write"
+            what = f"the {change.item_type.value} {change.title!r}"
+            return f"Plex holds {got} for {what} (item {change.key}{was})"
+    return None
+
+
+def _ratings(seen: ReadBack) -> dict[int, float | None]:
+    return {key: item.rating for key, item in seen.found.items()}
 
 
 def _tag_addition(field: str, tags: tuple[str, ...]) -> dict[str, object]:

@@ -37,7 +37,7 @@ from plexrate.errors import (
     PlexUnreachable,
 )
 from plexrate.model import ItemType
-from plexrate.settings import Settings
+from plexrate.settings import MAX_PAGE_SIZE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,12 @@ class PlexClient:
         url: str,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> None:
         self._server = server
         self.section = section
         self.url = url
+        self.page_size = page_size
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self.counts = RequestCounts()
@@ -129,12 +131,16 @@ class PlexClient:
         start: int | None = None,
         size: int | None = None,
     ) -> Element:
-        """GET ``path``; ``start``/``size`` page a container (sent as headers, as plexapi does)."""
+        """GET ``path``; ``start``/``size`` page a container (sent as headers, as plexapi does).
+
+        Every request carries a page size, ``page_size`` unless one is given: real servers refuse
+        section listings without one and page some answers by default (docs/real-servers.md,
+        "Page size"). A size in ``params`` (the ``Size=0`` counts) is left as it is.
+        """
         headers: dict[str, str] = {}
-        if start is not None:
-            headers["X-Plex-Container-Start"] = str(start)
-        if size is not None:
-            headers["X-Plex-Container-Size"] = str(size)
+        if not params or "X-Plex-Container-Size" not in params:
+            headers["X-Plex-Container-Start"] = str(start or 0)
+            headers["X-Plex-Container-Size"] = str(self.page_size if size is None else size)
         data = self._call(
             kind,
             lambda: self._server.query(path, headers=headers, params=dict(params or {})),
@@ -268,6 +274,7 @@ def connect(
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    page_size: int = MAX_PAGE_SIZE,
 ) -> PlexClient:
     """Connect to the server and find the music section named ``library`` (case-insensitively).
 
@@ -309,7 +316,7 @@ def connect(
         )
     section = match[-1]
     info = SectionInfo(id=int(section.key), uuid=str(section.uuid), title=str(section.title))
-    return PlexClient(server, info, url=base, retry=retry, sleep=sleep)
+    return PlexClient(server, info, url=base, retry=retry, sleep=sleep, page_size=page_size)
 
 
 def connect_with(settings: Settings, *, library: str | None = None) -> PlexClient:
@@ -322,4 +329,5 @@ def connect_with(settings: Settings, *, library: str | None = None) -> PlexClien
         library=library or settings.library_name,
         timeout=settings.timeout,
         retry=RetryPolicy(attempts=settings.retries + 1),
+        page_size=settings.page_size,
     )

@@ -35,6 +35,7 @@ from plexrate.engine.text import sort_form
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track, normalise_rating
 from plexrate.plex.client import PlexClient
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
+from plexrate.settings import MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,22 @@ def _album(element: Element, container: Element) -> Album:
         rating=normalise_rating(_float(element.get("userRating"))),
         rated_at=_int(element.get("lastRatedAt")),
         critic_rating=_float(element.get("rating")),
-        year=_int(element.get("year")),
+        year=_album_year(element),
         genres=_tags(element, "Genre"),
     )
+
+
+def _album_year(element: Element) -> int | None:
+    """The release year: from ``originallyAvailableAt`` when Plex has a date, else ``year``.
+
+    plexrate sets release years through ``originallyAvailableAt.value`` (bulk import). Whether
+    Plex then updates ``year`` too is not known (docs/real-servers.md, "Album year"); the date
+    always shows the edit, so reading it first keeps a re-import of the same file a no-op.
+    """
+    released = element.get("originallyAvailableAt") or ""
+    if len(released) >= 4 and released[:4].isdigit():
+        return int(released[:4])
+    return _int(element.get("year"))
 
 
 def _track(element: Element, container: Element) -> Track:
@@ -193,19 +207,28 @@ def _choice_key(client: PlexClient, field: str, item_type: ItemType, name: str) 
 def _choice_keys(
     client: PlexClient, field: str, item_type: ItemType, names: Sequence[str]
 ) -> dict[str, str | None]:
-    """The filter ids of several tags of one field, from the one lookup that lists them all."""
-    container = client.read(
-        f"/library/sections/{client.section.id}/{field}",
-        kind=f"choices-{field}",
-        params={"type": item_type.plex_type},
-    )
+    """The filter ids of several tags of one field, from the one (paged) lookup listing them."""
     found: dict[str, str | None] = dict.fromkeys(names)
     wanted = {name.casefold(): name for name in names}
-    for choice in container:
-        name = wanted.get((choice.get("title") or "").casefold())
-        if name is not None and found[name] is None:
-            found[name] = choice.get("key")
-    return found
+    start = 0
+    while True:
+        container = client.read(
+            f"/library/sections/{client.section.id}/{field}",
+            kind=f"choices-{field}",
+            params={"type": item_type.plex_type},
+            start=start,
+        )
+        choices = list(container)
+        for choice in choices:
+            name = wanted.get((choice.get("title") or "").casefold())
+            if name is not None and found[name] is None:
+                found[name] = choice.get("key")
+        if all(key is not None for key in found.values()):
+            return found
+        start += len(choices)
+        total = _int(container.get("totalSize")) or 0
+        if not choices or start >= total:
+            return found
 
 
 def _key(element: Element) -> int:
@@ -419,7 +442,7 @@ def read_snapshot(
     client: PlexClient,
     *,
     tags: Sequence[str] = (),
-    page_size: int = 2000,
+    page_size: int = MAX_PAGE_SIZE,
     progress: Progress = NULL_PROGRESS,
 ) -> LibrarySnapshot:
     """Read every artist, album and track, the members of each tag in ``tags``, and Live albums."""

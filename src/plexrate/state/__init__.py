@@ -16,7 +16,7 @@ from plexrate.state.legacy import (
     load_legacy,
     parse_legacy,
 )
-from plexrate.state.reconcile import MATCH_TOLERANCE, classify
+from plexrate.state.reconcile import classify
 from plexrate.state.records import (
     EntryStatus,
     ImportReport,
@@ -34,7 +34,6 @@ STATE_FILENAME = "plexrate_state.sqlite"
 
 __all__ = [
     "LEGACY_FILENAME",
-    "MATCH_TOLERANCE",
     "STATE_FILENAME",
     "EntryStatus",
     "ImportReport",

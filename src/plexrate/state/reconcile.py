@@ -9,22 +9,13 @@ request did not land; otherwise nothing is owned.
 
 from __future__ import annotations
 
-from plexrate.model import ObservedItem, normalise_rating
+from plexrate.model import ObservedItem, normalise_rating, same_rating
 from plexrate.state.records import JournalEntry, Resolution
 
-MATCH_TOLERANCE = 0.01
-"""Ratings this close are the same value: Plex may store a float slightly differently."""
 
-
-def same_rating(a: float | None, b: float | None, *, tolerance: float = MATCH_TOLERANCE) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) <= tolerance + 1e-9
-
-
-def classify(
-    entry: JournalEntry, seen: ObservedItem | None, *, tolerance: float = MATCH_TOLERANCE
-) -> Resolution:
+def classify(entry: JournalEntry, seen: ObservedItem | None) -> Resolution:
+    """Ratings are compared at Plex's precision (one decimal): what was sent as 6.58 by an older
+    plexrate is stored as 6.6, and that is the value landing."""
     if seen is None:
         return Resolution.VANISHED
     rating = normalise_rating(seen.rating)
@@ -34,8 +25,8 @@ def classify(
     tags_after = added <= carried and not (removed & carried)
     tags_before = not (added & carried) and removed <= carried
 
-    at_after = same_rating(rating, entry.after, tolerance=tolerance)
-    at_before = same_rating(rating, entry.before, tolerance=tolerance)
+    at_after = same_rating(rating, entry.after)
+    at_before = same_rating(rating, entry.before)
 
     if not entry.set_rating:
         if entry.own is True and not (at_before or at_after):

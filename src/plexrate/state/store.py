@@ -24,7 +24,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ from plexrate.redact import redact
 from plexrate.state import schema
 from plexrate.state.legacy import LegacyState
 from plexrate.state.lock import LibraryLock, current_command
-from plexrate.state.reconcile import MATCH_TOLERANCE, classify
+from plexrate.state.reconcile import classify
 from plexrate.state.records import (
     EntryStatus,
     ImportReport,
@@ -657,10 +657,14 @@ class StateStore:
         observed: Mapping[int, ObservedItem],
         *,
         entry_ids: Sequence[int] | None = None,
-        tolerance: float = MATCH_TOLERANCE,
+        gone: Collection[int] | None = None,
     ) -> ReconcileReport:
-        """Settle pending entries from their items as read back from Plex (``observed`` by key;
-        a key missing from it means the item is gone). See ``reconcile.classify``.
+        """Settle pending entries from their items as read back from Plex (``observed`` by key).
+        See ``reconcile.classify``.
+
+        With ``gone`` (the keys Plex answered 404 for), an entry whose item is in neither stays
+        pending: its fate is unknown, and calling it vanished would forget a write that may
+        have landed. Without ``gone``, a key missing from ``observed`` means the item is gone.
 
         By default every pending entry of the library is settled (reconciliation on start).
         ``entry_ids`` limits it to those entries: the Applier's way to settle a request whose
@@ -670,12 +674,14 @@ class StateStore:
         if entry_ids is not None:
             wanted = {int(i) for i in entry_ids}
             pending = [e for e in pending if e.id in wanted]
+        if gone is not None:
+            pending = [e for e in pending if e.key in observed or e.key in gone]
         if not pending:
             return ReconcileReport()
         now = self._clock()
         groups: dict[Resolution, list[JournalEntry]] = {r: [] for r in Resolution}
         for entry in pending:
-            groups[classify(entry, observed.get(entry.key), tolerance=tolerance)].append(entry)
+            groups[classify(entry, observed.get(entry.key))].append(entry)
         confirmed = groups[Resolution.LANDED] + groups[Resolution.PARTIAL]
         confirmed.sort(key=lambda e: e.id)
         readback = {e.key: _observed_rating(observed[e.key]) for e in confirmed}
