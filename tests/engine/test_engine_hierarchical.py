@@ -77,6 +77,15 @@ def drawn(
     return lib.snapshot(), truth
 
 
+def grown(snapshot: LibrarySnapshot) -> Lib:
+    """A builder holding ``snapshot``'s items, to add a few more to."""
+    lib = Lib()
+    lib.artists.update(snapshot.artists)
+    lib.albums.update(snapshot.albums)
+    lib.tracks.update(snapshot.tracks)
+    return lib
+
+
 def test_the_model_recovers_the_levels_it_was_drawn_from() -> None:
     snapshot, _ = drawn(artists=200, seed=3)
     manual = manual_of(snapshot)
@@ -121,10 +130,7 @@ def test_unrated_tracks_beat_the_cascade_on_a_library_drawn_from_the_model() -> 
 
 def test_an_unrated_album_takes_its_critic_into_account_never_the_bare_prior() -> None:
     snapshot, _ = drawn(artists=80, seed=2)
-    lib = Lib()
-    lib.artists.update(snapshot.artists)
-    lib.albums.update(snapshot.albums)
-    lib.tracks.update(snapshot.tracks)
+    lib = grown(snapshot)
     lone = lib.artist(90_000, "Nobody Rated")
     low = lib.album(90_001, lone, "Panned", critic=2.0)
     high = lib.album(90_002, lone, "Acclaimed", critic=9.5)
@@ -197,10 +203,7 @@ def test_too_few_rated_albums_fall_back_to_confidence_c() -> None:
 
 def test_each_phase_sets_the_items_it_means() -> None:
     snapshot, _ = drawn(artists=40, seed=6, rated=0.3)
-    lib = Lib()
-    lib.artists.update(snapshot.artists)
-    lib.albums.update(snapshot.albums)
-    lib.tracks.update(snapshot.tracks)
+    lib = grown(snapshot)
     lone = lib.artist(80_000, "Unheard")
     album = lib.album(80_001, lone, "Never Played", critic=6.0)
     lib.track(80_002, album, "Quiet")
@@ -233,10 +236,7 @@ def test_each_phase_sets_the_items_it_means() -> None:
 
 def test_without_fill_items_with_no_evidence_are_left_alone() -> None:
     snapshot, _ = drawn(artists=30, seed=7)
-    lib = Lib()
-    lib.artists.update(snapshot.artists)
-    lib.albums.update(snapshot.albums)
-    lib.tracks.update(snapshot.tracks)
+    lib = grown(snapshot)
     lone = lib.artist(70_000, "Unheard")
     album = lib.album(70_001, lone, "Never Played", critic=8.0)
     lib.track(70_002, album, "Quiet")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -606,41 +606,43 @@ class _Run:
         model = self.model
         assert model is not None
         albums = self.snapshot.albums
-        for album_key in sorted(self.with_manual_tracks):
-            if album_key not in albums or self.is_manual(album_key):
-                continue
-            self.assign(
-                album_key, model.album(album_key), Phase.ALBUM_UP, model.album_reason(album_key)
-            )
+        keys = [k for k in sorted(self.with_manual_tracks) if k in albums]
+        self._from_model(keys, Phase.ALBUM_UP, model.album, model.album_reason, None)
 
     def model_artist_up(self) -> None:
         model = self.model
         assert model is not None
-        fill = self.config.fill_without_evidence
-        for artist_key in self.index.artist_keys:
-            if self.is_manual(artist_key):
-                continue
-            if not fill and not model.artist_has_evidence(artist_key):
-                continue
-            self.assign(
-                artist_key,
-                model.artist(artist_key),
-                Phase.ARTIST_UP,
-                model.artist_reason(artist_key),
-            )
+        self._from_model(
+            self.index.artist_keys,
+            Phase.ARTIST_UP,
+            model.artist,
+            model.artist_reason,
+            model.artist_has_evidence,
+        )
 
     def model_album_down(self) -> None:
         model = self.model
         assert model is not None
-        fill = self.config.fill_without_evidence
-        for album_key in self.index.album_keys:
-            if album_key in self.with_manual_tracks or self.is_manual(album_key):
+        keys = [k for k in self.index.album_keys if k not in self.with_manual_tracks]
+        self._from_model(
+            keys, Phase.ALBUM_DOWN, model.album, model.album_reason, model.album_has_evidence
+        )
+
+    def _from_model(
+        self,
+        keys: Sequence[int],
+        phase: Phase,
+        value: Callable[[int], float],
+        reason: Callable[[int], str],
+        has_evidence: Callable[[int], bool] | None,
+    ) -> None:
+        """Set every item of ``keys`` the person did not rate to the model's value for it; with
+        FILL_WITHOUT_EVIDENCE off, only those ``has_evidence`` accepts."""
+        check = None if self.config.fill_without_evidence else has_evidence
+        for key in keys:
+            if self.is_manual(key) or (check is not None and not check(key)):
                 continue
-            if not fill and not model.album_has_evidence(album_key):
-                continue
-            self.assign(
-                album_key, model.album(album_key), Phase.ALBUM_DOWN, model.album_reason(album_key)
-            )
+            self.assign(key, value(key), phase, reason(key))
 
     def model_track_down(self) -> None:
         model = self.model
