@@ -584,12 +584,12 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
 
         model = evaluation.config.inference_model.value
         filled = _table(
-            f"What the {fills.unrated:,} tracks you did not rate would be filled from",
+            f"What your {fills.unrated:,} unrated tracks would be filled from ({model})",
             "Method",
             tuple(_LEVEL_LABELS[level] for level in LEVELS),
         )
         for method, levels in fills.methods.items():
-            name = f"plexrate ({model})" if method == "plexrate" else _BASELINE_LABELS[method]
+            name = "plexrate" if method == "plexrate" else _BASELINE_LABELS[method]
             filled.add_row(name, *(f"{levels[level]:,}" for level in LEVELS))
         tables.append(filled)
     return tables
