@@ -15,12 +15,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
-from plexrate.engine.hierarchical import ModelFit
-from plexrate.engine.hierarchical import fit as fit_model
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
 from plexrate.engine.precision import FLOAT_SLACK, epsilon, quantise, worth_writing
@@ -35,6 +33,11 @@ from plexrate.model import (
     Track,
     stars,
 )
+
+if TYPE_CHECKING:
+    # numpy is imported only when a hierarchical fit runs: `plexrate --help` and every command
+    # that never infers start without it.
+    from plexrate.engine.hierarchical import ModelFit
 
 
 class RatingKind(StrEnum):
@@ -428,7 +431,9 @@ class _Run:
         self.with_manual_tracks = {tracks[k].album_key for k in self.manual_tracks}
         filler = self.index.filler
         self.prior_tracks = sum(1 for k in self.manual_tracks if k not in filler)
-        self.model = fit_model(
+        from plexrate.engine.hierarchical import fit  # noqa: PLC0415 - numpy only when it fits
+
+        self.model = fit(
             self.snapshot, self.index, manual=manual, confidence=self.config.confidence_c
         )
         self.prior = self.model.parameters.mu
