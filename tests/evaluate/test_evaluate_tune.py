@@ -206,17 +206,15 @@ def test_every_grid_value_is_one_the_settings_accept() -> None:
 
 
 def test_a_gain_within_the_noise_does_not_move_a_setting(cv: CrossValidation) -> None:
-    # BIAS_CRITIC moved a hair changes a few values by a hundredth: a lower MAE, perhaps, but no
-    # gain the folds agree on, so the search keeps the current value.
-    nudged = replace(DEFAULTS, bias_critic=DEFAULTS.bias_critic + 0.01)
+    # BIAS_CRITIC moved a little changes a few values by a tenth: a different MAE, but no gain
+    # the folds agree on, so the search keeps the current value.
+    nudge = DEFAULTS.bias_critic + 0.3
+    nudged = replace(DEFAULTS, bias_critic=nudge)
     start, trial = cv.score(DEFAULTS), cv.score(nudged)
     assert start.mae is not None and trial.mae is not None
     assert trial.mae != start.mae
-    assert not trial.beats(start) or not start.beats(trial)
     assert not trial.significant_gain(start) and not start.significant_gain(trial)
-    grid = Grid(
-        name="nudge", candidates={"bias_critic": (DEFAULTS.bias_critic + 0.01,)}, max_rounds=2
-    )
+    grid = Grid(name="nudge", candidates={"bias_critic": (nudge,)}, max_rounds=2)
     assert tune(cv, config=DEFAULTS, grid=grid).best.bias_critic == DEFAULTS.bias_critic
 
 
