@@ -61,6 +61,15 @@ class PlexAuthError(PlexError):
     pass
 
 
+class EditNotAllowed(PlexAuthError):
+    """Plex answers reads with the token but refuses edits: not the owner's token (a shared or a
+    managed user). Ratings may still be written one by one with ``/:/rate``."""
+
+
+class TlsError(ConfigError):
+    """The server's certificate or TLS setup does not let plexrate connect safely."""
+
+
 class StateError(PlexrateError):
     """The StateStore is unreadable, locked by another process, or belongs to another library."""
 
@@ -74,7 +83,10 @@ class LibraryMismatch(StateError):
 
 
 class InputFileError(PlexrateError):
-    """A file the person gave us (CSV, legacy state) is malformed; the message names row/field."""
+    """A file the person gave us (CSV, legacy state) is malformed or too large; the message names
+    the row, the field or the limit."""
+
+    exit_code = ExitCode.CONFIG
 
 
 class Interrupted(PlexrateError):

@@ -15,7 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from plexrate.errors import UsageError
+from plexrate.errors import InputFileError, UsageError
+
+MiB = 1024 * 1024
+MAX_INPUT_BYTES = 256 * MiB
+"""Largest file plexrate reads for a person (bulk CSV, the old tool's state file): far above a
+300,000-track export, small enough that a wrong path (``/dev/zero``, a disk image) fails at once
+instead of filling memory."""
 
 
 @contextmanager
@@ -87,3 +93,19 @@ def expand_user(path: Path) -> Path:
             f"cannot expand {str(path).split('/', 1)[0]!r} in {str(path)!r}: no such user",
             hint="write the folder out in full",
         ) from None
+
+
+def read_bounded(path: Path, *, what: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path``, read at most ``limit`` + 1 bytes far: a larger file (or an endless
+    one, such as ``/dev/zero``) is an ``InputFileError`` naming the limit. ``OSError`` passes
+    through for the caller to word (missing file, a folder, no permission)."""
+    with path.open("rb") as handle:
+        # A regular file says its size; a device or a pipe is read up to the limit.
+        known = os.fstat(handle.fileno()).st_size if path.is_file() else 0
+        data = b"" if known > limit else handle.read(limit + 1)
+    if known > limit or len(data) > limit:
+        raise InputFileError(
+            f"{what} {path} is larger than {limit // MiB:,} MiB, the most plexrate reads",
+            hint="check the path; split a larger file into parts",
+        )
+    return data

@@ -172,6 +172,37 @@ def label(item: Item) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """An item Plex sent with a value that cannot be a rating (outside 0–10, not finite, not a
+    number) or without a usable ratingKey. It is left out of the snapshot: never taken for the
+    person's rating, never evidence, never written (docs/real-servers.md, "Values Plex sends")."""
+
+    key: int | None
+    item_type: ItemType
+    title: str
+    problem: str
+
+    def __str__(self) -> str:
+        key = "no usable ratingKey" if self.key is None else f"ratingKey {self.key}"
+        return f"{self.item_type.value} {self.title!r} ({key}): {self.problem}"
+
+
+def check_rating(raw: str | None, attribute: str = "userRating") -> float | None:
+    """A rating attribute as Plex sent it, checked: None when absent; ValueError (saying what is
+    wrong) when it is not a finite number from 0 to 10."""
+    if raw is None or raw == "":
+        return None
+    shown = raw if len(raw) <= 24 else raw[:21] + "…"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{attribute}={shown!r} is not a number") from None
+    if not math.isfinite(value) or not (RATING_MIN <= value <= RATING_MAX):
+        raise ValueError(f"{attribute}={shown!r} is outside 0–10")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
 class LibrarySnapshot:
     """Everything plexrate knows about one music section, read in a handful of bulk requests.
 
@@ -188,6 +219,8 @@ class LibrarySnapshot:
     tracks: Mapping[int, Track]
     tagged: Mapping[str, frozenset[int]] = field(default_factory=lambda: MappingProxyType({}))
     server_name: str = ""
+    rejected: tuple[Rejected, ...] = ()
+    """Items left out because Plex sent values that cannot be ratings (see ``Rejected``)."""
 
     def item(self, key: int) -> Item | None:
         return self.tracks.get(key) or self.albums.get(key) or self.artists.get(key)

@@ -75,6 +75,11 @@ PLACEHOLDER_URL = "http://127.0.0.1:32400"
 PLACEHOLDER_TOKEN = "YOUR-PLEX-TOKEN"
 MAX_PAGE_SIZE = 1000
 """Real Plex servers refuse section listings above 1000 items per page (docs/real-servers.md)."""
+MAX_TAG_LENGTH = 255
+"""Longest INFERRED_TAG / TWIN_TAG: every write sends the tag in its URL, and a mood name is a
+word or two; a very long one would make every edit request too long for the server."""
+MAX_SLEEP = 3600
+"""Longest COOLDOWN_SLEEP and TIMEOUT, in seconds: an hour is far beyond any useful pause."""
 DOCS = "docs/settings.md"
 
 Source = Literal["default", "file", "env", "flag"]
@@ -100,8 +105,14 @@ def _not_bool(value: object) -> object:
     # pydantic accepts JSON true/false as 1/0 for numbers; in a config that is always a mistake.
     if isinstance(value, bool):
         raise PydanticCustomError("bool_not_number", "true/false is not a number")
-    if isinstance(value, float) and not math.isfinite(value):
-        # Before the range checks, which would call NaN "below 0".
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+    if isinstance(number, float) and not math.isfinite(number):
+        # Before the range checks, which would call NaN "below 0" and "inf" "above 3600".
         raise PydanticCustomError("finite_number", "is not a finite number")
     return value
 
@@ -166,8 +177,23 @@ Whole = Annotated[int, BeforeValidator(_not_bool)]
 Words = Annotated[
     tuple[str, ...], NoDecode, BeforeValidator(_split_words), AfterValidator(_no_blank_words)
 ]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_tag)]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_TAG_LENGTH),
+    AfterValidator(_check_tag),
+]
 FilePath = Annotated[Path, BeforeValidator(_non_empty_path), AfterValidator(_absolute)]
+
+
+def _empty_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalPath = Annotated[
+    Path | None,
+    BeforeValidator(_empty_is_none),
+    AfterValidator(lambda path: None if path is None else _absolute(path)),
+]
 
 _FILE_KEYS = AliasGenerator(serialization_alias=str.upper)
 
@@ -257,7 +283,7 @@ class Settings(BaseSettings):
     inferred_tag: Tag = "Rating_Inferred"
     dynamic_precision: bool = True
     cooldown_batch: Whole = Field(25, ge=0)
-    cooldown_sleep: Number = Field(5.0, ge=0)
+    cooldown_sleep: Number = Field(5.0, ge=0, le=MAX_SLEEP)
     album_inheritance_gravity: Number = Field(0.8, ge=0, le=1)
     track_inheritance_gravity: Number = Field(0.3, ge=0, le=1)
     bulk_artist_filename: FilePath = Path("artist_ratings.csv")
@@ -277,8 +303,10 @@ class Settings(BaseSettings):
     rating_write_mode: Annotated[RatingWriteMode, BeforeValidator(_lower)] = RatingWriteMode.AUTO
     page_size: Whole = Field(MAX_PAGE_SIZE, ge=50, le=MAX_PAGE_SIZE)
     write_batch_size: Whole = Field(250, ge=1, le=1000)
-    timeout: Number = Field(30.0, gt=0)
+    timeout: Number = Field(30.0, gt=0, le=MAX_SLEEP)
     retries: Whole = Field(5, ge=0, le=20)
+    verify_tls: bool = True
+    ca_bundle: OptionalPath = None
 
     @classmethod
     def settings_customise_sources(
@@ -709,6 +737,13 @@ def find_config(config_path: Path | None, environ: Mapping[str, str]) -> Path | 
     named = config_path if config_path is not None else environ.get(CONFIG_ENV) or None
     if named is None:
         default = Path.cwd() / CONFIG_FILENAME
+        if default.exists() and not default.is_file():
+            # Skipping it silently would run on defaults while the person believes their
+            # config is read.
+            raise ConfigError(
+                f"{default} is not a file (a folder?), so it cannot be read as the config",
+                hint="move it away, or name your config with --config",
+            )
         return default.resolve() if default.is_file() else None
     named_by = f" (named by {CONFIG_ENV})" if config_path is None else ""
     try:
@@ -949,6 +984,8 @@ def _expected(parts: list[str]) -> str:
     elif annotation == tuple[str, ...]:
         # The default lists are long; the docs show them.
         return 'set a list of words, e.g. ["live", "demo"]'
+    elif path.endswith("_tag"):
+        what = f"a mood name of at most {MAX_TAG_LENGTH} characters"
     else:
         what = "text"
     return f"set {what} (default {json.dumps(default, ensure_ascii=False)})"
@@ -1009,6 +1046,7 @@ _PROBLEMS = {
     "greater_than": "{value} must be above {gt}",
     "less_than_equal": "{value} is above {le}",
     "less_than": "{value} must be below {lt}",
+    "string_too_long": "is longer than {max_length} characters",
 }
 
 
@@ -1036,7 +1074,9 @@ def _describe(error: ErrorDetails, layers: _Layers) -> str:
         problem = error["msg"]
     else:
         bounds = {
-            name: f"{value:g}" for name, value in ctx.items() if name in ("ge", "gt", "le", "lt")
+            name: f"{value:g}"
+            for name, value in ctx.items()
+            if name in ("ge", "gt", "le", "lt", "max_length")
         }
         problem = template.format_map({**bounds, "value": _shown(error.get("input"), path)})
     return _bullet(key, problem, _expected(parts))

@@ -23,7 +23,7 @@ from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
 from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
 from plexrate.progress import NULL_PROGRESS, Progress
-from plexrate.settings import Settings
+from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
     ReconcileReport,
     RunStatus,
@@ -32,6 +32,7 @@ from plexrate.state import (
     check_library_uuid,
     load_legacy,
 )
+from plexrate.state.profile import ServerProfile, load_profile
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class Session:
     reconciled: ReconcileReport = field(default_factory=ReconcileReport)
     extra_owned: dict[int, OwnedItem] = field(default_factory=dict)
     """Ownership a dry run would have imported from the old tool's state file (kept in memory)."""
+    profile: ServerProfile | None = None
+    """What ``plexrate doctor`` learned about this server, if it checked it."""
     rekeyed: dict[int, int] = field(default_factory=dict)
     """Owned items Plex re-matched under a new ratingKey, found by guid: old key → new key. A
     write session moves their records before anything is planned; a read-only one only finds
@@ -145,9 +148,15 @@ def open_session(
                 f"{len(store.pending())} writes of an interrupted run are unconfirmed; the next "
                 "--apply run checks them against Plex first"
             )
+        profile = load_profile(store, client.machine_id)
+        if profile is not None and profile.page_size and profile.page_size < client.page_size:
+            # doctor found the server refusing larger pages (docs/real-servers.md).
+            client.page_size = profile.page_size
         snapshot = read_snapshot(
-            client, tags=managed_tags(settings), page_size=settings.page_size, progress=progress
+            client, tags=managed_tags(settings), page_size=client.page_size, progress=progress
         )
+        if snapshot.rejected:
+            dialog.warn(rejected_message(snapshot))
         session = Session(
             settings=settings,
             client=client,
@@ -155,6 +164,7 @@ def open_session(
             snapshot=snapshot,
             write=write,
             reconciled=reconciled,
+            profile=profile,
         )
         session.rekeyed = _rekey_orphans(session, dialog=dialog)
         if migrate_legacy:
@@ -165,6 +175,21 @@ def open_session(
         store.close()
         raise
     return session
+
+
+def rejected_message(snapshot: LibrarySnapshot, *, shown: int = 3) -> str:
+    """One warning naming the items left out because Plex sent values that cannot be ratings."""
+    rejected = snapshot.rejected
+    listed = "; ".join(str(r) for r in rejected[:shown])
+    more = (
+        f"; and {len(rejected) - shown:,} more (--debug lists them)"
+        if len(rejected) > shown
+        else ""
+    )
+    return (
+        f"Left alone {count(len(rejected), 'item')} Plex sent with values that cannot be "
+        f"ratings, neither read as yours nor written: {listed}{more}. Correct them in Plex"
+    )
 
 
 def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> ReconcileReport:
@@ -302,6 +327,16 @@ def _journal_tagged(store: StateStore, tag: str) -> set[int]:
     }
 
 
+def write_mode(session: Session) -> RatingWriteMode:
+    """RATING_WRITE_MODE, except that ``auto`` starts with ``rate`` where ``plexrate doctor``
+    found the edit form refused or not storing ratings on this server."""
+    mode = session.settings.rating_write_mode
+    profile = session.profile
+    if mode is RatingWriteMode.AUTO and profile is not None and profile.write_mode() == "rate":
+        return RatingWriteMode.RATE
+    return mode
+
+
 @dataclass
 class RunOutcome:
     run_id: int | None
@@ -336,7 +371,7 @@ def execute(
         journal=session.store,
         run_id=run_id,
         batch_size=settings.write_batch_size,
-        mode=settings.rating_write_mode,
+        mode=write_mode(session),
         cooldown_batch=settings.cooldown_batch,
         cooldown_sleep=settings.cooldown_sleep,
         progress=progress,

@@ -152,6 +152,6 @@ def test_import_of_a_damaged_file_names_the_problem(px: Plexrate) -> None:
     path = px.tmp_path / "broken.json"
     path.write_text('{"ratings": {"12": {"r": 7.5}')
     result = px("admin", "state", "import", str(path), "--apply")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "is not valid JSON" in result.err
     assert not px.state_path.exists()

@@ -259,7 +259,7 @@ BAD_ERRORS = [
 
 def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
     path = env.write_csv("bad.csv", BAD_TRACKS)
-    document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=1)
+    document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
     assert document == {
         "command": "bulk import",
         "type": "track",
@@ -272,7 +272,7 @@ def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
     assert env.rating(307) == 10.0
 
     result = invoke("bulk", "import", "--type", "track", str(path), "--apply")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines[0] == f"6 problems in {path}:"
@@ -292,7 +292,7 @@ def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
 
 def test_a_file_without_the_columns_fails_before_connecting(env: Env) -> None:
     path = env.write_csv("notes.csv", "key,stars\n307,4\n")
-    document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=1)
+    document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
     assert document["fatal"] is True
     assert document["errors"] == [
         {
@@ -308,7 +308,7 @@ def test_a_file_without_the_columns_fails_before_connecting(env: Env) -> None:
 
 def test_a_missing_file_is_one_clear_error(env: Env) -> None:
     result = invoke("bulk", "import", "--type", "album")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.strip() == (
         f"Error: {env.folder / 'album_ratings.csv'} does not exist (export one first: "
         "plexrate bulk export --type album)"

@@ -158,7 +158,9 @@ def test_an_export_that_fails_midway_leaves_no_partial_file(
         assert path.read_text(encoding="utf-8") == "the previous export\n"
 
 
-ratings = st.none() | st.integers(min_value=1, max_value=1000).map(lambda n: n / 100)
+# From 0.05 up: below it Plex would store 0 (unrated), and import refuses such a cell
+# (test_bulk_reader: a rating that rounds to 0).
+ratings = st.none() | st.integers(min_value=5, max_value=1000).map(lambda n: n / 100)
 
 
 @settings(max_examples=60, deadline=None)

@@ -137,6 +137,15 @@ def test_empty_and_zero_mean_unrated(text: str) -> None:
     assert parse_stars(text) is None
 
 
+@pytest.mark.parametrize("text", ["0.01", "0.02", "0,024"])
+def test_a_rating_plex_would_store_as_zero_is_a_row_problem(text: str) -> None:
+    """Plex keeps one decimal of 0–10 and reads 0 as unrated: 0.02 stars (0.04) would land as
+    "unrated", not as the rating the cell asks for. Said so, instead of writing a clear."""
+    with pytest.raises(ValueError, match="would be stored as 0, which Plex reads as unrated"):
+        parse_stars(text)
+    assert parse_stars("0.025") == 0.05  # stored as 0.1: a rating Plex keeps
+
+
 def test_every_row_problem_with_row_and_column() -> None:
     text = csv_text(
         TRACK_HEADER,

@@ -111,7 +111,7 @@ def test_serve_reports_bad_arguments_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "nope"}', encoding="utf-8")
     result = runner.invoke(app, ["emulator", "serve", "--library", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a bad file, like a bad config
     assert result.stderr.strip().startswith("Error: emulator library $.schema")
     assert "Traceback" not in result.stderr
     kinds = runner.invoke(app, ["emulator", "serve", "--fail-rate", "0.5", "--fault-kinds", "x"])

@@ -3,7 +3,7 @@
 
 tests/bulk fuzzes the CSV reader and tests/state the legacy parser; here the whole command runs
 against a live emulator, and what matters is what happens to Plex and to the state: a clean error
-(exit 1, the file named, no traceback, no token), zero write requests, nothing imported or
+(exit 3, the file named, no traceback, no token), zero write requests, nothing imported or
 written partially, and the files left as they were.
 """
 
@@ -137,7 +137,7 @@ def test_a_csv_with_bad_rows_imports_nothing(
     live.emu.reset_stats()
 
     result = live.target.invoke("bulk", "import", "--type", "track", str(path), "--apply", "--yes")
-    assert result.exit_code == 1, result.stderr
+    assert result.exit_code == 3, result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr and TOKEN not in result.stderr
     flat = "".join(result.stderr.split())
@@ -163,7 +163,7 @@ def test_a_file_that_is_no_bulk_csv_is_refused_before_connecting(
     path.write_bytes(FATAL[case])
     live.emu.reset_stats()
     document = live.target.invoke_json(
-        "bulk", "import", "--type", "track", str(path), "--apply", "--yes", code=1
+        "bulk", "import", "--type", "track", str(path), "--apply", "--yes", code=3
     )
     assert (document["written"], document["fatal"]) == (0, True)
     assert len(document["errors"]) == 1
@@ -189,7 +189,16 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
     }
     how = draw(
         st.sampled_from(
-            ["truncate", "bad-value", "bad-key", "bad-twin", "not-utf8", "duplicate", "top-level"]
+            [
+                "truncate",
+                "bad-value",
+                "bad-key",
+                "bad-twin",
+                "not-utf8",
+                "duplicate",
+                "top-level",
+                "huge-number",
+            ]
         )
     )
     victim = draw(st.sampled_from(sorted(entries)))
@@ -198,6 +207,9 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
         entries[victim] = {"r": value, "t": False} if stamped else value
     elif how == "bad-key":
         entries[draw(st.sampled_from(["abc", "-5", "0", "1.5", "", "9" * 25]))] = 5.0
+    elif how == "huge-number":
+        # A number of 5,000 digits: Python's int() refuses it (issue 17).
+        entries[victim] = {"r": 123.25, "t": False} if stamped else 123.25
     elif how == "bad-twin" and stamped:
         entries[victim] = {"r": 5.0, "t": draw(st.sampled_from(["yes", 2, [], {}]))}
     document: Any = (
@@ -208,6 +220,8 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
     text = json.dumps(document, indent=1)
     if how == "duplicate":
         text = text.replace(f'"{victim}"', f'"{victim}": 1.0, "{victim}"', 1)
+    if how == "huge-number":
+        text = text.replace("123.25", "9" * 5000, 1)
     if how == "bad-twin" and not stamped:
         text = text[: len(text) // 2]
     data = text.encode("utf-8")
@@ -243,7 +257,7 @@ def test_a_bad_legacy_state_file_is_reported_and_nothing_is_imported(
 
     for mode in ("--dry-run", "--apply"):
         result = target.invoke("run", mode, "--yes")
-        assert result.exit_code == 1, (mode, result.stderr)
+        assert result.exit_code == 3, (mode, result.stderr)
         assert result.stdout == ""
         assert_one_line_error(result.stderr, contains=f"legacy state file {legacy}")
     assert emu.stats().writes == 0
@@ -274,7 +288,7 @@ def test_admin_state_import_of_a_bad_file_imports_nothing(
 
     for mode in ("--dry-run", "--apply"):
         result = live.target.invoke("admin", "state", "import", str(path), mode, "--yes")
-        assert result.exit_code == 1, (mode, result.stderr)
+        assert result.exit_code == 3, (mode, result.stderr)
         assert result.stdout == ""
         assert_one_line_error(result.stderr, contains=f"legacy state file {path}")
     assert path.read_bytes() == raw

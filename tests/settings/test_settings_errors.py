@@ -67,7 +67,7 @@ def bullets(message: str) -> list[str]:
         ("PAGE_SIZE", 2000, "• PAGE_SIZE: 2000 is above 1000 — set a whole number from 50 to 1000"),
         ("WRITE_BATCH_SIZE", 0, "• WRITE_BATCH_SIZE: 0 is below 1 — set a whole number from 1"),
         ("RETRIES", 21, "• RETRIES: 21 is above 20 — set a whole number from 0 to 20 (default 5)"),
-        ("TIMEOUT", 0, "• TIMEOUT: 0 must be above 0 — set a number > 0 (default 30.0)"),
+        ("TIMEOUT", 0, "• TIMEOUT: 0 must be above 0 — set a number > 0 and ≤ 3600 (default 30.0)"),
         ("DRY_RUN", "perhaps", '• DRY_RUN: "perhaps" is not true or false — set true or false'),
         ("CONFIDENCE_C", True, "• CONFIDENCE_C: true is not a number — set a number ≥ 0"),
         ("CONFIDENCE_C", "three", '• CONFIDENCE_C: "three" is not a number'),
@@ -267,7 +267,7 @@ def test_env_and_flag_errors_name_the_variable_and_the_flag(tmp_path: Path) -> N
         overrides={"retries": 50, "no_such_flag": 1},
     )
     assert set(bullets(message)) == {
-        '• PLEXRATE_TIMEOUT: "soon" is not a number — set a number > 0 (default 30.0)',
+        '• PLEXRATE_TIMEOUT: "soon" is not a number — set a number > 0 and ≤ 3600 (default 30.0)',
         '• PLEXRATE_TWIN_LOGIC__DURATION_TOLERANCE_SEC: "-1" is below 0 — set a number ≥ 0 '
         "(default 5.0)",
         "• PLEXRATE_TWIN_LOGIC__ENABLD: is not a plexrate setting — did you mean "

@@ -30,13 +30,14 @@ from plexrate.bulk.plan import (
 )
 from plexrate.bulk.reader import CsvFile, CsvRow, Problem, read_bulk_csv
 from plexrate.errors import InputFileError
+from plexrate.fileio import read_bounded
 from plexrate.model import ItemType
 
 
 def load_bulk_csv(path: Path, *, item_type: ItemType, delimiter: str | None = None) -> CsvFile:
     """Read and parse ``path``; a file that cannot be opened is an ``InputFileError``."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, what="bulk CSV")
     except FileNotFoundError:
         raise InputFileError(
             f"{path} does not exist",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from plexrate.model import ItemType
+from plexrate.model import ItemType, plex_rating
 
 KEY = "ratingKey"
 RATING = "userRating"
@@ -115,6 +115,14 @@ def parse_stars(text: str) -> float | None:
         raise ValueError(f"{cleaned!r} is outside 0–5 stars{hint}")
     if stars == 0:
         return None
+    if plex_rating(stars * 2) <= 0:
+        # Plex keeps one decimal of its 0–10 scale and reads 0 as unrated: this value would
+        # arrive as "unrated", which is not what the cell asks for (docs/real-servers.md).
+        raise ValueError(
+            f"{cleaned!r} stars would be stored as 0, which Plex reads as unrated (Plex keeps "
+            "ratings to 0.1 of its 0–10 scale, 0.05 stars); write 0 or leave the cell empty to "
+            "clear the rating"
+        )
     # Round away binary noise (3.7 * 2 = 7.4000000000000004) without losing a real decimal.
     return round(stars * 2, 9)
 

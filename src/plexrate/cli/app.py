@@ -17,6 +17,7 @@ from plexrate.cli.bulk import bulk_app
 from plexrate.cli.config import config_app
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.demo import DEMO_HELP, demo
+from plexrate.cli.doctor import DOCTOR_HELP, doctor
 from plexrate.cli.emulator import app as emulator_app
 from plexrate.cli.evaluate import evaluate_app
 from plexrate.cli.menu import MENU_HELP, menu
@@ -117,6 +118,7 @@ def root(
 register_phases(app)
 app.command("menu", help=MENU_HELP)(menu)
 app.command("demo", help=DEMO_HELP)(demo)
+app.command("doctor", help=DOCTOR_HELP)(doctor)
 app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(evaluate_app)

@@ -201,7 +201,8 @@ def check(
     """Connect to Plex and report the server, the music library and its item counts.
 
     Exits 0 when everything is reachable, 3 for a configuration problem (no URL or token, unknown
-    library) and 4 when Plex cannot be reached or refuses the token.
+    library, a certificate that fails) and 4 when Plex cannot be reached or refuses the token.
+    `plexrate doctor` checks more: whose token it is, the page size, how ratings are stored.
 
     Example: plexrate config check --library "Music"
     """
@@ -232,3 +233,7 @@ def check(
         table.add_row(name.capitalize(), f"{count:,}")
     app.out.print(table)
     app.err.print("[green]OK[/] plexrate can reach this library. Next: plexrate run --dry-run")
+    app.err.print(
+        "Before the first big run, `plexrate doctor` checks what plexrate will do on this server "
+        "(token rights, page size, how ratings are stored) and remembers it."
+    )

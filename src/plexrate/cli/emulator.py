@@ -13,9 +13,19 @@ from typing import Annotated
 import typer
 
 from plexrate.cli.context import get_app
-from plexrate.emulator import LENIENCIES, Emulator, EmulatorLibrary, FaultPlan, generate_library
+from plexrate.emulator import (
+    LENIENCIES,
+    MISBEHAVIOURS,
+    Emulator,
+    EmulatorLibrary,
+    FaultPlan,
+    Misbehaviour,
+    TlsFiles,
+    generate_library,
+)
 from plexrate.emulator.faults import FAULT_KINDS, FaultKind
 from plexrate.emulator.generator import DEFAULT_PLAY_SIGNAL, Selection
+from plexrate.emulator.tls import PLEX_DIRECT_HASH
 from plexrate.errors import PlexrateError, UsageError
 
 app = typer.Typer(
@@ -161,7 +171,11 @@ def serve(
         float, typer.Option(min=0.0, max=1.0, help="Fraction of requests that fail.")
     ] = 0.0,
     fault_kinds: Annotated[
-        str, typer.Option(help="How failing requests fail: error (500), timeout, drop.")
+        str,
+        typer.Option(
+            help="How failing requests fail: error (500), timeout, drop, cut (the answer breaks "
+            "off mid-body), garble (an undecodable body)."
+        ),
     ] = "error,drop",
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault decisions.")] = 0,
     stop_after_writes: Annotated[
@@ -175,9 +189,45 @@ def serve(
             + "."
         ),
     ] = None,
+    misbehave: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer every request like something that is not a sound Plex server: "
+            + ", ".join(sorted(MISBEHAVIOURS))
+            + "."
+        ),
+    ] = None,
+    redirect_to: Annotated[
+        str | None,
+        typer.Option(help="Where --misbehave redirect sends clients (http://host:port)."),
+    ] = None,
+    shared_token: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also accept this token as a shared user's (repeatable): reads and /:/rate "
+            "are allowed, library edits answer 401."
+        ),
+    ] = None,
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve HTTPS with a certificate for *.<hash>.plex.direct and localhost, signed "
+            "by a new authority whose certificate is written to this file (for CA_BUNDLE)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a music library over Plex's HTTP API until interrupted (help: SERVE_HELP)."""
     lib, source = _library(library, tracks, seed, person=selection, play_signal=play_signal)
+    odd = None
+    if misbehave is not None:
+        try:
+            odd = Misbehaviour.of(misbehave, target=redirect_to)
+        except ValueError as exc:
+            raise UsageError(f"--misbehave: {exc}") from None
+    tls = None
+    if tls_ca is not None:
+        tls = TlsFiles.issued((f"*.{PLEX_DIRECT_HASH}.plex.direct", "localhost"))
+        tls.write_ca(tls_ca)
     faults = None
     if fail_rate > 0 or stop_after_writes is not None:
         faults = FaultPlan(
@@ -201,7 +251,11 @@ def serve(
         latency_scale=latency_scale,
         faults=faults,
         lenient=lenient,
+        tls=tls,
+        misbehave=odd,
     )
+    for extra in shared_token or ():
+        emulator.add_account(extra, "shared")
     try:
         emulator.start()
     except OSError as exc:
@@ -223,6 +277,8 @@ def serve(
         "uuid": emulator.section_uuid,
         "source": source,
         "lenient": sorted(lenient or ()),
+        "misbehave": misbehave,
+        "ca_bundle": None if tls_ca is None else str(tls_ca),
         **counts,
     }
     sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -25,20 +25,27 @@ from plexrate.emulator.faults import FaultPlan
 from plexrate.emulator.generator import generate_library
 from plexrate.emulator.latency import LatencyModel, old_tool_workload, resolve
 from plexrate.emulator.library import SCHEMA, EmulatorLibrary
-from plexrate.emulator.server import EmulatorApp, _Server
+from plexrate.emulator.misbehave import MISBEHAVIOURS, Misbehaviour
+from plexrate.emulator.server import ROLES, EmulatorApp, Role, _Server
 from plexrate.emulator.stats import EmulatorStats, RequestRecord
 from plexrate.emulator.strictness import LENIENCIES, Strictness
+from plexrate.emulator.tls import TlsFiles
 
 __all__ = [
     "LENIENCIES",
+    "MISBEHAVIOURS",
+    "ROLES",
     "SCHEMA",
     "Emulator",
     "EmulatorLibrary",
     "EmulatorStats",
     "FaultPlan",
     "LatencyModel",
+    "Misbehaviour",
     "RequestRecord",
+    "Role",
     "Strictness",
+    "TlsFiles",
     "generate_library",
     "old_tool_workload",
 ]
@@ -65,11 +72,16 @@ class Emulator:
         ignore_edit_fields: Collection[str] = (),
         ignore_rate: bool = False,
         lenient: Iterable[str] | Strictness | None = None,
+        tls: TlsFiles | None = None,
+        misbehave: Misbehaviour | None = None,
     ) -> None:
         """``lenient`` names the real-server rules to switch off (``emulator.strictness``); by
-        default the emulator is at least as strict as a real Plex server."""
+        default the emulator is at least as strict as a real Plex server. ``tls`` serves HTTPS
+        with that certificate (``TlsFiles.self_signed`` makes one for a plex.direct-style name);
+        ``misbehave`` starts it misbehaving (see ``misbehave()``)."""
         self.library = library
         self.token = token or secrets.token_urlsafe(16)
+        self.tls = tls
         self._host = host
         self._port = port
         self._app = EmulatorApp(
@@ -82,6 +94,7 @@ class Emulator:
             ignore_rate=ignore_rate,
             strictness=Strictness.of(lenient),
         )
+        self._app.misbehaviour = misbehave
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -91,6 +104,12 @@ class Emulator:
             return self
         self._app.stopping.clear()
         self._server = _Server((self._host, self._port), self._app)
+        if self.tls is not None:
+            # The handshake happens in each connection's own thread (_Handler.setup), so a
+            # client that never completes one cannot stall the accepting thread.
+            self._server.socket = self.tls.context().wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -145,7 +164,8 @@ class Emulator:
         if self._server is None:
             raise RuntimeError("the emulator is not running; call start() first")
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self._port}"
 
     @property
     def section_title(self) -> str:
@@ -213,6 +233,36 @@ class Emulator:
         the middle of a run); the callback runs on the server's handler thread.
         """
         self._app.after_write = callback
+
+    def add_account(self, token: str, role: Role = "shared") -> None:
+        """Let ``token`` in as an account of ``role``: ``shared`` (a friend the library is shared
+        with) or ``managed`` (a Plex Home user) may read and use ``/:/rate`` but their library
+        edits and ``/accounts`` answer 401; ``owner`` may do everything. Ratings are kept once
+        for all accounts (a real server keeps them per account)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+        self._app.accounts[token] = role
+
+    def misbehave(
+        self, name: str, *, endpoints: Collection[str] = (), target: str | None = None
+    ) -> None:
+        """Answer like something that is not a sound Plex server, until ``behave()``: one of
+        ``MISBEHAVIOURS`` (a redirect to ``target``, a web page, JSON, an empty or malformed
+        answer, a 404 for everything), for every request or only ``endpoints`` (``GET /``,
+        ``GET /library/sections/{id}/all``, …, as named in the request log)."""
+        self._app.misbehaviour = Misbehaviour.of(name, endpoints=endpoints, target=target)
+
+    def behave(self) -> None:
+        self._app.misbehaviour = None
+
+    def corrupt(self, rating_key: int, **attributes: str) -> None:
+        """Render these attribute values on item ``rating_key`` in every answer (listings and
+        details), e.g. ``corrupt(301, userRating="57.0")``: a server sending values plexrate
+        must not trust. The library itself is unchanged; ``corrupt(key)`` clears it."""
+        if attributes:
+            self._app.overrides[rating_key] = dict(attributes)
+        else:
+            self._app.overrides.pop(rating_key, None)
 
     def go_down(self) -> None:
         """Stop answering: every Plex request's connection is closed without a response."""

@@ -1,8 +1,11 @@
 """Seeded fault injection: the failures a client must survive against a real, busy Plex server.
 
-A ``FaultPlan`` makes a fraction of requests fail in one of three ways: ``error`` (HTTP 500),
-``timeout`` (the server sits on the request past the client's timeout, then drops it) or ``drop``
-(the connection closes without a response). For a faulted write the plan also decides, from the
+A ``FaultPlan`` makes a fraction of requests fail in one of these ways: ``error`` (HTTP 500),
+``timeout`` (the server sits on the request past the client's timeout, then drops it), ``drop``
+(the connection closes without a response), ``cut`` (the answer's headers promise a body that
+breaks off in the middle, then the connection closes) or ``garble`` (the body is announced as
+gzip but is not: the client cannot decode it). The first three are the default; ``cut`` and
+``garble`` are asked for by name. For a faulted write the plan also decides, from the
 same seeded stream, whether the write was applied before the failure: a lost response, the case
 that forces a client to read back and reconcile. ``stop_after_writes`` takes the server down after
 that many write requests, as if Plex had crashed mid-run; ``Emulator.come_back()`` revives it.
@@ -19,15 +22,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["error", "timeout", "drop"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("error", "timeout", "drop")
+FaultKind = Literal["error", "timeout", "drop", "cut", "garble"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("error", "timeout", "drop", "cut", "garble")
+DEFAULT_KINDS: tuple[FaultKind, ...] = ("error", "timeout", "drop")
 
 
 @dataclass(frozen=True, kw_only=True)
 class FaultPlan:
     rate: float = 0.0
     """Fraction of eligible requests that fail (0–1)."""
-    kinds: tuple[FaultKind, ...] = FAULT_KINDS
+    kinds: tuple[FaultKind, ...] = DEFAULT_KINDS
     seed: int = 0
     only: Literal["reads", "writes"] | None = None
     """Restrict faults to reads or to writes; None faults both."""

@@ -8,6 +8,7 @@ The structure of the ``Meta`` filter description follows real recordings (``docs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from plexrate.emulator.library import (
@@ -130,6 +131,36 @@ def identity(library: EmulatorLibrary) -> bytes:
             "version": library.server.version,
         }
     )
+
+
+def accounts(library: EmulatorLibrary) -> bytes:
+    """The server's accounts (``/accounts``): account 1 is the owner, as on a real server (the
+    shape of home-assistant/core's recorded ``plex_server_accounts.xml``)."""
+    owner = library.server.friendly_name
+    rows = (
+        '<Account id="0" key="/accounts/0" name="" />\n'
+        f'<Account id="1" key="/accounts/1" name="{esc(owner)} owner" />\n'
+    )
+    return document({"size": 2, "identifier": "com.plexapp.system.accounts"}, rows)
+
+
+def overridden(element: str, values: Mapping[str, str] | None) -> str:
+    """``element`` with attributes of its opening tag replaced (or added) by ``values``."""
+    if not values:
+        return element
+    end = element.index(">")
+    head, rest = element[:end], element[end:]
+    closing = ""
+    if head.endswith("/"):
+        head, closing = head[:-1], "/"
+    for name, value in values.items():
+        replacement = f' {name}="{esc(value)}"'
+        match = re.search(rf'\s{re.escape(name)}="[^"]*"', head)
+        if match is None:
+            head += replacement
+        else:
+            head = head[: match.start()] + replacement + head[match.end() :]
+    return head + closing + rest
 
 
 def library_root() -> bytes:

@@ -16,6 +16,7 @@ import hmac
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -43,6 +44,7 @@ from plexrate.emulator.library import (
     ItemKind,
     Section,
 )
+from plexrate.emulator.misbehave import Misbehaviour
 from plexrate.emulator.query import ListingCache, QueryError, listing_kind, paging, select
 from plexrate.emulator.stats import RequestRecord, StatsRecorder
 from plexrate.emulator.strictness import STRICT, Strictness
@@ -53,6 +55,12 @@ HOOK_PREFIX = "/__emulator/"
 
 
 Unsized = Literal["refuse", "default-page", "all"]
+Role = Literal["owner", "shared", "managed"]
+ROLES: tuple[Role, ...] = ("owner", "shared", "managed")
+"""Accounts a token can belong to. The owner (the server's admin) may do everything; a shared
+user (a friend the library is shared with) and a managed user (of the owner's Plex Home) may read
+and rate (``/:/rate``) but not edit the library's metadata, and may not list the server's
+accounts (docs/real-servers.md, "Tokens and accounts")."""
 
 
 class NotFoundError(LookupError):
@@ -108,6 +116,7 @@ _TAG_ALTERNATIVES = "|".join(TAG_ELEMENTS)
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/$"), "/"),
     (re.compile(r"^/identity/?$"), "/identity"),
+    (re.compile(r"^/accounts/?$"), "/accounts"),
     (re.compile(r"^/library/?$"), "/library"),
     (re.compile(r"^/library/sections/?$"), "/library/sections"),
     (re.compile(r"^/library/sections/(\d+)/all/?$"), "/library/sections/{id}/all"),
@@ -145,6 +154,11 @@ class EmulatorApp:
             # A real server never holds more than one decimal, whatever the library file says.
             library.round_ratings(strictness.stored_rating)
         self.token = token
+        self.accounts: dict[str, Role] = {token: "owner"}
+        """Every token the server knows, with its account's role."""
+        self.misbehaviour: Misbehaviour | None = None
+        self.overrides: dict[int, dict[str, str]] = {}
+        """Attribute values rendered in place of an item's own (``Emulator.corrupt``)."""
         self.latency = latency
         self.clock = clock
         self.ignore_edit_fields = frozenset(ignore_edit_fields)
@@ -212,6 +226,7 @@ class EmulatorApp:
         table: dict[str, Callable[[Request], Reply]] = {
             "/": self._root,
             "/identity": self._identity,
+            "/accounts": self._accounts,
             "/library": self._library,
             "/library/sections": self._sections,
             "/library/sections/{id}/all": self._listing,
@@ -267,24 +282,47 @@ class EmulatorApp:
             record(0, fault="down")
             _drop(handler)
             return
-        if route.endpoint != "GET /identity" and not self._authorized(handler, pairs):
+        misbehaviour = self.misbehaviour
+        if misbehaviour is not None and misbehaviour.applies(route.endpoint):
+            # Whatever answers instead of Plex does not look at the token.
+            status, body, kind, extra = misbehaviour.reply(
+                host=handler.headers.get("Host") or "", path=path, query=url.query
+            )
+            record(status, fault=misbehaviour.name)
+            _send(handler, status, body, kind, head=method == "HEAD", extra=extra)
+            return
+        role = self._role(handler, pairs)
+        if route.endpoint != "GET /identity" and role is None:
+            record(401)
+            _send(handler, 401, _html(401, "Unauthorized"), "text/html")
+            return
+        if role != "owner" and (
+            route.endpoint in ("PUT /library/sections/{id}/all", "GET /accounts")
+        ):
+            # Only the owner edits metadata or lists accounts; a shared or managed user's token
+            # is refused as plexapi's users report it (docs/real-servers.md).
             record(401)
             _send(handler, 401, _html(401, "Unauthorized"), "text/html")
             return
         decision = self.faults.decide(write=route.write)
-        if decision.kind is not None and not decision.applied:
+        if (
+            decision.kind is not None
+            and not decision.applied
+            and (not _damages_body(decision) or route.write)
+        ):
             record(500 if decision.kind == "error" else 0, fault=decision.kind)
             if route.write:
                 self.faults.count_write()
-            self._fault(handler, decision)
+            self._fault(handler, decision, None)
             return
         reply = self._execute(route, request, charge=decision.kind is None)
         if decision.kind is not None:
-            # An applied write whose response is lost: the library changed, the client sees a
-            # failure.
+            # An applied write whose response is lost (the library changed, the client sees a
+            # failure), or a read whose answer is damaged on the way.
             record(500 if decision.kind == "error" else 0, reply, fault=decision.kind)
-            self.faults.count_write()
-            self._fault(handler, decision)
+            if route.write:
+                self.faults.count_write()
+            self._fault(handler, decision, reply)
             return
         # Counted before answering: a client that reads the stats right after its response must
         # see its own request.
@@ -297,13 +335,24 @@ class EmulatorApp:
                 self._writes_answered += 1
                 self.after_write(self._writes_answered)
 
-    def _authorized(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> bool:
+    def _role(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> Role | None:
+        """The role of the account whose token the request carries; None for no known token."""
         given = handler.headers.get("X-Plex-Token")
         if given is None:
             given = next((v for k, v in pairs if k == "X-Plex-Token"), None)
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+        if given is None:
+            return None
+        found: Role | None = None
+        for token, role in list(self.accounts.items()):
+            if hmac.compare_digest(given.encode(), token.encode()):
+                found = role
+        return found
 
-    def _fault(self, handler: _Handler, decision: Decision) -> None:
+    def _authorized(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> bool:
+        # The measurement hooks answer the owner only.
+        return self._role(handler, pairs) == "owner"
+
+    def _fault(self, handler: _Handler, decision: Decision, reply: Reply | None) -> None:
         if decision.kind == "error":
             body = _html(500, "Internal Server Error", "injected fault")
             _send(handler, 500, body, "text/html")
@@ -311,6 +360,14 @@ class EmulatorApp:
         if decision.kind == "timeout":
             plan = self.faults.plan
             self.sleep(plan.timeout_seconds if plan else 35.0)
+        if decision.kind == "cut":
+            body = reply.body if reply is not None and reply.body else _html(200, "OK") * 4
+            _cut(handler, body)
+            return
+        if decision.kind == "garble":
+            status = reply.status if reply is not None else 200
+            _send(handler, status, b"this is not gzip" * 8, XML, extra={"Content-Encoding": "gzip"})
+            return
         _drop(handler)
 
     def _execute(self, route: Route, request: Request, *, charge: bool) -> Reply:
@@ -357,6 +414,9 @@ class EmulatorApp:
 
     def _identity(self, request: Request) -> Reply:
         return Reply(body=render.identity(self.library))
+
+    def _accounts(self, request: Request) -> Reply:
+        return Reply(body=render.accounts(self.library))
 
     def _library(self, request: Request) -> Reply:
         return Reply(body=render.library_root())
@@ -416,7 +476,11 @@ class EmulatorApp:
         lib = self.library
         genres = self.strictness.listing_genres
         parts = [
-            render.item(lib, it, section, detail=False, skip=skip, genres=genres) for it in page
+            render.overridden(
+                render.item(lib, it, section, detail=False, skip=skip, genres=genres),
+                self.overrides.get(it.rating_key),
+            )
+            for it in page
         ]
         active: ItemKind = kind or "artist"
         if request.params.get("includeMeta") == "1" and section.is_music:
@@ -495,7 +559,12 @@ class EmulatorApp:
         for record in page:
             section = lib.section(record.section_key)
             assert section is not None
-            parts.append(render.item(lib, record, section, detail=detail, skip=skip, genres=genres))
+            parts.append(
+                render.overridden(
+                    render.item(lib, record, section, detail=detail, skip=skip, genres=genres),
+                    self.overrides.get(record.rating_key),
+                )
+            )
         first = lib.section(records[0].section_key) if records else None
         container: dict[str, object | None]
         if first is not None:
@@ -656,14 +725,35 @@ def _send(
     content_type: str,
     *,
     head: bool = False,
+    extra: Mapping[str, str] | None = None,
 ) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(body)))
     handler.send_header("X-Plex-Protocol", "1.0")
+    for name, value in (extra or {}).items():
+        handler.send_header(name, value)
     handler.end_headers()
     if body and not head:
         handler.wfile.write(body)
+
+
+def _damages_body(decision: Decision) -> bool:
+    """Faults that damage an answer on its way (the request itself was served)."""
+    return decision.kind in ("cut", "garble")
+
+
+def _cut(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    """Promise the whole body, send part of it, close: the connection drops mid-answer."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", XML)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("X-Plex-Protocol", "1.0")
+    handler.end_headers()
+    with contextlib.suppress(OSError):
+        handler.wfile.write(body[: max(1, len(body) // 2)])
+        handler.wfile.flush()
+    _drop(handler)
 
 
 def _send_json(handler: BaseHTTPRequestHandler, status: int, data: Any) -> None:
@@ -689,6 +779,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            # A client that refuses the certificate ends the handshake; setup then raises and
+            # the server drops the connection quietly (handle_error).
+            self.request.do_handshake()
         super().setup()
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

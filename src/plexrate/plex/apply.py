@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from plexapi.exceptions import NotFound
 
-from plexrate.errors import PlexError, PlexUnreachable
+from plexrate.errors import EditNotAllowed, PlexError, PlexUnreachable
 from plexrate.model import (
     Change,
     ItemType,
@@ -182,7 +182,8 @@ class Applier:
         Raises ``PlexUnreachable`` when the server stops answering: what was confirmed is recorded,
         the request in flight stays an unconfirmed intent for the next start to reconcile. Raises
         ``RatingsNotStored`` (leaving the chunk unconfirmed the same way) when the server accepts
-        ratings but stores them in neither write form.
+        ratings but stores them in neither write form. Raises ``EditNotAllowed`` when the token
+        may not edit and ``/:/rate`` cannot do the job instead (see ``_rate_instead``).
         """
         by_phase: dict[Phase, list[Change]] = {}
         for change in changes:
@@ -224,6 +225,12 @@ class Applier:
             while True:
                 try:
                     readback, vanished = self._send(key, [c for c, _ in live])
+                except EditNotAllowed as exc:
+                    if not self._rate_instead(key, exc):
+                        # Nothing was applied (Plex refuses the whole edit): not pending.
+                        self._refused(live, str(exc))
+                        raise
+                    continue
                 except NotFound as exc:
                     # Plex refuses a whole multi-edit when one id is gone, and applies nothing.
                     live = self._without_vanished(live, exc)
@@ -235,11 +242,43 @@ class Applier:
         except (PlexUnreachable, RatingsNotStored):
             self.report.pending += len(live)
             raise
+        except EditNotAllowed:
+            raise
         except PlexError as exc:
             self._refused(live, str(exc))
             return
         self._journal.confirm([i for _, i in live], readback=readback)
         self._count_written([c for c, _ in live])
+
+    def _rate_instead(self, key: _GroupKey, refused: EditNotAllowed) -> bool:
+        """After Plex refused an edit because the token's account may not edit (a shared or
+        managed user's token, docs/real-servers.md "Tokens and accounts"): switch to ``/:/rate``
+        when that can do the chunk's whole job, else say why not (``refused`` is re-raised).
+
+        ``/:/rate`` sets one rating per request and nothing else, so it can stand in for a chunk
+        that only sets ratings, in ``auto`` mode. Tags (INFERRED_TAG) and release years are edits
+        only the owner may make; writing the ratings without their tag would leave ownership
+        that ``admin reconstruct`` could not rebuild, so the run stops instead and says how to
+        run without tags.
+        """
+        _, set_rating, _, add, remove, year = key
+        if set_rating and not add and not remove and year is None and self._mode is WriteMode.AUTO:
+            log.warning("Plex refused an edit with this token (%s); using /:/rate", refused)
+            self._mode = WriteMode.RATE
+            self.report.mode = WriteMode.RATE
+            return True
+        if add or remove:
+            refused.hint = (
+                "use the server owner's token, or set INFERRED_TAG (and TWIN_LOGIC.TWIN_TAG) to "
+                '"" and rerun to write ratings alone, one /:/rate each (`plexrate doctor` '
+                "shows whose token it is)"
+            )
+        elif set_rating:
+            refused.hint = (
+                "use the server owner's token, or set RATING_WRITE_MODE to auto or rate "
+                "(`plexrate doctor` shows whose token it is)"
+            )
+        return False
 
     def _count_written(self, changes: list[Change]) -> None:
         if changes:

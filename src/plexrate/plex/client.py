@@ -15,41 +15,49 @@ import os
 os.environ.setdefault("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
 
 import logging
-import re
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 from xml.etree.ElementTree import Element
 
-import requests
-from plexapi.exceptions import BadRequest, NotFound, Unauthorized
 from plexapi.server import PlexServer
 from plexapi.utils import joinArgs
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import InsecureRequestWarning
 
 from plexrate.errors import (
     ConfigError,
     LibraryNotFound,
-    PlexAuthError,
     PlexError,
     PlexUnreachable,
 )
 from plexrate.model import ItemType
+from plexrate.plex.transport import (
+    TRANSIENT_STATUS,
+    Context,
+    Failure,
+    GuardedSession,
+    classify,
+    short,
+    status_of,
+)
 from plexrate.settings import MAX_PAGE_SIZE, Settings
 
 log = logging.getLogger(__name__)
 
-# 429 and the 5xx family are worth retrying; other statuses mean the request itself is wrong.
-TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
-_STATUS = re.compile(r"^\((\d{3})\)")
-
-
-def status_of(exc: BadRequest) -> int | None:
-    """The HTTP status at the front of plexapi's message: ``(503) service_unavailable; …``."""
-    match = _STATUS.match(str(exc))
-    return int(match.group(1)) if match else None
+__all__ = [
+    "TRANSIENT_STATUS",
+    "PlexClient",
+    "RequestCounts",
+    "RetryEvent",
+    "RetryPolicy",
+    "SectionInfo",
+    "connect",
+    "connect_with",
+    "status_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,28 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return float(min(self.max_delay, self.base_delay * (2**attempt)))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """One failed attempt that will be retried: for a terminal to say "waiting for Plex".
+
+    ``attempt`` is the attempt that failed (1-based) of ``attempts`` in all; the next starts
+    after ``delay`` seconds. ``reason`` is a few words ("timed out", "(503) service_unavailable").
+    """
+
+    kind: str
+    attempt: int
+    attempts: int
+    delay: float
+    reason: str
+
+
+RetryHook = Callable[[RetryEvent], None]
+
+
+def _no_hook(event: RetryEvent) -> None:  # noqa: ARG001 - a RetryHook that does nothing
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +131,18 @@ class PlexClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         page_size: int = MAX_PAGE_SIZE,
+        verify: bool | str = True,
+        on_retry: RetryHook | None = None,
     ) -> None:
         self._server = server
         self.section = section
         self.url = url
         self.page_size = page_size
         self.retry = retry or RetryPolicy()
+        self.verify = verify
+        self.on_retry: RetryHook = on_retry or _no_hook
+        """Called before each retry's pause (a terminal can say "waiting for Plex, attempt 2
+        of 6")."""
         self._sleep = sleep
         self.counts = RequestCounts()
 
@@ -122,6 +158,12 @@ class PlexClient:
     def machine_id(self) -> str:
         return str(self._server.machineIdentifier or "")
 
+    def root_attribute(self, name: str) -> str | None:
+        """An attribute of the server's root answer (``GET /``), as Plex sent it."""
+        data = getattr(self._server, "_data", None)
+        value = data.get(name) if isinstance(data, Element) else None
+        return None if value is None else str(value)
+
     def read(
         self,
         path: str,
@@ -135,7 +177,8 @@ class PlexClient:
 
         Every request carries a page size, ``page_size`` unless one is given: real servers refuse
         section listings without one and page some answers by default (docs/real-servers.md,
-        "Page size"). A size in ``params`` (the ``Size=0`` counts) is left as it is.
+        "Page size"). A size in ``params`` (the ``Size=0`` counts) is left as it is. The answer
+        must be a ``MediaContainer``, as every answer of Plex's library API is.
         """
         headers: dict[str, str] = {}
         if not params or "X-Plex-Container-Size" not in params:
@@ -147,13 +190,24 @@ class PlexClient:
         )
         self.counts.reads += 1
         if data is None:
-            raise PlexError(f"Plex answered {path} with an empty body")
+            raise PlexError(f"the Plex server at {self.url} answered a {kind} request with nothing")
+        if not isinstance(data, Element) or data.tag != "MediaContainer":
+            tag = data.tag if isinstance(data, Element) else type(data).__name__
+            raise PlexError(
+                f"the Plex server at {self.url} answered a {kind} request with <{tag}>, not "
+                "Plex's <MediaContainer>",
+                hint="is PLEX_URL a Plex Media Server (not a proxy's or another program's page)?",
+            )
         return cast(Element, data)
 
     def write(self, path: str, args: Mapping[str, object], *, kind: str) -> None:
         """PUT ``path`` with ``args`` encoded exactly as plexapi encodes edits (values quoted)."""
         query = joinArgs(dict(args))
-        self._call(kind, lambda: self._server.query(path + query, method=self._server._session.put))
+        self._call(
+            kind,
+            lambda: self._server.query(path + query, method=self._server._session.put),
+            write=True,
+        )
         self.counts.writes += 1
 
     def count(self, item_type: ItemType) -> int:
@@ -167,103 +221,93 @@ class PlexClient:
                 "X-Plex-Container-Size": 0,
             },
         )
-        return int(container.get("totalSize") or container.get("size") or 0)
+        raw = container.get("totalSize") or container.get("size") or "0"
+        try:
+            total = int(raw)
+        except ValueError:
+            total = -1
+        if total < 0:
+            raise PlexError(
+                f"the Plex server at {self.url} answered a {item_type.value} count with "
+                f"totalSize={raw[:40]!r}, which is not a count"
+            )
+        return total
 
-    def _call(self, kind: str, send: Callable[[], Any]) -> Any:
+    def _call(self, kind: str, send: Callable[[], Any], *, write: bool = False) -> Any:
         self.counts.by_kind[kind] += 1
-        last: Exception | None = None
+        ctx = Context(url=self.url, kind=kind, write=write, verify=self.verify)
+        failure: Failure | None = None
+        last: BaseException | None = None
         for attempt in range(self.retry.attempts):
             if attempt:
                 self.counts.retries += 1
                 self._sleep(self.retry.delay(attempt - 1))
             try:
                 return send()
-            except Unauthorized as exc:
-                raise PlexAuthError(
-                    f"the Plex server at {self.url} refused the token (401 Unauthorized)",
-                    hint="set a valid PLEX_TOKEN",
-                ) from exc
-            except NotFound:
-                raise
-            except BadRequest as exc:
-                status = status_of(exc)
-                if status not in TRANSIENT_STATUS:
-                    raise PlexError(f"Plex refused a {kind} request: {_short(exc)}") from exc
+            except Exception as exc:
+                failure = classify(exc, ctx)
+                if failure is None:
+                    raise
+                if not failure.transient:
+                    assert failure.error is not None
+                    raise failure.error from exc
                 last = exc
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = exc
-            log.info("%s request failed (attempt %d): %s", kind, attempt + 1, _short(last))
+            log.info("%s request failed (attempt %d): %s", kind, attempt + 1, failure.reason)
+            if attempt + 1 < self.retry.attempts:
+                self.on_retry(
+                    RetryEvent(
+                        kind=kind,
+                        attempt=attempt + 1,
+                        attempts=self.retry.attempts,
+                        delay=self.retry.delay(attempt),
+                        reason=failure.reason,
+                    )
+                )
+        if failure is not None and failure.error is not None:
+            raise failure.error from last
         raise PlexUnreachable(
-            f"the Plex server at {self.url} stopped answering ({_short(last)}) "
+            f"the Plex server at {self.url} stopped answering ({short(last)}) "
             f"after {self.retry.attempts} attempts",
             hint="check that Plex is running, then rerun: finished work is kept",
         ) from last
 
 
-def _short(exc: BaseException | None) -> str:
-    if exc is None:
-        return "no answer"
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    if isinstance(exc, requests.ConnectionError):
-        return "connection failed"
-    text = str(exc).split(";", 1)[0]
-    return text[:200]
+def _session(verify: bool | str) -> GuardedSession:
+    session = GuardedSession()
+    session.verify = verify
+    return session
 
 
-class _Transient(Exception):
-    """A connection attempt that failed in a way worth retrying; ``error`` is what to report."""
-
-    def __init__(self, error: PlexUnreachable) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _refused(exc: requests.ConnectionError) -> bool:
-    """No connection could be made at all (refused, unknown host), as opposed to a lost one."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
-
-
-def _open(base: str, token: str, *, timeout: float) -> tuple[PlexServer, list[Any]]:
-    session = requests.Session()
-    try:
-        server = PlexServer(base, token, session=session, timeout=timeout)
-        return server, server.library.sections()
-    except Unauthorized as exc:
-        raise PlexAuthError(
-            f"the Plex server at {base} refused the token (401 Unauthorized)",
-            hint="set a valid PLEX_TOKEN (Plex Web: any item › Get Info › View XML shows it)",
-        ) from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-        raise ConfigError(
-            f"PLEX_URL {base!r} is not a usable URL", hint="use http(s)://host:32400"
-        ) from exc
-    except requests.Timeout as exc:
-        raise _Transient(
-            PlexUnreachable(
-                f"the Plex server at {base} did not answer within {timeout:g}s",
-                hint="check PLEX_URL, or raise TIMEOUT for a busy server",
-            )
-        ) from exc
-    except requests.ConnectionError as exc:
-        error = PlexUnreachable(
-            f"cannot reach a Plex server at {base}",
-            hint="check PLEX_URL and that Plex is running",
+def _open(
+    base: str, token: str, *, timeout: float, verify: bool | str
+) -> tuple[PlexServer, list[Any]]:
+    server = PlexServer(base, token, session=_session(verify), timeout=timeout)
+    data = getattr(server, "_data", None)
+    if (
+        not isinstance(data, Element)
+        or data.tag != "MediaContainer"
+        or not server.machineIdentifier
+    ):
+        raise PlexError(
+            f"not a Plex server at {base}: its answer to / has no machineIdentifier",
+            hint="check PLEX_URL: the host and port of Plex Media Server (usually 32400)",
         )
-        if _refused(exc):
-            raise error from exc
-        raise _Transient(error) from exc
-    except BadRequest as exc:
-        if status_of(exc) in TRANSIENT_STATUS:
-            # A server still starting up, or overloaded, answers 503: unreachable for now.
-            raise _Transient(
-                PlexUnreachable(
-                    f"the Plex server at {base} is not answering requests ({_short(exc)})",
-                    hint="wait until Plex has started, then rerun",
-                )
-            ) from exc
-        raise PlexError(f"the server at {base} answered unexpectedly: {_short(exc)}") from exc
+    return server, server.library.sections()
+
+
+def tls_verify(settings: Settings) -> bool | str:
+    """What ``requests`` should verify certificates against: True (the system's authorities),
+    a CA bundle file, or False (``VERIFY_TLS`` false)."""
+    if not settings.verify_tls:
+        return False
+    if settings.ca_bundle is not None:
+        if not settings.ca_bundle.is_file():
+            raise ConfigError(
+                f"CA_BUNDLE {settings.ca_bundle} is not a file",
+                hint="name the PEM file of the authority that signed Plex's certificate",
+            )
+        return str(settings.ca_bundle)
+    return True
 
 
 def connect(
@@ -275,27 +319,54 @@ def connect(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     page_size: int = MAX_PAGE_SIZE,
+    verify: bool | str = True,
+    on_retry: RetryHook | None = None,
 ) -> PlexClient:
     """Connect to the server and find the music section named ``library`` (case-insensitively).
 
     Raises a distinct error for each way this fails: ``PlexUnreachable`` (nothing answers),
     ``PlexAuthError`` (token refused), ``LibraryNotFound`` (listing the music libraries that exist),
-    ``ConfigError`` (a URL requests cannot use). Like every later request, connecting is retried
-    on timeouts, dropped connections and 5xx answers; a refused connection is not (nothing listens
-    there: a wrong URL, or Plex is off), so a misconfigured URL is reported at once.
+    ``ConfigError`` (a URL requests cannot use, a certificate that fails), ``PlexError`` (what
+    answers is not a Plex server: a web page, a redirect, a 404). Like every later request,
+    connecting is retried on timeouts, dropped connections and 5xx answers; a refused connection
+    is not (nothing listens there: a wrong URL, or Plex is off), so a misconfigured URL is
+    reported at once. ``verify`` is what certificates are checked against (``requests``'
+    ``verify``).
     """
     base = url.rstrip("/")
     policy = retry or RetryPolicy()
+    hook = on_retry or _no_hook
+    if verify is False:
+        # The person chose VERIFY_TLS=false; urllib3 would warn on every request.
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+    ctx = Context(url=base, kind="connect", connecting=True, verify=verify, timeout=timeout)
     attempt = 0
     while True:
         try:
-            server, sections = _open(base, token, timeout=timeout)
+            server, sections = _open(base, token, timeout=timeout, verify=verify)
             break
-        except _Transient as transient:
+        except Exception as exc:
+            failure = classify(exc, ctx)
+            if failure is None:
+                raise
             attempt += 1
-            if attempt >= policy.attempts:
-                raise transient.error from transient.__cause__
-            log.info("connecting failed (attempt %d): %s", attempt, transient.error.message)
+            if not failure.transient or attempt >= policy.attempts:
+                if failure.error is None:
+                    raise PlexUnreachable(
+                        f"cannot reach a Plex server at {base} ({failure.reason})",
+                        hint="check PLEX_URL and that Plex is running",
+                    ) from exc
+                raise failure.error from exc
+            log.info("connecting failed (attempt %d): %s", attempt, failure.reason)
+            hook(
+                RetryEvent(
+                    kind="connect",
+                    attempt=attempt,
+                    attempts=policy.attempts,
+                    delay=policy.delay(attempt - 1),
+                    reason=failure.reason,
+                )
+            )
             sleep(policy.delay(attempt - 1))
 
     wanted = library.strip().casefold()
@@ -316,11 +387,22 @@ def connect(
         )
     section = match[-1]
     info = SectionInfo(id=int(section.key), uuid=str(section.uuid), title=str(section.title))
-    return PlexClient(server, info, url=base, retry=retry, sleep=sleep, page_size=page_size)
+    return PlexClient(
+        server,
+        info,
+        url=base,
+        retry=retry,
+        sleep=sleep,
+        page_size=page_size,
+        verify=verify,
+        on_retry=on_retry,
+    )
 
 
-def connect_with(settings: Settings, *, library: str | None = None) -> PlexClient:
-    """Connect as the settings say (URL, token, library, timeout, retries)."""
+def connect_with(
+    settings: Settings, *, library: str | None = None, on_retry: RetryHook | None = None
+) -> PlexClient:
+    """Connect as the settings say (URL, token, library, timeout, retries, TLS checks)."""
     settings.require_server()
     assert settings.plex_url is not None and settings.plex_token is not None
     return connect(
@@ -330,4 +412,6 @@ def connect_with(settings: Settings, *, library: str | None = None) -> PlexClien
         timeout=settings.timeout,
         retry=RetryPolicy(attempts=settings.retries + 1),
         page_size=settings.page_size,
+        verify=tls_verify(settings),
+        on_retry=on_retry,
     )

@@ -10,7 +10,7 @@ from xml.etree.ElementTree import Element
 from plexapi.exceptions import NotFound
 
 from plexrate.errors import PlexError, PlexUnreachable
-from plexrate.model import ItemType, ObservedItem, normalise_rating
+from plexrate.model import ItemType, ObservedItem, check_rating, normalise_rating
 from plexrate.plex.client import PlexClient
 
 log = logging.getLogger(__name__)
@@ -26,13 +26,15 @@ class ReadBack:
 
     ``found`` are the items Plex returned. ``gone`` are keys Plex answered 404 for when asked
     one by one: deleted (or re-matched under a new key). ``unknown`` are keys whose fate could
-    not be learned (Plex refused the single read): neither present nor gone, so a caller must
-    not treat them as deleted.
+    not be learned (Plex refused the single read, or sent a value that cannot be a rating):
+    neither present nor gone, so a caller must not treat them as deleted. ``invalid`` says, for
+    the keys whose values could not be trusted, what was wrong (those keys are in ``unknown``).
     """
 
     found: dict[int, ObservedItem] = field(default_factory=dict)
     gone: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)
+    invalid: dict[int, str] = field(default_factory=dict)
 
     def get(self, key: int) -> ObservedItem | None:
         return self.found.get(key)
@@ -58,12 +60,13 @@ def read_items(client: PlexClient, keys: Iterable[int]) -> ReadBack:
     missing: list[int] = []
     for start in range(0, len(ordered), READBACK_CHUNK):
         chunk = ordered[start : start + READBACK_CHUNK]
-        found = _read_chunk(client, chunk)
+        found = _read_chunk(client, chunk, result.invalid)
         result.found.update(found)
-        missing.extend(k for k in chunk if k not in found)
+        missing.extend(k for k in chunk if k not in found and k not in result.invalid)
+    result.unknown.update(result.invalid)
     for key in missing:
         try:
-            found = _read_chunk(client, [key])
+            found = _read_chunk(client, [key], result.invalid)
         except NotFound:
             result.gone.add(key)
             continue
@@ -77,11 +80,18 @@ def read_items(client: PlexClient, keys: Iterable[int]) -> ReadBack:
             result.found[key] = found[key]
         else:
             result.unknown.add(key)
+    for key, problem in result.invalid.items():
+        log.warning("item %s read back with %s; its fate stays unknown", key, problem)
     return result
 
 
-def _read_chunk(client: PlexClient, chunk: list[int]) -> dict[int, ObservedItem]:
-    """One multi-id read, page by page; a 404 for a multi-id chunk means none of them exists."""
+def _read_chunk(
+    client: PlexClient, chunk: list[int], invalid: dict[int, str]
+) -> dict[int, ObservedItem]:
+    """One multi-id read, page by page; a 404 for a multi-id chunk means none of them exists.
+
+    Items with values that cannot be ratings go to ``invalid`` (key → problem), not the result.
+    """
     path = "/library/metadata/" + ",".join(str(k) for k in chunk)
     found: dict[int, ObservedItem] = {}
     start = 0
@@ -94,7 +104,14 @@ def _read_chunk(client: PlexClient, chunk: list[int]) -> dict[int, ObservedItem]
             return found
         elements = [e for e in container if e.get("ratingKey") is not None]
         for element in elements:
-            observed = _observed(element)
+            key = _int(element.get("ratingKey"))
+            if key is None:
+                continue
+            try:
+                observed = _observed(element, key)
+            except ValueError as exc:
+                invalid[key] = str(exc)
+                continue
             found[observed.key] = observed
         start += len(elements)
         total = _int(container.get("totalSize"))
@@ -102,19 +119,19 @@ def _read_chunk(client: PlexClient, chunk: list[int]) -> dict[int, ObservedItem]
             return found
 
 
-def _observed(element: Element) -> ObservedItem:
+def _observed(element: Element, key: int) -> ObservedItem:
+    """The item as read back; ValueError when its userRating cannot be a rating (never taken
+    for the value a write left, nor for the person's change)."""
     raw_type = element.get("type") or ""
-    rating = element.get("userRating")
     return ObservedItem(
-        key=int(element.get("ratingKey", "0")),
+        key=key,
         item_type=ItemType(raw_type) if raw_type in _TYPES else None,
-        rating=normalise_rating(float(rating)) if rating else None,
+        rating=normalise_rating(check_rating(element.get("userRating"))),
         tags=frozenset(m.get("tag", "") for m in element.iter("Mood")),
     )
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
+    if not value or not value.isdigit() or len(value) > 18:
         return None
+    return int(value)

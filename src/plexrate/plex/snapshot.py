@@ -32,7 +32,16 @@ from typing import TypeVar
 from xml.etree.ElementTree import Element
 
 from plexrate.engine.text import sort_form
-from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track, normalise_rating
+from plexrate.model import (
+    Album,
+    Artist,
+    ItemType,
+    LibrarySnapshot,
+    Rejected,
+    Track,
+    check_rating,
+    normalise_rating,
+)
 from plexrate.plex.client import PlexClient
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
 from plexrate.settings import MAX_PAGE_SIZE
@@ -59,6 +68,50 @@ def _int(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+class Unreadable(ValueError):
+    """An item element whose values cannot be trusted; ``rejected`` says which and why."""
+
+    def __init__(self, rejected: Rejected) -> None:
+        super().__init__(str(rejected))
+        self.rejected = rejected
+
+
+def _rating_key(value: str | None) -> int | None:
+    """A ratingKey as Plex sends it (a positive whole number), else None."""
+    if value is None or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value) or None
+
+
+def _checked(element: Element, item_type: ItemType, *, parents: tuple[str, ...] = ()) -> int:
+    """The element's ratingKey, once its rating values and parent keys are checked.
+
+    Raises ``Unreadable`` for a value no Plex server holds: a ``userRating`` or critic ``rating``
+    outside 0–10, not finite or not a number, or a key that is not a number. Such an item is
+    reported and left out, so a bad value is never taken for the person's change nor used as
+    evidence (docs/real-servers.md, "Values Plex sends").
+    """
+    title = element.get("title", "")
+    key = _rating_key(element.get("ratingKey"))
+    problem: str | None = None
+    if key is None:
+        problem = f"ratingKey={element.get('ratingKey', '')[:24]!r} is not a rating key"
+    else:
+        try:
+            check_rating(element.get("userRating"))
+            check_rating(element.get("rating"), "rating")
+        except ValueError as exc:
+            problem = str(exc)
+        for name in parents:
+            raw = element.get(name)
+            if problem is None and raw is not None and _rating_key(raw) is None:
+                problem = f"{name}={raw[:24]!r} is not a rating key"
+    if problem is not None:
+        raise Unreadable(Rejected(key, item_type, title, problem))
+    assert key is not None
+    return key
 
 
 def _tags(element: Element, name: str) -> tuple[str, ...]:
@@ -131,9 +184,10 @@ def iter_listing(
 
 
 def _artist(element: Element) -> Artist:
+    key = _checked(element, ItemType.ARTIST)
     title = element.get("title", "")
     return Artist(
-        key=int(element.get("ratingKey", "0")),
+        key=key,
         title=title,
         sort_title=element.get("titleSort") or title,
         guid=element.get("guid", ""),
@@ -144,12 +198,14 @@ def _artist(element: Element) -> Artist:
 
 
 def _album(element: Element, container: Element) -> Album:
+    key = _checked(element, ItemType.ALBUM, parents=("parentRatingKey",))
     title = element.get("title", "")
     return Album(
-        key=int(element.get("ratingKey", "0")),
+        key=key,
         title=title,
         sort_title=element.get("titleSort") or title,
-        artist_key=int(element.get("parentRatingKey") or container.get("parentRatingKey") or 0),
+        artist_key=_rating_key(element.get("parentRatingKey") or container.get("parentRatingKey"))
+        or 0,
         # Real servers may hoist shared attributes onto the container (plex-api-spec warns).
         artist_title=element.get("parentTitle") or container.get("parentTitle") or "",
         guid=element.get("guid", ""),
@@ -175,13 +231,15 @@ def _album_year(element: Element) -> int | None:
 
 
 def _track(element: Element, container: Element) -> Track:
+    key = _checked(element, ItemType.TRACK, parents=("parentRatingKey", "grandparentRatingKey"))
     get = element.get
     fallback = container.get
     return Track(
-        key=int(get("ratingKey", "0")),
+        key=key,
         title=get("title", ""),
-        album_key=int(get("parentRatingKey") or fallback("parentRatingKey") or 0),
-        artist_key=int(get("grandparentRatingKey") or fallback("grandparentRatingKey") or 0),
+        album_key=_rating_key(get("parentRatingKey") or fallback("parentRatingKey")) or 0,
+        artist_key=_rating_key(get("grandparentRatingKey") or fallback("grandparentRatingKey"))
+        or 0,
         album_title=get("parentTitle") or fallback("parentTitle") or "",
         album_artist=get("grandparentTitle") or fallback("grandparentTitle") or "",
         track_artist=get("originalTitle") or None,
@@ -232,7 +290,9 @@ def _choice_keys(
 
 
 def _key(element: Element) -> int:
-    return int(element.get("ratingKey", "0"))
+    # 0 (no item has it) for an element without a usable key: such an item is left out of the
+    # snapshot, so its membership of a tag does not matter.
+    return _rating_key(element.get("ratingKey")) or 0
 
 
 def tagged_keys(
@@ -296,6 +356,25 @@ def _make_artist(element: Element, _container: Element) -> Artist:
     return _artist(element)
 
 
+Rejects = dict[tuple[ItemType, int | None, str], Rejected]
+"""Items left out, by type, key and title (a type read twice reports each once)."""
+
+
+def _made(
+    make: Callable[[Element, Element], Record],
+    element: Element,
+    container: Element,
+    rejects: Rejects,
+) -> Record | None:
+    try:
+        return make(element, container)
+    except Unreadable as exc:
+        found = exc.rejected
+        rejects[(found.item_type, found.key, found.title)] = found
+        log.warning("left out: %s", found)
+        return None
+
+
 def _listing(
     client: PlexClient,
     item_type: ItemType,
@@ -304,14 +383,16 @@ def _listing(
     page_size: int,
     progress: Progress,
     description: str,
+    rejects: Rejects,
 ) -> dict[int, Record]:
-    records = (
-        make(element, container)
-        for container, element in iter_listing(
-            client, item_type, page_size=page_size, progress=progress, description=description
-        )
-    )
-    return {record.key: record for record in records}
+    records: dict[int, Record] = {}
+    for container, element in iter_listing(
+        client, item_type, page_size=page_size, progress=progress, description=description
+    ):
+        record = _made(make, element, container, rejects)
+        if record is not None:
+            records[record.key] = record
+    return records
 
 
 def _partitioned(
@@ -324,6 +405,7 @@ def _partitioned(
     page_size: int,
     progress: Progress,
     description: str,
+    rejects: Rejects,
 ) -> tuple[dict[int, Record], set[int]] | None:
     """Every item of the type as two listings, those carrying the tag and those without it.
 
@@ -335,6 +417,7 @@ def _partitioned(
     tag_filter = f"{item_type.value}.{field}"
     records: dict[int, Record] = {}
     members: set[int] = set()
+    left_out = 0
     with progress.task(description, total=total) as task:
         halves: tuple[tuple[dict[str, str | int], bool], ...] = (
             ({tag_filter: choice}, True),
@@ -344,14 +427,17 @@ def _partitioned(
             for container, element in iter_listing(
                 client, item_type, page_size=page_size, params=params, task=task
             ):
-                record = make(element, container)
+                record = _made(make, element, container, rejects)
+                if record is None:
+                    left_out += 1
+                    continue
                 if record.key in records:
                     log.info("%s %s listings overlap; listing the type whole", item_type, field)
                     return None
                 records[record.key] = record
                 if carrying:
                     members.add(record.key)
-    if len(records) != total:
+    if len(records) + left_out != total:
         log.info("%s %s listings do not add up; listing the type whole", item_type, field)
         return None
     return records, members
@@ -366,15 +452,25 @@ def _read_type(
     page_size: int,
     progress: Progress,
     description: str,
+    rejects: Rejects,
 ) -> tuple[dict[int, Record], set[int] | None, bool]:
     """Every item of one type, which of them carry ``tag`` (``None``: not read here), and
     whether it was read in two halves (so not in Plex's order)."""
+
+    def whole() -> dict[int, Record]:
+        return _listing(
+            client,
+            item_type,
+            make,
+            page_size=page_size,
+            progress=progress,
+            description=description,
+            rejects=rejects,
+        )
+
     choice = _choice_key(client, "mood", item_type, tag) if tag else None
     if choice is None:
-        listed = _listing(
-            client, item_type, make, page_size=page_size, progress=progress, description=description
-        )
-        return listed, (set() if tag else None), False
+        return whole(), (set() if tag else None), False
     split = _partitioned(
         client,
         item_type,
@@ -384,13 +480,12 @@ def _read_type(
         page_size=page_size,
         progress=progress,
         description=description,
+        rejects=rejects,
     )
     if split is not None:
         records, carriers = split
         return records, carriers, True
-    listed = _listing(
-        client, item_type, make, page_size=page_size, progress=progress, description=description
-    )
+    listed = whole()
     members = tagged_keys(
         client, field="mood", name=tag or "", item_type=item_type, page_size=page_size
     )
@@ -450,6 +545,7 @@ def read_snapshot(
     # The first tag (plexrate's inferred tag) is read with the listings themselves; others, far
     # rarer (the twin tag), by their own filtered listings.
     first = names[0] if names else None
+    rejects: Rejects = {}
     artists, artist_members, artists_split = _read_type(
         client,
         ItemType.ARTIST,
@@ -458,6 +554,7 @@ def read_snapshot(
         page_size=page_size,
         progress=progress,
         description="Reading artists",
+        rejects=rejects,
     )
     # Both album subformats the engine uses come from one lookup of the subformat choices.
     subformats = _choice_keys(
@@ -482,6 +579,7 @@ def read_snapshot(
         page_size=page_size,
         progress=progress,
         description="Reading albums",
+        rejects=rejects,
     )
     for key in (live | compilations) & albums.keys():
         albums[key] = replace(albums[key], live=key in live, compilation=key in compilations)
@@ -493,6 +591,7 @@ def read_snapshot(
         page_size=page_size,
         progress=progress,
         description="Reading tracks",
+        rejects=rejects,
     )
     if artists_split or albums_split or tracks_split:
         artists, albums, tracks = _in_library_order(
@@ -529,4 +628,5 @@ def read_snapshot(
         tracks=MappingProxyType(tracks),
         tagged=MappingProxyType(tagged),
         server_name=client.server_name,
+        rejected=tuple(rejects.values()),
     )

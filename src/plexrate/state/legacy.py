@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from plexrate import __version__
 from plexrate.errors import InputFileError
-from plexrate.fileio import write_atomic
+from plexrate.fileio import read_bounded, write_atomic
 from plexrate.model import RATING_MAX, RATING_MIN, OwnedItem
 
 LEGACY_FILENAME = "plex_state.json"
@@ -84,7 +84,7 @@ def check_library_uuid(legacy_uuid: str | None, library_uuid: str) -> UuidCheck:
 
 def load_legacy(path: Path) -> LegacyState:
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, what="legacy state file")
     except FileNotFoundError:
         raise InputFileError(f"legacy state file {path} does not exist") from None
     except OSError as exc:
@@ -163,7 +163,10 @@ def _decode(data: bytes, name: str) -> Any:
         raise InputFileError(f"{name} is not UTF-8 text (byte {exc.start})") from None
     try:
         return json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicates
+            text,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_reject_duplicates,
+            parse_int=_parse_int,
         )
     except json.JSONDecodeError as exc:
         raise InputFileError(
@@ -190,6 +193,21 @@ class _BadConstant(Exception):
         self.token = token
 
 
+def _shown(key: str) -> str:
+    """A key as the message quotes it: a 5,000-digit key is not worth repeating."""
+    return repr(key) if len(key) <= 24 else f"{key[:20]!r}… ({len(key):,} characters)"
+
+
+def _parse_int(text: str) -> int | float:
+    # Python refuses to turn more than 4,300 digits into an int (a ValueError json.loads passes
+    # on). No rating has that many digits: as a float it is infinite, which the range check
+    # reports against its item.
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def _reject_constant(token: str) -> Any:
     raise _BadConstant(token)
 
@@ -206,7 +224,8 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _parse_key(raw: str, name: str) -> int:
     if not _KEY.fullmatch(raw) or not (0 < int(raw) <= _KEY_MAX):
         raise InputFileError(
-            f"{name}: {raw!r} is not a rating key", hint="keys must be Plex ratingKeys (digits)"
+            f"{name}: {_shown(raw)} is not a rating key",
+            hint="keys must be Plex ratingKeys (digits)",
         )
     return int(raw)
 
@@ -217,8 +236,12 @@ def _parse_value(raw: object, raw_key: str, name: str) -> float:
             f"{name}: item {raw_key!r} has a non-numeric rating ({_json_kind(raw)})"
         )
     value = float(raw)
-    if not math.isfinite(value) or not (RATING_MIN <= value <= RATING_MAX):
-        raise InputFileError(f"{name}: item {raw_key!r} has rating {raw!r}, outside 0–10")
+    if not math.isfinite(value):
+        raise InputFileError(
+            f"{name}: item {_shown(raw_key)} has a rating too large to be a number, outside 0–10"
+        )
+    if not (RATING_MIN <= value <= RATING_MAX):
+        raise InputFileError(f"{name}: item {_shown(raw_key)} has rating {raw!r}, outside 0–10")
     return value
 
 
