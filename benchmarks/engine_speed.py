@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/engine_speed.py                      # 300k tracks + 50k evaluate
     .venv/bin/python benchmarks/engine_speed.py --tracks 50000 --artists 2000 --albums 4500
+    .venv/bin/python benchmarks/engine_speed.py --memory --plays --model hierarchical
 
 Builds a seeded snapshot in memory (a few rated tracks per album, some rated albums and artists,
 an ownership record for part of the rest as after an earlier run, a share of duplicate recordings),
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import TypeVar
 
-from plexrate.engine import EngineConfig, LibraryIndex, build_plan, infer
+from plexrate.engine import EngineConfig, InferenceModel, LibraryIndex, build_plan, infer
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, OwnedItem, Track
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ FILLER_TITLES = ("Intro", "Outro", "Interlude (Skit)", "Applause")
 
 
 def build_library(
-    *, artists: int, albums: int, tracks: int, seed: int
+    *, artists: int, albums: int, tracks: int, seed: int, plays: bool = False
 ) -> tuple[LibrarySnapshot, dict[int, OwnedItem]]:
     rng = random.Random(seed)
     artist_map: dict[int, Artist] = {}
@@ -132,6 +133,14 @@ def build_library(
             rating=rating,
             index=count % 12 + 1,
         )
+        if plays:
+            # Listening counts as Plex serves them: every track's values then differ.
+            track_map[next_key] = dataclasses.replace(
+                track_map[next_key],
+                plays=int(rng.expovariate(0.2)),
+                skips=int(rng.expovariate(1.0)),
+                popularity=int(rng.expovariate(1 / 2000)) + 1,
+            )
         if rating is None and rng.random() < 0.3:
             value = rng.choice((5.5, 6.0, 6.5))
             track_map[next_key] = dataclasses.replace(track_map[next_key], rating=value)
@@ -171,12 +180,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-tracks", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--memory", action="store_true", help="also measure peak allocations")
+    parser.add_argument(
+        "--plays", action="store_true", help="give tracks plays, skips and popularity"
+    )
+    parser.add_argument(
+        "--model", choices=[m.value for m in InferenceModel], default=None, help="default: theirs"
+    )
     args = parser.parse_args(argv)
     config = EngineConfig()
+    if args.model is not None:
+        config = dataclasses.replace(config, inference_model=InferenceModel(args.model))
 
     started = time.perf_counter()
     snapshot, owned = build_library(
-        artists=args.artists, albums=args.albums, tracks=args.tracks, seed=args.seed
+        artists=args.artists,
+        albums=args.albums,
+        tracks=args.tracks,
+        seed=args.seed,
+        plays=args.plays,
     )
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

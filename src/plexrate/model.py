@@ -119,6 +119,8 @@ class Album:
     genres: tuple[str, ...] = ()
     live: bool = False
     """The album carries the subformat tag ``Live`` (learned from one filtered listing)."""
+    compilation: bool = False
+    """The album carries the subformat tag ``Compilation`` (one filtered listing too)."""
 
     item_type = ItemType.ALBUM
 
@@ -140,6 +142,15 @@ class Track:
     rated_at: int | None = None
     index: int | None = None
     disc: int | None = None
+    plays: int = 0
+    """Plex's ``viewCount``: how often the account played the track (absent in Plex = 0)."""
+    skips: int = 0
+    """Plex's ``skipCount``: how often the account skipped it."""
+    last_played: int | None = None
+    """Plex's ``lastViewedAt`` (epoch seconds)."""
+    popularity: int | None = None
+    """Plex's ``ratingCount``: how many listeners elsewhere know the track (its metadata
+    agent's popularity figure), if Plex has one."""
 
     item_type = ItemType.TRACK
 

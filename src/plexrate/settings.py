@@ -59,6 +59,7 @@ from plexrate.engine.config import (
     ArtistEvidence,
     EngineConfig,
     FillerRules,
+    InferenceModel,
     TwinRules,
 )
 from plexrate.errors import ConfigError
@@ -293,6 +294,9 @@ class Settings(BaseSettings):
     # plexrate's additions.
     state_path: FilePath = Path("plexrate_state.sqlite")
     legacy_state_path: FilePath = Path("plex_state.json")
+    inference_model: Annotated[InferenceModel, BeforeValidator(_lower)] = (
+        InferenceModel.HIERARCHICAL
+    )
     artist_evidence: Annotated[ArtistEvidence, BeforeValidator(_lower)] = ArtistEvidence.DERIVED
     fill_without_evidence: bool = True
     rating_step: Number = Field(0.0, ge=0, le=2)
@@ -395,6 +399,7 @@ class Settings(BaseSettings):
             dynamic_precision=self.dynamic_precision,
             inferred_tag=self.inferred_tag,
             artist_evidence=self.artist_evidence,
+            inference_model=self.inference_model,
             fill_without_evidence=self.fill_without_evidence,
             rating_step=self.rating_step,
             twins=TwinRules(

@@ -480,7 +480,7 @@ def test_semicolon_export_with_a_bom(env: Env) -> None:
     assert summary["delimiter"] == ";"
     data = (env.folder / "album_ratings.csv").read_bytes()
     assert data.startswith(codecs.BOM_UTF8 + b"ratingKey;albumName;sortName;")
-    assert b";3,75;inferred\r\n" in data  # 7.5 on Plex's scale, with a decimal comma
+    assert b";4,25;inferred\r\n" in data  # 8.5 on Plex's scale, with a decimal comma
     assert invoke_json("bulk", "import", "--type", "album", "--apply")["planned"] == 0
 
 

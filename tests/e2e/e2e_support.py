@@ -269,8 +269,9 @@ def snapshot_from_dump(dump: Mapping[str, Any], *, tags: Iterable[str] = (TAG,))
     """The engine's view of the emulator's library, built from its JSON dump.
 
     The same fields plexrate's adapter reads from Plex's XML: ratings (0 = unrated), sort
-    titles, critic ratings, track artists, durations, the Live subformat and the members of
-    ``tags`` (Plex compares mood names case-insensitively).
+    titles, critic ratings, track artists, durations, plays, skips and popularity, the Live and
+    Compilation subformats and the members of ``tags`` (Plex compares mood names
+    case-insensitively).
     """
     section = music_section(dump)
     artists: dict[int, Artist] = {}
@@ -300,6 +301,7 @@ def snapshot_from_dump(dump: Mapping[str, Any], *, tags: Iterable[str] = (TAG,))
             year=raw.get("year"),
             genres=tuple(raw.get("genres", ())),
             live=any(s.casefold() == "live" for s in raw.get("subformats", ())),
+            compilation=any(s.casefold() == "compilation" for s in raw.get("subformats", ())),
         )
     tracks: dict[int, Track] = {}
     for raw in section["tracks"]:
@@ -318,6 +320,10 @@ def snapshot_from_dump(dump: Mapping[str, Any], *, tags: Iterable[str] = (TAG,))
             rated_at=raw.get("lastRatedAt"),
             index=raw.get("index"),
             disc=raw.get("parentIndex"),
+            plays=raw.get("viewCount", 0),
+            skips=raw.get("skipCount", 0),
+            last_played=raw.get("lastViewedAt"),
+            popularity=raw.get("ratingCount"),
         )
     tagged = {
         tag: frozenset(

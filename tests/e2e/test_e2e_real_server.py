@@ -26,8 +26,15 @@ def library_view(dump: dict[str, Any]) -> tuple[dict[int, float | None], dict[in
     return ratings(dump), moods(dump)
 
 
-def full_cycle(cli: PlexrateCli, initial: dict[str, Any], *, gone: set[int]) -> None:
-    """After a first run: rerun, verify and undo behave as on a quiet library."""
+def full_cycle(
+    cli: PlexrateCli, initial: dict[str, Any], *, gone: set[int], settle: bool = False
+) -> None:
+    """After a first run: rerun, verify and undo behave as on a quiet library.
+
+    ``settle``: the library lost items during the first run, so the model fitted to what is left
+    differs a little from the one the first run used; one rerun rewrites the values that moved by
+    ε or more, and from then on the library is quiet.
+    """
     emulator = cli.emulator
     stored = ratings(emulator.dump())
     assert all(one_decimal(v) for v in stored.values())
@@ -37,6 +44,11 @@ def full_cycle(cli: PlexrateCli, initial: dict[str, Any], *, gone: set[int]) -> 
     assert {k: o.value for k, o in owned.items()} == {k: stored[k] for k in owned}
     assert cli.pending() == []
 
+    if settle:
+        settled = cli.ok_json("run", "--apply")
+        assert settled["failed"] == 0
+        assert settled["written"] < len(owned) // 10
+        owned = cli.owned()
     emulator.reset_stats()
     again = cli.ok_json("run", "--apply")
     assert (again["planned"], again["written"], emulator.stats().writes) == (0, 0, 0)
@@ -76,4 +88,4 @@ def test_an_album_deleted_while_run_writes(cli_for: Any) -> None:
     assert first["failed"] == 0
     assert first["vanished"] >= 1, "some of the album's writes came after it was deleted"
     assert all(emulator.library.item(k) is None for k in gone)
-    full_cycle(cli, initial, gone=gone)
+    full_cycle(cli, initial, gone=gone, settle=True)

@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from plexrate.emulator import EmulatorLibrary, generate_library
-from plexrate.emulator.generator import VARIOUS_ARTISTS
+from plexrate.emulator.generator import VARIOUS_ARTISTS, Selection
 from plexrate.emulator.library import AlbumItem, TrackItem
 
 FILLER = re.compile(r"^(Intro|Outro|Skit|Interlude|Applause)$")
@@ -147,3 +147,71 @@ def test_proportions_resemble_a_real_collection() -> None:
     # About 300,000 tracks ≈ 27,000 albums and 12,000 artists at full scale.
     assert 9.5 <= counts["tracks"] / counts["albums"] <= 12.5
     assert 20 <= counts["tracks"] / counts["artists"] <= 30
+
+
+# ------------------------------------------------------------------------------------ the person
+def _structure(lib: EmulatorLibrary) -> list[tuple[int, str, float | None, int | None]]:
+    return [(t.rating_key, t.title, t.true_rating, t.duration) for t in lib.default_section.tracks]
+
+
+def test_selection_levels_share_the_library_and_its_truth_but_not_who_rated_what() -> None:
+    levels = {s: generate_library(tracks=3000, seed=6, selection=s) for s in Selection}
+    structures = {s: _structure(lib) for s, lib in levels.items()}
+    assert structures[Selection.NONE] == structures[Selection.MODERATE]
+    assert structures[Selection.MODERATE] == structures[Selection.STRONG]
+    rated = {
+        s: {t.rating_key for t in lib.default_section.tracks if t.user_rating is not None}
+        for s, lib in levels.items()
+    }
+    assert rated[Selection.NONE] != rated[Selection.MODERATE] != rated[Selection.STRONG]
+    # The original person is unchanged by the new option (the same draws as before it existed).
+    assert as_json(generate_library(tracks=800, seed=4)) == as_json(
+        generate_library(tracks=800, seed=4, selection=None)
+    )
+
+
+def test_a_selective_person_leaves_the_worse_tracks_unrated() -> None:
+    gaps = {}
+    for selection in Selection:
+        tracks = generate_library(tracks=6000, seed=3, selection=selection).default_section.tracks
+        rated = [t.true_rating or 0.0 for t in tracks if t.user_rating is not None]
+        unrated = [t.true_rating or 0.0 for t in tracks if t.user_rating is None]
+        assert 0.15 < len(rated) / len(tracks) < 0.3
+        gaps[selection] = statistics.fmean(rated) - statistics.fmean(unrated)
+    assert abs(gaps[Selection.NONE]) < 0.35
+    assert gaps[Selection.NONE] + 0.5 < gaps[Selection.MODERATE] < gaps[Selection.STRONG] - 0.3
+
+
+def _liking_and_plays(signal: float) -> float:
+    """Correlation, within albums, between how much the person likes a track and its plays."""
+    lib = generate_library(tracks=4000, seed=8, play_signal=signal)
+    section = lib.default_section
+    quality = {a.rating_key: float((a.latent or {}).get("quality", 6.0)) for a in section.albums}
+    pairs = [
+        ((t.true_rating or 0.0) - quality[t.album_key], float(t.view_count)) for t in section.tracks
+    ]
+    return statistics.correlation([p[0] for p in pairs], [p[1] for p in pairs])
+
+
+def test_plays_follow_taste_only_as_far_as_the_signal_says() -> None:
+    assert abs(_liking_and_plays(0.0)) < 0.06
+    assert _liking_and_plays(1.0) > 0.2
+
+
+def test_plays_are_seeded_and_leave_the_rest_of_the_library_alone() -> None:
+    quiet = generate_library(tracks=1500, seed=9, play_signal=0.0)
+    loud = generate_library(tracks=1500, seed=9, play_signal=1.0)
+    assert _structure(quiet) == _structure(loud)
+    assert [t.user_rating for t in quiet.default_section.tracks] == [
+        t.user_rating for t in loud.default_section.tracks
+    ]
+    again = generate_library(tracks=1500, seed=9, play_signal=1.0)
+    assert as_json(loud) == as_json(again)
+    tracks = loud.default_section.tracks
+    assert any(t.view_count for t in tracks) and any(t.skip_count for t in tracks)
+    assert all((t.last_viewed_at is not None) == (t.view_count > 0) for t in tracks)
+    assert 0.75 < sum(t.rating_count is not None for t in tracks) / len(tracks) < 0.95
+    # The file keeps them and reads them back.
+    assert as_json(EmulatorLibrary.from_dict(loud.to_dict())) == as_json(loud)
+    with pytest.raises(ValueError, match="play_signal"):
+        generate_library(tracks=10, seed=1, play_signal=1.5)

@@ -260,3 +260,34 @@ def test_request_lines_longer_than_64_kib_are_refused(emulator: Emulator) -> Non
         timeout=5,
     )
     assert response.status_code == 414
+
+
+def test_tracks_carry_listening_counts_and_never_the_hidden_truth(
+    emulator_factory: Callable[..., Emulator], plex_for: Plex
+) -> None:
+    emu = emulator_factory(tracks=300, seed=2)
+    tracks = {t.rating_key: t for t in emu.library.default_section.tracks}
+    listing = xml(emu, "/library/sections/3/all?type=10")
+    for element in listing:
+        track = tracks[int(element.get("ratingKey", "0"))]
+        assert element.get("viewCount") == (str(track.view_count) if track.view_count else None)
+        assert element.get("skipCount") == (str(track.skip_count) if track.skip_count else None)
+        last = track.last_viewed_at
+        assert element.get("lastViewedAt") == (None if last is None else str(last))
+        count = track.rating_count
+        assert element.get("ratingCount") == (None if count is None else str(count))
+    played = next(t for t in tracks.values() if t.view_count and t.skip_count and t.rating_count)
+    detail = xml(emu, f"/library/metadata/{played.rating_key}")[0]
+    assert detail.get("viewCount") == str(played.view_count)
+    # plexapi reads them as Plex's own attributes.
+    item = plex_for(emu).fetchItem(played.rating_key)
+    assert (item.viewCount, item.skipCount, item.ratingCount) == (
+        played.view_count,
+        played.skip_count,
+        played.rating_count,
+    )
+    assert item.lastViewedAt is not None
+    # The generator's truth stays in the library file.
+    for path in ("/library/sections/3/all?type=10", "/library/sections/3/all?type=9"):
+        body = get(emu, path).text
+        assert "true_rating" not in body and "latent" not in body and "quality" not in body

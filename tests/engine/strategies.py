@@ -17,7 +17,13 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
-from plexrate.engine.config import ArtistEvidence, EngineConfig, FillerRules, TwinRules
+from plexrate.engine.config import (
+    ArtistEvidence,
+    EngineConfig,
+    FillerRules,
+    InferenceModel,
+    TwinRules,
+)
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, OwnedItem, Track
 
 K = TypeVar("K")
@@ -82,6 +88,7 @@ configs = st.builds(
         twin_tag=st.sampled_from(["", TWIN_TAG]),
     ),
     filler=st.builds(FillerRules, enabled=st.booleans(), case_sensitive=st.booleans()),
+    inference_model=st.sampled_from(list(InferenceModel)),
 )
 
 

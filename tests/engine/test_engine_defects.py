@@ -8,6 +8,7 @@ from libbuilder import Lib, own, worked_example
 
 from plexrate.engine import (
     EngineConfig,
+    InferenceModel,
     LibraryIndex,
     RatingKind,
     build_plan,
@@ -16,7 +17,7 @@ from plexrate.engine import (
 )
 from plexrate.model import INFERENCE_PHASES, Phase
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from libbuilder import worked_example
 
-from plexrate.engine import ArtistEvidence, EngineConfig, infer
+from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel, infer
 from plexrate.engine.infer import fmt
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "inference.md"
@@ -22,7 +22,9 @@ def table_rows() -> list[list[str]]:
 
 def test_the_worked_example_table_matches_the_engine() -> None:
     snapshot = worked_example().snapshot()
-    inference = infer(snapshot, owned={}, config=EngineConfig())
+    inference = infer(
+        snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC)
+    )
     keys_by_label: dict[str, int] = {}
     for artist in snapshot.artists.values():
         keys_by_label[f"artist {artist.title}"] = artist.key
@@ -45,10 +47,18 @@ def test_the_worked_example_table_matches_the_engine() -> None:
 def test_the_worked_example_prose_matches_the_engine() -> None:
     text = DOC.read_text(encoding="utf-8")
     snapshot = worked_example().snapshot()
-    inference = infer(snapshot, owned={}, config=EngineConfig())
+    inference = infer(
+        snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC)
+    )
     assert inference.prior == 7.0
     assert "μ = (9 + 7 + 5) / 3 = **7.0**" in text
-    manual = infer(snapshot, owned={}, config=EngineConfig(artist_evidence=ArtistEvidence.MANUAL))
+    manual = infer(
+        snapshot,
+        owned={},
+        config=EngineConfig(
+            inference_model=InferenceModel.CLASSIC, artist_evidence=ArtistEvidence.MANUAL
+        ),
+    )
     assert manual.values[1] == 6.3
     assert "(21 + 4) / 4 = 6.25, written\n  as 6.3" in text
     section = text.split("## 6. A worked example")[1].split("<!-- worked-example:start -->")[0]

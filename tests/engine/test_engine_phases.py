@@ -15,6 +15,7 @@ from plexrate.engine import (
     ArtistEvidence,
     EngineConfig,
     FillerRules,
+    InferenceModel,
     LibraryIndex,
     RatingKind,
     build_plan,
@@ -22,7 +23,7 @@ from plexrate.engine import (
 )
 from plexrate.model import INFERENCE_PHASES, Phase
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
 
 def config(**changes: object) -> EngineConfig:

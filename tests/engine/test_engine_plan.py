@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from libbuilder import Lib, own, worked_example
 
-from plexrate.engine import EngineConfig, TwinRules, build_plan, infer
+from plexrate.engine import EngineConfig, InferenceModel, TwinRules, build_plan, infer
 from plexrate.model import Change, ItemType, OwnedItem, Phase
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"
 
 
@@ -69,6 +69,11 @@ def test_worked_example_stats() -> None:
         "without_value.artist": 0,
         "without_value.album": 0,
         "without_value.track": 0,
+        # Gamma, its album V and V's track rest on nothing the person rated.
+        "no_evidence": 3,
+        "no_evidence.artist": 1,
+        "no_evidence.album": 1,
+        "no_evidence.track": 1,
         "changes.album-up.album": 1,
         "changes.artist-up.artist": 2,
         "changes.album-down.album": 3,

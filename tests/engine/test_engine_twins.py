@@ -9,6 +9,7 @@ from libbuilder import Lib, own
 
 from plexrate.engine import (
     EngineConfig,
+    InferenceModel,
     LibraryIndex,
     TwinAnchor,
     TwinRules,
@@ -18,7 +19,7 @@ from plexrate.engine import (
 )
 from plexrate.model import Phase
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
 
 def twin_config(**rules: object) -> EngineConfig:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from plexrate.emulator import EmulatorLibrary, generate_library
-from plexrate.model import Album, Artist, LibrarySnapshot, Track, normalise_rating
+from plexrate.emulator import generate_library
+from plexrate.emulator.offline import snapshot_of
+from plexrate.model import Album, Artist, LibrarySnapshot, Track
 
 
 class Lib:
@@ -72,55 +73,6 @@ class Lib:
             albums=MappingProxyType(dict(self.albums)),
             tracks=MappingProxyType(dict(self.tracks)),
         )
-
-
-def snapshot_of(library: EmulatorLibrary) -> LibrarySnapshot:
-    """The snapshot plexrate would read from an emulator serving ``library`` (no managed tags)."""
-    section = library.default_section
-    artists = {
-        a.rating_key: Artist(
-            key=a.rating_key,
-            title=a.title,
-            sort_title=a.sort_title,
-            rating=normalise_rating(a.user_rating),
-        )
-        for a in section.artists
-    }
-    albums = {
-        b.rating_key: Album(
-            key=b.rating_key,
-            title=b.title,
-            sort_title=b.sort_title,
-            artist_key=b.artist_key,
-            artist_title=artists[b.artist_key].title,
-            rating=normalise_rating(b.user_rating),
-            critic_rating=b.critic_rating,
-            live="live" in (s.casefold() for s in b.subformats),
-        )
-        for b in section.albums
-    }
-    tracks = {}
-    for t in section.tracks:
-        album = albums[t.album_key]
-        tracks[t.rating_key] = Track(
-            key=t.rating_key,
-            title=t.title,
-            album_key=t.album_key,
-            artist_key=album.artist_key,
-            album_title=album.title,
-            album_artist=album.artist_title,
-            track_artist=t.original_title,
-            duration_ms=t.duration,
-            rating=normalise_rating(t.user_rating),
-        )
-    return LibrarySnapshot(
-        library_uuid=section.uuid,
-        section_id=section.key,
-        section_title=section.title,
-        artists=MappingProxyType(artists),
-        albums=MappingProxyType(albums),
-        tracks=MappingProxyType(tracks),
-    )
 
 
 def generated(tracks: int, seed: int) -> LibrarySnapshot:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, generate_library
-from plexrate.engine import EngineConfig
+from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath, settings_values
 from plexrate.settings import load_settings
 
@@ -43,6 +43,7 @@ EVALUATE_KEYS = {
     "filler",
     "calibration",
     "per_fold",
+    "unrated",
 }
 METRIC_KEYS = {"count", "covered", "coverage", "mae", "rmse", "bias", "within_half_star"}
 TUNE_KEYS = {
@@ -148,6 +149,20 @@ def test_evaluate_json_has_the_documented_schema_and_the_cores_figures(
         row["bucket"] for row in document["calibration"]
     )
     assert [fold["fold"] for fold in document["per_fold"]] == [1, 2, 3, 4, 5]
+    # Every track the person did not rate, counted once per method by the evidence it uses.
+    unrated = document["unrated"]
+    fills = core.fills
+    assert fills is not None
+    snapshot = expected.snapshot
+    assert unrated["tracks"] == fills.unrated == len(snapshot.tracks) - len(expected.manual)
+    assert 0 < unrated["on_unrated_albums"] < unrated["tracks"]
+    assert set(unrated["filled_from"]) == {"plexrate", *(b.value for b in Baseline)}
+    for levels in unrated["filled_from"].values():
+        assert sum(levels.values()) == unrated["tracks"]
+    assert unrated["filled_from"]["library-mean"]["none"] == unrated["tracks"]
+    plexrate = unrated["filled_from"]["plexrate"]
+    assert plexrate["unfilled"] == 0
+    assert plexrate["none"] > 0 and plexrate["album"] > 0 and plexrate["copies"] > 0
     assert_read_only(emulator, tmp_path)
 
 
@@ -159,18 +174,25 @@ def test_evaluate_prints_tables_on_stdout_and_a_summary_on_stderr(
     assert result.exit_code == 0, result.output
     mae = expected.run(EngineConfig()).overall().mae or 0.0
     rows = [line for line in result.stdout.splitlines() if "│ plexrate " in line]
-    assert len(rows) == 1
+    assert len(rows) == 2
     assert f"{mae:.3f}" in rows[0]
+    fills = expected.run(EngineConfig()).fills
+    assert fills is not None
+    assert f"{fills.methods['plexrate']['none']:,}" in rows[1]
     for title in (
         "Accuracy on your hidden ratings",
         "How plexrate filled the hidden tracks",
         "Calibration",
         "library mean",
         "album's other rated tracks",
+        f"What your {fills.unrated:,} unrated tracks would be filled from (hierarchical)",
     ):
         assert title in result.stdout
     assert "Nothing was written." in result.stderr
     assert f"plexrate is off by {mae:.3f}★ on average" in result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert "What this cannot see" in stderr
+    assert f"{fills.on_unrated_albums:,} (" in stderr
     assert_read_only(emulator, tmp_path)
 
 
@@ -198,8 +220,10 @@ def test_evaluate_leaves_an_existing_state_file_untouched_and_skips_owned_rating
 
 
 def test_tune_json_reports_current_and_best_and_writes_nothing(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path
+    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # From the classic model, which the generated libraries show to be the worse one.
+    monkeypatch.setenv("PLEXRATE_INFERENCE_MODEL", "classic")
     result = run(["tune", "--json", "--folds", "3"])
 
     assert result.exit_code == 0, result.output
@@ -211,13 +235,14 @@ def test_tune_json_reports_current_and_best_and_writes_nothing(
         "quick",
     )
     current, best = document["current"], document["best"]
-    assert current["settings"] == settings_values(EngineConfig())
+    classic = EngineConfig(inference_model=InferenceModel.CLASSIC)
+    assert current["settings"] == settings_values(classic)
     assert best["mae"] <= current["mae"]
     assert document["improvement"]["mae"] == pytest.approx(current["mae"] - best["mae"], abs=2e-6)
     assert document["changed"] == [
         key for key in current["settings"] if current["settings"][key] != best["settings"][key]
     ]
-    assert document["changed"], "the defaults are not the best settings for generated libraries"
+    assert "INFERENCE_MODEL" in document["changed"], "classic is not the better model here"
     assert [step["setting"] for step in document["steps"]]
     assert document["steps"][-1]["mae"] == best["mae"]
     assert document["written"] is None
@@ -231,6 +256,7 @@ def test_tune_write_updates_only_the_tuned_keys_of_the_config_file(
     original: dict[str, Any] = {
         "PLEX_URL": emulator.url,
         "LIBRARY_NAME": "Music",
+        "INFERENCE_MODEL": "classic",
         "CONFIDENCE_C": 3.0,
         "TWIN_LOGIC": {"ENABLED": True},
         "DRY_RUN": True,
@@ -322,13 +348,14 @@ def test_both_commands_in_a_real_process_match_the_in_process_output(
 def test_tune_write_warns_when_the_environment_overrides_the_file(
     env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PLEXRATE_CONFIDENCE_C", "3")
+    monkeypatch.setenv("PLEXRATE_INFERENCE_MODEL", "classic")
     config = tmp_path / "config.json"
-    config.write_text('{"confidence_c": 3}\n', encoding="utf-8")
+    config.write_text('{"inference_model": "classic"}\n', encoding="utf-8")
 
     result = run(["tune", "--folds", "3", "--write"])
 
     assert result.exit_code == 0, result.output
-    assert json.loads(config.read_text(encoding="utf-8"))["confidence_c"] != 3
-    assert "CONFIDENCE_C is set by PLEXRATE_CONFIDENCE_C" in " ".join(result.stderr.split())
-    assert "Saved confidence_c" in " ".join(result.stderr.split())
+    assert json.loads(config.read_text(encoding="utf-8"))["inference_model"] == "hierarchical"
+    stderr = " ".join(result.stderr.split())
+    assert "INFERENCE_MODEL is set by PLEXRATE_INFERENCE_MODEL" in stderr
+    assert "Saved inference_model" in stderr

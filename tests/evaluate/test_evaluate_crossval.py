@@ -22,7 +22,7 @@ from dataclasses import replace
 import pytest
 from evalkit import Lib
 
-from plexrate.engine import EngineConfig, LibraryIndex, infer
+from plexrate.engine import EngineConfig, InferenceModel, LibraryIndex, infer
 from plexrate.errors import UsageError
 from plexrate.evaluate import Baseline, CrossValidation, FillPath
 from plexrate.model import ItemType, OwnedItem
@@ -50,9 +50,15 @@ def library() -> Lib:
 
 def test_leave_one_out_matches_the_hand_computed_table() -> None:
     snapshot = library().snapshot()
-    cv = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=6, seed=1)
+    cv = CrossValidation(
+        snapshot,
+        owned={},
+        config=EngineConfig(inference_model=InferenceModel.CLASSIC),
+        folds=6,
+        seed=1,
+    )
 
-    evaluation = cv.run(EngineConfig())
+    evaluation = cv.run(EngineConfig(inference_model=InferenceModel.CLASSIC))
 
     assert evaluation.manual_tracks == 6
     assert evaluation.prior == pytest.approx(40 / 6)
@@ -76,9 +82,9 @@ def test_leave_one_out_matches_the_hand_computed_table() -> None:
 
 def test_baselines_on_the_same_folds() -> None:
     snapshot = library().snapshot()
-    evaluation = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=6).run(
-        EngineConfig()
-    )
+    evaluation = CrossValidation(
+        snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=6
+    ).run(EngineConfig(inference_model=InferenceModel.CLASSIC))
 
     # Library mean of the rest: 6.4, 6.8, 7.2, 6, 6, 7.6 → errors 0.8, 0.4, 1.6, 2, 2, 2.8.
     assert evaluation.baseline(Baseline.LIBRARY_MEAN).mae == pytest.approx(9.6 / 6)
@@ -99,9 +105,9 @@ def test_baselines_on_the_same_folds() -> None:
 
 def test_calibration_table() -> None:
     snapshot = library().snapshot()
-    evaluation = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=6).run(
-        EngineConfig()
-    )
+    evaluation = CrossValidation(
+        snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=6
+    ).run(EngineConfig(inference_model=InferenceModel.CLASSIC))
 
     rows = {row.bucket: row for row in evaluation.calibration()}
 
@@ -114,7 +120,9 @@ def test_calibration_table() -> None:
 
 def test_predictions_are_what_infer_gives_with_the_fold_hidden() -> None:
     snapshot = library().snapshot()
-    config = replace(EngineConfig(), confidence_c=1.0, rating_step=1.0)
+    config = replace(
+        EngineConfig(inference_model=InferenceModel.CLASSIC), confidence_c=1.0, rating_step=1.0
+    )
     cv = CrossValidation(snapshot, owned={}, config=config, folds=2, seed=5)
 
     evaluation = cv.run(config)
@@ -132,9 +140,18 @@ def test_predictions_are_what_infer_gives_with_the_fold_hidden() -> None:
 
 def test_score_agrees_with_the_full_run() -> None:
     snapshot = library().snapshot()
-    cv = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=3, seed=2)
+    cv = CrossValidation(
+        snapshot,
+        owned={},
+        config=EngineConfig(inference_model=InferenceModel.CLASSIC),
+        folds=3,
+        seed=2,
+    )
 
-    for config in (EngineConfig(), replace(EngineConfig(), confidence_c=0.5)):
+    for config in (
+        EngineConfig(inference_model=InferenceModel.CLASSIC),
+        replace(EngineConfig(inference_model=InferenceModel.CLASSIC), confidence_c=0.5),
+    ):
         full = cv.run(config).overall()
         fast = cv.score(config)
         assert (fast.count, fast.covered) == (full.count, full.covered)
@@ -154,12 +171,23 @@ def test_the_index_is_built_once_and_rebuilt_only_for_other_rules(
         return original(cls, snap, config)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(LibraryIndex, "build", classmethod(counting))
-    cv = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=3)
-    cv.run(EngineConfig())
-    cv.score(replace(EngineConfig(), confidence_c=1.0, album_gravity=0.1))
+    cv = CrossValidation(
+        snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=3
+    )
+    cv.run(EngineConfig(inference_model=InferenceModel.CLASSIC))
+    cv.score(
+        replace(
+            EngineConfig(inference_model=InferenceModel.CLASSIC),
+            confidence_c=1.0,
+            album_gravity=0.1,
+        )
+    )
     assert len(built) == 1
 
-    other_rules = replace(EngineConfig(), twins=replace(EngineConfig().twins, enabled=False))
+    other_rules = replace(
+        EngineConfig(inference_model=InferenceModel.CLASSIC),
+        twins=replace(EngineConfig(inference_model=InferenceModel.CLASSIC).twins, enabled=False),
+    )
     cv.score(other_rules)
     cv.score(other_rules)
     assert len(built) == 2
@@ -174,7 +202,9 @@ def test_owned_ratings_are_not_evaluated_but_hijacked_ones_are() -> None:
         111: OwnedItem(111, ItemType.TRACK, 6.0),
     }
 
-    cv = CrossValidation(snapshot, owned=owned, config=EngineConfig(), folds=2)
+    cv = CrossValidation(
+        snapshot, owned=owned, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=2
+    )
 
     assert cv.manual == (100, 101, 110, 111, 200)
 
@@ -185,16 +215,26 @@ def test_filler_tracks_can_be_left_out_of_the_folds() -> None:
     lib.track(105, 10, rating=3.0, seconds=30)
     snapshot = lib.snapshot()
 
-    with_filler = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=2)
+    with_filler = CrossValidation(
+        snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=2
+    )
     without = CrossValidation(
-        snapshot, owned={}, config=EngineConfig(), folds=2, include_filler=False
+        snapshot,
+        owned={},
+        config=EngineConfig(inference_model=InferenceModel.CLASSIC),
+        folds=2,
+        include_filler=False,
     )
 
     assert len(with_filler.evaluated) == 8
     assert without.evaluated == (100, 101, 102, 110, 111, 200)
-    flagged = {p.key for p in with_filler.run(EngineConfig()).predictions if p.filler}
+    flagged = {
+        p.key
+        for p in with_filler.run(EngineConfig(inference_model=InferenceModel.CLASSIC)).predictions
+        if p.filler
+    }
     assert flagged == {104, 105}
-    evaluation = without.run(EngineConfig())
+    evaluation = without.run(EngineConfig(inference_model=InferenceModel.CLASSIC))
     assert {p.key for p in evaluation.predictions} == set(without.evaluated)
     assert list(evaluation.filler_split()) == [False]
 
@@ -203,17 +243,27 @@ def test_too_few_ratings_for_the_folds_is_a_usage_error() -> None:
     snapshot = library().snapshot()
 
     with pytest.raises(UsageError, match="6 manual track ratings; cross-validation with 7"):
-        CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=7)
+        CrossValidation(
+            snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=7
+        )
     with pytest.raises(UsageError, match="at least 2 folds"):
-        CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=1)
+        CrossValidation(
+            snapshot, owned={}, config=EngineConfig(inference_model=InferenceModel.CLASSIC), folds=1
+        )
 
 
 def test_stratified_folds_balance_true_ratings() -> None:
     snapshot = library().snapshot()
 
-    cv = CrossValidation(snapshot, owned={}, config=EngineConfig(), folds=2, stratify=True)
+    cv = CrossValidation(
+        snapshot,
+        owned={},
+        config=EngineConfig(inference_model=InferenceModel.CLASSIC),
+        folds=2,
+        stratify=True,
+    )
 
     for fold in cv.folds:
         # Two 10s, and one each of 2, 4, 6, 8: each fold gets one 10.
         assert sum(1 for k in fold if snapshot.tracks[k].rating == 10.0) == 1
-    assert cv.run(EngineConfig()).stratified
+    assert cv.run(EngineConfig(inference_model=InferenceModel.CLASSIC)).stratified

@@ -9,7 +9,7 @@ import pytest
 from evalkit import generated
 
 from plexrate.cli.evaluate import evaluation_dict, tune_dict
-from plexrate.engine import EngineConfig
+from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import GRIDS, Baseline, CrossValidation, FillPath, GridName, tune
 
 DOC = (Path(__file__).parents[2] / "docs" / "evaluate.md").read_text(encoding="utf-8")
@@ -29,12 +29,19 @@ def keys(document: Any) -> set[str]:
 
 @pytest.fixture(scope="module")
 def cv() -> CrossValidation:
-    return CrossValidation(generated(1200, 2), owned={}, config=EngineConfig(), folds=3)
+    return CrossValidation(
+        generated(1200, 2),
+        owned={},
+        config=EngineConfig(inference_model=InferenceModel.CLASSIC),
+        folds=3,
+    )
 
 
 def test_every_json_key_is_documented(cv: CrossValidation) -> None:
-    evaluation = evaluation_dict(cv.run(EngineConfig()))
-    tuned = tune_dict(tune(cv, config=EngineConfig()), cv, update=None)
+    evaluation = evaluation_dict(cv.run(EngineConfig(inference_model=InferenceModel.CLASSIC)))
+    tuned = tune_dict(
+        tune(cv, config=EngineConfig(inference_model=InferenceModel.CLASSIC)), cv, update=None
+    )
     documented = keys(evaluation) | keys(tuned) | {"command", "library", "written", "path"}
 
     missing = sorted(k for k in documented if f"`{k}`" not in DOC and f'"{k}"' not in DOC)

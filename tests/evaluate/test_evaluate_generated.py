@@ -20,11 +20,11 @@ from dataclasses import replace
 import pytest
 from evalkit import generated
 
-from plexrate.engine import EngineConfig
+from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath
 from plexrate.model import LibrarySnapshot
 
-DEFAULTS = EngineConfig()
+DEFAULTS = EngineConfig(inference_model=InferenceModel.CLASSIC)
 GRAVITY_EVERYWHERE = replace(DEFAULTS, album_gravity=1.0, track_gravity=1.0)
 GRAVITY_AND_NO_CONFIDENCE = replace(GRAVITY_EVERYWHERE, confidence_c=0.0)
 BIASED_CRITIC = replace(DEFAULTS, weight_critic=100.0, bias_critic=-5.0)

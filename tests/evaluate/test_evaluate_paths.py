@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from evalkit import Lib
 
-from plexrate.engine import ArtistEvidence, EngineConfig, infer
+from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel, infer
 from plexrate.evaluate import FillPath, PathFinder
 from plexrate.model import ItemType, OwnedItem
 
@@ -50,7 +50,7 @@ def paths(config: EngineConfig, owned: dict[int, OwnedItem] | None = None) -> di
 
 
 def test_every_path_with_the_default_settings() -> None:
-    assert paths(EngineConfig()) == {
+    assert paths(EngineConfig(inference_model=InferenceModel.CLASSIC)) == {
         101: FillPath.ALBUM_TRACKS,
         110: FillPath.MANUAL_ALBUM,
         120: FillPath.ARTIST,
@@ -62,7 +62,9 @@ def test_every_path_with_the_default_settings() -> None:
 
 
 def test_derived_albums_are_evidence_only_under_artist_evidence_derived() -> None:
-    found = paths(EngineConfig(artist_evidence=ArtistEvidence.MANUAL))
+    found = paths(
+        EngineConfig(inference_model=InferenceModel.CLASSIC, artist_evidence=ArtistEvidence.MANUAL)
+    )
 
     # A5 has no album rated by hand, so under the old rule Artist-Up gives it only μ.
     assert found[510] is FillPath.PRIOR
@@ -71,7 +73,9 @@ def test_derived_albums_are_evidence_only_under_artist_evidence_derived() -> Non
 
 
 def test_without_fill_a_track_with_no_evidence_stays_unfilled_or_keeps_an_old_value() -> None:
-    config = replace(EngineConfig(), fill_without_evidence=False)
+    config = replace(
+        EngineConfig(inference_model=InferenceModel.CLASSIC), fill_without_evidence=False
+    )
     # Album 30 holds a value plexrate wrote earlier; nothing recomputes it without evidence.
     lib = library()
     lib.albums[30] = replace(lib.albums[30], rating=7.0)

@@ -10,6 +10,7 @@ import pytest
 from plex_helpers import TAG, TWIN_TAG, client_for
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
+from plexrate.emulator.offline import snapshot_of
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track
 from plexrate.plex import read_snapshot
 from plexrate.plex.snapshot import iter_listing
@@ -60,6 +61,7 @@ def expected_records(
             year=b.get("year"),
             genres=tuple(b.get("genres", ())),
             live=any(s.casefold() == "live" for s in b.get("subformats", ())),
+            compilation=any(s.casefold() == "compilation" for s in b.get("subformats", ())),
         )
         for b in section["albums"]
     }
@@ -78,6 +80,10 @@ def expected_records(
             rated_at=t.get("lastRatedAt"),
             index=t.get("index"),
             disc=t.get("parentIndex"),
+            plays=t.get("viewCount", 0),
+            skips=t.get("skipCount", 0),
+            last_played=t.get("lastViewedAt"),
+            popularity=t.get("ratingCount"),
         )
         for t in section["tracks"]
     }
@@ -201,9 +207,18 @@ def test_snapshot_of_a_generated_library(emulator_factory: Factory, tracks: int,
     assert any(t.rating is None and t.key % 13 == 5 for t in snapshot.tracks.values())
     assert any(t.duration_ms is None for t in snapshot.tracks.values())
     assert any(a.live for a in snapshot.albums.values())
+    assert any(a.compilation for a in snapshot.albums.values())
+    assert any(t.plays and t.last_played for t in snapshot.tracks.values())
+    assert any(t.skips for t in snapshot.tracks.values())
+    assert any(t.popularity for t in snapshot.tracks.values())
+    # The offline conversion benchmarks use gives the same records without a server.
+    offline = snapshot_of(emu.library)
+    assert dict(offline.artists) == dict(snapshot.artists)
+    assert dict(offline.albums) == dict(snapshot.albums)
+    assert dict(offline.tracks) == dict(snapshot.tracks)
 
 
-def test_without_managed_tags_only_listings_and_live_are_read(detailed: Emulator) -> None:
+def test_without_managed_tags_only_listings_and_subformats_are_read(detailed: Emulator) -> None:
     client = client_for(detailed)
     detailed.reset_stats()
     snapshot = read_snapshot(client, tags=("", TAG, TAG), page_size=100)
@@ -216,7 +231,7 @@ def test_without_managed_tags_only_listings_and_live_are_read(detailed: Emulator
         "count-album": 1,
         "count-track": 1,
         "choices-subformat": 1,
-        "list-album-filtered": 3,  # the Live albums, then the two halves
+        "list-album-filtered": 4,  # the Live and the Compilation albums, then the two halves
         "list-artist-filtered": 2,
         "list-track-filtered": 2,
     }
@@ -232,12 +247,14 @@ def formula(emu: Emulator, *, page_size: int, tags: tuple[str, ...]) -> int:
     """The request count ``snapshot.py``'s docstring states, from the library's own figures."""
     counts = emu.library.counts()
     dump = emu.dump()
-    live = sum(
-        1
-        for a in _music(dump)["albums"]
-        if any(s.casefold() == "live" for s in a.get("subformats", ()))
-    )
-    total = 1 + (math.ceil(live / page_size) if live else 0)
+    total = 1  # the subformat lookup
+    for subformat in ("live", "compilation"):
+        carriers = sum(
+            1
+            for a in _music(dump)["albums"]
+            if any(s.casefold() == subformat for s in a.get("subformats", ()))
+        )
+        total += math.ceil(carriers / page_size) if carriers else 0
     first, *others = tags
     for item_type, members in expected_tagged(dump, first).items():
         total += 1 + _type_listings(counts[item_type.plural], len(members), page_size)
@@ -293,9 +310,10 @@ def test_request_count_does_not_grow_with_the_library(emulator_factory: Factory)
         read_snapshot(client, tags=TAGS, page_size=1000)
         counts.append(client.counts.reads)
         emu.stop()
-    # Per type a count and the two halves of the first tag, the Live lookup and listing, a
-    # lookup per tag and type, and a listing per type that has the twin tag (no artist has).
-    assert counts == [3 * 3 + 2 + 3 * len(TAGS) + 2] * 3
+    # Per type a count and the two halves of the first tag, the subformat lookup with the Live
+    # and Compilation listings, a lookup per tag and type, and a listing per type that has the
+    # twin tag (no artist has).
+    assert counts == [3 * 3 + 3 + 3 * len(TAGS) + 2] * 3
 
 
 # ------------------------------------------------------------------------------------ paging

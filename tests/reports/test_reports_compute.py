@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from report_lib import Lib, claims
 from report_schemas import check_document
 
-from plexrate.engine import EngineConfig, TwinAnchor, TwinRules, build_plan, infer
+from plexrate.engine import EngineConfig, InferenceModel, TwinAnchor, TwinRules, build_plan, infer
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem
 from plexrate.reports import (
     BUCKETS,
@@ -27,7 +27,7 @@ from plexrate.reports import (
     twins_inventory,
 )
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
 
 # -- coverage ----------------------------------------------------------------------------------

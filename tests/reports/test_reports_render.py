@@ -6,7 +6,7 @@ import pytest
 from report_lib import Lib, claims
 from rich.console import Console
 
-from plexrate.engine import EngineConfig
+from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.reports import analyse, coverage, dissenters, histogram, twins_inventory
 from plexrate.reports.render import (
     INFERRED_GLYPH,
@@ -18,7 +18,7 @@ from plexrate.reports.render import (
     view,
 )
 
-CFG = EngineConfig()
+CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
 
 @pytest.mark.parametrize(

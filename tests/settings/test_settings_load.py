@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from plexrate.engine.config import ArtistEvidence, EngineConfig
+from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.errors import ConfigError, ExitCode
 from plexrate.settings import (
     CONFIG_VERSION,
@@ -267,6 +267,7 @@ def test_engine_config_maps_every_inference_key() -> None:
         dynamic_precision=False,
         inferred_tag="Guessed",
         artist_evidence="manual",
+        inference_model="Classic",
         fill_without_evidence=False,
         rating_step=1.0,
         twin_logic={
@@ -293,6 +294,7 @@ def test_engine_config_maps_every_inference_key() -> None:
     assert config.dynamic_precision is False
     assert config.inferred_tag == "Guessed"
     assert config.artist_evidence is ArtistEvidence.MANUAL
+    assert config.inference_model is InferenceModel.CLASSIC
     assert config.fill_without_evidence is False
     assert config.rating_step == 1.0
     assert config.twins.enabled is False

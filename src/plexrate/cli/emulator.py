@@ -24,6 +24,7 @@ from plexrate.emulator import (
     generate_library,
 )
 from plexrate.emulator.faults import FAULT_KINDS, FaultKind
+from plexrate.emulator.generator import DEFAULT_PLAY_SIGNAL, Selection
 from plexrate.emulator.tls import PLEX_DIRECT_HASH
 from plexrate.errors import PlexrateError, UsageError
 
@@ -57,11 +58,13 @@ SERVE_HELP = "\n\n".join(
 GENERATE_HELP = "\n\n".join(
     (
         "Write a generated library as JSON, to serve later with serve --library.",
-        "The same --tracks, --seed and --rated-fraction always give the same file. The format is "
-        "described in docs/emulator.md.",
+        "The same --tracks, --seed, --rated-fraction, --selection and --play-signal always give "
+        "the same file. The format is described in docs/emulator.md; every track keeps the "
+        "rating the person would give it under 'latent', which is never served.",
         "Examples:",
         "plexrate emulator generate --tracks 300000 --seed 1 -o big.json",
         "plexrate emulator generate -n 500 -o - | jq '.sections[1].albums | length'",
+        "plexrate emulator generate -n 20000 --selection moderate --play-signal 0.5 -o sel.json",
     )
 )
 
@@ -72,7 +75,47 @@ class LatencyPreset(StrEnum):
     plex_conservative = "plex-conservative"
 
 
-def _library(library: Path | None, tracks: int | None, seed: int) -> tuple[EmulatorLibrary, str]:
+class PersonChoice(StrEnum):
+    """Who rated the generated library (``Selection``, or the original person)."""
+
+    original = "original"
+    none = "none"
+    moderate = "moderate"
+    strong = "strong"
+
+    @property
+    def selection(self) -> Selection | None:
+        return None if self is PersonChoice.original else Selection(self.value)
+
+
+SelectionOpt = Annotated[
+    PersonChoice,
+    typer.Option(
+        "--selection",
+        help="Who rated the generated library: original (picks albums by taste, rates tracks on "
+        "them at random), or a selective person (more of what they like) with none, moderate "
+        "or strong selection.",
+    ),
+]
+PlaySignalOpt = Annotated[
+    float,
+    typer.Option(
+        "--play-signal",
+        min=0.0,
+        max=1.0,
+        help="How closely plays, skips and popularity follow the person's taste (0 = noise).",
+    ),
+]
+
+
+def _library(
+    library: Path | None,
+    tracks: int | None,
+    seed: int,
+    *,
+    person: PersonChoice = PersonChoice.original,
+    play_signal: float = DEFAULT_PLAY_SIGNAL,
+) -> tuple[EmulatorLibrary, str]:
     if library is not None and tracks is not None:
         raise UsageError("give either --library or --tracks, not both")
     if library is not None:
@@ -80,7 +123,10 @@ def _library(library: Path | None, tracks: int | None, seed: int) -> tuple[Emula
     count = tracks if tracks is not None else DEFAULT_TRACKS
     if count < 1:
         raise UsageError("--tracks must be at least 1")
-    return generate_library(tracks=count, seed=seed), f"generated:tracks={count},seed={seed}"
+    generated = generate_library(
+        tracks=count, seed=seed, selection=person.selection, play_signal=play_signal
+    )
+    return generated, f"generated:tracks={count},seed={seed}"
 
 
 def _fault_kinds(raw: str) -> tuple[FaultKind, ...]:
@@ -106,6 +152,8 @@ def serve(
         typer.Option("--tracks", "-n", help="Generate a library of this many tracks."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Generator seed.")] = 1,
+    selection: SelectionOpt = PersonChoice.original,
+    play_signal: PlaySignalOpt = DEFAULT_PLAY_SIGNAL,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 32400,
     token: Annotated[
@@ -169,7 +217,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve a music library over Plex's HTTP API until interrupted (help: SERVE_HELP)."""
-    lib, source = _library(library, tracks, seed)
+    lib, source = _library(library, tracks, seed, person=selection, play_signal=play_signal)
     odd = None
     if misbehave is not None:
         try:
@@ -264,9 +312,17 @@ def generate(
         float,
         typer.Option(min=0.0, max=1.0, help="Share of tracks the person rated (about a quarter)."),
     ] = 0.25,
+    selection: SelectionOpt = PersonChoice.original,
+    play_signal: PlaySignalOpt = DEFAULT_PLAY_SIGNAL,
 ) -> None:
     """Write a generated library as JSON (help: GENERATE_HELP)."""
-    lib = generate_library(tracks=tracks, seed=seed, rated_fraction=rated_fraction)
+    lib = generate_library(
+        tracks=tracks,
+        seed=seed,
+        rated_fraction=rated_fraction,
+        selection=selection.selection,
+        play_signal=play_signal,
+    )
     if str(output) == "-":
         json.dump(lib.to_dict(), sys.stdout, ensure_ascii=False, separators=(",", ":"))
         sys.stdout.write("\n")

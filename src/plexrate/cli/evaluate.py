@@ -49,11 +49,12 @@ EVALUATE_HELP = "\n\n".join(
 TUNE_HELP = "\n\n".join(
     (
         "Search the inference settings for the ones that reproduce your ratings best.",
-        "CONFIDENCE_C, WEIGHT_CRITIC, BIAS_CRITIC, ALBUM_ and TRACK_INHERITANCE_GRAVITY and "
-        "ARTIST_EVIDENCE are tried over a fixed grid of values by coordinate descent, each "
-        "scored by the cross-validation of `plexrate evaluate` on the same folds: the lowest "
-        "mean absolute error wins, RMSE breaks ties. The best settings are printed next to the "
-        "current ones with their errors.",
+        "INFERENCE_MODEL, CONFIDENCE_C and, for the classic model, WEIGHT_CRITIC, BIAS_CRITIC, "
+        "ALBUM_ and TRACK_INHERITANCE_GRAVITY and ARTIST_EVIDENCE are tried over a fixed grid "
+        "of values by coordinate descent, each scored by the cross-validation of `plexrate "
+        "evaluate` on the same folds: the lowest mean absolute error wins, if it beats the "
+        "current one by more than twice its standard error (so no setting wins on noise); RMSE "
+        "breaks ties. The best settings are printed next to the current ones with their errors.",
         "Nothing is written to Plex or to the state file. --write saves the best settings to the "
         "config file they came from: only those keys change, and a backup is kept beside it.",
         "Example: plexrate tune --grid quick --write",
@@ -121,6 +122,13 @@ _PATH_LABELS = {
     "twins": "copies of the recording (twins)",
     "kept": "value kept from an earlier run",
     "unfilled": "left unrated",
+}
+_LEVEL_LABELS = {
+    "copies": "Copies you rated",
+    "album": "Album",
+    "artist": "Artist",
+    "none": "Nothing of yours",
+    "unfilled": "Left unrated",
 }
 _BASELINE_LABELS = {
     "library-mean": "library mean",
@@ -389,6 +397,18 @@ def evaluation_dict(evaluation: Evaluation) -> dict[str, Any]:
             {"fold": number, **metrics_dict(metrics)}
             for number, metrics in enumerate(evaluation.per_fold(), start=1)
         ],
+        "unrated": _fills_dict(evaluation),
+    }
+
+
+def _fills_dict(evaluation: Evaluation) -> dict[str, Any] | None:
+    fills = evaluation.fills
+    if fills is None:
+        return None
+    return {
+        "tracks": fills.unrated,
+        "on_unrated_albums": fills.on_unrated_albums,
+        "filled_from": {method: dict(levels) for method, levels in fills.methods.items()},
     }
 
 
@@ -557,7 +577,22 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
             stars(row.mean_predicted),
             _err(row.mae),
         )
-    return [accuracy, paths, calibration]
+    tables = [accuracy, paths, calibration]
+    fills = evaluation.fills
+    if fills is not None and fills.unrated:
+        from plexrate.evaluate import LEVELS
+
+        model = evaluation.config.inference_model.value
+        filled = _table(
+            f"What your {fills.unrated:,} unrated tracks would be filled from ({model})",
+            "Method",
+            tuple(_LEVEL_LABELS[level] for level in LEVELS),
+        )
+        for method, levels in fills.methods.items():
+            name = "plexrate" if method == "plexrate" else _BASELINE_LABELS[method]
+            filled.add_row(name, *(f"{levels[level]:,}" for level in LEVELS))
+        tables.append(filled)
+    return tables
 
 
 def evaluation_summary(evaluation: Evaluation, *, seconds: float) -> list[str]:
@@ -576,6 +611,16 @@ def evaluation_summary(evaluation: Evaluation, *, seconds: float) -> list[str]:
         lines.append(
             f"plexrate is off by {overall.mae:.3f}★ on average "
             f"(the library mean: {library_mean.mae:.3f}★)."
+        )
+    fills = evaluation.fills
+    if fills is not None and fills.unrated:
+        share = 100.0 * fills.on_unrated_albums / fills.unrated
+        lines.append(
+            "What this cannot see: it scores tracks you rated, which sit on albums you rated. "
+            f"Of the {fills.unrated:,} tracks you did not rate, {fills.on_unrated_albums:,} "
+            f"({share:.0f} %) are on albums where you rated nothing, and people rate what they "
+            "like, so the tracks left unrated are likely worse than the ones hidden here. "
+            "docs/inference.md §9 measures that part on generated libraries."
         )
     return lines
 

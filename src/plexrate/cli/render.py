@@ -138,6 +138,24 @@ def describe_plan(plan: Plan) -> str:
     return _joined(phrases)
 
 
+def evidence_line(plan: Plan) -> str | None:
+    """How many values written rest on none of the person's ratings, or None if none do."""
+    stats = plan.stats
+    total = int(stats.get("no_evidence", 0))
+    if not total:
+        return None
+    parts = [
+        count(int(stats.get(f"no_evidence.{t.value}", 0)), t.value)
+        for t in ItemType
+        if stats.get(f"no_evidence.{t.value}")
+    ]
+    return (
+        f"{_joined(parts)} rest on no rating of yours (nothing rated on the album, by the "
+        "artist or among a track's copies): their values are the model's guess for such items. "
+        "FILL_WITHOUT_EVIDENCE=false leaves them unrated."
+    )
+
+
 def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> None:
     if plan.changes:
         out.print(counts_table(plan))
@@ -149,6 +167,9 @@ def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> Non
         else "nothing to do, Plex already holds every value"
     )
     err.print(f"Dry run: {what}; nothing was written.")
+    evidence = evidence_line(plan)
+    if evidence:
+        err.print(escape(evidence))
     for note in plan.notes:
         err.print(f"[dim]{escape(note)}[/]")
 
@@ -194,6 +215,9 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             f"Prior μ = {stars(float(stats['prior']))} from {int(stats.get('prior_tracks', 0)):,} "
             "manual track ratings (the same at start and end: inference never changes them)."
         )
+    evidence = evidence_line(plan)
+    if evidence:
+        lines.append(escape(evidence))
     if report.failed:
         lines.append(f"[red]{report.failed:,} changes were refused by Plex:[/] {report.errors[0]}")
     return lines

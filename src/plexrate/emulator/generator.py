@@ -11,6 +11,13 @@ non-ASCII letters, tracks without a duration and some moods the person set.
 The truth behind the ratings is kept under ``latent`` (see ``library.py``): each track's
 ``true_rating`` (the half-star value the person would give it, on Plex's 0–10 scale) and
 ``recording`` (copies of one recording share it), each album's and artist's ``quality``.
+
+Two things about the person are configurable. ``selection`` picks who rates: ``None`` keeps the
+original person (albums heard by taste, tracks on them rated at random), the ``Selection`` levels a
+person who rates more of what they like, loves and hates more than they shrug, and rarely rates
+albums they have not heard. ``play_signal`` (0–1) says how closely plays, skips and popularity
+follow the person's taste: 0 is noise, 1 a strong signal. Plays come from a random stream of their
+own, so they never change the rest of the library.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from plexrate.emulator.library import (
     EMPTY,
@@ -31,6 +39,26 @@ from plexrate.emulator.library import (
 )
 
 VARIOUS_ARTISTS = "Various Artists"
+
+
+class Selection(StrEnum):
+    """How strongly a selective person's choice of what to rate follows their taste."""
+
+    NONE = "none"
+    """Which albums are heard and which tracks rated has nothing to do with taste."""
+    MODERATE = "moderate"
+    """Heard albums are better ones (as for the original person); on them, liked, loved and
+    hated tracks are rated more often than middling ones."""
+    STRONG = "strong"
+    """Twice the moderate person's preference, at album and at track level."""
+
+    @property
+    def strength(self) -> float:
+        return _SELECTION_STRENGTH[self]
+
+
+_SELECTION_STRENGTH = {Selection.NONE: 0.0, Selection.MODERATE: 1.0, Selection.STRONG: 2.0}
+DEFAULT_PLAY_SIGNAL = 0.5
 MUSIC_SECTION_KEY = 3
 MOVIE_SECTION_KEY = 1
 
@@ -140,9 +168,21 @@ class _ArtistPlan:
 
 
 class _Generator:
-    def __init__(self, *, tracks: int, seed: int, now: int, rated_fraction: float) -> None:
+    def __init__(
+        self,
+        *,
+        tracks: int,
+        seed: int,
+        now: int,
+        rated_fraction: float,
+        selection: Selection | None = None,
+    ) -> None:
         self.target = tracks
         self.rng = random.Random(seed)
+        # The selective person draws rating dates from a stream of its own, so the main stream
+        # (names, structure, latent truth) is consumed the same way at every selection level.
+        self.side = random.Random(f"rated:{seed}")
+        self.selection = None if selection is None else selection.strength
         self.now = now
         self.rated_scale = rated_fraction / 0.25
         self.next_key = 1000
@@ -365,7 +405,8 @@ class _Generator:
         self.album_tracks[album.rating_key] = []
         # Whether the person listened to (and so rated tracks of) this album: driven by how much
         # they like the artist and how good the album is.
-        logit = -0.9 + 1.1 * plan.affinity + 0.55 * (quality - 6.2)
+        taste = 0.55 if self.selection is None else 0.55 * self.selection
+        logit = -0.9 + 1.1 * plan.affinity + taste * (quality - 6.2)
         if kind in ("greatest_hits", "compilation"):
             logit -= 0.8
         listened = rng.random() < 1 / (1 + math.exp(-logit))
@@ -399,17 +440,31 @@ class _Generator:
         )
         kind = album.latent["kind"] if album.latent else "studio"
         listened = album.rating_key in self.listened
-        chance = 0.72 if listened else 0.018
+        if self.selection is None:
+            chance = 0.72 if listened else 0.018
+        else:
+            quality = float(album.latent["quality"]) if album.latent else 6.0
+            chance = self.selective_chance(song.true_rating, quality, listened=listened)
         if song.filler:
             chance *= 0.35
         if kind in ("greatest_hits", "compilation"):
             chance *= 0.6
         if self.rng.random() < chance * self.rated_scale:
             track.user_rating = song.true_rating
-            track.last_rated_at = self.rng.randint(track.added_at or self.now - 1, self.now)
+            rng = self.rng if self.selection is None else self.side
+            track.last_rated_at = rng.randint(track.added_at or self.now - 1, self.now)
         self.tracks.append(track)
         self.album_tracks[album.rating_key].append(track)
         return track
+
+    def selective_chance(self, true: float, quality: float, *, listened: bool) -> float:
+        """How likely the selective person rates a track: more of what they like than the album
+        around it, loved and hated tracks more than middling ones, unheard albums rarely."""
+        s = self.selection or 0.0
+        liking = 0.45 * (true - quality) + 0.3 * (abs(true - 5.5) - 2.0)
+        base = 0.66 if listened else 0.018 * math.exp(-0.4 * s)
+        logit = math.log(base / (1.0 - base)) + s * liking
+        return 1.0 / (1.0 + math.exp(-logit))
 
     def fresh_song(self, plan: _ArtistPlan, quality: float, *, title: str | None = None) -> _Song:
         true = self.clamp_rating(self.gauss(quality, 1.0))
@@ -798,20 +853,28 @@ def generate_library(
     section_title: str = "Music",
     now: int = 1_717_200_000,
     movie_section: bool = True,
+    selection: Selection | None = None,
+    play_signal: float = DEFAULT_PLAY_SIGNAL,
 ) -> EmulatorLibrary:
     """A realistic music library of exactly ``tracks`` tracks, the same for the same arguments.
 
     ``rated_fraction`` scales how many tracks carry the person's rating (about a quarter by
     default). ``now`` is the epoch second used as "today" for added and rated dates, so output does
     not depend on the clock. ``movie_section`` adds an empty "Movies" section so section lookup by
-    name has something to skip.
+    name has something to skip. ``selection`` and ``play_signal`` describe the person (module
+    docstring); the defaults keep the original person, with plays that follow taste half-way.
     """
     if tracks < 1:
         raise ValueError("a generated library needs at least one track")
     if not 0 <= rated_fraction <= 1:
         raise ValueError("rated_fraction must be between 0 and 1")
-    gen = _Generator(tracks=tracks, seed=seed, now=now, rated_fraction=rated_fraction)
+    if not 0 <= play_signal <= 1:
+        raise ValueError("play_signal must be between 0 and 1")
+    gen = _Generator(
+        tracks=tracks, seed=seed, now=now, rated_fraction=rated_fraction, selection=selection
+    )
     gen.run()
+    _listening(gen, seed=seed, signal=play_signal)
     rng = gen.rng
     music = Section(
         key=MUSIC_SECTION_KEY,
@@ -848,3 +911,57 @@ def generate_library(
         machine_identifier=f"{rng.getrandbits(160):040x}",
     )
     return EmulatorLibrary(server=server, sections=sections)
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw: Knuth's product method for small means, a rounded normal for large."""
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit = math.exp(-lam)
+    count, product = 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def _listening(gen: _Generator, *, seed: int, signal: float) -> None:
+    """Plays, skips, last play and popularity for every track, from a random stream of their own.
+
+    With ``signal`` 0 they are noise. Towards 1, heard albums are played more, and within an album
+    the tracks the person likes are played more and skipped less; popularity (other listeners'
+    ``ratingCount``) leans a little toward the person's taste. The latent truth is not touched.
+    """
+    rng = random.Random(f"plays:{seed}")
+    albums = {a.rating_key: a for a in gen.albums}
+    popularity = {p.item.rating_key: rng.gauss(7.5, 1.6) for p in gen.artists}
+    album_level: dict[int, float] = {}
+    for album in gen.albums:
+        quality = float(album.latent["quality"]) if album.latent else 6.0
+        heard = 1.0 if album.rating_key in gen.listened else 0.0
+        taste = 1.8 * heard - 1.0 + 0.3 * (quality - 6.2)
+        album_level[album.rating_key] = 0.9 + signal * taste + rng.gauss(0, 0.5)
+    for track in gen.tracks:
+        parent = albums.get(track.album_key)
+        quality = float(parent.latent["quality"]) if parent and parent.latent else 6.0
+        true = track.true_rating if track.true_rating is not None else quality
+        liking = true - quality
+        level = album_level.get(track.album_key, 0.9) + signal * 0.45 * liking
+        plays = _poisson(rng, math.exp(level + rng.gauss(0, 0.4)))
+        skips = _poisson(
+            rng,
+            0.35
+            * math.exp(album_level.get(track.album_key, 0.9) * 0.5)
+            * math.exp(-signal * 0.6 * liking),
+        )
+        track.view_count = plays
+        track.skip_count = skips
+        if plays:
+            days = min(3650.0, rng.expovariate(1 / 180))
+            track.last_viewed_at = max(track.added_at or 0, gen.now - int(days * 86_400))
+        if rng.random() < 0.85:
+            base = popularity.get(track.artist_key, 7.5)
+            lean = signal * 0.35 * (true - 6.0)
+            track.rating_count = max(1, int(math.exp(base + lean + rng.gauss(0, 0.9))))

@@ -141,6 +141,12 @@ class TrackItem(Item):
     index: int | None = None
     parent_index: int | None = None
     duration: int | None = None
+    # The person's listening, served as Plex serves it (``viewCount``, ``skipCount``,
+    # ``lastViewedAt``) and other listeners' count (``ratingCount``); 0 and None are left out.
+    view_count: int = 0
+    skip_count: int = 0
+    last_viewed_at: int | None = None
+    rating_count: int | None = None
     # Hidden truth (JSON ``latent``), kept as two plain fields: a dict per track would cost tens of
     # megabytes at 300,000 tracks.
     true_rating: float | None = None
@@ -583,6 +589,10 @@ def _section_dict(section: Section) -> dict[str, Any]:
         _put(t, "index", track.index)
         _put(t, "parentIndex", track.parent_index)
         _put(t, "duration", track.duration)
+        _put(t, "viewCount", track.view_count or None)
+        _put(t, "skipCount", track.skip_count or None)
+        _put(t, "lastViewedAt", track.last_viewed_at)
+        _put(t, "ratingCount", track.rating_count)
         latent: dict[str, Any] = {}
         _put(latent, "true_rating", track.true_rating)
         _put(latent, "recording", track.recording)
@@ -621,7 +631,17 @@ _ALBUM_KEYS = _COMMON_KEYS | {
     "studio",
     "subformats",
 }
-_TRACK_KEYS = _COMMON_KEYS | {"album", "originalTitle", "index", "parentIndex", "duration"}
+_TRACK_KEYS = _COMMON_KEYS | {
+    "album",
+    "originalTitle",
+    "index",
+    "parentIndex",
+    "duration",
+    "viewCount",
+    "skipCount",
+    "lastViewedAt",
+    "ratingCount",
+}
 _SECTION_KEYS = frozenset(
     {
         "key",
@@ -783,6 +803,10 @@ class _Loader:
             index=self._opt_int(raw.get("index"), f"{path}.index"),
             parent_index=self._opt_int(raw.get("parentIndex"), f"{path}.parentIndex"),
             duration=self._opt_int(raw.get("duration"), f"{path}.duration"),
+            view_count=self._count(raw.get("viewCount"), f"{path}.viewCount"),
+            skip_count=self._count(raw.get("skipCount"), f"{path}.skipCount"),
+            last_viewed_at=self._opt_int(raw.get("lastViewedAt"), f"{path}.lastViewedAt"),
+            rating_count=self._opt_int(raw.get("ratingCount"), f"{path}.ratingCount"),
             true_rating=self._rating(latent.get("true_rating"), f"{path}.latent.true_rating"),
             recording=self._opt_int(latent.get("recording"), f"{path}.latent.recording"),
         )
@@ -819,6 +843,12 @@ class _Loader:
 
     def _opt_int(self, value: Any, path: str) -> int | None:
         return None if value is None else self._int(value, path)
+
+    def _count(self, value: Any, path: str) -> int:
+        count = self._opt_int(value, path) or 0
+        if count < 0:
+            raise self._err(path, "must not be negative")
+        return count
 
     def _rating(self, value: Any, path: str) -> float | None:
         if value is None:

@@ -368,6 +368,11 @@ def track(
         f' index="{item.index}"' if item.index is not None else "",
         f' parentIndex="{item.parent_index}"' if item.parent_index is not None else "",
         f' duration="{duration}"' if duration is not None else "",
+        # Listening counts as Plex serves them on listings and details alike; absent when 0.
+        f' viewCount="{item.view_count}"' if item.view_count else "",
+        f' skipCount="{item.skip_count}"' if item.skip_count else "",
+        f' lastViewedAt="{item.last_viewed_at}"' if item.last_viewed_at is not None else "",
+        f' ratingCount="{item.rating_count}"' if item.rating_count is not None else "",
         f' musicAnalysisVersion="1" thumb="/library/metadata/{item.album_key}/thumb/{stamp}"',
         f' parentThumb="/library/metadata/{item.album_key}/thumb/{stamp}"',
         f' grandparentThumb="/library/metadata/{item.artist_key}/thumb/{stamp}">',

@@ -6,10 +6,17 @@ shows the library as it would be after a plan. The maths and the rules are in
 ``docs/inference.md``.
 """
 
-from plexrate.engine.config import ArtistEvidence, EngineConfig, FillerRules, TwinRules
+from plexrate.engine.config import (
+    ArtistEvidence,
+    EngineConfig,
+    FillerRules,
+    InferenceModel,
+    TwinRules,
+)
 from plexrate.engine.index import LibraryIndex, TwinCandidates
 from plexrate.engine.infer import (
     Assignment,
+    Evidence,
     Hijack,
     Inference,
     RatingKind,
@@ -25,9 +32,11 @@ __all__ = [
     "ArtistEvidence",
     "Assignment",
     "EngineConfig",
+    "Evidence",
     "FillerRules",
     "Hijack",
     "Inference",
+    "InferenceModel",
     "LibraryIndex",
     "RatingKind",
     "TwinAnchor",

@@ -29,6 +29,13 @@ DEFAULT_FILLER_KEYWORDS: tuple[str, ...] = (
 )
 
 
+class InferenceModel(StrEnum):
+    HIERARCHICAL = "hierarchical"
+    """An empirical-Bayes model fitted to the person's ratings (``engine/hierarchical.py``)."""
+    CLASSIC = "classic"
+    """The old tool's formulas: Bayesian averages up, inheritance with gravity down."""
+
+
 class ArtistEvidence(StrEnum):
     DERIVED = "derived"
     """Manual album ratings plus albums this run derived from their own manual tracks."""
@@ -76,3 +83,7 @@ class EngineConfig:
     hijack_tolerance: float = 0.01
     twins: TwinRules = field(default_factory=TwinRules)
     filler: FillerRules = field(default_factory=FillerRules)
+    inference_model: InferenceModel = InferenceModel.HIERARCHICAL
+    """Which maths fills the gaps; ``classic`` keeps the old tool's formulas exactly. Under
+    ``hierarchical`` CONFIDENCE_C is only the fallback for the album variance, and the gravities,
+    critic weights and ARTIST_EVIDENCE play no part."""

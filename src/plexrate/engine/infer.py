@@ -10,14 +10,15 @@ run one after another, each applied before the next, reach the same library. See
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from plexrate.engine._gc import paused_gc
-from plexrate.engine.config import ArtistEvidence, EngineConfig
+from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
 from plexrate.engine.precision import FLOAT_SLACK, epsilon, quantise, worth_writing
@@ -32,6 +33,11 @@ from plexrate.model import (
     Track,
     stars,
 )
+
+if TYPE_CHECKING:
+    # numpy is imported only when a hierarchical fit runs: `plexrate --help` and every command
+    # that never infers start without it.
+    from plexrate.engine.hierarchical import ModelFit
 
 
 class RatingKind(StrEnum):
@@ -62,6 +68,19 @@ class TwinAnchor(StrEnum):
     """No member is rated by hand; every member takes the mean of the members' current values."""
     NONE = "none"
     """No member has any value yet, so there is nothing to share."""
+
+
+class Evidence(StrEnum):
+    """The nearest of the person's ratings an item's value can draw on."""
+
+    COPIES = "copies"
+    """Other copies of the same recording the person rated (twins)."""
+    ALBUM = "album"
+    """The album's own rating or the ratings of its tracks."""
+    ARTIST = "artist"
+    """The artist's rating or the ratings on the artist's other albums."""
+    NONE = "none"
+    """Nothing the person rated: μ and the model alone."""
 
 
 class Assignment(NamedTuple):
@@ -123,9 +142,38 @@ class Inference:
     hijacks: tuple[Hijack, ...]
     cleared: tuple[int, ...]
     twin_groups: tuple[TwinGroup, ...]
+    no_evidence: frozenset[int] = frozenset()
+    """Items this run sets whose value rests on none of the person's ratings: nothing rated on
+    the album, by the artist, or among the track's copies; μ and the model alone."""
+    model: ModelFit | None = None
+    """The hierarchical model's fit (None under ``classic``)."""
+    rated_albums: frozenset[int] = frozenset()
+    """Albums the person rated, or some of whose tracks they rated (hidden ones not counted)."""
+    rated_artists: frozenset[int] = frozenset()
+    """Artists the person rated, or under whom they rated an album or a track."""
+    anchored: frozenset[int] = frozenset()
+    """Tracks in a twin group with copies the person rated (when Twins ran)."""
 
     def kind(self, key: int) -> RatingKind:
         return self.kinds.get(key, RatingKind.UNRATED)
+
+    def evidence(self, key: int) -> Evidence:
+        """The nearest of the person's ratings behind the value of ``key``."""
+        track = self.snapshot.tracks.get(key)
+        album_key: int | None
+        if track is not None:
+            if key in self.anchored:
+                return Evidence.COPIES
+            album_key, artist_key = track.album_key, track.artist_key
+        else:
+            album = self.snapshot.albums.get(key)
+            album_key = key if album is not None else None
+            artist_key = album.artist_key if album is not None else key
+        if album_key is not None and album_key in self.rated_albums:
+            return Evidence.ALBUM
+        if artist_key in self.rated_artists:
+            return Evidence.ARTIST
+        return Evidence.NONE
 
     def value(self, key: int) -> float | None:
         return self.values.get(key)
@@ -191,20 +239,29 @@ def _infer(
 ) -> Inference:
     run = _Run(snapshot, owned, config, index, hidden)
     run.classify()
-    run.compute_prior()
-    run.derive_albums()
-    if Phase.ALBUM_UP in chosen:
-        run.album_up()
-    if Phase.ARTIST_UP in chosen:
-        run.artist_up()
-    if Phase.ALBUM_DOWN in chosen:
-        run.album_down()
-    if Phase.TRACK_DOWN in chosen:
-        run.track_down()
-    if Phase.TWINS in chosen:
-        run.twins()
+    if config.inference_model is InferenceModel.CLASSIC:
+        run.compute_prior()
+        run.derive_albums()
+        phases = {
+            Phase.ALBUM_UP: run.album_up,
+            Phase.ARTIST_UP: run.artist_up,
+            Phase.ALBUM_DOWN: run.album_down,
+            Phase.TRACK_DOWN: run.track_down,
+        }
+    else:
+        run.fit_model()
+        phases = {
+            Phase.ALBUM_UP: run.model_album_up,
+            Phase.ARTIST_UP: run.model_artist_up,
+            Phase.ALBUM_DOWN: run.model_album_down,
+            Phase.TRACK_DOWN: run.model_track_down,
+        }
+    phases[Phase.TWINS] = run.twins
+    for phase in chosen:
+        phases[phase]()
     run.settle()
-    return Inference(
+    rated_albums, rated_artists, anchored = run.evidence_sets()
+    inference = Inference(
         snapshot=snapshot,
         config=config,
         index=index,
@@ -219,7 +276,13 @@ def _infer(
         hijacks=tuple(sorted(run.hijacks, key=lambda h: h.key)),
         cleared=tuple(sorted(run.cleared)),
         twin_groups=tuple(run.twin_groups),
+        model=run.model,
+        rated_albums=rated_albums,
+        rated_artists=rated_artists,
+        anchored=anchored,
     )
+    no_evidence = frozenset(k for k in run.assignments if inference.evidence(k) is Evidence.NONE)
+    return dataclasses.replace(inference, no_evidence=no_evidence)
 
 
 class _Derived(NamedTuple):
@@ -260,6 +323,7 @@ class _Run:
         self.derived: dict[int, _Derived] = {}
         self.with_manual_tracks: set[int] = set()
         self.twin_groups: list[TwinGroup] = []
+        self.model: ModelFit | None = None
 
     # -- classification ----------------------------------------------------------------------
 
@@ -353,6 +417,42 @@ class _Run:
             exact = bayesian(p, math.fsum(used), len(used), confidence=config.confidence_c)
             shown_critic = critic if critic is not None and config.weight_critic > 0 else None
             self.derived[album_key] = _Derived(exact, len(used), p, shown_critic, all_filler)
+
+    def fit_model(self) -> None:
+        """The hierarchical model, fitted once to the manual ratings this run sees."""
+        working = self.working
+        manual_kinds = _MANUAL_KINDS
+        kinds = self.kinds
+
+        def manual(key: int) -> float | None:
+            return working.get(key) if kinds.get(key) in manual_kinds else None
+
+        tracks = self.snapshot.tracks
+        self.with_manual_tracks = {tracks[k].album_key for k in self.manual_tracks}
+        filler = self.index.filler
+        self.prior_tracks = sum(1 for k in self.manual_tracks if k not in filler)
+        from plexrate.engine.hierarchical import fit  # noqa: PLC0415 - numpy only when it fits
+
+        self.model = fit(
+            self.snapshot, self.index, manual=manual, confidence=self.config.confidence_c
+        )
+        self.prior = self.model.parameters.mu
+
+    def evidence_sets(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+        """The albums and artists with ratings of the person's, and the anchored twins."""
+        tracks = self.snapshot.tracks
+        albums = self.snapshot.albums
+        is_manual = self.is_manual
+        rated_albums = {tracks[k].album_key for k in self.manual_tracks}
+        rated_albums.update(k for k in albums if is_manual(k))
+        rated_artists = {albums[k].artist_key for k in rated_albums if k in albums}
+        rated_artists.update(tracks[k].artist_key for k in self.manual_tracks)
+        rated_artists.update(k for k in self.snapshot.artists if is_manual(k))
+        anchored: set[int] = set()
+        for group in self.twin_groups:
+            if group.anchor is TwinAnchor.MANUAL:
+                anchored.update(group.members)
+        return frozenset(rated_albums), frozenset(rated_artists), frozenset(anchored)
 
     # -- writing into the working map --------------------------------------------------------
 
@@ -500,7 +600,83 @@ class _Run:
         """Whether Track-Down gives this track a value (its album has one, or μ fills in)."""
         if self.config.fill_without_evidence:
             return True
-        return self.snapshot.tracks[track_key].album_key in self.working
+        album_key = self.snapshot.tracks[track_key].album_key
+        if self.model is not None:
+            return self.model.album_has_evidence(album_key)
+        return album_key in self.working
+
+    # -- the hierarchical model's phases: each sets its items to the model's value ----------
+
+    def model_album_up(self) -> None:
+        model = self.model
+        assert model is not None
+        albums = self.snapshot.albums
+        keys = [k for k in sorted(self.with_manual_tracks) if k in albums]
+        self._from_model(keys, Phase.ALBUM_UP, model.album, model.album_reason, None)
+
+    def model_artist_up(self) -> None:
+        model = self.model
+        assert model is not None
+        self._from_model(
+            self.index.artist_keys,
+            Phase.ARTIST_UP,
+            model.artist,
+            model.artist_reason,
+            model.artist_has_evidence,
+        )
+
+    def model_album_down(self) -> None:
+        model = self.model
+        assert model is not None
+        keys = [k for k in self.index.album_keys if k not in self.with_manual_tracks]
+        self._from_model(
+            keys, Phase.ALBUM_DOWN, model.album, model.album_reason, model.album_has_evidence
+        )
+
+    def _from_model(
+        self,
+        keys: Sequence[int],
+        phase: Phase,
+        value: Callable[[int], float],
+        reason: Callable[[int], str],
+        has_evidence: Callable[[int], bool] | None,
+    ) -> None:
+        """Set every item of ``keys`` the person did not rate to the model's value for it; with
+        FILL_WITHOUT_EVIDENCE off, only those ``has_evidence`` accepts."""
+        check = None if self.config.fill_without_evidence else has_evidence
+        for key in keys:
+            if self.is_manual(key) or (check is not None and not check(key)):
+                continue
+            self.assign(key, value(key), phase, reason(key))
+
+    def model_track_down(self) -> None:
+        model = self.model
+        assert model is not None
+        fill = self.config.fill_without_evidence
+        kinds = self.kinds
+        filler = self.index.filler
+        values = model.track_value.tolist()
+        position = 0
+        # The model lists the tracks album by album in the index's order; walk it in step.
+        for album_key, members in self.index.tracks_by_album.items():
+            start, position = position, position + len(members)
+            if not fill and not model.album_has_evidence(album_key):
+                continue
+            # Tracks of one album with one value share one Assignment and one reason text (as
+            # Track-Down does under classic): without plays to tell them apart, that is all of
+            # them, and 300,000 records of their own would cost tens of megabytes.
+            groups: dict[tuple[float, bool], list[int]] = {}
+            for offset, key in enumerate(members):
+                if kinds.get(key) in _MANUAL_KINDS:
+                    continue
+                groups.setdefault((values[start + offset], key in filler), []).append(key)
+            reasons: dict[bool, str] = {}
+            for (value, is_filler), keys in groups.items():
+                reason = reasons.get(is_filler)
+                if reason is None:
+                    reason = model.track_reason(album_key, filler=is_filler)
+                    reasons[is_filler] = reason
+                self.assign_many(keys, value, Phase.TRACK_DOWN, reason)
 
     def twins(self) -> None:
         working = self.working

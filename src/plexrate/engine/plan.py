@@ -67,7 +67,8 @@ def build_plan(
     ``Plan.stats`` holds: ``items`` (N), ``prior`` (μ), ``prior_tracks``, ``epsilon``,
     ``changes``, ``rating_writes``, ``tag_only``, ``unchanged`` (owned values within ε, not
     rewritten), ``hijacks``, ``cleared``, ``without_value`` (and ``without_value.<type>``),
-    ``skipped_start_letter``, and ``changes.<phase>.<type>`` counts.
+    ``no_evidence`` (values written that rest on none of the person's ratings, and
+    ``no_evidence.<type>``), ``skipped_start_letter``, and ``changes.<phase>.<type>`` counts.
     """
     chosen = selected_phases(phases)
     if inference is None:
@@ -143,6 +144,15 @@ class _Planner:
             stats[f"without_value.{item_type.value}"] = missing
             without += missing
         stats["without_value"] = without
+        # Values written that rest on none of the person's ratings (Inference.no_evidence).
+        no_evidence = inference.no_evidence
+        guessed = dict.fromkeys(ItemType, 0)
+        for change in changes:
+            if change.set_rating and change.key in no_evidence:
+                guessed[change.item_type] += 1
+        stats["no_evidence"] = sum(guessed.values())
+        for item_type, n in guessed.items():
+            stats[f"no_evidence.{item_type.value}"] = n
         stats.update(sorted(counts.items()))
 
         notes: list[str] = []

@@ -16,6 +16,7 @@ from plexrate.evaluate.crossval import (
     Prediction,
     Score,
 )
+from plexrate.evaluate.fills import LEVELS, UNFILLED, Fills, fills, fills_of
 from plexrate.evaluate.folds import make_folds
 from plexrate.evaluate.metrics import (
     CalibrationRow,
@@ -45,12 +46,15 @@ __all__ = [
     "DEFAULT_FOLDS",
     "DEFAULT_SEED",
     "GRIDS",
+    "LEVELS",
     "TUNABLES",
+    "UNFILLED",
     "Baseline",
     "CalibrationRow",
     "CrossValidation",
     "Evaluation",
     "FillPath",
+    "Fills",
     "Grid",
     "GridName",
     "Guess",
@@ -64,6 +68,8 @@ __all__ = [
     "baseline_guesses",
     "calibration",
     "candidates",
+    "fills",
+    "fills_of",
     "half_star_bucket",
     "json_value",
     "make_folds",

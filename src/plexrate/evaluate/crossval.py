@@ -8,6 +8,7 @@ shared by every run whose filler and twin rules are the same.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from plexrate.engine import EngineConfig, LibraryIndex, infer
 from plexrate.errors import UsageError
 from plexrate.evaluate.baselines import Baseline, Guess, baseline_guesses
+from plexrate.evaluate.fills import Fills, fills_of
 from plexrate.evaluate.folds import make_folds
 from plexrate.evaluate.metrics import (
     CalibrationRow,
@@ -60,24 +62,46 @@ class Score:
     covered: int
     mae: float | None
     rmse: float | None
+    errors: tuple[float, ...] = ()
+    """Each hidden rating's absolute error (stars; NaN when not covered), in the same order for
+    every setting scored by one ``CrossValidation``: what ``beats`` pairs."""
 
     def beats(self, other: Score, *, tolerance: float = 1e-9) -> bool:
-        """Better on the objective: more ratings covered, then lower MAE, then lower RMSE.
+        """Better on the objective: more ratings covered, then a lower MAE, then lower RMSE.
 
         Coverage comes first so that leaving hard tracks unrated can never pass for accuracy;
-        the tuned settings change it only when FILL_WITHOUT_EVIDENCE is off.
+        the tuned settings change it only when FILL_WITHOUT_EVIDENCE is off. A lower MAE counts
+        only when it is more than noise: paired rating by rating, the mean gain must exceed
+        twice its standard error, so a setting cannot win by fitting the folds' accidents.
         """
         if self.covered != other.covered:
             return self.covered > other.covered
         if self.mae is None or other.mae is None:
             return False
         if self.mae < other.mae - tolerance:
-            return True
+            return self.significant_gain(other)
         if self.mae > other.mae + tolerance:
             return False
         if self.rmse is None or other.rmse is None:
             return False
         return self.rmse < other.rmse - tolerance
+
+    def significant_gain(self, other: Score) -> bool:
+        """Whether this score's MAE is below ``other``'s by more than twice the paired
+        standard error (True when the errors cannot be paired)."""
+        if len(self.errors) != len(other.errors):
+            return True
+        gains = [
+            b - a
+            for a, b in zip(self.errors, other.errors, strict=True)
+            if not (math.isnan(a) or math.isnan(b))
+        ]
+        n = len(gains)
+        if n < 2:
+            return True
+        mean = math.fsum(gains) / n
+        spread = math.fsum((g - mean) ** 2 for g in gains) / (n - 1)
+        return mean > 2.0 * math.sqrt(spread / n)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -94,6 +118,8 @@ class Evaluation:
     prior: float
     """μ with nothing hidden."""
     predictions: tuple[Prediction, ...]
+    fills: Fills | None = None
+    """What the tracks nobody hid, the ones the person did not rate, would be filled from."""
 
     def overall(self) -> Metrics:
         return measure((p.true, p.predicted) for p in self.predictions)
@@ -239,7 +265,11 @@ class CrossValidation:
                         )
                     )
                 task.advance(label=f"fold {fold + 1} of {len(self.folds)}")
+        everything = infer(
+            self.snapshot, owned=self.owned, config=config, index=self.index_for(config)
+        )
         return Evaluation(
+            fills=fills_of(everything),
             config=config,
             folds=len(self.folds),
             seed=self.seed,
@@ -255,6 +285,7 @@ class CrossValidation:
         tracks = self.snapshot.tracks
         absolute: list[float] = []
         squared: list[float] = []
+        paired: list[float] = []
         count = 0
         for hidden in self.folds:
             values = infer(
@@ -265,14 +296,16 @@ class CrossValidation:
                 index=self.index_for(config),
             ).values
             count += len(hidden)
-            for key in hidden:
+            for key in sorted(hidden):
                 predicted = values.get(key)
                 if predicted is None:
+                    paired.append(math.nan)
                     continue
                 error = (predicted - (tracks[key].rating or 0.0)) / 2.0
                 absolute.append(abs(error))
                 squared.append(error * error)
-        return _score(count, absolute, squared)
+                paired.append(abs(error))
+        return dataclasses.replace(_score(count, absolute, squared), errors=tuple(paired))
 
 
 def _score(count: int, absolute: Sequence[float], squared: Sequence[float]) -> Score:

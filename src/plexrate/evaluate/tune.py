@@ -6,7 +6,10 @@ so far, and the best candidate is kept; rounds repeat until one changes nothing 
 round limit is reached. Every setting combination is scored once (cached), and the current
 settings are always among the candidates, so the result is never worse than where it started.
 
-The objective is ``Score.beats``: coverage, then MAE, then RMSE on the same folds.
+The objective is ``Score.beats``: coverage, then MAE (a gain must exceed twice its paired
+standard error), then RMSE on the same folds. INFERENCE_MODEL is searched like any setting; the
+settings only the classic formulas read are skipped while the model is hierarchical (they would
+change nothing), and the hierarchical model fits its own critic calibration and variances.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from plexrate.engine import ArtistEvidence, EngineConfig
+from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.evaluate.crossval import CrossValidation, Score
 from plexrate.progress import NULL_PROGRESS, Progress
 
-Value = float | ArtistEvidence
+Value = float | ArtistEvidence | InferenceModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Tunable:
 
 
 TUNABLES: tuple[Tunable, ...] = (
+    Tunable("inference_model", "inference_model"),
     Tunable("confidence_c", "confidence_c"),
     Tunable("weight_critic", "weight_critic"),
     Tunable("bias_critic", "bias_critic"),
@@ -48,6 +52,11 @@ TUNABLES: tuple[Tunable, ...] = (
 """The settings ``tune`` searches, in the order each round visits them."""
 
 _EVIDENCE = (ArtistEvidence.DERIVED, ArtistEvidence.MANUAL)
+_MODELS = (InferenceModel.HIERARCHICAL, InferenceModel.CLASSIC)
+CLASSIC_ONLY = frozenset(
+    {"weight_critic", "bias_critic", "album_gravity", "track_gravity", "artist_evidence"}
+)
+"""Settings the hierarchical model does not read (CONFIDENCE_C stays: its fallback variance)."""
 
 
 class GridName(StrEnum):
@@ -67,6 +76,7 @@ GRIDS: dict[GridName, Grid] = {
     GridName.QUICK: Grid(
         name=GridName.QUICK.value,
         candidates={
+            "inference_model": _MODELS,
             "confidence_c": (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0),
             "weight_critic": (0.0, 0.5, 1.0, 3.0, 6.0),
             "bias_critic": (-2.0, 0.0, 1.5, 3.0),
@@ -79,6 +89,7 @@ GRIDS: dict[GridName, Grid] = {
     GridName.FULL: Grid(
         name=GridName.FULL.value,
         candidates={
+            "inference_model": _MODELS,
             "confidence_c": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0),
             "weight_critic": (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0),
             "bias_critic": (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0),
@@ -109,7 +120,7 @@ def settings_values(config: EngineConfig) -> dict[str, Any]:
 
 def json_value(value: Value) -> str | float:
     """A tuned value as config.json holds it."""
-    return value.value if isinstance(value, ArtistEvidence) else float(value)
+    return value.value if isinstance(value, ArtistEvidence | InferenceModel) else float(value)
 
 
 def candidates(grid: Grid, tunable: Tunable, config: EngineConfig) -> tuple[Value, ...]:
@@ -123,6 +134,10 @@ def candidates(grid: Grid, tunable: Tunable, config: EngineConfig) -> tuple[Valu
         values = [v for v in values if v != 0 or v == current]
     if tunable.field == "artist_evidence":
         return tuple(v for v in _EVIDENCE if v in values)
+    if tunable.field == "inference_model":
+        return tuple(v for v in _MODELS if v in values)
+    if tunable.field in CLASSIC_ONLY and config.inference_model is not InferenceModel.CLASSIC:
+        return (current,)
     return tuple(sorted(values, key=float))
 
 
@@ -178,16 +193,22 @@ def tune(
     for round_number in range(1, grid.max_rounds + 1):
         rounds = round_number
         moved = False
-        total = sum(len(candidates(grid, t, best)) for t in TUNABLES)
-        with progress.task(f"Tuning, round {round_number}", total=total) as task:
+        # Counted as if every setting were tried: a round that settles on the hierarchical
+        # model skips the classic ones, and their share of the bar is advanced at once.
+        widest = dataclasses.replace(best, inference_model=InferenceModel.CLASSIC)
+        planned = {t.field: len(candidates(grid, t, widest)) for t in TUNABLES}
+        with progress.task(f"Tuning, round {round_number}", total=sum(planned.values())) as task:
             for tunable in TUNABLES:
                 before = getattr(best, tunable.field)
-                for value in candidates(grid, tunable, best):
+                tried = candidates(grid, tunable, best)
+                for value in tried:
                     trial = with_value(best, tunable.field, value)
                     trial_score = score(trial)
                     if trial_score.beats(best_score):
                         best, best_score = trial, trial_score
                     task.advance(label=f"{tunable.key} {_shown(value)}")
+                if planned[tunable.field] > len(tried):
+                    task.advance(planned[tunable.field] - len(tried), label=tunable.key)
                 after = getattr(best, tunable.field)
                 if after != before:
                     moved = True
@@ -213,7 +234,7 @@ def with_value(config: EngineConfig, field: str, value: Value) -> EngineConfig:
 
 
 def _shown(value: Value) -> str:
-    return value.value if isinstance(value, ArtistEvidence) else f"{value:g}"
+    return value.value if isinstance(value, ArtistEvidence | InferenceModel) else f"{value:g}"
 
 
 def tunable(field: str) -> Tunable:

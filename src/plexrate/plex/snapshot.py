@@ -10,11 +10,12 @@ empty listing still costs the request that says so):
   changing meanwhile) the type is read the plain way and the tag by its own listing;
 - otherwise: the tag lookup (when there is a tag) and ⌈items/P⌉ pages.
 
-Then one lookup plus ⌈live albums/P⌉ pages for the Live subformat, and per further tag (the twin
-tag) and per type one lookup plus ⌈items carrying it/P⌉ pages. When such a tag is on most items
-of a type, its listing stops after the first page and the items without it are listed instead,
-checked the same way. Nothing is requested per item, and plexapi objects are never built for
-items: the XML elements' attributes are read directly (plex-api.md §1.3).
+Then one lookup of the album subformats plus ⌈live albums/P⌉ pages for Live and
+⌈compilations/P⌉ pages for Compilation (none for a subformat the library lacks), and per
+further tag (the twin tag) and per type one lookup plus ⌈items carrying it/P⌉ pages. When such
+a tag is on most items of a type, its listing stops after the first page and the items without
+it are listed instead, checked the same way. Nothing is requested per item, and plexapi objects
+are never built for items: the XML elements' attributes are read directly (plex-api.md §1.3).
 
 Listing each item once matters after a first run, when plexrate's tag is on most of the library:
 reading the tag by a listing of its own would transfer those items a second time (the emulator's
@@ -24,7 +25,7 @@ reading the tag by a listing of its own would transfer those items a second time
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 from typing import TypeVar
@@ -48,6 +49,7 @@ from plexrate.settings import MAX_PAGE_SIZE
 log = logging.getLogger(__name__)
 
 LIVE_SUBFORMAT = "live"
+COMPILATION_SUBFORMAT = "compilation"
 
 
 def _float(value: str | None) -> float | None:
@@ -247,12 +249,25 @@ def _track(element: Element, container: Element) -> Track:
         rated_at=_int(get("lastRatedAt")),
         index=_int(get("index")),
         disc=_int(get("parentIndex")),
+        # Listening counts ride on the same listing (plex-api.md §1.3; docs/real-servers.md).
+        plays=_int(get("viewCount")) or 0,
+        skips=_int(get("skipCount")) or 0,
+        last_played=_int(get("lastViewedAt")),
+        popularity=_int(get("ratingCount")),
     )
 
 
 def _choice_key(client: PlexClient, field: str, item_type: ItemType, name: str) -> str | None:
     """The id Plex uses for tag ``name`` in filters (plexapi resolves names the same way)."""
-    wanted = name.casefold()
+    return _choice_keys(client, field, item_type, (name,))[name]
+
+
+def _choice_keys(
+    client: PlexClient, field: str, item_type: ItemType, names: Sequence[str]
+) -> dict[str, str | None]:
+    """The filter ids of several tags of one field, from the one (paged) lookup listing them."""
+    found: dict[str, str | None] = dict.fromkeys(names)
+    wanted = {name.casefold(): name for name in names}
     start = 0
     while True:
         container = client.read(
@@ -263,12 +278,15 @@ def _choice_key(client: PlexClient, field: str, item_type: ItemType, name: str) 
         )
         choices = list(container)
         for choice in choices:
-            if (choice.get("title") or "").casefold() == wanted:
-                return choice.get("key")
+            name = wanted.get((choice.get("title") or "").casefold())
+            if name is not None and found[name] is None:
+                found[name] = choice.get("key")
+        if all(key is not None for key in found.values()):
+            return found
         start += len(choices)
         total = _int(container.get("totalSize")) or 0
         if not choices or start >= total:
-            return None
+            return found
 
 
 def _key(element: Element) -> int:
@@ -285,13 +303,15 @@ def tagged_keys(
     item_type: ItemType,
     page_size: int,
     universe: Collection[int] | None = None,
+    choices: Mapping[str, str | None] | None = None,
 ) -> set[int]:
     """Keys of the items of ``item_type`` carrying tag ``name`` in tag field ``field`` (mood…).
 
     ``universe``, every key of ``item_type`` as just listed, lets a tag carried by most items be
-    read as its complement (see the module docstring).
+    read as its complement (see the module docstring). ``choices`` are filter ids already looked
+    up (``_choice_keys``), which saves the lookup.
     """
-    key = _choice_key(client, field, item_type, name)
+    key = choices[name] if choices is not None else _choice_key(client, field, item_type, name)
     if key is None:
         return set()
     tag_filter = f"{item_type.value}.{field}"
@@ -536,12 +556,20 @@ def read_snapshot(
         description="Reading artists",
         rejects=rejects,
     )
-    live = tagged_keys(
-        client,
-        field="subformat",
-        name=LIVE_SUBFORMAT,
-        item_type=ItemType.ALBUM,
-        page_size=page_size,
+    # Both album subformats the engine uses come from one lookup of the subformat choices.
+    subformats = _choice_keys(
+        client, "subformat", ItemType.ALBUM, (LIVE_SUBFORMAT, COMPILATION_SUBFORMAT)
+    )
+    live, compilations = (
+        tagged_keys(
+            client,
+            field="subformat",
+            name=name,
+            item_type=ItemType.ALBUM,
+            page_size=page_size,
+            choices=subformats,
+        )
+        for name in (LIVE_SUBFORMAT, COMPILATION_SUBFORMAT)
     )
     albums, album_members, albums_split = _read_type(
         client,
@@ -553,8 +581,8 @@ def read_snapshot(
         description="Reading albums",
         rejects=rejects,
     )
-    for key in live & albums.keys():
-        albums[key] = replace(albums[key], live=True)
+    for key in (live | compilations) & albums.keys():
+        albums[key] = replace(albums[key], live=key in live, compilation=key in compilations)
     tracks, track_members, tracks_split = _read_type(
         client,
         ItemType.TRACK,

@@ -207,3 +207,18 @@ def test_each_command_runs_as_a_real_process(cli: PhasesCli) -> None:
         assert cli.token not in proc.stdout + proc.stderr
     assert cli.emulator.stats().writes == 0
     assert cli.state_files() == {}
+
+
+def test_a_dry_run_says_how_many_values_rest_on_no_rating_of_yours(cli: PhasesCli) -> None:
+    document = cli.ok_json("run", "--dry-run")
+    stats = document["stats"]
+    guessed = {t: stats[f"no_evidence.{t}"] for t in ("artist", "album", "track")}
+    assert stats["no_evidence"] == sum(guessed.values()) > 0
+
+    result = cli.invoke("run", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stderr.split())
+    assert "rest on no rating of yours" in text
+    assert f"{guessed['track']:,} tracks" in text
+    assert "FILL_WITHOUT_EVIDENCE=false leaves them unrated" in text
