@@ -19,6 +19,7 @@ import difflib
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -789,6 +790,17 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8 JSON") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    deep = _too_deep_at(text)
+    if deep is not None:
+        line, column = deep
+        raise ConfigError(
+            f"{path} is not a plexrate config:\n"
+            + _bullet(
+                f"line {line}, column {column}",
+                f"lists or objects are nested more than {MAX_NESTING} deep",
+                "see config.example.json for the shape of a config",
+            )
+        )
     duplicates: list[str] = []
     try:
         document = json.loads(
@@ -812,7 +824,13 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         else:
             problem = exc.msg
             fix = "fix the JSON there (a missing comma or quote, or a trailing comma, is typical)"
-        where = f"line {exc.lineno}, column {exc.colno}"
+        line, column = exc.lineno, exc.colno
+        comma = _trailing_comma(text, exc.pos)
+        if comma is not None:
+            line, column = _line_column(text, comma)
+            problem = f"a comma before the closing {text[_next_token(text, comma + 1)]}"
+            fix = "remove it (JSON allows no trailing comma)"
+        where = f"line {line}, column {column}"
         raise ConfigError(f"{path} is not valid JSON:\n{_bullet(where, problem, fix)}") from None
     if not isinstance(document, dict):
         kinds = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}
@@ -830,6 +848,56 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         for key in dict.fromkeys(duplicates)
     )
     return document
+
+
+MAX_NESTING = 32
+"""Deepest nesting of lists and objects read from a config or a variable. A real config nests
+three deep; far deeper input only ever fails, and how it fails depends on the interpreter:
+Python 3.11 and 3.12 raise RecursionError inside json.loads at a few thousand levels, 3.13 reads
+it and pydantic then stops with "Maximum serialization depth exceeded"."""
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep_at(text: str) -> tuple[int, int] | None:
+    """Line and column (from 1, as ``json`` counts) of the first list or object that opens more
+    than ``MAX_NESTING`` deep, found before parsing so no interpreter limit is ever met."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return _line_column(text, match.start())
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
+def _line_column(text: str, at: int) -> tuple[int, int]:
+    """Line and column of offset ``at``, from 1 as ``json`` counts them."""
+    return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+
+
+def _next_token(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _trailing_comma(text: str, at: int) -> int | None:
+    """The offset of a comma right before a closing bracket, if that is the error at ``at``.
+
+    Python 3.11 reports a trailing comma at the bracket after it, 3.13 at the comma itself, each
+    in its own words; plexrate names the comma, so the place is the same on every interpreter.
+    """
+    if at < len(text) and text[at] == ",":
+        after = _next_token(text, at + 1)
+        return at if after < len(text) and text[after] in "]}" else None
+    if at < len(text) and text[at] in "]}":
+        before = text[:at].rstrip(" \t\r\n")
+        return len(before) - 1 if before.endswith(",") else None
+    return None
 
 
 def _parse_int(text: str) -> int | float:
@@ -857,6 +925,23 @@ def _check_version(document: dict[str, Any], path: Path, layers: _Layers) -> Non
 
 
 def _read_environment(environ: Mapping[str, str], layers: _Layers) -> dict[str, Any]:
+    # Checked before pydantic-settings parses the JSON of a section, for the reason MAX_NESTING
+    # gives; the variable is then left out so the rest can still be checked.
+    too_deep = {
+        name
+        for name, value in environ.items()
+        if name.upper().startswith(ENV_PREFIX) and _too_deep_at(value) is not None
+    }
+    layers.problems.extend(
+        _bullet(
+            name,
+            f"lists or objects are nested more than {MAX_NESTING} deep",
+            f"see {DOCS} for the shape of this setting",
+        )
+        for name in sorted(too_deep)
+    )
+    if too_deep:
+        environ = {name: value for name, value in environ.items() if name not in too_deep}
     try:
         values = _Environment(environ)()
     except SettingsError as exc:
