@@ -1,35 +1,98 @@
-"""Developer sessions: ``nox -s lint typecheck tests``; ``nox -s bench`` for the benchmarks."""
+"""Developer sessions.
+
+``nox -s lint typecheck tests`` (the default); ``nox -s tests`` runs the suite on every Python
+from 3.11 to 3.14 found on the machine (``nox -s tests-3.13`` picks one; a missing one is
+skipped); ``nox -s lowest`` installs the lowest version every dependency allows and runs the
+tests that exercise them; ``nox -s bench`` for the benchmarks. Arguments after ``--`` go to
+pytest (or to the benchmarks).
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-PYTHON = "3.11"
+OLDEST = "3.11"
+PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
+"""Every Python plexrate supports (pyproject.toml's requires-python and classifiers)."""
+
+LOWEST_TESTS = [
+    "tests/settings",
+    "tests/cli/config",
+    "tests/platform",
+    "tests/state",
+    "tests/plex",
+    "tests/e2e/test_e2e_run.py",
+    "tests/reports",
+    "tests/bulk",
+    "tests/engine",
+]
+"""What ``lowest`` runs: every dependency's use (pydantic and pydantic-settings in settings,
+typer and rich in the CLI, filelock in the state, plexapi, requests and urllib3 against the
+emulator, numpy in the engine), without the slow reliability and benchmark areas."""
 
 
-@nox.session(python=PYTHON)
+def _find_pyenv_pythons() -> None:
+    """Make pyenv's installed versions visible to nox, which looks interpreters up by name.
+
+    pyenv's shims answer only for the versions selected with ``pyenv global``; the others are
+    installed but invisible, so their folders go on PATH (after what is there already).
+    """
+    root = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser()
+    folders = sorted(str(p) for p in root.glob("versions/3.*/bin") if p.is_dir())
+    if folders:
+        os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *folders])
+
+
+_find_pyenv_pythons()
+
+
+@nox.session(python=OLDEST)
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=OLDEST)
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("mypy")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=OLDEST)
+def lowest(session: nox.Session) -> None:
+    """The floors in pyproject.toml, proven: the lowest allowed version of every direct
+    dependency (uv's ``--resolution lowest-direct``), then the tests that use them."""
+    session.install("uv>=0.4")
+    session.run(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        str(Path(session.bin) / "python"),
+        "--resolution",
+        "lowest-direct",
+        "--reinstall",
+        "-e",
+        ".[test]",
+    )
+    session.run("python", "-m", "pip", "list", "--format=freeze")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or LOWEST_TESTS))
+
+
+@nox.session(python=OLDEST)
 def bench(session: nox.Session) -> None:
     """Run the benchmark suite; pass e.g. ``-- --sizes 7500`` to choose sizes."""
     session.install("-e", ".[dev]")

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from annotated_types import Ge, Gt, Le, Lt
+from platformdirs import user_config_path, user_data_path, user_log_path
 from pydantic import (
     AfterValidator,
     AliasGenerator,
@@ -308,6 +309,8 @@ class Settings(BaseSettings):
     retries: Whole = Field(5, ge=0, le=20)
     verify_tls: bool = True
     ca_bundle: OptionalPath = None
+    # None means the platform's log folder (load_settings fills it in); os.devnull turns it off.
+    log_file: OptionalPath = None
 
     @classmethod
     def settings_customise_sources(
@@ -566,6 +569,60 @@ def example_config(
 # Loading
 
 
+APP_NAME = "plexrate"
+LOG_FILENAME = "plexrate.log"
+STATE_FILENAME = "plexrate_state.sqlite"
+
+
+@dataclass(frozen=True)
+class PlatformFolders:
+    """The per-user folders the operating system sets aside for plexrate (``platformdirs``):
+    on Linux ``~/.config/plexrate``, ``~/.local/share/plexrate`` and
+    ``~/.local/state/plexrate/log`` (or the ``XDG_*`` folders), on macOS ``~/Library/Application
+    Support/plexrate`` and ``~/Library/Logs/plexrate``, on Windows ``%LOCALAPPDATA%\\plexrate``
+    and its ``Logs`` folder."""
+
+    config: Path
+    data: Path
+    log: Path
+
+    @classmethod
+    def current(cls) -> PlatformFolders:
+        return cls(
+            config=user_config_path(APP_NAME, appauthor=False),
+            data=user_data_path(APP_NAME, appauthor=False),
+            log=user_log_path(APP_NAME, appauthor=False),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / CONFIG_FILENAME
+
+
+def default_log_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The log file when the settings could not be read: ``PLEXRATE_LOG_FILE`` if set, else
+    the platform's log folder."""
+    environ = os.environ if environ is None else environ
+    named = environ.get(f"{ENV_PREFIX}LOG_FILE", "").strip()
+    if named:
+        try:
+            return Path(named).expanduser().absolute()
+        except RuntimeError:
+            return None
+    return PlatformFolders.current().log / LOG_FILENAME
+
+
+ConfigSource = Literal["--config", "PLEXRATE_CONFIG", "working folder", "platform"]
+
+
+@dataclass(frozen=True)
+class ConfigLocation:
+    """The config file in effect and how it was found (``None``: no config file)."""
+
+    path: Path | None
+    found_by: ConfigSource | None
+
+
 @dataclass(frozen=True)
 class LoadedSettings:
     settings: Settings
@@ -573,6 +630,8 @@ class LoadedSettings:
     sources: dict[str, Source]
     """Dotted snake_case key (``twin_logic.enabled``) → the layer its value came from."""
     warnings: list[str] = field(default_factory=list)
+    found_by: ConfigSource | None = None
+    """How the config file was found; None without one."""
 
 
 class _Environment(EnvSettingsSource):
@@ -710,7 +769,8 @@ def _normalise(
 def _rebase_paths(layer: dict[str, Any], base: Path) -> None:
     for name, info in Settings.model_fields.items():
         value = layer.get(name)
-        if info.annotation is Path and isinstance(value, str | Path) and str(value).strip():
+        rebased = info.annotation is Path or name == "log_file"
+        if rebased and isinstance(value, str | Path) and str(value).strip():
             try:
                 path = Path(value).expanduser()
             except RuntimeError:
@@ -730,22 +790,38 @@ def _deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, An
 
 
 def find_config(config_path: Path | None, environ: Mapping[str, str]) -> Path | None:
-    """The config file to read: an explicit path, else ``PLEXRATE_CONFIG``, else ./config.json.
+    """The config file to read (see ``locate_config``)."""
+    return locate_config(config_path, environ).path
+
+
+def locate_config(
+    config_path: Path | None,
+    environ: Mapping[str, str],
+    folders: PlatformFolders | None = None,
+) -> ConfigLocation:
+    """The config file to read: ``--config``, else ``PLEXRATE_CONFIG``, else ./config.json (the
+    old tool's habit), else ``config.json`` in the platform's config folder.
 
     A named file that does not exist is an error (pydantic-settings would skip it silently); a
-    missing ./config.json just means defaults.
+    missing ./config.json or platform config just means defaults.
     """
     named = config_path if config_path is not None else environ.get(CONFIG_ENV) or None
     if named is None:
-        default = Path.cwd() / CONFIG_FILENAME
-        if default.exists() and not default.is_file():
-            # Skipping it silently would run on defaults while the person believes their
-            # config is read.
-            raise ConfigError(
-                f"{default} is not a file (a folder?), so it cannot be read as the config",
-                hint="move it away, or name your config with --config",
-            )
-        return default.resolve() if default.is_file() else None
+        candidates: list[tuple[Path, ConfigSource]] = [
+            (Path.cwd() / CONFIG_FILENAME, "working folder"),
+            ((folders or PlatformFolders.current()).config_file, "platform"),
+        ]
+        for default, found_by in candidates:
+            if default.exists() and not default.is_file():
+                # Skipping it silently would run on defaults while the person believes their
+                # config is read.
+                raise ConfigError(
+                    f"{default} is not a file (a folder?), so it cannot be read as the config",
+                    hint="move it away, or name your config with --config",
+                )
+            if default.is_file():
+                return ConfigLocation(default.resolve(), found_by)
+        return ConfigLocation(None, None)
     named_by = f" (named by {CONFIG_ENV})" if config_path is None else ""
     try:
         path = Path(named).expanduser()
@@ -760,7 +836,9 @@ def find_config(config_path: Path | None, environ: Mapping[str, str]) -> Path | 
             f"config file {path}{named_by} does not exist",
             hint=f"check the path, or create it with `plexrate config init {path}`",
         )
-    return path.resolve()
+    return ConfigLocation(
+        path.resolve(), "--config" if config_path is not None else "PLEXRATE_CONFIG"
+    )
 
 
 def _duplicate_keys(found: list[str]) -> Any:
@@ -987,7 +1065,9 @@ def load_settings(
     ``environ`` defaults to the process environment.
     """
     environ = os.environ if environ is None else environ
-    path = find_config(config_path, environ)
+    folders = PlatformFolders.current()
+    location = locate_config(config_path, environ, folders)
+    path = location.path
     layers = _Layers()
     base = path.parent if path is not None else Path.cwd()
 
@@ -1010,11 +1090,16 @@ def load_settings(
     )
     _rebase_paths(layers.flag, Path.cwd())
     # Default paths sit beside the config file (or in the working directory without one).
-    defaults = {
+    defaults: dict[str, Any] = {
         name: base / info.default
         for name, info in Settings.model_fields.items()
         if info.annotation is Path
     }
+    if location.found_by == "platform":
+        # A config in the platform's config folder keeps its state in the data folder, as the
+        # platform expects; a config named or found in the working folder keeps it beside it.
+        defaults["state_path"] = folders.data / STATE_FILENAME
+    defaults["log_file"] = folders.log / LOG_FILENAME
 
     merged = _deep_merge(_deep_merge(_deep_merge(defaults, layers.file), layers.env), layers.flag)
     settings = _validate(merged, layers)
@@ -1028,7 +1113,11 @@ def load_settings(
 
     sources = {key.path: layers.origin(key.path.split(".")) for key in setting_keys()}
     return LoadedSettings(
-        settings=settings, config_path=path, sources=sources, warnings=layers.warnings
+        settings=settings,
+        config_path=path,
+        sources=sources,
+        warnings=layers.warnings,
+        found_by=location.found_by,
     )
 
 

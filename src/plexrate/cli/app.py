@@ -36,11 +36,22 @@ class PlexrateGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
+            return self._invoke(ctx)
+        finally:
+            obj = ctx.find_root().obj
+            if isinstance(obj, AppContext):
+                obj.close_log()
+
+    def _invoke(self, ctx: typer.Context) -> Any:
+        try:
             return super().invoke(ctx)
         except PlexrateError as exc:
             _report(ctx, exc, str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
+            obj = ctx.find_root().obj
+            if isinstance(obj, AppContext) and obj.log is not None:
+                obj.log.line("Warning: interrupted (Ctrl-C or a stop signal)")
             _console(ctx).print("Interrupted.", style="yellow")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
@@ -62,6 +73,8 @@ def _console(ctx: typer.Context) -> Any:
 def _report(ctx: typer.Context, exc: BaseException, text: str) -> None:
     obj = ctx.find_root().obj
     debug = isinstance(obj, AppContext) and obj.debug
+    if isinstance(obj, AppContext):
+        obj.ensure_log()
     console = _console(ctx)
     if debug:
         console.print(escape(redact("".join(traceback.format_exception(exc)))), style="dim")

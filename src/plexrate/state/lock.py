@@ -89,7 +89,9 @@ def current_command() -> str:
     Options are left out on purpose: a token passed on the command line must never reach the
     lock file (invariant 8).
     """
-    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"]
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    # `python -m plexrate` runs plexrate/__main__.py; the person typed plexrate all the same.
+    words = ["plexrate" if program == "__main__.py" else program]
     for word in sys.argv[1:]:
         if word.startswith("-"):
             break
