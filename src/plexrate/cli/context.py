@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -79,6 +80,12 @@ class AppContext:
         if self.loaded is None:
             self.loaded = load_settings(config_path=config, overrides=overrides)
             self.open_log(self.loaded.settings.log_file)
+            loaded = self.loaded
+            if loaded.found_by == "platform" and loaded.sources["state_path"] == "default":
+                # The platform's data folder is plexrate's to make; a folder the person named
+                # is not (a typo there must not create a stray folder).
+                with contextlib.suppress(OSError):
+                    self.loaded.settings.state_path.parent.mkdir(parents=True, exist_ok=True)
             for warning in self.loaded.warnings:
                 self.err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
         return self.loaded.settings
