@@ -10,6 +10,7 @@ pytest (or to the benchmarks).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nox
@@ -40,13 +41,28 @@ emulator, numpy in the engine), without the slow reliability and benchmark areas
 def _find_pyenv_pythons() -> None:
     """Make pyenv's installed versions visible to nox, which looks interpreters up by name.
 
-    pyenv's shims answer only for the versions selected with ``pyenv global``; the others are
-    installed but invisible, so their folders go on PATH (after what is there already).
+    pyenv's shims answer only for the versions selected with ``pyenv global`` and fail for the
+    others, which are installed all the same. A folder of links ``python3.X`` to each installed
+    version goes first on PATH; nothing else changes.
     """
     root = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser()
-    folders = sorted(str(p) for p in root.glob("versions/3.*/bin") if p.is_dir())
-    if folders:
-        os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *folders])
+    found = {
+        p.name: p
+        for version in sorted(root.glob("versions/3.*"))
+        for p in [version / "bin" / f"python{'.'.join(version.name.split('.')[:2])}"]
+        if p.is_file() and re.fullmatch(r"3\.\d+\.\d+", version.name)
+    }
+    if not found:
+        return
+    links = Path(__file__).parent / ".nox" / "pythons"
+    links.mkdir(parents=True, exist_ok=True)
+    for name, target in found.items():
+        link = links / name
+        if link.is_symlink() and link.resolve() == target.resolve():
+            continue
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+    os.environ["PATH"] = os.pathsep.join([str(links), os.environ.get("PATH", "")])
 
 
 _find_pyenv_pythons()
