@@ -26,16 +26,21 @@ LOWEST_TESTS = [
     "tests/settings",
     "tests/cli/config",
     "tests/platform",
-    "tests/state",
+    "tests/state/test_state_crash.py",
+    "tests/state/test_state_store.py",
     "tests/plex",
     "tests/e2e/test_e2e_run.py",
-    "tests/reports",
-    "tests/bulk",
-    "tests/engine",
+    "tests/reports/test_reports_cli.py",
+    "tests/reports/test_reports_docs.py",
+    "tests/bulk/test_bulk_cli.py",
+    "tests/engine/test_engine_hierarchical.py",
+    "tests/engine/test_engine_plan.py",
 ]
 """What ``lowest`` runs: every dependency's use (pydantic and pydantic-settings in settings,
-typer and rich in the CLI, filelock in the state, plexapi, requests and urllib3 against the
-emulator, numpy in the engine), without the slow reliability and benchmark areas."""
+typer and rich in the CLI and the reports' examples, filelock in the state, plexapi, requests and
+urllib3 against the emulator, numpy in the engine, platformdirs in the locations), without the
+property, fuzz, reliability and benchmark areas, which test plexrate's logic rather than its
+dependencies."""
 
 
 def _find_pyenv_pythons() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import logging
 import os
+import sys
 import traceback
 from typing import Annotated, Any
 
@@ -140,5 +143,25 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(report_app, name="report")
 
 
+def _utf8_when_redirected() -> None:
+    """Output to a file or a pipe is UTF-8, whatever the locale says.
+
+    On Windows a redirected stream takes the ANSI code page (cp1252 and the like), so a title in
+    Japanese or a ★ ended a scheduled run (`… --json >> runs.jsonl`) with UnicodeEncodeError.
+    JSON is UTF-8 by definition (RFC 8259, section 8.1). A terminal keeps its own encoding; on
+    Windows the console takes any character.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):
+            continue
+        try:
+            redirected = not stream.isatty()
+        except ValueError:  # closed
+            continue
+        if redirected and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8")
+
+
 def main() -> None:
+    _utf8_when_redirected()
     app()
