@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from typer.testing import CliRunner, Result
 
 from plexrate.cli import logfile
 from plexrate.cli.app import app
-from plexrate.emulator import Emulator
+from plexrate.emulator import Emulator, LatencyModel
 from plexrate.settings import PlatformFolders, load_settings
 
 TOKEN = "tok-Osprey-Quartz-7741"
@@ -259,3 +262,35 @@ def test_a_scheduled_style_run_logs_the_library_warnings_of_the_plex_layer(
     assert " ERROR plexrate run: " in line
     assert "No Such Library" in line
     assert emulator.token not in line
+
+
+@pytest.mark.integration
+def test_a_stopped_run_leaves_a_line_in_the_log(
+    folders: PlatformFolders, emulator_factory: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """SIGTERM (a service manager stopping it, a shutdown) prints no "Error:"; the log says
+    the run ended early all the same."""
+    served = emulator_factory(tracks=2000, seed=5, latency=LatencyModel(per_request=0.25))
+    log = tmp_path / "stopped.log"
+    env = {
+        **os.environ,
+        "PLEXRATE_PLEX_URL": served.url,
+        "PLEXRATE_PLEX_TOKEN": served.token,
+        "PLEXRATE_STATE_PATH": str(tmp_path / "state.sqlite"),
+        "PLEXRATE_LOG_FILE": str(log),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plexrate", "run", "--apply", "--yes"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while served.stats().reads < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    (line,) = _log_lines(log)
+    assert " WARNING plexrate run: stopped before the end (exit code 130)" in line

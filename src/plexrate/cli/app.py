@@ -38,11 +38,22 @@ class PlexrateGroup(TyperGroup):
     """
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        code: int | None = None
         try:
             return self._invoke(ctx)
+        except typer.Exit as exc:
+            code = exc.exit_code
+            raise
         finally:
             obj = ctx.find_root().obj
             if isinstance(obj, AppContext):
+                if code and obj.log is not None and not obj.log.errors:
+                    # An exit code with no error line before it (a run stopped, some writes
+                    # refused, a check that failed): the log says so, for the runs nobody saw.
+                    if code == ExitCode.INTERRUPTED:
+                        obj.log.line("Warning: stopped before the end (exit code 130)")
+                    else:
+                        obj.log.line(f"Error: ended with exit code {code}")
                 obj.close_log()
 
     def _invoke(self, ctx: typer.Context) -> Any:
@@ -52,9 +63,6 @@ class PlexrateGroup(TyperGroup):
             _report(ctx, exc, str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            obj = ctx.find_root().obj
-            if isinstance(obj, AppContext) and obj.log is not None:
-                obj.log.line("Warning: interrupted (Ctrl-C or a stop signal)")
             _console(ctx).print("Interrupted.", style="yellow")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):

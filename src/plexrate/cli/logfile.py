@@ -63,6 +63,8 @@ class RunLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.errors = 0
+        """How many error lines this command logged."""
         path.parent.mkdir(parents=True, exist_ok=True)
         # delay: the file appears with the first warning, not with every command.
         self._file = _LogFile(
@@ -85,6 +87,7 @@ class RunLog:
         level = {"Warning": logging.WARNING, "Error": logging.ERROR}.get(head.strip())
         if level is None or not rest.strip():
             return
+        self.errors += level >= logging.ERROR
         record = _log.makeRecord(_log.name, level, __file__, 0, rest.strip(), (), None)
         # Straight to the file: stderr already has it.
         if self._file.filter(record):
