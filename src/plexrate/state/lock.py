@@ -135,11 +135,14 @@ class LibraryLock:
             locked = _lock(handle)
         except OSError as exc:
             handle.close()
+            unsupported = exc.errno in _NO_LOCKS
             raise StateError(
                 f"cannot lock the state of library {self._label} in {self.path.parent}: "
                 f"{exc.strerror or exc}",
                 hint="the filesystem there does not support file locks; keep the state on a "
-                "local disk (STATE_PATH)",
+                "local disk (STATE_PATH)"
+                if unsupported
+                else "check the folder's permissions and free space",
             ) from None
         except BaseException:
             handle.close()
