@@ -1102,6 +1102,10 @@ def load_settings(
     defaults["log_file"] = folders.log / LOG_FILENAME
 
     merged = _deep_merge(_deep_merge(_deep_merge(defaults, layers.file), layers.env), layers.flag)
+    log_file = merged.get("log_file")
+    if log_file is None or (isinstance(log_file, str) and not log_file.strip()):
+        # null or empty means "the default place" (config.example.json writes null), not "none".
+        merged["log_file"] = defaults["log_file"]
     settings = _validate(merged, layers)
     if layers.problems or settings is None:
         where = f"config file {path}" if path is not None else "no config file"

@@ -294,3 +294,24 @@ def test_a_stopped_run_leaves_a_line_in_the_log(
     assert process.returncode == 130, err
     (line,) = _log_lines(log)
     assert " WARNING plexrate run: stopped before the end (exit code 130)" in line
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_a_null_or_empty_log_file_means_the_default_place(
+    folders: PlatformFolders, value: str | None
+) -> None:
+    """config.example.json (what `config init` writes) has "LOG_FILE": null."""
+    _config(Path.cwd() / "config.json", "Music", LOG_FILE=value)
+    assert load_settings(environ={}).settings.log_file == folders.log / "plexrate.log"
+    env = {"PLEXRATE_LOG_FILE": value or ""}
+    assert load_settings(environ=env).settings.log_file == folders.log / "plexrate.log"
+
+
+def test_config_init_writes_a_config_that_logs(folders: PlatformFolders) -> None:
+    done = _run(["config", "init", "--yes", "--url", "http://127.0.0.1:9", "--token", TOKEN])
+    assert done.exit_code == 0, done.stderr
+    config = json.loads((Path.cwd() / "config.json").read_text(encoding="utf-8"))
+    assert config["LOG_FILE"] is None
+    assert _run(["run", "--dry-run"], env={"PLEXRATE_RETRIES": "0"}).exit_code == 4
+    (line,) = _log_lines(folders.log / "plexrate.log")
+    assert "cannot reach a Plex server" in line
