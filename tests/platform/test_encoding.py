@@ -21,6 +21,8 @@ def _plexrate(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("PLEXRATE_")}
     return subprocess.run(
         [sys.executable, "-m", "plexrate", *args],
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         cwd=tmp_path,
         # What Windows gives a redirected stream; Python honours it on Linux too.
         env={**clean, "PYTHONIOENCODING": "cp1252", **env},

@@ -251,6 +251,8 @@ def test_a_scheduled_style_run_logs_the_library_warnings_of_the_plex_layer(
     }
     done = subprocess.run(
         [sys.executable, "-m", "plexrate", "run", "--yes", "--json"],
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         env=env,
         capture_output=True,
         text=True,
@@ -282,7 +284,8 @@ def test_a_stopped_run_leaves_a_line_in_the_log(
     process = subprocess.Popen(
         [sys.executable, "-m", "plexrate", "run", "--apply", "--yes"],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -76,6 +76,8 @@ def _as_cron(command: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"HOME": str(home), "LOGNAME": "plexrate", "SHELL": "/bin/sh", "PATH": "/usr/bin:/bin"}
     return subprocess.run(
         ["/bin/sh", "-c", command],
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         cwd=home,
         env=env,
         capture_output=True,
@@ -112,6 +114,8 @@ def test_the_systemd_service_command_runs(home: Path) -> None:
     command = _exec_start(home)
     done = subprocess.run(
         command.split(),
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         cwd="/",  # a user service starts in the root folder unless told otherwise
         env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
         capture_output=True,

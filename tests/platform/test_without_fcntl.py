@@ -44,6 +44,8 @@ def _env(emulator: Emulator, state: Path) -> dict[str, str]:
 def _plexrate(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(LAUNCHER), *args],
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -88,6 +90,8 @@ def test_the_lock_works_and_a_killed_holder_frees_it_without_fcntl(
     env = _env(served, state)
     holder = subprocess.Popen(
         [sys.executable, str(LAUNCHER), "hold", str(state), served.section_uuid],
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -127,6 +131,8 @@ def test_plexrate_imports_no_posix_only_module(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
+        # cron, systemd and the Task Scheduler give no input; nor do these tests.
+        stdin=subprocess.DEVNULL,
         cwd=tmp_path,
         capture_output=True,
         text=True,
