@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plexrate.admin.common import count
+from plexrate.admin.stateio import MigrationSummary, summarise_migration
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
-from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
+from plexrate.model import LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
@@ -87,6 +88,8 @@ class Session:
     write session moves their records before anything is planned; a read-only one only finds
     them."""
     started: float = field(default_factory=time.monotonic)
+    migration: MigrationSummary | None = None
+    """What migrating the old tool's state file did (or, in a dry run, would do) this time."""
 
     def owned(self) -> dict[int, OwnedItem]:
         owned = self.store.owned()
@@ -239,13 +242,18 @@ def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
 
 
 def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
-    """Import the old tool's plex_state.json the first time plexrate meets this library."""
+    """Import the old tool's plex_state.json the first time plexrate meets this library.
+
+    The summary (``admin.stateio``) is told before anything is recorded; a dry run keeps the
+    ownership it would import in memory only (``Session.extra_owned``).
+    """
     store, settings, snapshot = session.store, session.settings, session.snapshot
     path = settings.legacy_state_path
     if store.ownership_built() or not path.is_file():
         return
     legacy = load_legacy(path)
-    if check_library_uuid(legacy.library_uuid, snapshot.library_uuid) is UuidCheck.MISMATCH:
+    check = check_library_uuid(legacy.library_uuid, snapshot.library_uuid)
+    if check is UuidCheck.MISMATCH:
         message = (
             f"{path} was written for another library (uuid {legacy.library_uuid}), not "
             f"{snapshot.section_title!r} (uuid {snapshot.library_uuid}). Importing it would mark "
@@ -256,35 +264,22 @@ def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
                 f"{path} belongs to another library",
                 hint="point LEGACY_STATE_PATH at this library's file, or pass --force",
             )
-    types = _item_types(snapshot)
-    if not session.write:
-        session.extra_owned = {
-            key: OwnedItem(key, types[key], entry.value, phase=Phase.IMPORT.value, twin=entry.twin)
-            for key, entry in legacy.entries.items()
-            if key in types and entry.value > 0
-        }
-        dialog.info(
-            f"Would import {len(session.extra_owned):,} inferred ratings from the old tool's {path}"
-        )
-        return
-    report = store.import_legacy(legacy, types, backup_dir=settings.state_path.parent)
-    dialog.info(
-        f"Imported {report.imported:,} inferred ratings from the old tool's {path} "
-        f"(backup: {report.backup})"
-        + (
-            f"; {len(report.not_in_library):,} keys are no longer in the library"
-            if report.not_in_library
-            else ""
-        )
+    summary = summarise_migration(
+        legacy,
+        snapshot,
+        inferred_tag=settings.inferred_tag,
+        filler=settings.engine_config().filler,
+        uuid_check=check,
+        owned=store.owned().keys(),
     )
-
-
-def _item_types(snapshot: LibrarySnapshot) -> dict[int, ItemType]:
-    types: dict[int, ItemType] = {}
-    for item_type in ItemType:
-        for key in snapshot.items(item_type):
-            types[key] = item_type
-    return types
+    session.migration = summary
+    for line in summary.lines(dry=not session.write):
+        dialog.info(line)
+    if not session.write:
+        session.extra_owned = {item.key: item for item in summary.migration.owned}
+        return
+    report = store.import_legacy(legacy, summary.migration, backup_dir=settings.state_path.parent)
+    dialog.info(f"Backup of the old tool's file: {report.backup}")
 
 
 def tagged_unowned(session: Session) -> set[int]:
@@ -374,6 +369,7 @@ def execute(
         mode=write_mode(session),
         cooldown_batch=settings.cooldown_batch,
         cooldown_sleep=settings.cooldown_sleep,
+        cooldown_sleep_single=settings.cooldown_sleep_single,
         progress=progress,
         checkpoint=checkpoint,
     )

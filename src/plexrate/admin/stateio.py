@@ -1,46 +1,131 @@
-"""``admin state import``: what importing an old ``plex_state.json`` would do (pure).
+"""Coming from the old tool: what migrating its ``plex_state.json`` does, told before it is done.
 
-``StateStore.import_legacy`` does the import; this previews it for a dry run with the same rules:
-keys the library does not have are skipped, entries of 0 are unrated in Plex (nothing to own), and
-items the record already owns keep their newer record.
+``plan_migration`` (``state/legacy.py``) is the one rule deciding each entry; the import
+(``admin state import``), its dry run and the first run's automatic migration all call it, and all
+three show the same ``MigrationSummary``: what becomes plexrate's, what is recognised as the
+person's, what changed since, what is gone, what an undo would then do, and where plexrate's
+filler keywords (whole words) and the old tool's (substrings) disagree on this library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Set
 from dataclasses import dataclass
+from typing import Any
 
-from plexrate.model import ItemType, LibrarySnapshot
-from plexrate.state import LegacyState
+from plexrate.admin.common import count
+from plexrate.engine.config import FillerRules, KeywordMatch
+from plexrate.engine.index import filler_rule_difference
+from plexrate.model import LibrarySnapshot
+from plexrate.state import LegacyMigration, LegacyState, UuidCheck, plan_migration
 
 
 @dataclass(frozen=True, slots=True)
-class ImportPreview:
-    imported: int
-    not_in_library: tuple[int, ...]
-    unrated: tuple[int, ...]
-    already_owned: tuple[int, ...]
+class MigrationSummary:
+    source: str
+    format: str
+    entries: int
+    uuid_check: UuidCheck
+    migration: LegacyMigration
+    filler_match: KeywordMatch
+    filler_differs: int
+    """Tracks (not short) the whole-word and the substring keyword rule classify differently."""
+    filler_examples: tuple[str, ...] = ()
+
+    def document(self) -> dict[str, Any]:
+        """The summary for ``--json``."""
+        migration = self.migration
+        return {
+            "source": self.source,
+            "format": self.format,
+            "uuid_check": self.uuid_check.value,
+            "entries": self.entries,
+            "outcomes": migration.counts(),
+            "undo_would": {
+                "restore_unrated": len(migration.owned),
+                "leave_alone": len(migration.anchors) + len(migration.changed),
+            },
+            "filler_keywords": {
+                "match": self.filler_match.value,
+                "differ": self.filler_differs,
+                "examples": list(self.filler_examples),
+            },
+        }
+
+    def lines(self, *, dry: bool) -> list[str]:
+        """The summary for people: one line per outcome that occurred."""
+        m = self.migration
+        verb = "Would migrate" if dry else "Migrated"
+        become = "would become" if dry else "became"
+        lines = [
+            f"{verb} the old tool's {self.source} ({self.format} format, "
+            f"{self.entries:,} entr{'y' if self.entries == 1 else 'ies'}):",
+            f"  {len(m.owned):,} {become} plexrate's: the old tool inferred them and Plex still "
+            "holds that value",
+        ]
+        if m.anchors:
+            lines.append(
+                f"  {len(m.anchors):,} recognised as your own ratings (twin anchors or marked "
+                "manual): never plexrate's, never changed"
+            )
+        if m.changed:
+            lines.append(
+                f"  {len(m.changed):,} changed in Plex since the old tool wrote them: yours now, "
+                "left alone"
+            )
+        gone = [
+            (m.unrated, "unrated in Plex now"),
+            (m.not_in_library, "no longer in the library"),
+            (m.already_owned, "already plexrate's (its newer record kept)"),
+        ]
+        lines.extend(f"  {len(keys):,} {what}" for keys, what in gone if keys)
+        kept = len(m.anchors) + len(m.changed)
+        lines.append(
+            f"  An `admin undo` would then return {count(len(m.owned), 'item')} to unrated (their "
+            "value before the old tool is not recorded) and remove plexrate's tags"
+            + (f"; the {kept:,} ratings of yours above stay as they are" if kept else "")
+        )
+        if self.filler_differs:
+            shown = ", ".join(f"{t!r}" for t in self.filler_examples[:3])
+            if self.filler_match is KeywordMatch.WORD:
+                rule = (
+                    "contain a filler keyword only inside a longer word, so the old tool counted "
+                    "them as filler and plexrate (whole words) does not"
+                )
+                fix = 'set UPWARD_EXCLUSION_RULES.MATCH to "substring" for the old rule'
+            else:
+                rule = (
+                    "contain a filler keyword only inside a longer word; with MATCH "
+                    '"substring" they are filler, as in the old tool'
+                )
+                fix = 'MATCH "word" would count them as evidence'
+            lines.append(
+                f"  Filler keywords: {count(self.filler_differs, 'track title')} {rule} "
+                f"(e.g. {shown}); {fix}"
+            )
+        return lines
 
 
-def item_types(snapshot: LibrarySnapshot) -> dict[int, ItemType]:
-    """Every key of the library with its type (the old state file does not record types)."""
-    return {key: item_type for item_type in ItemType for key in snapshot.items(item_type)}
-
-
-def preview_legacy_import(
-    legacy: LegacyState, types: Mapping[int, ItemType], *, owned: Set[int]
-) -> ImportPreview:
-    imported = 0
-    missing: list[int] = []
-    unrated: list[int] = []
-    already: list[int] = []
-    for key in sorted(legacy.entries):
-        if key not in types:
-            missing.append(key)
-        elif legacy.entries[key].value <= 0:
-            unrated.append(key)
-        elif key in owned:
-            already.append(key)
-        else:
-            imported += 1
-    return ImportPreview(imported, tuple(missing), tuple(unrated), tuple(already))
+def summarise_migration(
+    legacy: LegacyState,
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+    filler: FillerRules,
+    uuid_check: UuidCheck,
+    owned: Set[int] = frozenset(),
+) -> MigrationSummary:
+    """Decide the migration (``plan_migration``) and describe it."""
+    migration = plan_migration(legacy, snapshot, inferred_tag=inferred_tag, owned=owned)
+    differs, examples = filler_rule_difference(snapshot, filler)
+    source = str(legacy.source) if legacy.source is not None else "plex_state.json"
+    return MigrationSummary(
+        source=source,
+        format=legacy.format.value,
+        entries=len(legacy.entries),
+        uuid_check=uuid_check,
+        migration=migration,
+        filler_match=filler.match,
+        filler_differs=differs,
+        filler_examples=examples,
+    )

@@ -742,7 +742,7 @@ def state_import(
     library: LibraryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    from plexrate.admin.stateio import item_types, preview_legacy_import
+    from plexrate.admin.stateio import summarise_migration
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
     from plexrate.errors import StateError
@@ -786,20 +786,31 @@ def state_import(
             dialog.info(
                 f"{source} records no library; importing it as {snapshot.section_title!r}'s"
             )
-        types = item_types(snapshot)
-        preview = preview_legacy_import(legacy, types, owned=session.owned().keys())
+        summary = summarise_migration(
+            legacy,
+            snapshot,
+            inferred_tag=settings.inferred_tag,
+            filler=settings.engine_config().filler,
+            uuid_check=check,
+            owned=session.owned().keys(),
+        )
+        migration = summary.migration
         backup: str | None = None
-        imported = preview.imported
+        imported = len(migration.owned)
+        already = len(migration.already_owned)
         if not dry:
             result = session.store.import_legacy(
-                legacy, types, backup_dir=settings.state_path.parent
+                legacy, migration, backup_dir=settings.state_path.parent
             )
             backup = str(result.backup)
             imported = result.imported
+            already = len(result.already_owned)
         skipped = {
-            "not_in_library": len(preview.not_in_library),
-            "unrated": len(preview.unrated),
-            "already_owned": len(preview.already_owned),
+            "not_in_library": len(migration.not_in_library),
+            "unrated": len(migration.unrated),
+            "already_owned": already,
+            "anchors": len(migration.anchors),
+            "changed": len(migration.changed),
         }
         document = {
             "dry_run": dry,
@@ -811,16 +822,13 @@ def state_import(
             "imported": imported,
             "skipped": skipped,
             "backup": backup,
+            "migration": summary.document(),
         }
     if json_output:
         _dump(app, document)
     elif not quiet:
-        verb = "Would import" if dry else "Imported"
-        app.err.print(
-            f"{verb} {imported:,} of {len(legacy.entries):,} entries; skipped "
-            f"{skipped['not_in_library']:,} not in the library, {skipped['unrated']:,} unrated "
-            f"and {skipped['already_owned']:,} already owned."
-        )
+        for line in summary.lines(dry=dry):
+            app.err.print(escape(line))
         if backup:
             app.err.print(f"Backup of the file: {escape(backup)}")
         if dry:

@@ -40,12 +40,11 @@ from plexrate.model import (
     ItemType,
     ObservedItem,
     OwnedItem,
-    Phase,
     normalise_rating,
 )
 from plexrate.redact import redact
 from plexrate.state import schema
-from plexrate.state.legacy import LegacyState
+from plexrate.state.legacy import LegacyMigration, LegacyState
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
@@ -930,35 +929,24 @@ class StateStore:
     # -- legacy import -------------------------------------------------------------------------
 
     def import_legacy(
-        self, legacy: LegacyState, item_types: Mapping[int, ItemType], *, backup_dir: Path
+        self, legacy: LegacyState, migration: LegacyMigration, *, backup_dir: Path
     ) -> ImportReport:
-        """Take ownership of the old tool's inferred ratings (items the library still has).
+        """Record the ownership ``plan_migration`` decided for the old tool's state file.
 
-        The legacy file is copied to ``backup_dir`` first. Items the store already owns keep
-        their newer record. Whether the file's library stamp matches is the caller's check
+        The legacy file is copied to ``backup_dir`` first. Items the store owns by now keep their
+        newer record. Whether the file's library stamp matches is the caller's check
         (``legacy.check_library_uuid``): it needs a person's confirmation.
         """
         if self.readonly:
             raise StateError(f"state file {self.path} is open read-only")
         backup = self._backup_legacy(legacy, backup_dir)
         current = set(self.owned())
-        not_in_library: list[int] = []
-        unrated: list[int] = []
-        already: list[int] = []
+        already = [*migration.already_owned]
         rows: list[tuple[Any, ...]] = []
-        for key in sorted(legacy.entries):
-            entry = legacy.entries[key]
-            item_type = item_types.get(key)
-            if item_type is None:
-                not_in_library.append(key)
-            elif entry.value <= 0:
-                unrated.append(key)
-            elif key in current:
-                already.append(key)
+        for item in migration.owned:
+            if item.key in current:
+                already.append(item.key)
             else:
-                item = OwnedItem(
-                    key, ItemType(item_type), entry.value, "", Phase.IMPORT, entry.twin
-                )
                 rows.append(_owned_row(item))
         record = {
             "at": self._clock(),
@@ -966,6 +954,7 @@ class StateStore:
             "backup": str(backup),
             "format": legacy.format.value,
             "imported": len(rows),
+            "outcomes": migration.counts(),
         }
         with self._write() as conn:
             library = self._ensure_library(conn)
@@ -979,9 +968,11 @@ class StateStore:
         return ImportReport(
             imported=len(rows),
             backup=backup,
-            not_in_library=tuple(not_in_library),
-            unrated=tuple(unrated),
-            already_owned=tuple(already),
+            not_in_library=migration.not_in_library,
+            unrated=migration.unrated,
+            already_owned=tuple(sorted(already)),
+            anchors=migration.anchors,
+            changed=migration.changed,
         )
 
     def _backup_legacy(self, legacy: LegacyState, backup_dir: Path) -> Path:
