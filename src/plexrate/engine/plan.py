@@ -147,10 +147,11 @@ class _Planner:
             changes=len(changes),
             rating_writes=sum(1 for c in changes if c.set_rating),
             hijacks=len(inference.hijacks),
-            drifted=len(inference.drifted),
             cleared=len(inference.cleared),
             skipped_start_letter=self.skipped,
         )
+        if inference.drifted:
+            stats["drifted"] = len(inference.drifted)
         without = 0
         for item_type in ItemType:
             missing = sum(1 for k in self.snapshot.items(item_type) if k not in inference.values)
