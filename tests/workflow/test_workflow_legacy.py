@@ -10,7 +10,7 @@ from workflow_helpers import files_in, settings_for, write_legacy_flat, write_le
 
 from plexrate.emulator import Emulator, generate_library
 from plexrate.errors import StateError
-from plexrate.model import ItemType
+from plexrate.model import ItemType, plex_rating
 from plexrate.state import StateStore
 from plexrate.workflow import SilentDialog, open_session
 
@@ -41,6 +41,14 @@ def stamped_ratings(keys: dict[int, ItemType]) -> dict[int, tuple[float, bool]]:
     return ratings
 
 
+def old_tool_wrote(emu: Emulator, ratings: dict[int, float]) -> None:
+    """Plex holds what the old tool wrote (at Plex's one decimal), for the keys it still has."""
+    for key, value in ratings.items():
+        item = emu.library.get(key)
+        if item is not None:
+            item.user_rating = plex_rating(value) if value > 0 else None
+
+
 def backups(folder: Path) -> list[Path]:
     return sorted(folder.glob("plex_state.*.json"))
 
@@ -49,6 +57,7 @@ def test_stamped_file_is_imported_once_with_a_backup(emu: Emulator, tmp_path: Pa
     settings = settings_for(emu, tmp_path)
     keys = legacy_keys(emu)
     ratings = stamped_ratings(keys)
+    old_tool_wrote(emu, {k: r for k, (r, _) in ratings.items()})
     raw = write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, ratings)
     dialog = SilentDialog()
     with open_session(settings, write=True, command="run", dialog=dialog) as session:
@@ -60,9 +69,11 @@ def test_stamped_file_is_imported_once_with_a_backup(emu: Emulator, tmp_path: Pa
         assert session.store.ownership_built()
     [backup] = backups(tmp_path)
     assert backup.read_bytes() == raw  # the exact bytes, before anything else happened
-    [message] = dialog.messages
-    assert "Imported 5 inferred ratings" in message and str(backup) in message
-    assert "2 keys are no longer in the library" in message
+    message = "\n".join(dialog.messages)
+    assert "Migrated the old tool's" in message
+    assert "5 became plexrate's" in message
+    assert "2 no longer in the library" in message
+    assert f"Backup of the old tool's file: {backup}" in message
 
     # On the next start the state knows the library: the file is not read again.
     write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, {GONE - 1: (9.0, False)})
@@ -78,6 +89,7 @@ def test_flat_file_is_imported(emu: Emulator, tmp_path: Path) -> None:
     keys = legacy_keys(emu)
     flat = {k: 4.0 + i for i, k in enumerate(keys)}
     zero = sorted(emu.library.keys("track"))[10]
+    old_tool_wrote(emu, flat)
     raw = write_legacy_flat(settings.legacy_state_path, {**flat, zero: 0.0, GONE: 8.0})
     dialog = SilentDialog()
     with open_session(settings, write=True, command="run", dialog=dialog) as session:
@@ -87,7 +99,7 @@ def test_flat_file_is_imported(emu: Emulator, tmp_path: Path) -> None:
         k: (keys[k], flat[k], False) for k in keys
     }
     assert [b.read_bytes() for b in backups(tmp_path)] == [raw]
-    assert "Imported 5 inferred ratings" in dialog.messages[0]
+    assert "5 became plexrate's" in "\n".join(dialog.messages)
 
 
 @pytest.mark.parametrize("stamped", [True, False], ids=["stamped", "flat"])
@@ -95,8 +107,11 @@ def test_a_dry_run_imports_in_memory_only(emu: Emulator, tmp_path: Path, stamped
     settings = settings_for(emu, tmp_path)
     keys = legacy_keys(emu)
     if stamped:
-        write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, stamped_ratings(keys))
+        ratings = stamped_ratings(keys)
+        old_tool_wrote(emu, {k: r for k, (r, _) in ratings.items()})
+        write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, ratings)
     else:
+        old_tool_wrote(emu, dict.fromkeys(keys, 6.0))
         write_legacy_flat(settings.legacy_state_path, dict.fromkeys([*keys, GONE], 6.0))
     before = files_in(tmp_path)
     dialog = SilentDialog()
@@ -105,9 +120,10 @@ def test_a_dry_run_imports_in_memory_only(emu: Emulator, tmp_path: Path, stamped
         assert {o.item_type for o in session.owned().values()} == set(keys.values())
         assert session.store.owned() == {}
         assert not session.store.ownership_built()
-    assert dialog.messages == [
-        f"Would import 5 inferred ratings from the old tool's {settings.legacy_state_path}"
-    ]
+    assert dialog.messages[0].startswith(
+        f"Would migrate the old tool's {settings.legacy_state_path}"
+    )
+    assert "5 would become plexrate's" in dialog.messages[1]
     # No state file, no backup: the folder holds exactly the legacy file, unchanged.
     assert files_in(tmp_path) == before
     assert list(before) == ["plex_state.json"]
@@ -136,6 +152,7 @@ def test_a_file_from_another_library_is_refused(emu: Emulator, tmp_path: Path, w
 def test_a_file_from_another_library_is_imported_when_forced(emu: Emulator, tmp_path: Path) -> None:
     settings = settings_for(emu, tmp_path)
     keys = legacy_keys(emu)
+    old_tool_wrote(emu, {k: r for k, (r, _) in stamped_ratings(keys).items()})
     write_legacy_stamped(settings.legacy_state_path, "another-library", stamped_ratings(keys))
     # Confirmed by the person (a forcing dialog) ...
     with open_session(
