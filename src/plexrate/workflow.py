@@ -297,7 +297,9 @@ def _guard_unknown_tags(session: Session, *, force: bool) -> None:
     With an empty or lost state every inferred rating looks like the person's: it would be used as
     evidence and could never be undone. The tags are then the only record (defect 13).
     """
-    if force or session.store.ownership_built():
+    if force or session.store.ownership_built() or session.migration is not None:
+        # A migration from the old tool's state file is the ownership record (a dry run keeps
+        # it in memory): the tagged items it left unowned are the person's, and it said so.
         return
     unknown = tagged_unowned(session)
     if unknown:

@@ -31,6 +31,9 @@ class MigrationSummary:
     filler_differs: int
     """Tracks (not short) the whole-word and the substring keyword rule classify differently."""
     filler_examples: tuple[str, ...] = ()
+    changed_tagged: int = 0
+    """Of ``migration.changed``, how many still carry the inferred tag the old tool put on."""
+    tag: str = ""
 
     def document(self) -> dict[str, Any]:
         """The summary for ``--json``."""
@@ -41,6 +44,7 @@ class MigrationSummary:
             "uuid_check": self.uuid_check.value,
             "entries": self.entries,
             "outcomes": migration.counts(),
+            "changed_tagged": self.changed_tagged,
             "undo_would": {
                 "restore_unrated": len(migration.owned),
                 "leave_alone": len(migration.anchors) + len(migration.changed),
@@ -69,9 +73,15 @@ class MigrationSummary:
                 "manual): never plexrate's, never changed"
             )
         if m.changed:
+            tagged = (
+                f" ({self.changed_tagged:,} still carry the {self.tag!r} tag; "
+                "`plexrate admin sync-tags --apply` takes it off)"
+                if self.changed_tagged
+                else ""
+            )
             lines.append(
                 f"  {len(m.changed):,} changed in Plex since the old tool wrote them: yours now, "
-                "left alone"
+                f"left alone{tagged}"
             )
         gone = [
             (m.unrated, "unrated in Plex now"),
@@ -128,4 +138,6 @@ def summarise_migration(
         filler_match=filler.match,
         filler_differs=differs,
         filler_examples=examples,
+        changed_tagged=sum(1 for k in migration.changed if snapshot.has_tag(inferred_tag, k)),
+        tag=inferred_tag,
     )
