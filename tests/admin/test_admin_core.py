@@ -280,6 +280,20 @@ def test_verify_tolerates_what_the_hijack_rule_tolerates() -> None:
     assert report.counts() == dict.fromkeys(report.counts(), 0)
 
 
+def test_verify_names_the_hijack_rule_like_the_engine() -> None:
+    lib = library()
+    lib.tag(TAG, 100, 101, 102)
+    snapshot = rated(lib, k100=8.0, k101=6.3, k102=6.3)
+    lib.tracks[102] = dataclasses.replace(lib.tracks[102], rated_at=500)
+    snapshot = lib.snapshot()
+    owned = {k: dataclasses.replace(claim(k, 7.0), written_at=100.0) for k in (100, 101, 102)}
+    strict = dataclasses.replace(CONFIG, hijack_integer_only=True)
+    rules = {o.key: o.rule for o in verify(snapshot, owned=owned, config=strict).overrides}
+    assert rules == {100: "whole-number", 101: "drift", 102: "rated-since"}
+    plain = {o.key: o.rule for o in verify(snapshot, owned=owned, config=CONFIG).overrides}
+    assert plain == dict.fromkeys((100, 101, 102), "any-change")
+
+
 def test_refind_orphans_needs_a_unique_unowned_match() -> None:
     lib = library()
     snapshot = lib.snapshot()

@@ -259,6 +259,7 @@ def _verify_json(report: VerifyReport, session: Session) -> dict[str, Any]:
                 "title": o.title,
                 "expected": o.expected,
                 "found": o.found,
+                "rule": o.rule,
             }
             for o in report.overrides
         ],
@@ -364,9 +365,15 @@ def _verify_summary(report: VerifyReport) -> list[str]:
     )
     parts = [part for part, name in zip(parts, names, strict=True) if counts[name]]
     lines = [f"Not consistent: {', '.join(parts)}."]
-    if report.overrides:
+    drift = sum(1 for o in report.overrides if o.rule == "drift")
+    if len(report.overrides) > drift:
         lines.append(
             "  Overrides are your changes: the next `plexrate run` hands them back to you."
+        )
+    if drift:
+        lines.append(
+            f"  {count(drift, 'override')} not a whole number and not rated since plexrate's "
+            "write: HIJACK_INTEGER_ONLY keeps them plexrate's, and the next run re-infers them."
         )
     refound = counts["orphans_refound"]
     if refound:
