@@ -73,8 +73,9 @@ class MigrationSummary:
                 "manual): never plexrate's, never changed"
             )
         if m.changed:
+            verb = "carries" if self.changed_tagged == 1 else "carry"
             tagged = (
-                f" ({self.changed_tagged:,} still carry the {self.tag!r} tag; "
+                f" ({self.changed_tagged:,} still {verb} the {self.tag!r} tag; "
                 "`plexrate admin sync-tags --apply` takes it off)"
                 if self.changed_tagged
                 else ""

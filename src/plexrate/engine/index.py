@@ -153,7 +153,8 @@ def filler_rule_difference(
     snapshot: LibrarySnapshot, rules: FillerRules
 ) -> tuple[int, tuple[str, ...]]:
     """Tracks the whole-word and the substring keyword rule treat differently: how many, and
-    the first few titles (in key order). Short tracks are filler either way and do not count."""
+    the first few distinct titles (in key order). Short tracks are filler either way and do
+    not count."""
     if not rules.enabled or not rules.keywords:
         return 0, ()
     word = filler_matcher(rules, match=KeywordMatch.WORD)
@@ -167,7 +168,7 @@ def filler_rule_difference(
             continue
         if word(track.title) != substring(track.title):
             total += 1
-            if len(titles) < 5:
+            if len(titles) < 5 and track.title not in titles:
                 titles.append(track.title)
     return total, tuple(titles)
 
