@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from e2e_support import TAG, PlexrateCli, moods, ratings
 
 from plexrate.emulator import Emulator
@@ -84,6 +85,17 @@ def lay_down_old_tool(emulator: Emulator) -> OldToolHistory:
         rerated=rerated,
         rerated_to=person_value,
     )
+
+
+def person_rates(emulator: Emulator, key: int, value: float) -> None:
+    """A rating set in a Plex app: one /:/rate request."""
+    response = requests.put(
+        f"{emulator.url}/:/rate",
+        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+        headers={"X-Plex-Token": emulator.token},
+        timeout=10,
+    )
+    response.raise_for_status()
 
 
 def state_file(history: OldToolHistory, uuid: str, *, version: str) -> dict[str, Any]:
@@ -175,3 +187,33 @@ def test_old_tool_state_run_rerun_undo(cli_for: Any, version: str) -> None:
     leftover = {k for k, m in after_moods.items() if m != history.moods_before[k]}
     # The item the person re-rated still carries the old tool's tag: it was never plexrate's.
     assert leftover <= {history.rerated}
+
+
+def test_v1_5_hijack_integer_only_after_the_migration(cli_for: Any) -> None:
+    cli: PlexrateCli = cli_for(tracks=300, seed=5)
+    emulator = cli.emulator
+    history, config = set_up(cli, "1.5")  # HIJACK_INTEGER_ONLY: true
+    cli.ok_json("run", "--config", str(config), "--apply", "--yes")
+    owned = sorted(k for k in cli.owned() if k in history.inferred)
+    clicked, drifted = owned[0], owned[1]
+    # The person rates one in a Plex app (a half-star step, stamped by Plex) ...
+    person_rates(emulator, clicked, 3.0 if cli.owned()[clicked].value != 3.0 else 4.0)
+    # ... and another tool leaves a fraction on the other, with no rating stamp since the import.
+    item = emulator.library.get(drifted)
+    assert item is not None
+    item.user_rating = plex_rating(cli.owned()[drifted].value + 0.3)
+
+    plan = cli.ok_json("run", "--config", str(config), "--dry-run")
+    hijacks = {c["key"]: c["reason"] for c in plan["changes"] if c["phase"] == "hijack"}
+    assert list(hijacks) == [clicked]
+    assert "HIJACK_INTEGER_ONLY: a whole-number value" in hijacks[clicked]
+    assert plan["stats"]["hijacks.whole-number"] == 1
+    assert plan["stats"]["drifted"] == 1
+    verify = cli.invoke("admin", "verify", "--config", str(config), "--json")
+    rules = {o["key"]: o["rule"] for o in json.loads(verify.stdout)["overrides"]}
+    assert rules == {clicked: "whole-number", drifted: "drift"}
+
+    # Without the setting (plexrate's default) both are the person's.
+    cli.env["PLEXRATE_HIJACK_INTEGER_ONLY"] = "false"
+    plain = cli.ok_json("run", "--config", str(config), "--dry-run")
+    assert {c["key"] for c in plain["changes"] if c["phase"] == "hijack"} == {clicked, drifted}

@@ -262,12 +262,14 @@ def test_import_takes_ownership_keeps_a_backup_and_reports_skipped_keys(tmp_path
         assert report.backup.parent == backups
         assert report.backup.read_bytes() == source.read_bytes()
         owned = store.owned()
+        record = json.loads(store.meta("legacy_import") or "{}")
+        # the import's time stands for the old tool's unknown write time (HIJACK_INTEGER_ONLY)
+        at = record["at"]
         assert owned == {
-            101: OwnedItem(101, ItemType.ALBUM, 7.5, phase="import", twin=False),
-            102: OwnedItem(102, ItemType.TRACK, 6.0, phase="import", twin=True),
+            101: OwnedItem(101, ItemType.ALBUM, 7.5, phase="import", twin=False, written_at=at),
+            102: OwnedItem(102, ItemType.TRACK, 6.0, phase="import", twin=True, written_at=at),
         }
         assert store.ownership_built()
-        record = json.loads(store.meta("legacy_import") or "{}")
         assert record["imported"] == 2
         assert record["source"] == str(source)
 

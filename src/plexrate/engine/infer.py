@@ -122,8 +122,10 @@ def hijack_rule(
     """Whether a drift from ``claim.value`` to ``current`` is the person's change, and by which
     rule; None keeps the value plexrate's (HIJACK_INTEGER_ONLY, neither test met).
 
-    A Plex client rates in half stars, whole numbers on the 0–10 scale; a fractional drift with
-    no rating event after plexrate's write is not a person's click (original-tool.md §1, v1.5).
+    A Plex app rates in half stars, whole numbers on the 0–10 scale (3 stars is userRating 6.0:
+    StashPlexAgent.bundle PR #21), and ``/:/rate`` stamps lastRatedAt (plexapi
+    tests/test_mixins.py); a fractional drift with no rating after plexrate's write is not a
+    person's click (docs/real-servers.md, "Your change or drift").
     """
     if not integer_only:
         return HijackRule.ANY_CHANGE

@@ -17,6 +17,7 @@ keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryL
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import math
@@ -943,13 +944,16 @@ class StateStore:
         current = set(self.owned())
         already = [*migration.already_owned]
         rows: list[tuple[Any, ...]] = []
+        now = self._clock()
         for item in migration.owned:
             if item.key in current:
                 already.append(item.key)
             else:
-                rows.append(_owned_row(item))
+                # The old tool's write time is unknown; the import is its latest possible time,
+                # so a rating Plex stamps later is the person's (HIJACK_INTEGER_ONLY).
+                rows.append(_owned_row(dataclasses.replace(item, written_at=now)))
         record = {
-            "at": self._clock(),
+            "at": now,
             "source": str(legacy.source) if legacy.source else None,
             "backup": str(backup),
             "format": legacy.format.value,
