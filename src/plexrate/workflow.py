@@ -11,6 +11,7 @@ No typer, no rich: people are asked and told things through a ``Dialog``, which 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plexrate.admin.common import count
-from plexrate.admin.stateio import MigrationSummary, summarise_migration
+from plexrate.admin.stateio import MigrationSummary, anchors_taken_earlier, summarise_migration
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
@@ -34,6 +35,7 @@ from plexrate.state import (
     load_legacy,
 )
 from plexrate.state.profile import ServerProfile, load_profile
+from plexrate.state.store import META_LEGACY_IMPORT
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +92,16 @@ class Session:
     started: float = field(default_factory=time.monotonic)
     migration: MigrationSummary | None = None
     """What migrating the old tool's state file did (or, in a dry run, would do) this time."""
+    released: set[int] = field(default_factory=set)
+    """Claims a dry run would drop: the person's ratings an earlier import took (see
+    ``_release_anchors_taken_earlier``)."""
 
     def owned(self) -> dict[int, OwnedItem]:
         owned = self.store.owned()
         for key, item in self.extra_owned.items():
             owned.setdefault(key, item)
+        for key in self.released:
+            owned.pop(key, None)
         return owned
 
     def tags(self) -> list[str]:
@@ -172,6 +179,7 @@ def open_session(
         session.rekeyed = _rekey_orphans(session, dialog=dialog)
         if migrate_legacy:
             _migrate_legacy(session, dialog=dialog, force=force)
+        _release_anchors_taken_earlier(session, dialog=dialog)
         if guard_tags:
             _guard_unknown_tags(session, force=force)
     except BaseException:
@@ -280,6 +288,36 @@ def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
         return
     report = store.import_legacy(legacy, summary.migration, backup_dir=settings.state_path.parent)
     dialog.info(f"Backup of the old tool's file: {report.backup}")
+
+
+def _release_anchors_taken_earlier(session: Session, *, dialog: Dialog) -> None:
+    """Hand back the person's ratings an earlier plexrate's import took as the old tool's.
+
+    A writer drops those claims and notes in the import record that the check was made; a dry
+    run leaves the state alone and plans as if they were dropped (``Session.released``).
+    """
+    store = session.store
+    record = store.meta(META_LEGACY_IMPORT)
+    anchors = anchors_taken_earlier(
+        record, store.owned(), session.snapshot, inferred_tag=session.settings.inferred_tag
+    )
+    if anchors is None:
+        return
+    if session.write:
+        if anchors:
+            store.drop_owned(list(anchors))
+        document = json.loads(record or "{}")
+        document.update(anchors_checked=True, anchors_released=len(anchors))
+        store.set_meta(META_LEGACY_IMPORT, json.dumps(document))
+    else:
+        session.released = set(anchors)
+    if anchors:
+        verb = "Handed" if session.write else "Would hand"
+        dialog.info(
+            f"{verb} back {count(len(anchors), 'rating')} of yours that an earlier import of the "
+            "old tool's state file had taken as inferred (twin anchors, or marked manual by "
+            "v1.5): never plexrate's, never changed"
+        )
 
 
 def tagged_unowned(session: Session) -> set[int]:

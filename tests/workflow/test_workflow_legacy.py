@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from workflow_helpers import files_in, settings_for, write_legacy_flat, write_le
 
 from plexrate.emulator import Emulator, generate_library
 from plexrate.errors import StateError
-from plexrate.model import ItemType, plex_rating
+from plexrate.model import ItemType, OwnedItem, plex_rating
 from plexrate.state import StateStore
 from plexrate.workflow import SilentDialog, open_session
 
@@ -168,3 +169,43 @@ def test_a_file_from_another_library_is_imported_when_forced(emu: Emulator, tmp_
         settings, write=True, command="run", dialog=SilentDialog(), force=True
     ) as session:
         assert set(session.store.owned()) == set(keys)
+
+
+@pytest.mark.parametrize("write", [True, False], ids=["apply", "dry-run"])
+def test_anchors_an_earlier_import_took_are_handed_back(
+    emu: Emulator, tmp_path: Path, write: bool
+) -> None:
+    """Before the migration rule, an import owned every entry, v1.5's ``m: true`` ones too."""
+    settings = settings_for(emu, tmp_path)
+    rated = sorted(k for k, v in emu.library.ratings("track").items() if v is not None)
+    anchor, inferred = rated[0], rated[1]
+    ratings = emu.library.ratings("track")
+    backup = tmp_path / "plex_state.20240101-000000.json"
+    entries = {
+        str(anchor): {"r": ratings[anchor], "t": 1, "m": True},
+        str(inferred): {"r": ratings[inferred], "t": 0, "m": False},
+    }
+    document = {"version": "1.5.1", "library_uuid": emu.section_uuid, "ratings": entries}
+    backup.write_text(json.dumps(document))
+    with StateStore(settings.state_path, library_uuid=emu.section_uuid) as store:
+        store.set_owned(
+            [
+                OwnedItem(k, ItemType.TRACK, ratings[k] or 0.0, phase="import", twin=k == anchor)
+                for k in (anchor, inferred)
+            ],
+            source="legacy-import",
+        )
+        # what an earlier plexrate recorded: no outcomes
+        record = {"at": 1.0, "source": None, "backup": str(backup), "format": "stamped"}
+        store.set_meta("legacy_import", json.dumps({**record, "imported": 2}))
+    dialog = SilentDialog()
+    with open_session(settings, write=write, command="run", dialog=dialog) as session:
+        assert set(session.owned()) == {inferred}
+        assert set(session.store.owned()) == ({inferred} if write else {anchor, inferred})
+    assert any("back 1 rating of yours" in m for m in dialog.messages)
+    if write:
+        # checked once: the next session neither repeats the check nor says anything
+        dialog = SilentDialog()
+        with open_session(settings, write=True, command="run", dialog=dialog) as session:
+            assert set(session.owned()) == {inferred}
+        assert not any("of yours" in m for m in dialog.messages)

@@ -9,15 +9,26 @@ filler keywords (whole words) and the old tool's (substrings) disagree on this l
 
 from __future__ import annotations
 
-from collections.abc import Set
+import json
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from plexrate.admin.common import count
 from plexrate.engine.config import FillerRules, KeywordMatch
 from plexrate.engine.index import filler_rule_difference
-from plexrate.model import LibrarySnapshot
-from plexrate.state import LegacyMigration, LegacyState, UuidCheck, plan_migration
+from plexrate.errors import InputFileError
+from plexrate.model import LibrarySnapshot, OwnedItem, Phase
+from plexrate.state import (
+    LegacyMigration,
+    LegacyOutcome,
+    LegacyState,
+    UuidCheck,
+    legacy_outcome,
+    load_legacy,
+    plan_migration,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +153,53 @@ def summarise_migration(
         changed_tagged=sum(1 for k in migration.changed if snapshot.has_tag(inferred_tag, k)),
         tag=inferred_tag,
     )
+
+
+def anchors_taken_earlier(
+    record: str | None,
+    owned: Mapping[int, OwnedItem],
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+) -> tuple[int, ...] | None:
+    """The person's ratings an import by an earlier plexrate took as the old tool's.
+
+    Before the migration rule (``plan_migration``) an import owned every entry, v1.5's
+    ``m: true`` anchors included; the engine would then treat them as inferred and undo would
+    clear them. ``record`` is the store's ``legacy_import`` meta value; its backup of the file
+    is read again and each entry still owned from that import is decided by the rule. None when
+    there is nothing to check: no import, one made by the rule (its record lists ``outcomes``),
+    one checked already (``anchors_checked``), or a backup that cannot be read.
+    """
+    if record is None:
+        return None
+    try:
+        document = json.loads(record)
+    except json.JSONDecodeError:
+        return None
+    if (
+        not isinstance(document, dict)
+        or "outcomes" in document
+        or document.get("anchors_checked")
+        or not document.get("backup")
+    ):
+        return None
+    try:
+        legacy = load_legacy(Path(str(document["backup"])))
+    except InputFileError:
+        return None
+    anchors: list[int] = []
+    for key in sorted(legacy.entries):
+        claim = owned.get(key)
+        item = snapshot.item(key)
+        if claim is None or item is None or claim.phase != Phase.IMPORT.value:
+            continue
+        outcome = legacy_outcome(
+            legacy.entries[key],
+            item.rating,
+            tagged=snapshot.has_tag(inferred_tag, key),
+            tag_configured=bool(inferred_tag),
+        )
+        if outcome is LegacyOutcome.ANCHOR:
+            anchors.append(key)
+    return tuple(anchors)
