@@ -335,11 +335,13 @@ def _guard_unknown_tags(session: Session, *, force: bool) -> None:
     With an empty or lost state every inferred rating looks like the person's: it would be used as
     evidence and could never be undone. The tags are then the only record (defect 13).
     """
-    if force or session.store.ownership_built() or session.migration is not None:
-        # A migration from the old tool's state file is the ownership record (a dry run keeps
-        # it in memory): the tagged items it left unowned are the person's, and it said so.
+    if force or session.store.ownership_built():
         return
     unknown = tagged_unowned(session)
+    if unknown and session.migration is not None:
+        # A dry run's migration accounts for the tagged items its file names but does not make
+        # plexrate's: the person changed them since, or they are the person's anchors.
+        unknown -= session.migration.migration.accounted()
     if unknown:
         # Tags plexrate's own journal accounts for are not lost knowledge: intents of an
         # interrupted run a dry run has not settled, or tag edits that landed without their rating.

@@ -328,6 +328,16 @@ class LegacyMigration:
     not_in_library: tuple[int, ...] = ()
     already_owned: tuple[int, ...] = ()
 
+    def accounted(self) -> set[int]:
+        """Keys of the library the file decides one way or another."""
+        return {
+            *(item.key for item in self.owned),
+            *self.anchors,
+            *self.changed,
+            *self.unrated,
+            *self.already_owned,
+        }
+
     def counts(self) -> dict[str, int]:
         return {
             LegacyOutcome.OWNED.value: len(self.owned),
