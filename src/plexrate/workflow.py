@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plexrate.admin.common import count
-from plexrate.admin.stateio import MigrationSummary, anchors_taken_earlier, summarise_migration
+from plexrate.admin.stateio import (
+    MigrationSummary,
+    anchors_taken_earlier,
+    backup_to_recheck,
+    summarise_migration,
+)
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
@@ -298,10 +303,18 @@ def _release_anchors_taken_earlier(session: Session, *, dialog: Dialog) -> None:
     """
     store = session.store
     record = store.meta(META_LEGACY_IMPORT)
+    backup = backup_to_recheck(record)
+    if backup is None:
+        return
     anchors = anchors_taken_earlier(
-        record, store.owned(), session.snapshot, inferred_tag=session.settings.inferred_tag
+        backup, store.owned(), session.snapshot, inferred_tag=session.settings.inferred_tag
     )
     if anchors is None:
+        dialog.warn(
+            f"Could not read {backup}, the copy of the old tool's state file an earlier import "
+            "kept, to check it for ratings of yours (twin anchors, v1.5's manual marks) taken "
+            "as inferred; restore it there to have them handed back"
+        )
         return
     if session.write:
         if anchors:

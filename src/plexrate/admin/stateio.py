@@ -155,21 +155,14 @@ def summarise_migration(
     )
 
 
-def anchors_taken_earlier(
-    record: str | None,
-    owned: Mapping[int, OwnedItem],
-    snapshot: LibrarySnapshot,
-    *,
-    inferred_tag: str,
-) -> tuple[int, ...] | None:
-    """The person's ratings an import by an earlier plexrate took as the old tool's.
+def backup_to_recheck(record: str | None) -> Path | None:
+    """The backup of a legacy file an earlier plexrate imported without the migration rule.
 
-    Before the migration rule (``plan_migration``) an import owned every entry, v1.5's
-    ``m: true`` anchors included; the engine would then treat them as inferred and undo would
-    clear them. ``record`` is the store's ``legacy_import`` meta value; its backup of the file
-    is read again and each entry still owned from that import is decided by the rule. None when
-    there is nothing to check: no import, one made by the rule (its record lists ``outcomes``),
-    one checked already (``anchors_checked``), or a backup that cannot be read.
+    Before ``plan_migration`` an import owned every entry, v1.5's ``m: true`` anchors included;
+    the engine would then treat them as inferred and undo would clear them. ``record`` is the
+    store's ``legacy_import`` meta value. None when there is nothing to check: no import, one
+    made by the rule (its record lists ``outcomes``), or one checked already
+    (``anchors_checked``).
     """
     if record is None:
         return None
@@ -184,8 +177,20 @@ def anchors_taken_earlier(
         or not document.get("backup")
     ):
         return None
+    return Path(str(document["backup"]))
+
+
+def anchors_taken_earlier(
+    backup: Path,
+    owned: Mapping[int, OwnedItem],
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+) -> tuple[int, ...] | None:
+    """The person's ratings the import of ``backup`` took as the old tool's, decided now by the
+    rule; None when the backup cannot be read (nothing can be decided then)."""
     try:
-        legacy = load_legacy(Path(str(document["backup"])))
+        legacy = load_legacy(backup)
     except InputFileError:
         return None
     anchors: list[int] = []

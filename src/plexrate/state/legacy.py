@@ -3,7 +3,7 @@
 Pure file handling, no database: ``StateStore.import_legacy`` turns a parsed ``LegacyState`` into
 ownership records once the snapshot has supplied the item types the file does not record.
 
-The two formats (``docs/state.md``):
+The formats (``docs/state.md``):
 
 * stamped: ``{"version": …, "library_uuid": "…", "ratings": {"<key>": {"r": 7.5, "t": 0}}}``
   keyed by ratingKey, where ``r`` is the value the old tool recorded (0–10; full float precision
