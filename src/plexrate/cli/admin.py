@@ -121,11 +121,14 @@ HELP_EXPORT = (
 )
 
 HELP_IMPORT = (
-    "Take ownership of the ratings an old plex_state.json records (either of its formats).\n\n"
+    "Take ownership of the ratings an old plex_state.json records (any of its formats: v1.4, "
+    "v1.5, flat).\n\n"
     "A file stamped for another library gets a stern warning and a question; under --yes that "
-    "is an error unless --force. The file is backed up beside the state file first. Keys the "
-    "library no longer has, entries of 0 and items plexrate already owns are skipped and "
-    "counted.\n\n"
+    "is an error unless --force. The file is backed up beside the state file first. An entry "
+    "becomes plexrate's only while Plex holds the value it records (at one decimal); your own "
+    "ratings it records (twin anchors, v1.5's manual marks), values you changed since, keys the "
+    "library no longer has, unrated items and items plexrate already owns are skipped and "
+    "counted, with a summary of what an undo would then do.\n\n"
     "Example: plexrate admin state import old/plex_state.json --apply"
 )
 
@@ -739,7 +742,7 @@ def state_import(
     *,
     path: Annotated[
         Path,
-        typer.Argument(show_default=False, help="The plex_state.json to read (either format)."),
+        typer.Argument(show_default=False, help="The plex_state.json to read (any format)."),
     ],
     dry_run: DryRunOpt = None,
     yes: YesOpt = False,
