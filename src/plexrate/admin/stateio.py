@@ -102,9 +102,10 @@ class MigrationSummary:
         ]
         lines.extend(f"  {len(keys):,} {what}" for keys, what in gone if keys)
         kept = len(m.anchors) + len(m.changed)
+        undo, remove = ("would then return", "remove") if dry else ("now returns", "removes")
         lines.append(
-            f"  An `admin undo` would then return {count(len(m.owned), 'item')} to unrated (their "
-            "value before the old tool is not recorded) and remove plexrate's tags"
+            f"  An `admin undo` {undo} {count(len(m.owned), 'item')} to unrated (their "
+            f"value before the old tool is not recorded) and {remove} plexrate's tags"
             + (f"; the {kept:,} ratings of yours above stay as they are" if kept else "")
         )
         if self.filler_differs:
