@@ -383,3 +383,15 @@ def test_entry_flags_outside_the_known_shapes_are_named(
 ) -> None:
     with pytest.raises(InputFileError, match=message):
         parse_legacy(_bytes({"ratings": {"9": entry}}))
+
+
+def test_a_backup_without_the_files_bytes_keeps_every_flag(tmp_path: Path) -> None:
+    entries = {
+        1: LegacyEntry(5.0, twin=True, cluster_manual=True),
+        2: LegacyEntry(4.0, twin=True, manual=True),
+        3: LegacyEntry(3.0),
+    }
+    legacy = LegacyState(library_uuid=LIBRARY, entries=entries)  # built in memory: no raw bytes
+    with open_store(tmp_path / "state.sqlite") as store:
+        report = store.import_legacy(legacy, LegacyMigration(), backup_dir=tmp_path)
+    assert dict(load_legacy(report.backup).entries) == entries

@@ -1165,7 +1165,11 @@ def _observed_rating(seen: ObservedItem) -> float | None:
 
 
 def _reserialise(legacy: LegacyState) -> bytes:
-    ratings = {str(k): {"r": e.value, "t": e.twin} for k, e in sorted(legacy.entries.items())}
+    # The flags as the old tool writes them, so the backup decides every entry as the file did.
+    ratings = {
+        str(k): {"r": e.value, "t": 2 if e.cluster_manual else int(e.twin), "m": e.manual}
+        for k, e in sorted(legacy.entries.items())
+    }
     document = {"version": legacy.version, "library_uuid": legacy.library_uuid, "ratings": ratings}
     return json.dumps(document, indent=1).encode("utf-8")
 
