@@ -217,3 +217,14 @@ def test_v1_5_hijack_integer_only_after_the_migration(cli_for: Any) -> None:
     cli.env["PLEXRATE_HIJACK_INTEGER_ONLY"] = "false"
     plain = cli.ok_json("run", "--config", str(config), "--dry-run")
     assert {c["key"] for c in plain["changes"] if c["phase"] == "hijack"} == {clicked, drifted}
+
+    # With it, the run's summary says which rule decided.
+    del cli.env["PLEXRATE_HIJACK_INTEGER_ONLY"]
+    applied = cli.invoke("run", "--config", str(config), "--apply", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert (
+        "HIJACK_INTEGER_ONLY: hijacks by 1 whole-number; 1 fractional drift kept plexrate's."
+        in " ".join(applied.stderr.split())
+    )
+    assert clicked not in cli.owned()
+    assert drifted in cli.owned()
