@@ -106,20 +106,21 @@ class MigrationSummary:
         lines.append(
             f"  An `admin undo` {undo} {count(len(m.owned), 'item')} to unrated (their "
             f"value before the old tool is not recorded) and {remove} plexrate's tags"
-            + (f"; the {kept:,} ratings of yours above stay as they are" if kept else "")
+            + (f"; the {count(kept, 'rating')} of yours above stay as they are" if kept else "")
         )
         if self.filler_differs:
             shown = ", ".join(f"{t!r}" for t in self.filler_examples[:3])
+            contain = "contains" if self.filler_differs == 1 else "contain"
             if self.filler_match is KeywordMatch.WORD:
                 rule = (
-                    "contain a filler keyword only inside a longer word, so the old tool counted "
-                    "them as filler and plexrate (whole words) does not"
+                    f"{contain} a filler keyword only inside a longer word, so the old tool "
+                    "counted it as filler and plexrate (whole words) does not"
                 )
                 fix = 'set UPWARD_EXCLUSION_RULES.MATCH to "substring" for the old rule'
             else:
                 rule = (
-                    "contain a filler keyword only inside a longer word; with MATCH "
-                    '"substring" they are filler, as in the old tool'
+                    f"{contain} a filler keyword only inside a longer word; with MATCH "
+                    '"substring" that is filler, as in the old tool'
                 )
                 fix = 'MATCH "word" would count them as evidence'
             lines.append(
