@@ -9,7 +9,9 @@ undone with ``--run``.
 plexrate's first write: unrated, since inference only ever fills unrated items, and items owned
 without a journal (imported from the old tool's ``plex_state.json``, or rebuilt by
 ``reconstruct``) were unrated before the old tool or plexrate rated them. Only a first write that
-was not inference (a bulk import over the person's value) goes back to its recorded ``before``.
+was not inference (a bulk import over the person's value) goes back to its recorded ``before``,
+and an item the person handed over with their rating still on it (a bulk import marking it
+inferred) goes back to that rating, whatever runs wrote since.
 plexrate's tags come off and ownership is dropped.
 
 **One run** covers the items that run changed. Each goes back to its value before that run
@@ -157,7 +159,10 @@ class _UndoPlanner:
             return
         target: float | None = None
         why = "back to unrated: it was unrated before plexrate (or the old tool) rated it"
-        if (
+        if original is not None and original.handed_over is not None:
+            target = original.handed_over
+            why = f"back to {stars_or_unrated(target)}, your rating when you handed it over"
+        elif (
             original is not None
             and original.wrote_rating
             and original.rating_phase not in OWNER_PHASES

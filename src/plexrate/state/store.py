@@ -781,6 +781,10 @@ class StateStore:
             undo = acc.get(key)
             if undo is None:
                 undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
+                if not set_rating and own == 1 and before is not None:
+                    # plexrate's first entry took the item without writing its rating: the
+                    # person handed their own value over (a bulk import marking it inferred).
+                    undo.handed_over = before
             undo.last_run = run
             if guid:
                 undo.guid = guid
@@ -817,6 +821,7 @@ class StateStore:
                 rating_twin=u.twin,
                 tags_removed=tuple(sorted(u.removed.values())),
                 own=u.own,
+                handed_over=u.handed_over,
             )
             for key, u in acc.items()
         }
@@ -1035,6 +1040,7 @@ class _Undo:
         "before",
         "first_run",
         "guid",
+        "handed_over",
         "item_type",
         "key",
         "last_run",
@@ -1061,6 +1067,7 @@ class _Undo:
         self.phase = ""
         self.twin = False
         self.own: bool | None = None
+        self.handed_over: float | None = None
 
 
 _INTENT_FIELDS = (
