@@ -21,7 +21,15 @@ from plexrate.admin.common import count
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
-from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
+from plexrate.plex import (
+    Applier,
+    ApplyReport,
+    Baseline,
+    PlexClient,
+    connect_with,
+    read_items,
+    read_snapshot,
+)
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
@@ -376,6 +384,9 @@ def execute(
         cooldown_sleep=settings.cooldown_sleep,
         progress=progress,
         checkpoint=checkpoint,
+        # Every write request is checked against what the plan was made from, so a rating the
+        # person sets while the run goes on is never overwritten (issue 16).
+        baseline=Baseline.of(session.snapshot),
     )
     status = RunStatus.FAILED
     try:

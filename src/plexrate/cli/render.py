@@ -218,6 +218,11 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
     evidence = evidence_line(plan)
     if evidence:
         lines.append(escape(evidence))
+    if report.changed:
+        lines.append(
+            f"Left {count(report.changed, 'item')} to you: changed in Plex during the run, "
+            f"so not written (e.g. {escape(report.changed_notes[0])})."
+        )
     if report.failed:
         lines.append(f"[red]{report.failed:,} changes were refused by Plex:[/] {report.errors[0]}")
     return lines

@@ -1004,6 +1004,58 @@ class StateStore:
 
     # -- metadata ------------------------------------------------------------------------------
 
+    # -- field locks ---------------------------------------------------------------------------
+
+    def record_locks(self, locks: Sequence[tuple[int, str, bool]]) -> None:
+        """Remember, for each (item key, field, locked already) a write is about to lock,
+        whether that lock was there before plexrate's first write. The first observation of a
+        pair stands: later ones see plexrate's own lock."""
+        if not locks:
+            return
+        now = self._clock()
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "INSERT OR IGNORE INTO field_locks (library_id, key, field, preexisting, seen_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((library, int(k), str(f), int(bool(p)), now) for k, f, p in locks),
+            )
+
+    def field_locks(self, keys: Iterable[int] | None = None) -> dict[int, dict[str, bool]]:
+        """Per item key, the fields plexrate's writes locked: field → True when the lock was
+        there before plexrate's first write (not plexrate's to release)."""
+        with self._guard():
+            if self._library_id is None or not self._has_table("field_locks"):
+                return {}
+            rows = self._conn.execute(
+                "SELECT key, field, preexisting FROM field_locks WHERE library_id = ?",
+                (self._library_id,),
+            ).fetchall()
+        wanted = None if keys is None else set(keys)
+        out: dict[int, dict[str, bool]] = {}
+        for key, name, preexisting in rows:
+            if wanted is None or key in wanted:
+                out.setdefault(int(key), {})[str(name)] = bool(preexisting)
+        return out
+
+    def forget_locks(self, keys: Sequence[int]) -> None:
+        """Drop the lock records of items whose locks plexrate released (``admin undo``)."""
+        if not keys:
+            return
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "DELETE FROM field_locks WHERE library_id = ? AND key = ?",
+                ((library, int(k)) for k in keys),
+            )
+
+    def _has_table(self, name: str) -> bool:
+        # A read-only store may look at a schema-1 file it may not migrate.
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
     def meta(self, key: str) -> str | None:
         with self._guard():
             if self._library_id is None:
