@@ -8,7 +8,12 @@ their value for good. So just before each write request the Applier reads that r
 the person and journaled with what Plex held at the check. The window left is one request.
 
 The rating is compared at Plex's precision (``same_rating``); tags only where the snapshot knows
-who carried them (the managed tags), case-insensitively as Plex compares them.
+who carried them (the managed tags), case-insensitively as Plex compares them. ``lastRatedAt``
+newer than the snapshot's also counts as the person's change, even where the value is the same
+again (rated 6, then 8, then 6 once more): Plex sets it on every rating (plexapi's
+``tests/test_mixins.py:edit_rating`` asserts it after ``rate()``). It is only compared where the
+answer carries it and plexrate has not written the item in this run, since whether Plex sets it
+for an edit-form rating is unknown (plex-api.md §7.9).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ class Expected:
 
     rating: float | None
     tags: Mapping[str, bool] = field(default_factory=dict)
+    rated_at: int | None = None
+    check_rated_at: bool = True
+    """False once plexrate wrote the item in this run (its own write may set ``lastRatedAt``)."""
 
 
 class Baseline:
@@ -43,17 +51,21 @@ class Baseline:
         self,
         ratings: Mapping[int, float | None],
         tagged: Mapping[str, frozenset[int]],
+        rated_at: Mapping[int, int | None] | None = None,
     ) -> None:
         self._ratings = ratings
+        self._rated_at = rated_at or {}
         self._tagged = {name.casefold(): members for name, members in tagged.items()}
         self._written: dict[int, Expected] = {}
 
     @classmethod
     def of(cls, snapshot: LibrarySnapshot) -> Baseline:
         ratings: dict[int, float | None] = {}
+        rated_at: dict[int, int | None] = {}
         for item in snapshot.all_items():
             ratings[item.key] = item.rating
-        return cls(ratings, snapshot.tagged)
+            rated_at[item.key] = item.rated_at
+        return cls(ratings, snapshot.tagged, rated_at)
 
     def expected(self, change: Change) -> Expected:
         written = self._written.get(change.key)
@@ -65,7 +77,7 @@ class Baseline:
             for tag in (*change.add_tags, *change.remove_tags)
             if (members := self._tagged.get(tag.casefold())) is not None
         }
-        return Expected(rating, tags)
+        return Expected(rating, tags, self._rated_at.get(change.key), change.key in self._ratings)
 
     def wrote(self, changes: Iterable[Change]) -> None:
         """Record that ``changes`` landed: later checks of the same items expect their result."""
@@ -77,7 +89,7 @@ class Baseline:
             for tag in change.add_tags:
                 tags[tag.casefold()] = True
             rating = change.after if change.set_rating else before.rating
-            self._written[change.key] = Expected(rating, tags)
+            self._written[change.key] = Expected(rating, tags, None, check_rated_at=False)
 
 
 def drift(expected: Expected, seen: ObservedItem) -> str | None:
@@ -88,6 +100,12 @@ def drift(expected: Expected, seen: ObservedItem) -> str | None:
             f"Plex held {_rating(seen.rating)} where the plan was made from "
             f"{_rating(expected.rating)}"
         )
+    if (
+        expected.check_rated_at
+        and seen.rated_at is not None
+        and (expected.rated_at is None or seen.rated_at > expected.rated_at)
+    ):
+        parts.append("rated in Plex after the snapshot")
     for tag, present in sorted(expected.tags.items()):
         if seen.has_tag(tag) != present:
             parts.append(f"the mood {tag!r} was {'removed' if present else 'added'}")
