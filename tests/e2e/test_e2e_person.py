@@ -15,8 +15,10 @@ library a full run on the final ratings gives (a fresh library holding the perso
 from __future__ import annotations
 
 import copy
+import csv
 import random
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +28,7 @@ from e2e_support import TAG, PlexrateCli, music_section
 
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.model import normalise_rating, same_rating
+from plexrate.state import EntryStatus
 
 pytestmark = [pytest.mark.integration]
 
@@ -44,6 +47,8 @@ class Person:
         self.every = every
         self.set: dict[int, float | None] = {}
         """The person's last value per item (None: cleared)."""
+        self.first_at: dict[int, float] = {}
+        """When the person first touched each item (wall clock)."""
         self.acts = 0
         self._busy = threading.Lock()
         self._http = requests.Session()
@@ -82,6 +87,7 @@ class Person:
             timeout=30,
         )
         answer.raise_for_status()
+        self.first_at.setdefault(key, time.time())
         self.set[key] = value
         self.acts += 1
 
@@ -183,3 +189,63 @@ def test_undo_never_overwrites_the_person(cli_for: Any, seed: int) -> None:
     for key, (rating, _) in after.items():
         want = person.set[key] if key in person.set else before[key]
         assert same_rating(rating, want), (key, rating, want)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bulk_import_never_overwrites_the_person(cli_for: Any, seed: int) -> None:
+    cli: PlexrateCli = cli_for(tracks=TRACKS, seed=seed, **LATENCY)
+    initial = cli.emulator.dump()
+    path = cli.workdir / "tracks.csv"
+    result = cli.invoke("bulk", "export", "--type", "track", str(path), "--yes")
+    assert result.exit_code == 0, result.output
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rng = random.Random(seed)
+    for row in rng.sample(rows, len(rows) // 2):
+        row["userRating"] = str(rng.choice([0.5, 1.5, 2.5, 3.5, 4.5]))
+        row["ratingType"] = "manual"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    person = Person(cli.emulator, all_keys(initial), seed=seed, every=1)
+    cli.emulator.before_answer(person)
+    run_ok(cli, "bulk", "import", "--type", "track", str(path))
+    cli.emulator.before_answer(None)
+    assert person.acts >= 5
+    assert person.overwritten() == {}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sync_tags_never_tags_what_the_person_rated(cli_for: Any, seed: int) -> None:
+    cli: PlexrateCli = cli_for(tracks=TRACKS, seed=seed, **LATENCY)
+    run_ok(cli, "run")
+    owned = set(cli.owned())
+    # Take plexrate's tag off every item it owns, so that sync-tags has much to put back.
+    library = cli.emulator.library
+    with library.lock:
+        for key in owned:
+            item = library.get(key)
+            assert item is not None
+            item.set_tags("mood", tuple(t for t in item.get_tags("mood") if t != TAG))
+        library.bump()
+    person = Person(cli.emulator, sorted(owned), seed=seed, every=1)
+    cli.emulator.before_answer(person)
+    run_ok(cli, "admin", "sync-tags")
+    cli.emulator.before_answer(None)
+    assert person.acts >= 5
+    assert person.overwritten() == {}
+    state = library_state(cli.emulator.dump())
+    # An item the person re-rated is theirs now: plexrate's tag must not go back on it, unless
+    # sync-tags had tagged it before the person touched it (the next run sees the hijack).
+    with cli._store() as store:
+        run_id = max(r.id for r in store.runs())
+        tagged_at = {
+            e.key: e.recorded_at
+            for e in store.journal(run_id=run_id, status=EntryStatus.CONFIRMED)
+            if e.add_tags
+        }
+    late = [k for k in person.set if state[k][1] and not tagged_at[k] < person.first_at[k]]
+    assert late == []
+    assert any(state[k][1] is False for k in person.set)
