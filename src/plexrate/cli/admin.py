@@ -449,6 +449,8 @@ def _skips_json(report: UndoReport) -> dict[str, Any]:
             for s in report.left_alone
         ],
         "left_alone_counts": report.counts(),
+        "locks_released": report.locks_released,
+        "locks_left": report.locks_left,
     }
 
 
@@ -485,6 +487,7 @@ def undo(
             originals=store.original_values(run_id=run),
             config=session.settings.engine_config(),
             run_id=run,
+            locks=store.field_locks(),
         )
         if run is None and not store.ownership_built() and not session.extra_owned:
             from plexrate.admin.common import count

@@ -58,6 +58,19 @@ class RatingsNotStored(PlexError):
     """
 
 
+# After this many write requests in a row whose check read Plex refused, stop: each would be
+# refused again (after its retries), and nothing may be written unchecked.
+CHECKS_REFUSED_LIMIT = 3
+
+
+class ChecksRefused(PlexError):
+    """Plex keeps refusing the reads that check items before writing them: stop writing.
+
+    What landed stays recorded (confirmed, or pending for the next start to read back); the
+    requests not sent stay in the plan for the next run.
+    """
+
+
 class _ReadBackFailed(Exception):
     """Reading written items back failed after the write request itself succeeded."""
 
@@ -76,6 +89,10 @@ class Journal(Protocol):
     def record_locks(self, locks: Sequence[tuple[int, str, bool]]) -> None:
         """Remember, per (item, field) a write is about to lock, whether the lock was already
         there; only the first observation of a pair counts."""
+        ...
+
+    def forget_locks(self, keys: Sequence[int]) -> None:
+        """Drop the lock records of items whose locks plexrate released."""
         ...
 
 
@@ -204,6 +221,7 @@ class Applier:
         self._task: ProgressTask = _NO_TASK
         self._verified: set[ItemType] = set()
         self._baseline = baseline
+        self._checks_refused = 0
         self.report = ApplyReport(mode=mode)
 
     def apply(self, changes: Iterable[Change]) -> ApplyReport:
@@ -299,6 +317,10 @@ class Applier:
         self._journal.confirm([i for _, i in live], readback=readback)
         self._landed([c for c, _ in live])
         self._count_written([c for c, _ in live])
+        if unlock:
+            # Released: a later write that locks the field again finds it unlocked, as it was
+            # before plexrate's first write.
+            self._journal.forget_locks([c.key for c, _ in live])
 
     def _landed(self, changes: list[Change]) -> None:
         if self._baseline is not None:
@@ -320,7 +342,17 @@ class Applier:
             raise
         except PlexError as exc:
             self._refused(live, f"not written: Plex refused the read that checks them first: {exc}")
+            self._checks_refused += 1
+            if self._checks_refused >= CHECKS_REFUSED_LIMIT:
+                raise ChecksRefused(
+                    f"Plex refused the reads that check items before they are written "
+                    f"{self._checks_refused} times in a row ({exc}); nothing more is written",
+                    hint="plexrate never writes an item it could not check; fix what refuses "
+                    "/library/metadata reads (a proxy, the token's rights), then rerun: what "
+                    "landed is kept",
+                ) from exc
             return []
+        self._checks_refused = 0
         self.report.checks += len(live)
         live = self._vanish(live, seen.gone)
         self._refused(
