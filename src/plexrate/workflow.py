@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from plexrate.admin.common import count
 from plexrate.admin.verify import refind_orphans
-from plexrate.errors import PlexUnreachable, StateError, UsageError
+from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
 from plexrate.plex import (
     Applier,
@@ -30,6 +30,7 @@ from plexrate.plex import (
     read_items,
     read_snapshot,
 )
+from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
@@ -345,6 +346,28 @@ def write_mode(session: Session) -> RatingWriteMode:
     return mode
 
 
+def rated_meanwhile(session: Session, written: set[int]) -> int | None:
+    """How many items were rated in Plex after the snapshot that plexrate did not write: the
+    person's, which the check before each write left alone (issue 16).
+
+    Measured on the server's clock: from the newest ``lastRatedAt`` the snapshot saw, then item
+    by item against the snapshot's own value. None when the snapshot saw no ``lastRatedAt`` at
+    all or the listing fails (the run's result stands either way).
+    """
+    stamps = {item.key: item.rated_at for item in session.snapshot.all_items()}
+    since = max((s for s in stamps.values() if s is not None), default=None)
+    if since is None:
+        return None
+    try:
+        rated = rated_since(session.client, since, page_size=session.client.page_size)
+    except PlexError as exc:
+        log.warning("could not list the items rated during the run: %s", exc)
+        return None
+    return sum(
+        1 for key, stamp in rated.items() if key not in written and stamp > (stamps.get(key) or 0)
+    )
+
+
 @dataclass
 class RunOutcome:
     run_id: int | None
@@ -397,6 +420,7 @@ def execute(
         raise
     finally:
         session.store.finish_run(run_id, status=status)
+    report.rated_meanwhile = rated_meanwhile(session, report.touched)
     if status is RunStatus.COMPLETED and marks_ownership_built:
         session.store.mark_ownership_built(source=command)
     return RunOutcome(run_id, report, status, time.monotonic() - started)

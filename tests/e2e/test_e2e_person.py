@@ -149,12 +149,16 @@ def test_run_never_overwrites_the_person_and_a_rerun_ends_where_a_full_run_ends(
     initial = cli.emulator.dump()
     person = Person(cli.emulator, all_keys(initial), seed=seed)
     cli.emulator.before_answer(person)
-    output = run_ok(cli, "run")
+    document = cli.ok_json("run", "--apply", "--yes")
     cli.emulator.before_answer(None)
 
     assert person.acts >= 10, "the person must have acted during the run"
     assert person.overwritten() == {}
-    assert "changed in Plex during the run" in " ".join(output.split())
+    assert document["changed_in_plex"] > 0
+    with cli._store() as store:
+        written = {e.key for e in store.journal(status=EntryStatus.CONFIRMED)}
+    # The summary counts the items the person rated that plexrate did not write.
+    assert document["rated_in_plex_during_run"] == len(set(person.set) - written)
 
     run_ok(cli, "run")
     final = library_state(cli.emulator.dump())

@@ -218,6 +218,11 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
     evidence = evidence_line(plan)
     if evidence:
         lines.append(escape(evidence))
+    if report.rated_meanwhile:
+        lines.append(
+            f"Rated in Plex while plexrate ran: {count(report.rated_meanwhile, 'item')} "
+            "plexrate did not write; your ratings stay as you set them."
+        )
     if report.changed:
         lines.append(
             f"Left {count(report.changed, 'item')} to you: changed in Plex during the run, "

@@ -110,6 +110,11 @@ class ApplyReport:
     """The first few of those, as "title: what changed", for the summary."""
     checks: int = 0
     """Items read by the checks before write."""
+    rated_meanwhile: int | None = None
+    """Items rated in Plex while the run went on that plexrate did not write: the person's, left
+    alone (None: not known, e.g. the server sends no ``lastRatedAt``)."""
+    touched: set[int] = field(default_factory=set)
+    """Keys of every item a write request of this run named (not in ``as_dict``)."""
     requests: int = 0
     stopped: bool = False
     mode: WriteMode = WriteMode.AUTO
@@ -124,6 +129,7 @@ class ApplyReport:
             "vanished": self.vanished,
             "changed_in_plex": self.changed,
             "checked": self.checks,
+            "rated_in_plex_during_run": self.rated_meanwhile,
             "write_requests": self.requests,
             "stopped": self.stopped,
             "write_mode": self.mode.value,
@@ -491,6 +497,8 @@ class Applier:
         """Send one chunk; returns what was read back (when checked) and the keys found gone."""
         item_type, set_rating, rating, add, remove, year, unlock = key
         keys = [c.key for c in chunk]
+        # Before sending: a request whose answer is lost may still have landed.
+        self.report.touched.update(keys)
         readback: dict[int, float | None] | None = None
         vanished: set[int] = set()
         fields: dict[str, object] = {}

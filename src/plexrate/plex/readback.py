@@ -12,6 +12,7 @@ from plexapi.exceptions import NotFound
 from plexrate.errors import PlexError, PlexUnreachable
 from plexrate.model import ItemType, ObservedItem, check_rating, normalise_rating
 from plexrate.plex.client import PlexClient
+from plexrate.plex.snapshot import iter_listing
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +147,18 @@ def _int(value: str | None) -> int | None:
     if not value or not value.isdigit() or len(value) > 18:
         return None
     return int(value)
+
+
+def rated_since(client: PlexClient, since: int, *, page_size: int) -> dict[int, int]:
+    """Every item whose ``lastRatedAt`` is after ``since`` (epoch seconds, the server's clock):
+    key → lastRatedAt. One filtered listing per type (``track.lastRatedAt>>=``: a date filter
+    field, plex-api.md §7.8), so asking costs three requests whatever the library's size."""
+    found: dict[int, int] = {}
+    for item_type in ItemType:
+        params: dict[str, str | int] = {f"{item_type.value}.lastRatedAt>>": since}
+        for _, element in iter_listing(client, item_type, page_size=page_size, params=params):
+            key = _int(element.get("ratingKey"))
+            stamp = _int(element.get("lastRatedAt"))
+            if key is not None and stamp is not None and stamp > since:
+                found[key] = stamp
+    return found
