@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,6 +30,7 @@ from plexrate.plex import (
     read_items,
     read_snapshot,
 )
+from plexrate.plex.precheck import Expected, drift
 from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
@@ -344,6 +345,34 @@ def write_mode(session: Session) -> RatingWriteMode:
     if mode is RatingWriteMode.AUTO and profile is not None and profile.write_mode() == "rate":
         return RatingWriteMode.RATE
     return mode
+
+
+def recheck_claims(
+    session: Session, claims: Sequence[OwnedItem], *, tag: str
+) -> tuple[list[OwnedItem], dict[int, str]]:
+    """Claims made from the snapshot (``admin reconstruct``), checked against Plex just before
+    they are recorded: those whose item still holds the claimed value and ``tag`` (and was not
+    rated again since the snapshot), and, per key left out, what changed. An item that cannot be
+    read is left out too: the person may have changed it (issue 16, as for every write)."""
+    if not claims:
+        return [], {}
+    stamps = {c.key: getattr(session.snapshot.item(c.key), "rated_at", None) for c in claims}
+    seen = read_items(
+        session.client, [c.key for c in claims], chunk_size=session.client.page_size, kind="check"
+    )
+    kept: list[OwnedItem] = []
+    changed: dict[int, str] = {}
+    for claim in claims:
+        item = seen.get(claim.key)
+        if item is None:
+            changed[claim.key] = "gone from Plex or unreadable"
+            continue
+        what = drift(Expected(claim.value, {tag.casefold(): True}, stamps[claim.key]), item)
+        if what is None:
+            kept.append(claim)
+        else:
+            changed[claim.key] = what
+    return kept, changed
 
 
 def rated_meanwhile(session: Session, written: set[int]) -> int | None:

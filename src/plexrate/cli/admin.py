@@ -597,7 +597,17 @@ def reconstruct(
             session.snapshot, owned=session.owned(), config=settings.engine_config()
         )
         if not dry:
-            session.store.set_owned(list(result.claims), source=SOURCE)
+            from plexrate.workflow import recheck_claims
+
+            claims, changed = recheck_claims(session, result.claims, tag=settings.inferred_tag)
+            session.store.set_owned(claims, source=SOURCE)
+            if changed:
+                from plexrate.admin.common import count
+
+                dialog.warn(
+                    f"Left {count(len(changed), 'item')} to you: changed in Plex during the "
+                    "run, so not claimed (the next run reads them as yours)"
+                )
         if json_output:
             _dump(app, _reconstruct_json(result, session, dry=dry))
         elif not quiet:
