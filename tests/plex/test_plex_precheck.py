@@ -87,7 +87,7 @@ def test_drift_is_none_exactly_when_plex_holds_what_the_plan_assumed() -> None:
     assert CHANGED_NOTE in (drift(expected, ObservedItem(8.0, rated_at=200)) or "")
     assert "added" in (drift(expected, ObservedItem(6.6, frozenset({TAG}), rated_at=100)) or "")
     # Rated again to the same value: still the person's.
-    assert "rated in Plex" in (drift(expected, ObservedItem(6.6, rated_at=300)) or "")
+    assert "rated in Plex again" in (drift(expected, ObservedItem(6.6, rated_at=300)) or "")
     # A server that does not send lastRatedAt in details is not taken for a change.
     assert drift(expected, ObservedItem(6.6, rated_at=None)) is None
 

@@ -58,5 +58,5 @@ def test_claims_of_items_the_person_changed_after_the_snapshot_are_left_out(
 
     assert set(changed) == {rerated.key, same_value.key, untagged.key}
     assert all(note.startswith(CHANGED_NOTE) for note in changed.values())
-    assert "rated in Plex after the snapshot" in changed[same_value.key]
+    assert "rated in Plex again after the snapshot" in changed[same_value.key]
     assert [c.key for c in kept] == [c.key for c in claims[3:]]

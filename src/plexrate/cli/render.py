@@ -226,7 +226,8 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
     if report.changed:
         lines.append(
             f"Left {count(report.changed, 'item')} to you: changed in Plex during the run, "
-            f"so not written (e.g. {escape(report.changed_notes[0])})."
+            f"so not written ({escape(report.changed_notes[0])}"
+            + (", …)." if report.changed > 1 else ").")
         )
     if report.failed:
         lines.append(f"[red]{report.failed:,} changes were refused by Plex:[/] {report.errors[0]}")

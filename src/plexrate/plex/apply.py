@@ -36,7 +36,7 @@ from plexrate.model import (
     stars,
 )
 from plexrate.plex.client import PlexClient
-from plexrate.plex.precheck import Baseline, drift
+from plexrate.plex.precheck import CHANGED_NOTE, Baseline, drift
 from plexrate.plex.readback import ReadBack, read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
 from plexrate.settings import RatingWriteMode as WriteMode
@@ -378,7 +378,8 @@ class Applier:
             changed.setdefault(what, []).append(entry)
             self.report.changed += 1
             if len(self.report.changed_notes) < _NOTES_KEPT:
-                self.report.changed_notes.append(f"{change.title}: {what}")
+                detail = what.removeprefix(f"{CHANGED_NOTE}: ").removesuffix("; left to you")
+                self.report.changed_notes.append(f"{change.title}: {detail}")
         for note, entries in changed.items():
             self._journal.fail(entries, error=note)
         if changed:

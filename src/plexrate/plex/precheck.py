@@ -101,11 +101,12 @@ def drift(expected: Expected, seen: ObservedItem) -> str | None:
             f"{_rating(expected.rating)}"
         )
     if (
-        expected.check_rated_at
+        not parts
+        and expected.check_rated_at
         and seen.rated_at is not None
         and (expected.rated_at is None or seen.rated_at > expected.rated_at)
     ):
-        parts.append("rated in Plex after the snapshot")
+        parts.append("rated in Plex again after the snapshot")
     for tag, present in sorted(expected.tags.items()):
         if seen.has_tag(tag) != present:
             parts.append(f"the mood {tag!r} was {'removed' if present else 'added'}")

@@ -13,6 +13,7 @@ from plexrate.errors import PlexError, PlexUnreachable
 from plexrate.model import ItemType, ObservedItem, check_rating, normalise_rating
 from plexrate.plex.client import PlexClient
 from plexrate.plex.snapshot import iter_listing
+from plexrate.settings import MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ def read_items(
     ordered = sorted(set(keys))
     result = ReadBack()
     missing: list[int] = []
-    step = max(1, chunk_size)
+    # Never above the largest page a real server serves (docs/real-servers.md, "Page size").
+    step = max(1, min(chunk_size, MAX_PAGE_SIZE))
     for start in range(0, len(ordered), step):
         chunk = ordered[start : start + step]
         found = _read_chunk(client, chunk, result.invalid, kind=kind)
