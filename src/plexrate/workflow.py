@@ -22,6 +22,7 @@ from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
 from plexrate.plex import (
+    CHANGED_NOTE,
     Applier,
     ApplyReport,
     Baseline,
@@ -35,6 +36,8 @@ from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
+    EntryStatus,
+    JournalEntry,
     ReconcileReport,
     RunStatus,
     StateStore,
@@ -373,6 +376,20 @@ def recheck_claims(
         else:
             changed[claim.key] = what
     return kept, changed
+
+
+def left_to_person(store: StateStore) -> list[JournalEntry]:
+    """The entries of the latest run that wrote anything which its check before write left to
+    the person (changed in Plex during the run), with what Plex held then (``note``)."""
+    runs = [r for r in store.runs() if r.entries]
+    if not runs:
+        return []
+    latest = max(r.id for r in runs)
+    return [
+        e
+        for e in store.journal(run_id=latest, status=EntryStatus.FAILED)
+        if e.note.startswith(CHANGED_NOTE)
+    ]
 
 
 def rated_meanwhile(session: Session, written: set[int]) -> int | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import random
 import threading
 import time
@@ -159,6 +160,12 @@ def test_run_never_overwrites_the_person_and_a_rerun_ends_where_a_full_run_ends(
         written = {e.key for e in store.journal(status=EntryStatus.CONFIRMED)}
     # The summary counts the items the person rated that plexrate did not write.
     assert document["rated_in_plex_during_run"] == len(set(person.set) - written)
+    # admin verify explains each item the run left alone, with what Plex held at the check.
+    checked = cli.invoke("admin", "verify", "--json")
+    left = json.loads(checked.stdout)["left_to_you"]
+    assert len(left) == document["changed_in_plex"]
+    assert {entry["key"] for entry in left} <= set(person.set)
+    assert all("Plex held" in e["note"] or "rated in Plex again" in e["note"] for e in left)
 
     run_ok(cli, "run")
     final = library_state(cli.emulator.dump())

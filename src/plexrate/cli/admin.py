@@ -418,13 +418,29 @@ def verify(
             state_problems=store.verify() if store.exists else (),
             ownership_built=store.ownership_built() or bool(session.extra_owned),
         )
+        from plexrate.workflow import left_to_person
+
+        left = left_to_person(store) if store.exists else []
         if json_output:
-            _dump(app, _verify_json(report, session))
+            document = _verify_json(report, session)
+            document["left_to_you"] = [
+                {"key": e.key, "title": e.title, "run": e.run_id, "note": e.note} for e in left
+            ]
+            _dump(app, document)
         else:
             _verify_tables(app, report)
             if not quiet:
                 for line in _verify_summary(report):
                     app.err.print(escape(line))
+                if left:
+                    app.err.print(
+                        escape(
+                            f"The last run (run {left[0].run_id}) left {len(left):,} item"
+                            f"{'' if len(left) == 1 else 's'} to you: changed in Plex during "
+                            f"the run, not written (first: {left[0].title}: {left[0].note}); "
+                            "--json lists them all."
+                        )
+                    )
     if not report.consistent:
         # Not an error: the report is the answer, and cron reads the exit code.
         raise typer.Exit(1)
