@@ -141,6 +141,9 @@ class ApplyReport:
 _GroupKey = tuple[
     ItemType, bool, float | None, tuple[str, ...], tuple[str, ...], int | None, tuple[str, ...]
 ]
+# With /:/rate (one request per item) the items are checked this many at a time: one check read
+# per this many rate requests, the window between a check and the last write it covers.
+RATE_CHECK_EVERY = 10
 # How many changed items the report names; the journal has every one.
 _NOTES_KEPT = 20
 
@@ -258,13 +261,23 @@ class Applier:
             self._task = task
             for key in sorted(groups, key=_sort_key):
                 members = groups[key]
-                for start in range(0, len(members), self._batch):
+                start = 0
+                while start < len(members):
                     if self._checkpoint():
                         return False
-                    chunk = members[start : start + self._batch]
+                    chunk = members[start : start + self._chunk_size(key)]
                     self._write_chunk(key, chunk)
                     task.advance(len(chunk), label=chunk[-1].title)
+                    start += len(chunk)
         return True
+
+    def _chunk_size(self, key: _GroupKey) -> int:
+        """Items per journaled chunk: ``batch_size``, or fewer where ratings go one ``/:/rate``
+        each, so that the check before write stays a few requests ahead of the writes it
+        covers instead of hundreds."""
+        if self._baseline is not None and key[1] and self._mode is WriteMode.RATE:
+            return min(self._batch, RATE_CHECK_EVERY)
+        return self._batch
 
     def _write_chunk(self, key: _GroupKey, chunk: list[Change]) -> None:
         entry_ids = self._journal.record_intents(self._run_id, chunk)
