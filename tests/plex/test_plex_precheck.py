@@ -23,7 +23,7 @@ from plex_helpers import TAG, change, client_for, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.model import ItemType, ObservedItem, normalise_rating, same_rating
-from plexrate.plex import CHANGED_NOTE, Applier, Baseline
+from plexrate.plex import CHANGED_NOTE, Applier, Baseline, WriteMode
 from plexrate.plex.precheck import Expected, drift
 from plexrate.state import EntryStatus, RunStatus
 
@@ -179,3 +179,33 @@ def test_the_person_always_wins_whatever_the_interleaving(
             assert entry.status is EntryStatus.CONFIRMED, (key, entry.note)
             if key not in person:
                 assert same_rating(normalise_rating(emu.library.rating(key)), value)
+
+
+def test_with_rate_each_check_covers_a_few_rate_requests(
+    served: tuple[Emulator, Initial], tmp_path: Path
+) -> None:
+    emu, initial = served
+    reset(emu, initial)
+    keys = sorted(initial)[:25]
+    ratings = {k: normalise_rating(initial[k][0]) for k in initial}
+    changes = [change(k, ItemType.TRACK, before=ratings[k], after=7.0, add_tags=()) for k in keys]
+    client = client_for(emu)
+    store = open_store(tmp_path / "rate.sqlite", emu)
+    try:
+        run = store.begin_run(command="test")
+        report = Applier(
+            client,
+            journal=store,
+            run_id=run,
+            mode=WriteMode.RATE,
+            cooldown_sleep=0,
+            baseline=Baseline(
+                ratings, {}, {k: None if v is None else 1_700_000_000 for k, v in ratings.items()}
+            ),
+        ).apply(changes)
+        store.finish_run(run, status=RunStatus.COMPLETED)
+    finally:
+        store.close()
+    assert report.written == 25
+    assert client.counts.by_kind["check"] == 3  # 10 + 10 + 5
+    assert client.counts.by_kind["rate"] == 25
