@@ -90,6 +90,12 @@ def test_drift_is_none_exactly_when_plex_holds_what_the_plan_assumed() -> None:
     assert "rated in Plex again" in (drift(expected, ObservedItem(6.6, rated_at=300)) or "")
     # A server that does not send lastRatedAt in details is not taken for a change.
     assert drift(expected, ObservedItem(6.6, rated_at=None)) is None
+    # Nor one whose listings leave it out for a rated item.
+    assert drift(Expected(6.6, {}, None), ObservedItem(6.6, rated_at=300)) is None
+    # An unrated item rated and cleared again since the snapshot is the person's.
+    assert "rated in Plex again" in (
+        drift(Expected(None, {}, None), ObservedItem(None, rated_at=300)) or ""
+    )
 
 
 @settings(

@@ -104,7 +104,13 @@ def drift(expected: Expected, seen: ObservedItem) -> str | None:
         not parts
         and expected.check_rated_at
         and seen.rated_at is not None
-        and (expected.rated_at is None or seen.rated_at > expected.rated_at)
+        and (
+            seen.rated_at > expected.rated_at
+            if expected.rated_at is not None
+            # A rated item without lastRatedAt in the snapshot: the server's listings leave it
+            # out, so there is nothing to compare with. An unrated one was rated and cleared.
+            else expected.rating is None
+        )
     ):
         parts.append("rated in Plex again after the snapshot")
     for tag, present in sorted(expected.tags.items()):
