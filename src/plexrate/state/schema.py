@@ -130,6 +130,18 @@ def _add_field_locks(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: dict[int, Migration] = {1: _add_field_locks}
+
+ADDITIVE: frozenset[int] = frozenset({1})
+"""Migrations (by the version they start from) that only add what a reader does without: a
+read-only store (a dry run, a report) opens a file they have not run on yet, rather than asking
+for a writing command first. ``field_locks`` matters only to writers and to undo."""
+
+
+def readable_as_is(version: int) -> bool:
+    """Whether a read-only store may use a file at ``version`` without its migrations."""
+    return all(step in ADDITIVE for step in range(version, SCHEMA_VERSION))
+
+
 """``MIGRATIONS[n]`` upgrades a schema at version ``n`` to ``n + 1``, inside one transaction.
 
 Add an entry (and bump ``SCHEMA_VERSION``) when the schema changes; ``migrate`` backs the file up

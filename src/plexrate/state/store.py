@@ -146,7 +146,7 @@ class StateStore:
             raise self._unopenable(exc) from None
         try:
             version = schema.check_identity(conn, self.path)
-            if version < schema.SCHEMA_VERSION:
+            if version < schema.SCHEMA_VERSION and not schema.readable_as_is(version):
                 raise StateError(
                     f"state file {self.path} uses an older schema ({version})",
                     hint="run any writing plexrate command once to upgrade it",
