@@ -603,7 +603,10 @@ def reconstruct(
 
 def _reconstruct_summary(app: AppContext, result: Reconstruction, *, dry: bool) -> None:
     from plexrate.admin.common import count
+    from plexrate.cli.progress import finish_live
     from plexrate.model import ItemType
+
+    finish_live()
 
     counts = result.counts()
     per_type = ", ".join(

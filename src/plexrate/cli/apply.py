@@ -154,12 +154,13 @@ def read_session(
     its ``progress`` (from ``progress_for``), since only one live display can run at a time.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.progress import progress_for
+    from plexrate.cli.progress import finish_live, progress_for
     from plexrate.workflow import open_session
 
     settings = app.load_settings(config, {"library_name": library})
     dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)
     with ExitStack() as stack:
+        own_progress = progress is None
         if progress is None:
             progress = stack.enter_context(
                 progress_for(app.err, quiet=quiet, json_output=json_output)
@@ -174,4 +175,8 @@ def read_session(
                 guard_tags=guard_tags,
             )
         )
+        if own_progress:
+            # The library is read: what follows is the command's answer, printed below the
+            # finished bars rather than among them (issue 19: verify's verdict above its bars).
+            finish_live()
         yield session

@@ -19,9 +19,20 @@ def _stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+class _DataConsole(Console):
+    """stdout: plans, tables, reports. Printing one ends the live progress display first, so
+    the bars on stderr never draw over it when both are the same terminal."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from plexrate.cli.progress import finish_live
+
+        finish_live()
+        super().print(*objects, **kwargs)
+
+
 def _stdout_console() -> Console:
     # Data on stdout must not be wrapped or decorated when piped.
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    return _DataConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 @dataclass

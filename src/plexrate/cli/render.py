@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from plexrate.cli.progress import finish_live
 from plexrate.model import Change, ItemType, Phase, Plan, stars
 from plexrate.workflow import RunOutcome
 
@@ -157,6 +158,7 @@ def evidence_line(plan: Plan) -> str | None:
 
 
 def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> None:
+    finish_live()
     if plan.changes:
         out.print(counts_table(plan))
         if per_phase > 0:
