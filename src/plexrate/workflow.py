@@ -22,6 +22,7 @@ from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
 from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
+from plexrate.plex.client import RetryHook
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
@@ -123,6 +124,8 @@ def open_session(
     force: bool = False,
     guard_tags: bool = True,
     migrate_legacy: bool = True,
+    sleep: Callable[[float], None] | None = None,
+    on_retry: RetryHook | None = None,
 ) -> Session:
     """Connect, open the state, settle unconfirmed writes, read the library, run the guards.
 
@@ -130,9 +133,10 @@ def open_session(
     A write session also moves the records of owned items Plex re-keyed (``Session.rekeyed``).
     ``guard_tags`` False skips the tagged-but-unowned check, for the commands that repair it.
     ``migrate_legacy`` False skips the automatic import of the old tool's state file, for the
-    command that imports one by hand.
+    command that imports one by hand. ``sleep`` waits between retries (the CLI's can be cut
+    short by Ctrl-C); ``on_retry`` hears of each retry, so a terminal can say what it waits for.
     """
-    client = connect_with(settings, library=library)
+    client = connect_with(settings, library=library, sleep=sleep, on_retry=on_retry)
     store = StateStore(
         settings.state_path,
         library_uuid=client.section.uuid,
@@ -354,6 +358,7 @@ def execute(
     progress: Progress = NULL_PROGRESS,
     checkpoint: Callable[[], bool] = lambda: False,
     marks_ownership_built: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RunOutcome:
     """Write ``plan`` as one journaled run; a dry-run session must never get here."""
     if not session.write:
@@ -376,6 +381,7 @@ def execute(
         cooldown_sleep=settings.cooldown_sleep,
         progress=progress,
         checkpoint=checkpoint,
+        sleep=sleep,
     )
     status = RunStatus.FAILED
     try:

@@ -194,8 +194,11 @@ def test_a_server_going_down_under_a_real_process(
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 4, err
         assert out == ""
-        assert_one_line_error(err, contains="stopped answering")
-        assert err.startswith("Error: the Plex server at")
+        error = assert_one_line_error(err, contains="stopped answering")
+        assert error.startswith("Error: the Plex server at")
+        # Before giving up it said what it waited for (issue 19), and the error how long.
+        assert err.startswith("Waiting for Plex, attempt 2 of 2")
+        assert "over 2 attempts" in error
 
         emu.come_back()
         rerun = target.run_process("run", "--apply", "--yes", "--json")

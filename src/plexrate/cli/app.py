@@ -43,7 +43,15 @@ class PlexrateGroup(TyperGroup):
         except KeyboardInterrupt:
             _console(ctx).print("Interrupted.", style="yellow")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+        except typer.Abort as exc:
+            # Click turns Ctrl-C at a prompt (``config init``) into Abort, which exits 1; it is
+            # still the person stopping the command, so 130 as everywhere else.
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                _console(ctx).print()
+                _console(ctx).print("Interrupted.", style="yellow")
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            raise
+        except (typer.Exit, typer.TyperException, BrokenPipeError):
             # Usage errors, deliberate exits and a closed pipe (`plexrate … | head`) keep Typer's
             # own handling and exit codes.
             raise

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
@@ -23,6 +24,7 @@ from plexrate.model import Plan
 
 if TYPE_CHECKING:
     # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.plex.client import RetryEvent, RetryHook
     from plexrate.progress import Progress
     from plexrate.workflow import RunOutcome, Session
 
@@ -60,7 +62,12 @@ def plan_and_apply(
     outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import StopRequest, sigterm_interrupts, stop_on_signals
+    from plexrate.cli.interrupt import (
+        StopRequest,
+        ctrl_c_asks,
+        sigterm_interrupts,
+        stop_on_signals,
+    )
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.state import RunStatus
@@ -77,6 +84,13 @@ def plan_and_apply(
     with (
         sigterm_interrupts(),
         progress_for(app.err, quiet=flags.quiet, json_output=flags.json_output) as progress,
+        ctrl_c_asks(
+            StopRequest(
+                app.err,
+                interactive=app.interactive and not flags.yes,
+                suspend=getattr(progress, "suspended", None),
+            )
+        ) as stop,
         open_session(
             settings,
             write=not dry,
@@ -85,6 +99,8 @@ def plan_and_apply(
             progress=progress,
             force=flags.force,
             guard_tags=guard_tags,
+            sleep=stop.retry_wait,
+            on_retry=retry_notice(app, quiet=flags.quiet),
         ) as session,
     ):
         plan = make_plan(session)
@@ -97,11 +113,6 @@ def plan_and_apply(
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
             return None
-        stop = StopRequest(
-            app.err,
-            interactive=app.interactive and not flags.yes,
-            suspend=getattr(progress, "suspended", None),
-        )
         with stop_on_signals(stop):
             outcome = execute(
                 session,
@@ -111,6 +122,7 @@ def plan_and_apply(
                 progress=progress,
                 checkpoint=stop.checkpoint,
                 marks_ownership_built=marks_ownership_built,
+                sleep=stop.pause,
             )
         requests = session.client.counts.as_dict()
     if flags.json_output:
@@ -135,6 +147,21 @@ def plan_and_apply(
     return outcome
 
 
+def retry_notice(app: AppContext, *, quiet: bool) -> RetryHook:
+    """Say what plexrate waits for when Plex is slow, instead of a blank screen (issue 19)."""
+
+    def notice(event: RetryEvent) -> None:
+        if quiet:
+            return
+        app.err.print(
+            f"[yellow]Waiting for Plex[/], attempt {event.attempt + 1} of {event.attempts}: "
+            f"the last {event.kind} request {escape(event.reason)}; next try in "
+            f"{event.delay:g}s (Ctrl-C to stop)"
+        )
+
+    return notice
+
+
 @contextmanager
 def read_session(
     app: AppContext,
@@ -154,6 +181,7 @@ def read_session(
     its ``progress`` (from ``progress_for``), since only one live display can run at a time.
     """
     from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.interrupt import StopRequest, ctrl_c_asks
     from plexrate.cli.progress import finish_live, progress_for
     from plexrate.workflow import open_session
 
@@ -165,6 +193,15 @@ def read_session(
             progress = stack.enter_context(
                 progress_for(app.err, quiet=quiet, json_output=json_output)
             )
+        stop = stack.enter_context(
+            ctrl_c_asks(
+                StopRequest(
+                    app.err,
+                    interactive=app.interactive,
+                    suspend=getattr(progress, "suspended", None),
+                )
+            )
+        )
         session = stack.enter_context(
             open_session(
                 settings,
@@ -173,6 +210,8 @@ def read_session(
                 dialog=dialog,
                 progress=progress,
                 guard_tags=guard_tags,
+                sleep=stop.retry_wait,
+                on_retry=retry_notice(app, quiet=quiet or json_output),
             )
         )
         if own_progress:

@@ -205,6 +205,9 @@ class Applier:
             for key in sorted(groups, key=_sort_key):
                 members = groups[key]
                 for start in range(0, len(members), self._batch):
+                    # Pause here, before the checkpoint, so that quitting during a pause sends
+                    # nothing more (the pause in ``_edit`` then finds nothing left to wait for).
+                    self._pace()
                     if self._checkpoint():
                         return False
                     chunk = members[start : start + self._batch]
