@@ -81,7 +81,7 @@ def test_the_presets_load_is_calibrated_on_the_old_tools_pace() -> None:
     assert plex.loads and LatencyModel.preset("plex-conservative").loads
     assert not LatencyModel.preset("none").loads
     assert not plex.without_load().loads
-    assert BACKLOG_PER_ITEM == plex.per_tag
+    assert plex.per_tag == BACKLOG_PER_ITEM
     # The old tool's first run with its tag: its writes, one every OLD_TOOL_WRITE_INTERVAL.
     libraries = [generate_library(tracks=7500, seed=s) for s in (1, 2, 3)]
     intervals = []
