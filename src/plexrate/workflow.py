@@ -23,6 +23,7 @@ from plexrate.errors import PlexUnreachable, StateError, UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
 from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
 from plexrate.plex.client import RetryHook
+from plexrate.plex.pacing import pacing_for
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
@@ -347,6 +348,8 @@ class RunOutcome:
     report: ApplyReport
     status: RunStatus
     seconds: float
+    pacing: dict[str, Any] = field(default_factory=dict)
+    """What pacing did (``plex/pacing.py``): mode, pauses, seconds paused, peak slowdown."""
 
 
 def execute(
@@ -377,8 +380,7 @@ def execute(
         run_id=run_id,
         batch_size=settings.write_batch_size,
         mode=write_mode(session),
-        cooldown_batch=settings.cooldown_batch,
-        cooldown_sleep=settings.cooldown_sleep,
+        pacing=pacing_for(settings.cooldown_batch, settings.cooldown_sleep),
         progress=progress,
         checkpoint=checkpoint,
         sleep=sleep,
@@ -394,4 +396,6 @@ def execute(
         session.store.finish_run(run_id, status=status)
     if status is RunStatus.COMPLETED and marks_ownership_built:
         session.store.mark_ownership_built(source=command)
-    return RunOutcome(run_id, report, status, time.monotonic() - started)
+    return RunOutcome(
+        run_id, report, status, time.monotonic() - started, pacing=applier.pacing.summary()
+    )

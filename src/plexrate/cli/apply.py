@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
     from plexrate.plex.client import RetryEvent, RetryHook
     from plexrate.progress import Progress
+    from plexrate.settings import Settings
     from plexrate.workflow import RunOutcome, Session
 
 
@@ -104,6 +105,12 @@ def plan_and_apply(
         ) as session,
     ):
         plan = make_plan(session)
+        old_pauses = old_cooldown_cost(app, settings, plan)
+        if old_pauses is not None and session.store.meta(OLD_COOLDOWN_SEEN) is None:
+            if not flags.quiet:
+                app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
+            if not dry:
+                session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
         extra = dict(details()) if details is not None else {}
         if dry:
@@ -145,6 +152,38 @@ def plan_and_apply(
             hint="see the summary above; rerun to retry them",
         )
     return outcome
+
+
+OLD_COOLDOWN_SEEN = "notice.old_cooldown"
+"""State meta key: the old tool's 25/5 notice was shown for a run that wrote (once is enough)."""
+
+
+def old_cooldown_cost(app: AppContext, settings: Settings, plan: Plan) -> tuple[int, float] | None:
+    """Pauses and seconds the old tool's COOLDOWN_BATCH 25 / COOLDOWN_SLEEP 5 cost on ``plan``,
+    when the config file carries exactly those values; else None."""
+    from plexrate.plex.apply import estimated_requests
+    from plexrate.plex.pacing import OLD_TOOL_COOLDOWN
+
+    loaded = app.loaded
+    if loaded is None or (settings.cooldown_batch, settings.cooldown_sleep) != OLD_TOOL_COOLDOWN:
+        return None
+    if loaded.sources.get("cooldown_batch") != "file":
+        return None
+    batch, sleep = OLD_TOOL_COOLDOWN
+    requests = estimated_requests(plan.changes, batch_size=settings.write_batch_size)
+    pauses = max(0, requests - 1) // batch
+    return pauses, pauses * sleep
+
+
+def old_cooldown_notice(app: AppContext, cost: tuple[int, float]) -> str:
+    pauses, seconds = cost
+    where = app.loaded.config_path if app.loaded is not None else None
+    return (
+        f"Note: COOLDOWN_BATCH 25 and COOLDOWN_SLEEP 5 in {where or 'the config'} are the old "
+        "tool's values, tuned for one item per write request; plexrate sends many items per "
+        f"request. On this plan they pause about {pauses:,} times ({seconds:,.0f}s); remove "
+        "both keys and plexrate paces itself by how fast Plex answers."
+    )
 
 
 def retry_notice(app: AppContext, *, quiet: bool) -> RetryHook:

@@ -186,9 +186,25 @@ def outcome_dict(outcome: RunOutcome, *, requests: Mapping[str, Any], plan: Plan
         "planned": len(plan.changes),
         **report.as_dict(),
         "requests": dict(requests),
+        "pacing": dict(outcome.pacing),
         "stats": plan.stats,
         "counts": plan_counts(plan),
     }
+
+
+def pacing_line(pacing: Mapping[str, Any]) -> str | None:
+    """What pacing cost, when it paused at all."""
+    pauses = int(pacing.get("pauses", 0))
+    if not pauses:
+        return None
+    seconds = float(pacing.get("paused_seconds", 0.0))
+    if pacing.get("mode") == "adaptive":
+        return (
+            f"Paced: {count(pauses, 'pause')} ({seconds:.1f}s in all) to let Plex catch up when "
+            f"it answered writes up to {float(pacing.get('peak_slowdown', 1)):.1f}x slower "
+            "than at the start."
+        )
+    return f"Paused {count(pauses, 'time')} ({seconds:.1f}s in all) for COOLDOWN_BATCH/SLEEP."
 
 
 def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
@@ -217,6 +233,9 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             f"Prior μ = {stars(float(stats['prior']))} from {int(stats.get('prior_tracks', 0)):,} "
             "manual track ratings (the same at start and end: inference never changes them)."
         )
+    paced = pacing_line(outcome.pacing)
+    if paced:
+        lines.append(paced)
     evidence = evidence_line(plan)
     if evidence:
         lines.append(escape(evidence))

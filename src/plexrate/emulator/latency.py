@@ -153,6 +153,8 @@ class Backlog:
     peak_seconds: float = 0.0
     peak_factor: float = 1.0
     """The largest slowdown a write answer was charged since the last ``reset``."""
+    write_factors: list[float] = field(default_factory=list)
+    """Every write answer's slowdown since the last ``reset``, in order."""
     _at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -171,7 +173,16 @@ class Backlog:
             factor = 1.0 + self.seconds / (model.backlog_doubling * model.scale or 1.0)
             if write:
                 self.peak_factor = max(self.peak_factor, factor)
+                self.write_factors.append(factor)
             return factor
+
+    def percentile(self, share: float) -> float:
+        """The write slowdown that ``share`` (0-1) of the write answers stayed at or under."""
+        with self._lock:
+            factors = sorted(self.write_factors)
+        if not factors:
+            return 1.0
+        return factors[min(len(factors) - 1, int(share * len(factors)))]
 
     def add(self, model: LatencyModel, *, items: int) -> None:
         if not model.loads:
@@ -186,6 +197,7 @@ class Backlog:
             self.seconds = 0.0
             self.peak_seconds = 0.0
             self.peak_factor = 1.0
+            self.write_factors = []
             self._at = None
 
 

@@ -667,8 +667,24 @@ class EmulatorApp:
             _send_json(handler, 200, self.library.to_dict())
         elif method == "GET" and name == "requests":
             _send_json(handler, 200, [r.to_dict() for r in self.stats.requests()])
+        elif method == "GET" and name == "load":
+            backlog = self.backlog
+            _send_json(
+                handler,
+                200,
+                {
+                    "on": self.latency.loads,
+                    "backlog_seconds": backlog.seconds,
+                    "peak_backlog_seconds": backlog.peak_seconds,
+                    "peak_write_slowdown": backlog.peak_factor,
+                    "median_write_slowdown": backlog.percentile(0.5),
+                    "p95_write_slowdown": backlog.percentile(0.95),
+                    "writes": len(backlog.write_factors),
+                },
+            )
         elif method == "POST" and name == "reset-stats":
             self.stats.reset()
+            self.backlog.reset()
             _send_json(handler, 200, {"ok": True})
         elif method == "POST" and name == "faults":
             try:
