@@ -207,6 +207,51 @@ def pacing_line(pacing: Mapping[str, Any]) -> str | None:
     return f"Paused {count(pauses, 'time')} ({seconds:.1f}s in all) for COOLDOWN_BATCH/SLEEP."
 
 
+def settled_line(stats: Mapping[str, Any]) -> str | None:
+    """What the run did not write, and why, in words (no ε, no "hijacks")."""
+    parts = []
+    unchanged = int(stats.get("unchanged", 0))
+    if unchanged:
+        step = stars(float(stats.get("epsilon", 0)) or 0.1).removesuffix("★")
+        parts.append(
+            f"{count(unchanged, 'value')} plexrate set before moved by less than {step}★, so "
+            "they were left as they are"
+        )
+    hijacks = int(stats.get("hijacks", 0))
+    if hijacks:
+        parts.append(
+            f"{count(hijacks, 'rating')} plexrate had set were changed by you in Plex: "
+            "they are yours now and plexrate no longer touches them"
+        )
+    without = int(stats.get("without_value", 0))
+    if without:
+        parts.append(f"{count(without, 'item')} stay unrated: nothing to infer them from")
+    if not parts:
+        return None
+    text = escape("; ".join(parts)) + "."
+    return text[0].upper() + text[1:]
+
+
+def prior_line(stats: Mapping[str, Any]) -> str | None:
+    """The prior, explained, with the filler named when the counts differ from a report's."""
+    if "prior" not in stats:
+        return None
+    used = int(stats.get("prior_tracks", 0))
+    mine = int(stats.get("manual_tracks", used))
+    line = (
+        f"Starting point for items with little evidence of their own: "
+        f"{stars(float(stats['prior']))}, the average of "
+        + (
+            f"{used:,} of your {count(mine, 'track rating')}"
+            if mine > used
+            else f"{used:,} of your track ratings"
+        )
+    )
+    if mine > used:
+        line += f" ({mine - used:,} filler tracks, such as intros and very short tracks, left out)"
+    return line + "."
+
+
 def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
     report = outcome.report
     stats = plan.stats
@@ -214,7 +259,7 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
         first = (
             f"Wrote {report.written:,} of {count(len(plan.changes), 'planned change')} in "
             f"{outcome.seconds:.1f}s ({count(report.requests, 'write request')}, "
-            f"{count(requests.get('reads', 0), 'read')}, {report.mode.value} mode)."
+            f"{count(requests.get('reads', 0), 'read')})."
         )
     else:
         first = (
@@ -222,17 +267,12 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             f"({count(requests.get('reads', 0), 'read')}, no write requests)."
         )
     lines = [first]
-    if "unchanged" in stats:
-        lines.append(
-            f"Unchanged within ε={stats.get('epsilon', 0):.3f}: {int(stats['unchanged']):,}; "
-            f"hijacks resolved: {int(stats.get('hijacks', 0)):,}; "
-            f"left without a value: {int(stats.get('without_value', 0)):,}."
-        )
-    if "prior" in stats:
-        lines.append(
-            f"Prior μ = {stars(float(stats['prior']))} from {int(stats.get('prior_tracks', 0)):,} "
-            "manual track ratings (the same at start and end: inference never changes them)."
-        )
+    settled = settled_line(stats)
+    if settled:
+        lines.append(settled)
+    prior = prior_line(stats)
+    if prior:
+        lines.append(prior)
     paced = pacing_line(outcome.pacing)
     if paced:
         lines.append(paced)
