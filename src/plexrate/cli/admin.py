@@ -517,6 +517,12 @@ def undo(
                 )
         found["report"] = report
         found["notes"] = plan.notes
+        owned = session.owned()
+        found["yours"] = sum(
+            1
+            for item in session.snapshot.all_items()
+            if item.rating is not None and item.key not in owned
+        )
         return plan
 
     flags = WriteFlags(
@@ -543,6 +549,14 @@ def undo(
     if outcome is not None and not json_output and not quiet:
         for note in found["notes"]:
             app.err.print(escape(note))
+    if not json_output and not quiet and found.get("yours"):
+        from plexrate.admin.common import count
+
+        # What undo never touches, said every time: the person's own ratings.
+        app.err.print(
+            f"Left alone: your own {count(int(found['yours']), 'rating')} (plexrate never "
+            "wrote them, so undo does not touch them)."
+        )
 
 
 # -- reconstruct -------------------------------------------------------------------------------
