@@ -286,8 +286,11 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
 
 def print_json(out: Console, text: str) -> None:
     # print, not print_json: rich would re-indent and colour; scripts want the exact document.
-    out.file.write(text + "\n")
+    from plexrate.cli.context import stamped
+
+    out.file.write(stamped(text) + "\n")
     out.file.flush()
+    out.documents = getattr(out, "documents", 0) + 1  # type: ignore[attr-defined]
 
 
 def phase_names(phases: Sequence[Phase]) -> str:
