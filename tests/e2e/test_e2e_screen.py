@@ -110,3 +110,25 @@ def test_every_command_with_bars_prints_its_result_after_them(
         for table in _tables(lines):
             _assert_intact(table, size[0])
         _output_after_the_bars(lines, first_output)
+
+
+def test_a_report_longer_than_the_screen_goes_through_the_pager(cli_for: Any) -> None:
+    cli = cli_for(tracks=2000, seed=SEED)
+    paged = cli.workdir / "paged.txt"
+    # PAGER is run by the shell, as git and man run it: here it keeps what it was given.
+    env = {"PAGER": f"cat > {paged}", "PLEXRATE_NO_PAGER": None}
+    lines = _screen(cli.terminal("report", "twins", "--quiet", env=env, size=(80, 24)))
+    text = paged.read_text("utf-8")
+    assert text.count("\n") > 24
+    assert "copies" in text or "Twins" in text
+    assert not any("copies" in line for line in lines)  # not printed past the pager
+
+    short = cli.workdir / "short.txt"
+    env = {"PAGER": f"cat > {short}"}
+    _screen(cli.terminal("report", "coverage", "--quiet", env=env, size=(80, 40)))
+    assert not short.exists()  # fits the screen: printed, no pager
+
+    env = {"PAGER": f"cat > {short}", "PLEXRATE_NO_PAGER": "1"}
+    lines = _screen(cli.terminal("report", "twins", "--quiet", env=env, size=(80, 24)))
+    assert not short.exists()
+    assert len(lines) > 24
