@@ -69,6 +69,7 @@ def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
     target = px.tmp_path / "plex_state.json"
     assert px.emulator.token not in target.read_text()
     assert result.json() == {
+        "schema_version": 1,
         "path": str(target),
         "items": 276,
         "library": {"title": "Music", "uuid": px.emulator.section_uuid},
