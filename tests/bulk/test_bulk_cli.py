@@ -263,6 +263,7 @@ def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
     path = env.write_csv("bad.csv", BAD_TRACKS)
     document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
     assert document == {
+        "schema_version": 1,
         "command": "bulk import",
         "type": "track",
         "path": str(path),

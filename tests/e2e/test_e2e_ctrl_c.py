@@ -31,7 +31,9 @@ def _asked_after(terminal: Terminal) -> float:
     sent = time.monotonic()
     terminal.signal(signal.SIGINT)
     terminal.wait_for(lambda: terminal.output.count(QUESTION) > before, timeout=30)
-    return time.monotonic() - sent
+    seconds = time.monotonic() - sent
+    print(f"Ctrl-C answered after {seconds:.3f}s")  # the figure, shown with pytest -s
+    return seconds
 
 
 def _end(terminal: Terminal, *, timeout: float = 60) -> int:
