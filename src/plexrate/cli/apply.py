@@ -113,6 +113,8 @@ def plan_and_apply(
                 session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
         extra = dict(details()) if details is not None else {}
+        if session.migration is not None:
+            extra["migration"] = session.migration.document()
         if dry:
             if flags.json_output:
                 extra.update(command=command, library=library)

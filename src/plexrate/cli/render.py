@@ -270,6 +270,17 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
     settled = settled_line(stats)
     if settled:
         lines.append(settled)
+    integer_only = [
+        f"{int(stats[f'hijacks.{rule}']):,} {text}"
+        for rule, text in (("whole-number", "whole-number"), ("rated-since", "rated since"))
+        if stats.get(f"hijacks.{rule}")
+    ]
+    if integer_only or stats.get("drifted"):
+        lines.append(
+            "HIJACK_INTEGER_ONLY: hijacks by "
+            + (", ".join(integer_only) or "neither rule")
+            + f"; {count(int(stats.get('drifted', 0)), 'fractional drift')} kept plexrate's."
+        )
     prior = prior_line(stats)
     if prior:
         lines.append(prior)

@@ -21,7 +21,7 @@ from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
-from plexrate.engine.precision import FLOAT_SLACK, epsilon, quantise, worth_writing
+from plexrate.engine.precision import FLOAT_SLACK, epsilon, moved, quantise, worth_writing
 from plexrate.model import (
     INFERENCE_PHASES,
     Album,
@@ -94,6 +94,17 @@ class Assignment(NamedTuple):
     reason: str
 
 
+class HijackRule(StrEnum):
+    """Which rule decided that a drift from plexrate's value is the person's change."""
+
+    ANY_CHANGE = "any-change"
+    """HIJACK_INTEGER_ONLY off (plexrate's default): every drift is the person's."""
+    WHOLE_NUMBER = "whole-number"
+    """HIJACK_INTEGER_ONLY on: the new value is a whole number, a half-star step a client sets."""
+    RATED_SINCE = "rated-since"
+    """HIJACK_INTEGER_ONLY on: Plex's lastRatedAt is newer than plexrate's write."""
+
+
 @dataclass(frozen=True, slots=True)
 class Hijack:
     key: int
@@ -102,6 +113,27 @@ class Hijack:
     """What plexrate wrote."""
     current: float
     """What Plex holds now: the person's value."""
+    rule: HijackRule = HijackRule.ANY_CHANGE
+
+
+def hijack_rule(
+    current: float, rated_at: int | None, claim: OwnedItem, *, integer_only: bool
+) -> HijackRule | None:
+    """Whether a drift from ``claim.value`` to ``current`` is the person's change, and by which
+    rule; None keeps the value plexrate's (HIJACK_INTEGER_ONLY, neither test met).
+
+    A Plex app rates in half stars, whole numbers on the 0–10 scale (3 stars is userRating 6.0:
+    StashPlexAgent.bundle PR #21), and ``/:/rate`` stamps lastRatedAt (plexapi
+    tests/test_mixins.py); a fractional drift with no rating after plexrate's write is not a
+    person's click (docs/real-servers.md, "Your change or drift").
+    """
+    if not integer_only:
+        return HijackRule.ANY_CHANGE
+    if abs(current - round(current)) <= FLOAT_SLACK:
+        return HijackRule.WHOLE_NUMBER
+    if rated_at is not None and claim.written_at is not None and rated_at > claim.written_at:
+        return HijackRule.RATED_SINCE
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +174,9 @@ class Inference:
     hijacks: tuple[Hijack, ...]
     cleared: tuple[int, ...]
     twin_groups: tuple[TwinGroup, ...]
+    drifted: tuple[int, ...] = ()
+    """Owned items whose Plex value drifted by a fraction with no rating since plexrate's write:
+    HIJACK_INTEGER_ONLY keeps them plexrate's (see ``hijack_rule``)."""
     no_evidence: frozenset[int] = frozenset()
     """Items this run sets whose value rests on none of the person's ratings: nothing rated on
     the album, by the artist, or among the track's copies; μ and the model alone."""
@@ -276,6 +311,7 @@ def _infer(
         hijacks=tuple(sorted(run.hijacks, key=lambda h: h.key)),
         cleared=tuple(sorted(run.cleared)),
         twin_groups=tuple(run.twin_groups),
+        drifted=tuple(sorted(run.drifted)),
         model=run.model,
         rated_albums=rated_albums,
         rated_artists=rated_artists,
@@ -316,6 +352,7 @@ class _Run:
         self.assignments: dict[int, Assignment] = {}
         self.reassigned: set[int] = set()
         self.hijacks: list[Hijack] = []
+        self.drifted: list[int] = []
         self.cleared: list[int] = []
         self.manual_tracks: list[int] = []
         self.prior = DEFAULT_PRIOR
@@ -329,6 +366,7 @@ class _Run:
 
     def classify(self) -> None:
         tolerance = self.config.hijack_tolerance + 1e-9
+        integer_only = self.config.hijack_integer_only
         owned = self.owned
         hidden = self.hidden
         kinds = self.kinds
@@ -345,6 +383,7 @@ class _Run:
             for key, item in mapping.items():
                 rating = item.rating
                 claim = owned.get(key)
+                rule: HijackRule | None = None
                 if claim is None:
                     if rating is None:
                         continue
@@ -358,14 +397,20 @@ class _Run:
                     working[key] = rating
                     continue
                 else:
+                    rule = hijack_rule(rating, item.rated_at, claim, integer_only=integer_only)
+                    if rule is None:
+                        kinds[key] = RatingKind.INFERRED
+                        working[key] = rating
+                        self.drifted.append(key)
+                        continue
                     kind = RatingKind.HIJACKED
                 if key in hidden:
                     kinds[key] = RatingKind.HIDDEN
                     continue
                 kinds[key] = kind
                 working[key] = rating
-                if claim is not None:
-                    self.hijacks.append(Hijack(key, item_type, claim.value, rating))
+                if claim is not None and rule is not None:
+                    self.hijacks.append(Hijack(key, item_type, claim.value, rating, rule))
                 if manual is not None:
                     manual.append(key)
 
@@ -466,17 +511,32 @@ class _Run:
         self.working[key] = value
         self.assignments[key] = Assignment(phase, value, exact, reason)
 
-    def assign_many(self, keys: Sequence[int], exact: float, phase: Phase, reason: str) -> None:
-        """``assign`` for many items taking one value; they share one ``Assignment`` record."""
+    def assign_many(
+        self,
+        keys: Sequence[int],
+        exact: float,
+        phase: Phase,
+        reason: str,
+        *,
+        together: bool = False,
+    ) -> None:
+        """``assign`` for many items taking one value; they share one ``Assignment`` record.
+
+        ``together`` is for twins, whose members must end up holding one value: ε is then
+        measured on the rounded value. Measured on the unrounded one, a copy already at 1★
+        would keep it while its unrated twin got the group's 2★ (whole-star steps), and the
+        next run, averaging 1★ and 2★, would move the first copy after all.
+        """
         value = quantise(exact, self.step)
         shared = Assignment(phase, value, exact, reason)
         threshold = self.eps - FLOAT_SLACK
+        measured = value if together else exact
         working = self.working
         assignments = self.assignments
         for key in keys:
             baseline = working.get(key)
             # worth_writing, inlined: this loop runs once per track of a large library.
-            if baseline is None or baseline == value or abs(exact - baseline) >= threshold:
+            if baseline is None or baseline == value or abs(measured - baseline) >= threshold:
                 working[key] = value
                 if key in assignments:
                     self.reassigned.add(key)
@@ -491,7 +551,9 @@ class _Run:
 
         Only Track-Down then Twins touch one item twice. An owned track whose final value is
         within ε of its current Plex value is not rewritten, so its recorded value is the
-        current one.
+        current one. The rounded values are compared here, not the unrounded one as ``assign``
+        does: run one phase at a time, Track-Down would already have written its value, and
+        Twins would measure against that; a full run must end where that sequence ends.
         """
         tracks = self.snapshot.tracks
         for key in self.reassigned:
@@ -501,7 +563,7 @@ class _Run:
             assignment = self.assignments[key]
             if current is None or assignment.value == current:
                 continue
-            if not worth_writing(assignment.exact, assignment.value, current, self.eps):
+            if not moved(assignment.value, current, self.eps):
                 self.working[key] = current
                 self.assignments[key] = assignment._replace(value=current)
 
@@ -711,7 +773,7 @@ class _Run:
                 reason = f"twin: mean of {_plural(len(current), 'copy')}"
                 targets = group.members
                 anchor = TwinAnchor.INFERRED
-            self.assign_many(targets, value, Phase.TWINS, reason)
+            self.assign_many(targets, value, Phase.TWINS, reason, together=True)
             self.twin_groups.append(
                 TwinGroup(
                     group.artist, group.title, group.members, anchors, anchor, value, group.dropped
