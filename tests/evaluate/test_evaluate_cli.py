@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 TRACKS, SEED = 2000, 3
 EVALUATE_KEYS = {
+    "schema_version",
     "command",
     "library",
     "scale",
@@ -47,6 +48,7 @@ EVALUATE_KEYS = {
 }
 METRIC_KEYS = {"count", "covered", "coverage", "mae", "rmse", "bias", "within_half_star"}
 TUNE_KEYS = {
+    "schema_version",
     "command",
     "library",
     "scale",
