@@ -155,7 +155,10 @@ def test_a_server_that_stops_answering_exits_4_and_a_rerun_finishes(
         target = Target(emu, tmp_path, {**SETTINGS, "RATING_WRITE_MODE": "auto", "RETRIES": "2"})
         result = target.invoke("run", "--apply", "--yes", "--json")
         assert result.exit_code == 4, result.stderr
-        assert result.stdout == ""  # no JSON document for a run that did not finish
+        # No outcome document for a run that did not finish: the error is the document.
+        document = json.loads(result.stdout)
+        assert document["exit_code"] == 4
+        assert "stopped answering" in document["error"]
         error = assert_one_line_error(result.stderr, contains="stopped answering")
         assert error.startswith(f"Error: the Plex server at {emu.url} stopped answering")
         assert "then rerun: finished work is kept" in error
