@@ -40,7 +40,13 @@ ARGUMENTS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("admin", "state", "import"): ("legacy.json",),
 }
 # Commands whose --json answer needs no server: they fail elsewhere or not at all.
-OFFLINE = {("config", "init"), ("config", "show"), ("config", "check"), ("admin", "runs")}
+OFFLINE = {
+    ("config", "init"),
+    ("config", "show"),
+    ("config", "check"),
+    ("config", "path"),
+    ("admin", "runs"),
+}
 
 
 @pytest.mark.parametrize("path", _json_commands(), ids=" ".join)

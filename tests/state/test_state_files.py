@@ -147,3 +147,22 @@ def test_a_failing_migration_leaves_the_file_as_it_was(
     monkeypatch.setattr(schema, "SCHEMA_VERSION", old)
     with open_store(path, readonly=True) as store:
         assert len(store.owned()) == 3
+
+
+def test_a_schema_1_file_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) -> None:
+    """Schema 2 only adds ``field_locks``: dry runs and reports read a schema-1 file without
+    asking for a writing command first; the next writer adds the table."""
+    path = _filled(tmp_path / "plexrate_state.sqlite", items=3)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("DROP TABLE field_locks")
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+    with open_store(path, readonly=True) as store:
+        assert len(store.owned()) == 3
+        assert store.field_locks() == {}
+    with open_store(path) as store:
+        assert store.migration_backup is not None
+        store.record_locks([(1, "mood", True)])
+        assert store.field_locks() == {1: {"mood": True}}
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2

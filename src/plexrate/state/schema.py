@@ -19,7 +19,7 @@ from plexrate.errors import StateError
 from plexrate.fileio import fsync_directory
 
 APPLICATION_ID = 0x504C5254  # "PLRT"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HINT_RESTORE = "restore it from a backup, or move it away to start a new state file"
@@ -92,6 +92,15 @@ CREATE INDEX journal_by_run ON journal(run_id, id);
 CREATE INDEX journal_by_key ON journal(library_id, key);
 CREATE INDEX journal_pending ON journal(library_id, id) WHERE status = 'pending';
 
+CREATE TABLE field_locks (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    key        INTEGER NOT NULL,
+    field      TEXT NOT NULL,
+    preexisting INTEGER NOT NULL CHECK (preexisting IN (0, 1)),
+    seen_at    REAL NOT NULL,
+    PRIMARY KEY (library_id, key, field)
+) WITHOUT ROWID;
+
 CREATE TABLE meta (
     library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
     name       TEXT NOT NULL,
@@ -102,7 +111,37 @@ CREATE TABLE meta (
 
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: dict[int, Migration] = {}
+_FIELD_LOCKS = """
+CREATE TABLE IF NOT EXISTS field_locks (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    key        INTEGER NOT NULL,
+    field      TEXT NOT NULL,
+    preexisting INTEGER NOT NULL CHECK (preexisting IN (0, 1)),
+    seen_at    REAL NOT NULL,
+    PRIMARY KEY (library_id, key, field)
+) WITHOUT ROWID
+"""
+
+
+def _add_field_locks(conn: sqlite3.Connection) -> None:
+    # Schema 2: which field locks plexrate's writes set, and which were there before its first
+    # write (issue 14 item 6), so `admin undo` releases only its own.
+    conn.execute(_FIELD_LOCKS)
+
+
+MIGRATIONS: dict[int, Migration] = {1: _add_field_locks}
+
+ADDITIVE: frozenset[int] = frozenset({1})
+"""Migrations (by the version they start from) that only add what a reader does without: a
+read-only store (a dry run, a report) opens a file they have not run on yet, rather than asking
+for a writing command first. ``field_locks`` matters only to writers and to undo."""
+
+
+def readable_as_is(version: int) -> bool:
+    """Whether a read-only store may use a file at ``version`` without its migrations."""
+    return all(step in ADDITIVE for step in range(version, SCHEMA_VERSION))
+
+
 """``MIGRATIONS[n]`` upgrades a schema at version ``n`` to ``n + 1``, inside one transaction.
 
 Add an entry (and bump ``SCHEMA_VERSION``) when the schema changes; ``migrate`` backs the file up

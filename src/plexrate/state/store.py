@@ -146,7 +146,7 @@ class StateStore:
             raise self._unopenable(exc) from None
         try:
             version = schema.check_identity(conn, self.path)
-            if version < schema.SCHEMA_VERSION:
+            if version < schema.SCHEMA_VERSION and not schema.readable_as_is(version):
                 raise StateError(
                     f"state file {self.path} uses an older schema ({version})",
                     hint="run any writing plexrate command once to upgrade it",
@@ -781,6 +781,10 @@ class StateStore:
             undo = acc.get(key)
             if undo is None:
                 undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
+                if not set_rating and own == 1 and before is not None:
+                    # plexrate's first entry took the item without writing its rating: the
+                    # person handed their own value over (a bulk import marking it inferred).
+                    undo.handed_over = before
             undo.last_run = run
             if guid:
                 undo.guid = guid
@@ -817,6 +821,7 @@ class StateStore:
                 rating_twin=u.twin,
                 tags_removed=tuple(sorted(u.removed.values())),
                 own=u.own,
+                handed_over=u.handed_over,
             )
             for key, u in acc.items()
         }
@@ -999,6 +1004,61 @@ class StateStore:
 
     # -- metadata ------------------------------------------------------------------------------
 
+    # -- field locks ---------------------------------------------------------------------------
+
+    def record_locks(self, locks: Sequence[tuple[int, str, bool]]) -> None:
+        """Remember, for each (item key, field, locked already) a write is about to lock,
+        whether that lock was there before plexrate's first write. The first observation of a
+        pair stands: later ones see plexrate's own lock."""
+        if not locks:
+            return
+        now = self._clock()
+        # Not synced on its own: a record lost to a power cut is observed again at the next
+        # write, after plexrate's lock is on, and so taken for a lock that was there already:
+        # the safe side (undo leaves it). The next intent's durable commit syncs it anyway.
+        with self._write(durable=False) as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "INSERT OR IGNORE INTO field_locks (library_id, key, field, preexisting, seen_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((library, int(k), str(f), int(bool(p)), now) for k, f, p in locks),
+            )
+
+    def field_locks(self, keys: Iterable[int] | None = None) -> dict[int, dict[str, bool]]:
+        """Per item key, the fields plexrate's writes locked: field → True when the lock was
+        there before plexrate's first write (not plexrate's to release)."""
+        with self._guard():
+            if self._library_id is None or not self._has_table("field_locks"):
+                return {}
+            rows = self._conn.execute(
+                "SELECT key, field, preexisting FROM field_locks WHERE library_id = ?",
+                (self._library_id,),
+            ).fetchall()
+        wanted = None if keys is None else set(keys)
+        out: dict[int, dict[str, bool]] = {}
+        for key, name, preexisting in rows:
+            if wanted is None or key in wanted:
+                out.setdefault(int(key), {})[str(name)] = bool(preexisting)
+        return out
+
+    def forget_locks(self, keys: Sequence[int]) -> None:
+        """Drop the lock records of items whose locks plexrate released (``admin undo``)."""
+        if not keys:
+            return
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "DELETE FROM field_locks WHERE library_id = ? AND key = ?",
+                ((library, int(k)) for k in keys),
+            )
+
+    def _has_table(self, name: str) -> bool:
+        # A read-only store may look at a schema-1 file it may not migrate.
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
     def meta(self, key: str) -> str | None:
         with self._guard():
             if self._library_id is None:
@@ -1035,6 +1095,7 @@ class _Undo:
         "before",
         "first_run",
         "guid",
+        "handed_over",
         "item_type",
         "key",
         "last_run",
@@ -1061,6 +1122,7 @@ class _Undo:
         self.phase = ""
         self.twin = False
         self.own: bool | None = None
+        self.handed_over: float | None = None
 
 
 _INTENT_FIELDS = (
