@@ -286,8 +286,10 @@ class Settings(BaseSettings):
     dry_run: bool = True
     inferred_tag: Tag = "Rating_Inferred"
     dynamic_precision: bool = True
-    cooldown_batch: Whole = Field(25, ge=0)
-    cooldown_sleep: Number = Field(5.0, ge=0, le=MAX_SLEEP)
+    # Unset (the default) means adaptive pacing (plex/pacing.py); either one set means a pause
+    # of COOLDOWN_SLEEP after every COOLDOWN_BATCH write requests, the other taking 25 or 5.
+    cooldown_batch: Whole | None = Field(None, ge=0)
+    cooldown_sleep: Number | None = Field(None, ge=0, le=MAX_SLEEP)
     album_inheritance_gravity: Number = Field(0.8, ge=0, le=1)
     track_inheritance_gravity: Number = Field(0.3, ge=0, le=1)
     bulk_artist_filename: FilePath = Path("artist_ratings.csv")
@@ -556,6 +558,11 @@ def public_config(settings: Settings) -> dict[str, Any]:
     return _nest((key.file_key, public_value(settings, key)) for key in setting_keys())
 
 
+UNSET_IN_NEW_CONFIGS = frozenset({"cooldown_batch", "cooldown_sleep"})
+"""Keys a new config leaves out: unset, they mean adaptive pacing; written, they would pin a
+fixed pause that the person never chose."""
+
+
 def example_config(
     *,
     plex_url: str = PLACEHOLDER_URL,
@@ -568,7 +575,13 @@ def example_config(
     the person's values.
     """
     document = {"version": CONFIG_VERSION}
-    document.update(_nest((key.file_key, key.default) for key in setting_keys()))
+    document.update(
+        _nest(
+            (key.file_key, key.default)
+            for key in setting_keys()
+            if key.path not in UNSET_IN_NEW_CONFIGS
+        )
+    )
     document.update(PLEX_URL=plex_url, PLEX_TOKEN=plex_token, LIBRARY_NAME=library_name)
     return document
 
@@ -1157,6 +1170,9 @@ def _expected(parts: list[str]) -> str:
         return f"see {DOCS}"
     annotation = info.annotation
     default = to_jsonable_python(info.get_default(call_default_factory=True))
+    if path in UNSET_IN_NEW_CONFIGS:
+        kind = "a whole number" if path == "cooldown_batch" else "a number"
+        return f"set {_number_range(info, kind)}, or leave it out for adaptive pacing"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"write an object of its keys (see {DOCS})"
     if annotation is bool:

@@ -38,6 +38,8 @@ from plexrate.plex import (
     read_items,
     read_snapshot,
 )
+from plexrate.plex.client import RetryHook
+from plexrate.plex.pacing import pacing_for
 from plexrate.plex.precheck import Expected, drift
 from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
@@ -151,6 +153,8 @@ def open_session(
     force: bool = False,
     guard_tags: bool = True,
     migrate_legacy: bool = True,
+    sleep: Callable[[float], None] | None = None,
+    on_retry: RetryHook | None = None,
 ) -> Session:
     """Connect, open the state, settle unconfirmed writes, read the library, run the guards.
 
@@ -158,9 +162,10 @@ def open_session(
     A write session also moves the records of owned items Plex re-keyed (``Session.rekeyed``).
     ``guard_tags`` False skips the tagged-but-unowned check, for the commands that repair it.
     ``migrate_legacy`` False skips the automatic import of the old tool's state file, for the
-    command that imports one by hand.
+    command that imports one by hand. ``sleep`` waits between retries (the CLI's can be cut
+    short by Ctrl-C); ``on_retry`` hears of each retry, so a terminal can say what it waits for.
     """
-    client = connect_with(settings, library=library)
+    client = connect_with(settings, library=library, sleep=sleep, on_retry=on_retry)
     store = StateStore(
         settings.state_path,
         library_uuid=client.section.uuid,
@@ -470,6 +475,8 @@ class RunOutcome:
     report: ApplyReport
     status: RunStatus
     seconds: float
+    pacing: dict[str, Any] = field(default_factory=dict)
+    """What pacing did (``plex/pacing.py``): mode, pauses, seconds paused, peak slowdown."""
 
 
 def execute(
@@ -481,6 +488,7 @@ def execute(
     progress: Progress = NULL_PROGRESS,
     checkpoint: Callable[[], bool] = lambda: False,
     marks_ownership_built: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RunOutcome:
     """Write ``plan`` as one journaled run; a dry-run session must never get here."""
     if not session.write:
@@ -499,11 +507,11 @@ def execute(
         run_id=run_id,
         batch_size=settings.write_batch_size,
         mode=write_mode(session),
-        cooldown_batch=settings.cooldown_batch,
-        cooldown_sleep=settings.cooldown_sleep,
+        pacing=pacing_for(settings.cooldown_batch, settings.cooldown_sleep),
         cooldown_sleep_single=settings.cooldown_sleep_single,
         progress=progress,
         checkpoint=checkpoint,
+        sleep=sleep,
         # Every write request is checked against what the plan was made from, so a rating the
         # person sets while the run goes on is never overwritten (issue 16).
         baseline=Baseline.of(session.snapshot),
@@ -520,4 +528,6 @@ def execute(
     report.rated_meanwhile = rated_meanwhile(session, report.touched)
     if status is RunStatus.COMPLETED and marks_ownership_built:
         session.store.mark_ownership_built(source=command)
-    return RunOutcome(run_id, report, status, time.monotonic() - started)
+    return RunOutcome(
+        run_id, report, status, time.monotonic() - started, pacing=applier.pacing.summary()
+    )

@@ -53,6 +53,12 @@ def test_runs_lists_id_time_command_status_and_items_changed(px: Plexrate) -> No
     assert text.exit_code == 0, text.stderr
     assert "admin undo --run 1" in text.stdout
     assert "completed" in text.stdout
+    # At 80 columns nothing is cut short (issue 19: "2026-12…", "complet…").
+    px.set("COLUMNS", "80")
+    narrow = px("admin", "runs")
+    assert "…" not in narrow.stdout
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    assert "admin undo --run 1" in narrow.stdout
 
 
 def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
@@ -63,6 +69,7 @@ def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
     target = px.tmp_path / "plex_state.json"
     assert px.emulator.token not in target.read_text()
     assert result.json() == {
+        "schema_version": 1,
         "path": str(target),
         "items": 276,
         "library": {"title": "Music", "uuid": px.emulator.section_uuid},

@@ -18,6 +18,7 @@ from admin_helpers import (
     library_state,
     person_adds_mood,
     person_rates,
+    rated_keys,
     unrated_keys,
 )
 
@@ -135,12 +136,20 @@ def test_the_report_names_the_items_left_alone_in_text_mode(px: Plexrate) -> Non
     track = next(k for k, (kind, _, _) in sorted(px.owned().items()) if kind == "track")
     person_rates(emu, track, 9.0)
     title = emu.library.item(track).title  # type: ignore[union-attr]
+    owned = px.owned()
+    rated = rated_keys(emu, "artist") + rated_keys(emu, "album") + rated_keys(emu, "track")
+    manual = sum(1 for k in rated if k not in owned)
 
     result = px("admin", "undo", "--apply")
     assert result.exit_code == 0, result.stderr
     assert "Your rating stays on 1 item you changed after plexrate's write" in result.err
     assert title in result.err
     assert "now 4.5★" in result.err
+    # And what undo never touches, in so many words (issue 19), dry run or not.
+    text = " ".join(result.err.split())
+    assert f"Left alone: your own {manual:,} ratings (plexrate never wrote them" in text
+    dry = px("admin", "undo", "--dry-run")
+    assert "Left alone: your own" in " ".join(dry.err.split())
 
 
 def test_a_second_undo_writes_nothing(px: Plexrate) -> None:

@@ -87,9 +87,12 @@ def test_a_changed_rating_becomes_the_persons_and_drops_claim_and_tags() -> None
     )
 
 
-def test_a_change_within_half_a_hundredth_of_a_star_is_no_change() -> None:
+def test_a_change_plex_would_not_store_is_no_change() -> None:
+    # Plex keeps one decimal on its 0-10 scale: 4.02★ (8.04) is stored as 4★ (8.0), so a row
+    # saying 4.02★ for a 4★ track changes nothing, and importing it again stays quiet.
     assert plan(track(301, "4.005", "manual")).plan.changes == []
-    assert only(plan(track(301, "4.006", "manual"))).after == pytest.approx(8.012)
+    assert plan(track(301, "4.02", "manual")).plan.changes == []
+    assert only(plan(track(301, "4.03", "manual"))).after == pytest.approx(8.06)
 
 
 def test_an_edited_row_still_marked_inferred_is_applied_as_manual_with_a_warning() -> None:

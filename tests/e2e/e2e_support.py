@@ -10,14 +10,17 @@ plexapi.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -115,12 +118,28 @@ class PlexrateCli:
         self.children.append(process)
         return process
 
-    def terminal(self, *args: str, env: Mapping[str, str | None] | None = None) -> Terminal:
-        """A real process whose stdin, stdout and stderr are a pseudo-terminal."""
+    def terminal(
+        self,
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        size: tuple[int, int] = (100, 40),
+    ) -> Terminal:
+        """A real process whose stdin, stdout and stderr are a pseudo-terminal of ``size``
+        (columns, lines)."""
         terminal = Terminal(
             [sys.executable, "-m", "plexrate", *args],
-            env=self.process_env({"CI": None, "PLEXRATE_NO_PROGRESS": None, **(env or {})}),
+            env=self.process_env(
+                {
+                    "CI": None,
+                    "PLEXRATE_NO_PROGRESS": None,
+                    # The size comes from the terminal itself, as at a person's screen.
+                    "COLUMNS": None,
+                    "LINES": None,
+                    **(env or {}),
+                }
+            ),
             cwd=self.workdir,
+            size=size,
         )
         self.children.append(terminal)
         return terminal
@@ -151,8 +170,18 @@ _AS_AT_A_TERMINAL = (
 class Terminal:
     """A child process on a pseudo-terminal; everything it prints is collected in ``output``."""
 
-    def __init__(self, argv: list[str], *, env: dict[str, str], cwd: Path) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        cwd: Path,
+        size: tuple[int, int] = (100, 40),
+    ) -> None:
         master, slave = pty.openpty()
+        columns, lines = size
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+        self.size = size
         self._master = master
         self._buffer = bytearray()
         self.process = subprocess.Popen(

@@ -241,3 +241,23 @@ def test_ctrl_c_inside_a_phase_started_from_the_menu_pauses_and_quit_returns_to_
     assert "Stopped." in one_line(terminal.output)
     assert cli.emulator.stats().writes == written
     assert cli.pending() == []
+
+
+def test_the_header_says_whether_options_write(cli_for: Any) -> None:
+    cli = cli_for(tracks=TRACKS, seed=SEED)
+    dry = _menu(cli, "X\n")
+    assert "dry run: nothing is written to Plex" in one_line(dry.stderr)
+    writes = _menu(cli, "A\nX\nX\n", "--apply")
+    assert "plexrate — writes to Plex" in one_line(writes.stderr)
+    assert "Admin tools — writes to Plex" in one_line(writes.stderr)
+    configured = subprocess.run(
+        [sys.executable, "-m", "plexrate", "menu"],
+        input="X\n",
+        env=cli.process_env({"PLEXRATE_DRY_RUN": "false"}),
+        cwd=cli.workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "plexrate — writes to Plex" in one_line(configured.stderr)

@@ -57,6 +57,7 @@ def test_worked_example_stats() -> None:
         "items": 18,
         "prior": 7.0,
         "prior_tracks": 3,
+        "manual_tracks": 4,  # one of them filler: the prior rests on 3
         "epsilon": 0.02,
         "changes": 12,
         "rating_writes": 12,

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 TRACKS, SEED = 2000, 3
 EVALUATE_KEYS = {
+    "schema_version",
     "command",
     "library",
     "scale",
@@ -47,6 +48,7 @@ EVALUATE_KEYS = {
 }
 METRIC_KEYS = {"count", "covered", "coverage", "mae", "rmse", "bias", "within_half_star"}
 TUNE_KEYS = {
+    "schema_version",
     "command",
     "library",
     "scale",
@@ -173,7 +175,7 @@ def test_evaluate_prints_tables_on_stdout_and_a_summary_on_stderr(
 
     assert result.exit_code == 0, result.output
     mae = expected.run(EngineConfig()).overall().mae or 0.0
-    rows = [line for line in result.stdout.splitlines() if "│ plexrate " in line]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("plexrate ")]
     assert len(rows) == 2
     assert f"{mae:.3f}" in rows[0]
     fills = expected.run(EngineConfig()).fills
@@ -359,3 +361,16 @@ def test_tune_write_warns_when_the_environment_overrides_the_file(
     stderr = " ".join(result.stderr.split())
     assert "INFERENCE_MODEL is set by PLEXRATE_INFERENCE_MODEL" in stderr
     assert "Saved inference_model" in stderr
+
+
+def test_evaluate_tables_fit_80_columns_with_no_cell_cut_short(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    result = CliRunner().invoke(
+        app, ["evaluate", "--folds", "5"], env={"NO_COLOR": "1", "COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout
+    assert any(line.startswith("library mean") for line in lines)

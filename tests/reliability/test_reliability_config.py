@@ -235,7 +235,14 @@ def test_bad_configs_through_the_cli(
     for args in (["run", "--dry-run"], ["config", "show", "--json"]):
         result = runner.invoke(app, [*args, "--config", str(path)])
         assert result.exit_code == ExitCode.CONFIG, (args, result.stderr)
-        assert result.stdout == ""
+        if "--json" in args:
+            # Under --json the error is also the one document on stdout (issue 19).
+            document = json.loads(result.stdout)
+            assert document["exit_code"] == ExitCode.CONFIG
+            assert document["error"].split("\n")[0] in result.stderr
+            assert TOKEN not in result.stdout
+        else:
+            assert result.stdout == ""
         assert "Traceback" not in result.stderr
         assert TOKEN not in result.stderr
         assert result.stderr.startswith("Error: ")

@@ -155,7 +155,10 @@ def test_a_server_that_stops_answering_exits_4_and_a_rerun_finishes(
         target = Target(emu, tmp_path, {**SETTINGS, "RATING_WRITE_MODE": "auto", "RETRIES": "2"})
         result = target.invoke("run", "--apply", "--yes", "--json")
         assert result.exit_code == 4, result.stderr
-        assert result.stdout == ""  # no JSON document for a run that did not finish
+        # No outcome document for a run that did not finish: the error is the document.
+        document = json.loads(result.stdout)
+        assert document["exit_code"] == 4
+        assert "stopped answering" in document["error"]
         error = assert_one_line_error(result.stderr, contains="stopped answering")
         assert error.startswith(f"Error: the Plex server at {emu.url} stopped answering")
         assert "then rerun: finished work is kept" in error
@@ -194,8 +197,11 @@ def test_a_server_going_down_under_a_real_process(
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 4, err
         assert out == ""
-        assert_one_line_error(err, contains="stopped answering")
-        assert err.startswith("Error: the Plex server at")
+        error = assert_one_line_error(err, contains="stopped answering")
+        assert error.startswith("Error: the Plex server at")
+        # Before giving up it said what it waited for (issue 19), and the error how long.
+        assert err.startswith("Waiting for Plex, attempt 2 of 2")
+        assert "over 2 attempts" in error
 
         emu.come_back()
         rerun = target.run_process("run", "--apply", "--yes", "--json")

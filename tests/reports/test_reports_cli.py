@@ -289,6 +289,31 @@ def test_every_report_writes_each_format(small: Emulator, tmp_path: Path, name: 
     ]
 
 
+@pytest.mark.parametrize("name", ["coverage", "histogram", "twins", "dissenters"])
+def test_every_report_writes_a_web_page_and_a_picture(
+    small: Emulator, tmp_path: Path, name: str
+) -> None:
+    text = tmp_path / f"{name}.txt"
+    assert invoke("report", name, "-o", str(text), "--quiet").exit_code == 0
+    words = [w for w in text.read_text(encoding="utf-8").split() if w.isalpha() and len(w) > 3]
+    for suffix in ("html", "svg"):
+        target = tmp_path / f"{name}.{suffix}"
+        result = invoke("report", name, "-o", str(target))
+        assert result.exit_code == 0, result.output
+        assert f"({suffix}) to {target}" in result.stderr
+        content = target.read_text(encoding="utf-8")
+        assert ANSI not in content
+        if suffix == "html":
+            assert content.lstrip().lower().startswith("<!doctype html>")
+            assert "color:" in content  # rich's export keeps the colours, inline
+        else:
+            assert content.lstrip().startswith("<svg")
+            assert "plexrate" in content and name in content
+        # The same words as the text report: the page shows the same report.
+        shown = content.replace("&#160;", " ")
+        assert all(word in shown for word in words[:8]), words[:8]
+
+
 def test_output_replaces_a_file_only_with_force_and_atomically(
     small: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from plexrate.model import ItemType, plex_rating
+from plexrate.model import ItemType, plex_rating, stars
 
 KEY = "ratingKey"
 RATING = "userRating"
@@ -88,8 +88,11 @@ def format_stars(value: float | None, *, decimal_comma: bool = False) -> str:
 
 
 def stars_label(value: float | None) -> str:
-    """A 0–10 rating in a message for people: ``3.75★``, or ``unrated``."""
-    return "unrated" if value is None else f"{format_stars(value)}★"
+    """A 0–10 rating in a message for people: ``3.75★``, or ``unrated``.
+
+    The same format as every other message and table (``model.stars``), so one value never
+    reads 3.145★ here and 3.15★ there; the file's own column keeps ``STAR_DECIMALS``."""
+    return stars(value, unrated="unrated")
 
 
 _NUMBER = re.compile(r"(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")

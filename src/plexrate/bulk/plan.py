@@ -30,7 +30,17 @@ from typing import NamedTuple
 from plexrate.bulk.columns import KEY, YEAR, RatingType, article, stars_label
 from plexrate.bulk.reader import CsvFile, CsvRow, Problem
 from plexrate.errors import InputFileError
-from plexrate.model import Album, Change, Item, LibrarySnapshot, OwnedItem, Phase, Plan, label
+from plexrate.model import (
+    Album,
+    Change,
+    Item,
+    LibrarySnapshot,
+    OwnedItem,
+    Phase,
+    Plan,
+    label,
+    plex_rating,
+)
 
 CHANGE_TOLERANCE = 0.01
 """On Plex's 0–10 scale: a CSV value within 0.005 stars of Plex's is unchanged (the file keeps
@@ -245,6 +255,8 @@ class _Planner:
         if item is None:  # library_problems reported it; never planned
             return
         action = self.action(item, row)
+        if action is not None and self.echo(item, row, action):
+            action = None
         stale = action is not None and self.stale(item)
         if stale:
             self.counts["stale"] += 1
@@ -298,7 +310,11 @@ class _Planner:
         if new is None and current is not None:
             reason = f"rating cleared (was {stars_label(current)})"
             return _Action("cleared", reason, None, set_rating=True, own=False, remove=carried)
-        if new is not None and (current is None or abs(new - current) > self.tolerance):
+        # Compared as Plex will store it: 3.33★ is kept as 3.35★, and the same file imported
+        # again must find nothing to do (issue 19: a false "stale row" on the second import).
+        if new is not None and (
+            current is None or abs(plex_rating(new) - plex_rating(current)) > self.tolerance
+        ):
             reason = f"{stars_label(current)} → {stars_label(new)}, your rating"
             return _Action("rated", reason, new, set_rating=True, own=False, remove=carried)
         if current is None:
@@ -320,6 +336,19 @@ class _Planner:
             reason = f"marked manual: {stars_label(current)} is your rating now"
             return _Action("claimed", reason, current, set_rating=False, own=False, remove=carried)
         return None
+
+    def echo(self, item: Item, row: CsvRow, action: _Action) -> bool:
+        """The row asks to hand back a value that an import wrote as the person's own since the
+        file was saved, and that Plex still holds: the same file imported again, its edited
+        row still saying 'inferred'. That import already decided (your rating), so the row is
+        unchanged, not stale (issue 19: a second import of an unchanged file warned)."""
+        return (
+            action.kind == "handed_back"
+            and item.key in self.rated_since_saved
+            and row.rating is not None
+            and item.rating is not None
+            and abs(plex_rating(row.rating) - plex_rating(item.rating)) <= self.tolerance
+        )
 
     def stale(self, item: Item) -> bool:
         if item.key in self.rated_since_saved:

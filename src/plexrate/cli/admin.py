@@ -197,6 +197,19 @@ def _local(timestamp: float | None) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _took(started: float | None, finished: float | None) -> str:
+    if started is None or finished is None:
+        return ""
+    seconds = max(0, round(finished - started))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
 @admin_app.command("runs", help=HELP_RUNS)
 def runs(
     ctx: typer.Context,
@@ -220,21 +233,27 @@ def runs(
         if not quiet:
             app.err.print(f"No runs recorded for library {escape(repr(lib['title']))}.")
         return
+    # Fits 80 columns: the start to the minute, how long it took, and the Failed and Pending
+    # columns only when some run has any (issue 19: every column was cut at 80).
     table = Table(title=f"Runs of {escape(lib['title'])}")
-    for name in ("ID", "Started", "Finished", "Command", "Status"):
-        table.add_column(name, justify="right" if name == "ID" else "left")
-    for name in ("Changed", "Failed", "Pending"):
-        table.add_column(name, justify="right")
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("Started", no_wrap=True)
+    table.add_column("Took", justify="right", no_wrap=True)
+    table.add_column("Command", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Changed", justify="right", no_wrap=True)
+    extra = [name for name in ("failed", "pending") if any(row[name] for row in rows)]
+    for name in extra:
+        table.add_column(name.capitalize(), justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             str(row["id"]),
-            _local(row["started_at"]),
-            _local(row["finished_at"]),
+            _local(row["started_at"])[:16],
+            _took(row["started_at"], row["finished_at"]),
             escape(row["command"]),
             row["status"],
             f"{row['changed']:,}",
-            f"{row['failed']:,}" if row["failed"] else "",
-            f"{row['pending']:,}" if row["pending"] else "",
+            *(f"{row[name]:,}" if row[name] else "" for name in extra),
         )
     app.out.print(table)
 
@@ -527,6 +546,12 @@ def undo(
                 )
         found["report"] = report
         found["notes"] = plan.notes
+        owned = session.owned()
+        found["yours"] = sum(
+            1
+            for item in session.snapshot.all_items()
+            if item.rating is not None and item.key not in owned
+        )
         return plan
 
     flags = WriteFlags(
@@ -553,6 +578,14 @@ def undo(
     if outcome is not None and not json_output and not quiet:
         for note in found["notes"]:
             app.err.print(escape(note))
+    if not json_output and not quiet and found.get("yours"):
+        from plexrate.admin.common import count
+
+        # What undo never touches, said every time: the person's own ratings.
+        app.err.print(
+            f"Left alone: your own {count(int(found['yours']), 'rating')} (plexrate never "
+            "wrote them, so undo does not touch them)."
+        )
 
 
 # -- reconstruct -------------------------------------------------------------------------------
@@ -642,7 +675,10 @@ def reconstruct(
 
 def _reconstruct_summary(app: AppContext, result: Reconstruction, *, dry: bool) -> None:
     from plexrate.admin.common import count
+    from plexrate.cli.progress import finish_live
     from plexrate.model import ItemType
+
+    finish_live()
 
     counts = result.counts()
     per_type = ", ".join(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import logging
 import os
 import sys
@@ -18,7 +19,7 @@ from plexrate import __version__
 from plexrate.cli.admin import admin_app
 from plexrate.cli.bulk import bulk_app
 from plexrate.cli.config import config_app
-from plexrate.cli.context import AppContext, get_app
+from plexrate.cli.context import JSON_SCHEMA_VERSION, AppContext, get_app
 from plexrate.cli.demo import DEMO_HELP, demo
 from plexrate.cli.doctor import DOCTOR_HELP, doctor
 from plexrate.cli.emulator import app as emulator_app
@@ -57,23 +58,71 @@ class PlexrateGroup(TyperGroup):
                 obj.close_log()
 
     def _invoke(self, ctx: typer.Context) -> Any:
+        # ``--json`` anywhere on the line: an error is then a JSON document on stdout as well
+        # as the line on stderr, so a script reading stdout always gets one (issue 19).
+        # (Typer's own parser keeps the subcommand's words in ``_protected_args``.)
+        words = [
+            *getattr(ctx, "_protected_args", ()),
+            *getattr(ctx, "protected_args", ()),
+            *ctx.args,
+        ]
+        wants_json = "--json" in words
         try:
             return super().invoke(ctx)
         except PlexrateError as exc:
             _report(ctx, exc, str(exc))
+            if wants_json:
+                _json_error(ctx, exc.message, int(exc.exit_code), exc.hint)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             _console(ctx).print("Interrupted.", style="yellow")
+            if wants_json:
+                _json_error(ctx, "interrupted", int(ExitCode.INTERRUPTED), None)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
-            # Usage errors, deliberate exits and a closed pipe (`plexrate … | head`) keep Typer's
-            # own handling and exit codes.
+        except typer.Abort as exc:
+            # Click turns Ctrl-C at a prompt (``config init``) into Abort, which exits 1; it is
+            # still the person stopping the command, so 130 as everywhere else.
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                _console(ctx).print()
+                _console(ctx).print("Interrupted.", style="yellow")
+                if wants_json:
+                    _json_error(ctx, "interrupted", int(ExitCode.INTERRUPTED), None)
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            raise
+        except typer.TyperException as exc:
+            # A usage error (Typer prints it with the usage line, exit 2).
+            formatted = getattr(exc, "format_message", None)
+            if wants_json and callable(formatted):
+                code = int(getattr(exc, "exit_code", 2))
+                _json_error(ctx, str(formatted()), code, "see --help")
+            raise
+        except (typer.Exit, BrokenPipeError):
+            # Deliberate exits and a closed pipe (`plexrate … | head`) keep Typer's own handling
+            # and exit codes.
             raise
         except Exception as exc:
-            _report(
-                ctx, exc, f"unexpected {type(exc).__name__}: {exc}. Rerun with --debug for details."
-            )
+            text = f"unexpected {type(exc).__name__}: {exc}. Rerun with --debug for details."
+            _report(ctx, exc, text)
+            if wants_json:
+                _json_error(ctx, redact(text), int(ExitCode.ERROR), None)
             raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _json_error(ctx: typer.Context, message: str, code: int, hint: str | None) -> None:
+    """The error as the one JSON document on stdout, unless the command printed one already."""
+    obj = ctx.find_root().obj
+    out = obj.out if isinstance(obj, AppContext) else AppContext().out
+    if getattr(out, "documents", 0):
+        return
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "error": redact(message),
+        "exit_code": code,
+        "hint": redact(hint) if hint else None,
+    }
+    out.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+    out.file.flush()
+    out.documents = getattr(out, "documents", 0) + 1  # type: ignore[attr-defined]
 
 
 def _console(ctx: typer.Context) -> Any:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
@@ -23,7 +24,9 @@ from plexrate.model import Plan
 
 if TYPE_CHECKING:
     # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.plex.client import RetryEvent, RetryHook
     from plexrate.progress import Progress
+    from plexrate.settings import Settings
     from plexrate.workflow import RunOutcome, Session
 
 
@@ -60,7 +63,12 @@ def plan_and_apply(
     outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import StopRequest, sigterm_interrupts, stop_on_signals
+    from plexrate.cli.interrupt import (
+        StopRequest,
+        ctrl_c_asks,
+        sigterm_interrupts,
+        stop_on_signals,
+    )
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.state import RunStatus
@@ -77,6 +85,13 @@ def plan_and_apply(
     with (
         sigterm_interrupts(),
         progress_for(app.err, quiet=flags.quiet, json_output=flags.json_output) as progress,
+        ctrl_c_asks(
+            StopRequest(
+                app.err,
+                interactive=app.interactive and not flags.yes,
+                suspend=getattr(progress, "suspended", None),
+            )
+        ) as stop,
         open_session(
             settings,
             write=not dry,
@@ -85,9 +100,17 @@ def plan_and_apply(
             progress=progress,
             force=flags.force,
             guard_tags=guard_tags,
+            sleep=stop.retry_wait,
+            on_retry=retry_notice(app, quiet=flags.quiet),
         ) as session,
     ):
         plan = make_plan(session)
+        old_pauses = old_cooldown_cost(app, settings, plan)
+        if old_pauses is not None and session.store.meta(OLD_COOLDOWN_SEEN) is None:
+            if not flags.quiet:
+                app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
+            if not dry:
+                session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
         extra = dict(details()) if details is not None else {}
         if session.migration is not None:
@@ -99,11 +122,6 @@ def plan_and_apply(
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
             return None
-        stop = StopRequest(
-            app.err,
-            interactive=app.interactive and not flags.yes,
-            suspend=getattr(progress, "suspended", None),
-        )
         with stop_on_signals(stop):
             outcome = execute(
                 session,
@@ -113,6 +131,7 @@ def plan_and_apply(
                 progress=progress,
                 checkpoint=stop.checkpoint,
                 marks_ownership_built=marks_ownership_built,
+                sleep=stop.pause,
             )
         requests = session.client.counts.as_dict()
     if flags.json_output:
@@ -137,6 +156,53 @@ def plan_and_apply(
     return outcome
 
 
+OLD_COOLDOWN_SEEN = "notice.old_cooldown"
+"""State meta key: the old tool's 25/5 notice was shown for a run that wrote (once is enough)."""
+
+
+def old_cooldown_cost(app: AppContext, settings: Settings, plan: Plan) -> tuple[int, float] | None:
+    """Pauses and seconds the old tool's COOLDOWN_BATCH 25 / COOLDOWN_SLEEP 5 cost on ``plan``,
+    when the config file carries exactly those values; else None."""
+    from plexrate.plex.apply import estimated_requests
+    from plexrate.plex.pacing import OLD_TOOL_COOLDOWN
+
+    loaded = app.loaded
+    if loaded is None or (settings.cooldown_batch, settings.cooldown_sleep) != OLD_TOOL_COOLDOWN:
+        return None
+    if loaded.sources.get("cooldown_batch") != "file":
+        return None
+    batch, sleep = OLD_TOOL_COOLDOWN
+    requests = estimated_requests(plan.changes, batch_size=settings.write_batch_size)
+    pauses = max(0, requests - 1) // batch
+    return pauses, pauses * sleep
+
+
+def old_cooldown_notice(app: AppContext, cost: tuple[int, float]) -> str:
+    pauses, seconds = cost
+    where = app.loaded.config_path if app.loaded is not None else None
+    return (
+        f"Note: COOLDOWN_BATCH 25 and COOLDOWN_SLEEP 5 in {where or 'the config'} are the old "
+        "tool's values, tuned for one item per write request; plexrate sends many items per "
+        f"request. On this plan they pause about {pauses:,} times ({seconds:,.0f}s); remove "
+        "both keys and plexrate paces itself by how fast Plex answers."
+    )
+
+
+def retry_notice(app: AppContext, *, quiet: bool) -> RetryHook:
+    """Say what plexrate waits for when Plex is slow, instead of a blank screen (issue 19)."""
+
+    def notice(event: RetryEvent) -> None:
+        if quiet:
+            return
+        app.err.print(
+            f"[yellow]Waiting for Plex[/], attempt {event.attempt + 1} of {event.attempts}: "
+            f"the last {event.kind} request {escape(event.reason)}; next try in "
+            f"{event.delay:g}s (Ctrl-C to stop)"
+        )
+
+    return notice
+
+
 @contextmanager
 def read_session(
     app: AppContext,
@@ -156,16 +222,27 @@ def read_session(
     its ``progress`` (from ``progress_for``), since only one live display can run at a time.
     """
     from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.progress import progress_for
+    from plexrate.cli.interrupt import StopRequest, ctrl_c_asks
+    from plexrate.cli.progress import finish_live, progress_for
     from plexrate.workflow import open_session
 
     settings = app.load_settings(config, {"library_name": library})
     dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)
     with ExitStack() as stack:
+        own_progress = progress is None
         if progress is None:
             progress = stack.enter_context(
                 progress_for(app.err, quiet=quiet, json_output=json_output)
             )
+        stop = stack.enter_context(
+            ctrl_c_asks(
+                StopRequest(
+                    app.err,
+                    interactive=app.interactive,
+                    suspend=getattr(progress, "suspended", None),
+                )
+            )
+        )
         session = stack.enter_context(
             open_session(
                 settings,
@@ -174,6 +251,12 @@ def read_session(
                 dialog=dialog,
                 progress=progress,
                 guard_tags=guard_tags,
+                sleep=stop.retry_wait,
+                on_retry=retry_notice(app, quiet=quiet or json_output),
             )
         )
+        if own_progress:
+            # The library is read: what follows is the command's answer, printed below the
+            # finished bars rather than among them (issue 19: verify's verdict above its bars).
+            finish_live()
         yield session

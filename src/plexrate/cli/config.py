@@ -175,7 +175,13 @@ def show(
     for key in setting_keys():
         source = loaded.sources[key.path]
         origin = f"env {key.env_var}" if source == "env" else source
-        table.add_row(key.file_key, _text(public_value(settings, key)), origin)
+        value = public_value(settings, key)
+        shown = (
+            "(not set: adaptive pacing)"
+            if value is None and key.path.startswith("cooldown_")
+            else _text(value)
+        )
+        table.add_row(key.file_key, shown, origin)
     app.out.print(table)
 
 

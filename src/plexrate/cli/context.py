@@ -44,9 +44,43 @@ def _stderr_console() -> Console:
     return _PeopleConsole(stderr=True, highlight=False)
 
 
+JSON_SCHEMA_VERSION = 1
+"""``schema_version`` of every ``--json`` document plexrate prints (errors included); it
+changes when a key is renamed or removed, not when one is added."""
+
+
+def stamped(text: str) -> str:
+    """A JSON object's text with ``schema_version`` first, unless it has one already (reports
+    carry their own). Done on the text: a 300,000-change plan is not parsed again."""
+    body = text.lstrip()
+    if not body.startswith("{") or '"schema_version"' in body[:200]:
+        return text
+    rest = body[1:].lstrip()
+    joiner = "" if rest.startswith("}") else ", "
+    return f'{{"schema_version": {JSON_SCHEMA_VERSION}{joiner}{rest}'
+
+
+class _DataConsole(Console):
+    """stdout: plans, tables, reports. Printing one ends the live progress display first, so
+    the bars on stderr never draw over it when both are the same terminal."""
+
+    documents = 0
+    """JSON documents printed so far: an error after one does not print a second."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from plexrate.cli.progress import finish_live
+
+        finish_live()
+        super().print(*objects, **kwargs)
+
+    def print_json(self, json: str | None = None, **kwargs: Any) -> None:
+        self.documents += 1
+        super().print_json(stamped(json) if json is not None else None, **kwargs)
+
+
 def _stdout_console() -> Console:
     # Data on stdout must not be wrapped or decorated when piped.
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    return _DataConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 @dataclass

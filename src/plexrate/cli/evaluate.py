@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from plexrate.cli.apply import read_session
@@ -487,11 +488,18 @@ def _signed(value: float | None) -> str:
 
 
 def _table(title: str, label: str, figures: tuple[str, ...]) -> Table:
-    """A table with a text column, then right-aligned figure columns."""
-    table = Table(title=title)
-    table.add_column(label)
+    """A table with a text column, then right-aligned figure columns.
+
+    Without vertical rules, so that nine columns fit 80 terminal columns with no cell cut short
+    (issue 19: "Predict…", "Libra…"); the figures never wrap, the labels do.
+    """
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0)
+    )
+    table.add_column(label, min_width=12)
     for name in figures:
-        table.add_column(name, justify="right")
+        # A header of several words stacks them, so the column is as wide as its figures.
+        table.add_column(name.replace(" ", "\n"), justify="right", no_wrap=True)
     return table
 
 

@@ -1,11 +1,18 @@
-"""Ctrl-C and SIGTERM during a write: stop between requests, never in the middle of one.
+"""Ctrl-C and SIGTERM: Resume or Quit anywhere, stopping a write only between requests.
 
-While a run writes, SIGINT and SIGTERM only raise a flag. The Applier calls ``checkpoint()``
-between requests; there a person at a terminal is asked to Resume or Quit (the old tool's
-behaviour), and anything else (no terminal, ``--yes``, SIGTERM, even while the prompt waits, a
-second Ctrl-C at the prompt) quits. Quitting returns True, the Applier stops, the run is
-recorded as interrupted and every confirmed write is kept, so running the same command again
-carries on.
+A person at a terminal who presses Ctrl-C is asked Resume or Quit (the old tool's behaviour)
+whatever the command is doing, within half a second:
+
+- while it connects, reads the library or plans (``ctrl_c_asks``), the question comes at once;
+  Quit ends the command there (exit 130, nothing written);
+- while it writes (``stop_on_signals``), SIGINT raises a flag and the Applier asks at its
+  ``checkpoint()`` between requests, so a request in flight always finishes and is recorded;
+  during a pause (pacing, a retry's wait) no request is in flight, so the question comes at
+  once and Quit cuts the pause short.
+
+Anything else (no terminal, ``--yes``, SIGTERM, even while the prompt waits, a second Ctrl-C at
+the prompt) quits. A stopped write run is recorded as interrupted with every confirmed write
+kept, so running the same command again carries on.
 """
 
 from __future__ import annotations
@@ -48,12 +55,61 @@ class StopRequest:
         self._interactive = interactive
         self._suspend = suspend or nullcontext
         self._event = threading.Event()
+        self._wake = threading.Event()
+        """Set when the person quits: a pause in progress ends at once."""
         self._quit = False
+        self._sleeping = False
+        self.writing = False
+        """Inside ``stop_on_signals``: quitting waits for the request in flight."""
         self.stopped = False
 
     def request(self, *, quit_now: bool) -> None:
         self._quit = self._quit or quit_now
+        if self._quit:
+            self._wake.set()
         self._event.set()
+
+    def on_ctrl_c(self) -> None:
+        """SIGINT, run by Python's signal handler in the main thread, wherever it was."""
+        if not self._interactive:
+            if self.writing:
+                self.request(quit_now=True)
+                return
+            raise KeyboardInterrupt
+        if self.writing and not self._sleeping:
+            # A request may be in flight: ask at the checkpoint, right after it.
+            self.request(quit_now=False)
+            return
+        # Connecting, reading, planning, or pausing between writes: nothing is half-done.
+        with self._suspend():
+            answer = self._ask()
+        if answer == "r":
+            self._console.print("Resuming.")
+            return
+        if self.writing:
+            self.request(quit_now=True)
+            return
+        raise KeyboardInterrupt
+
+    def pause(self, seconds: float) -> None:
+        """The Applier's pause between writes: Ctrl-C asks at once, Quit ends it early."""
+        self._sleep(seconds)
+
+    def retry_wait(self, seconds: float) -> None:
+        """The wait before a retry: Ctrl-C asks at once; Quit stops the command here, where no
+        request is in flight (a write sent before stays unconfirmed for the next run to settle).
+        """
+        self._sleep(seconds)
+        if self._quit:
+            self.stopped = True
+            raise KeyboardInterrupt
+
+    def _sleep(self, seconds: float) -> None:
+        self._sleeping = True
+        try:
+            self._wake.wait(seconds)
+        finally:
+            self._sleeping = False
 
     def checkpoint(self) -> bool:
         """True when the run must stop now."""
@@ -111,6 +167,24 @@ def sigterm_interrupts() -> Iterator[None]:
 
 
 @contextmanager
+def ctrl_c_asks(request: StopRequest) -> Iterator[StopRequest]:
+    """Outside the writes (connecting, reading, planning): Ctrl-C asks Resume or Quit at once;
+    Quit raises KeyboardInterrupt, which the error boundary turns into exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield request
+        return
+
+    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        request.on_ctrl_c()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield request
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
     """Route SIGINT (pause) and SIGTERM or Ctrl-Break (quit) to ``request`` during a write."""
     if threading.current_thread() is not threading.main_thread():
@@ -118,14 +192,16 @@ def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
         return
 
     def on_sigint(_signum: int, _frame: FrameType | None) -> None:
-        request.request(quit_now=False)
+        request.on_ctrl_c()
 
     def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
         request.request(quit_now=True)
 
     old_int = signal.signal(signal.SIGINT, on_sigint)
+    request.writing = True
     try:
         with _on_quit_signals(on_sigterm):
             yield request
     finally:
+        request.writing = False
         signal.signal(signal.SIGINT, old_int)

@@ -8,6 +8,7 @@ checks that every entry names a registered command.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import ConfigOpt, DryRunOpt, LibraryOpt
+from plexrate.errors import PlexrateError
 
 
 @dataclass(frozen=True)
@@ -35,25 +37,30 @@ class MenuEntry:
     """Ask for a file name, offering this setting's value as the default (bulk)."""
     pause: bool = False
     """Wait for Enter afterwards, so a report stays on screen before the menu returns."""
-    writes: bool = False
-    """The command takes --dry-run/--apply (the menu passes its own choice on)."""
+
+    @property
+    def writes(self) -> bool:
+        """The target command takes --dry-run/--apply, so the menu passes its own choice on.
+
+        Read from the command itself rather than declared per entry: an entry that forgot to say
+        so once let ``menu 3 --dry-run`` write with DRY_RUN false (issue 19).
+        """
+        return command_writes(self.command)
 
 
 MAIN: tuple[MenuEntry, ...] = (
-    MenuEntry("0", "Run the whole cycle (1-5)", ("run",), start_letter=True, writes=True),
+    MenuEntry("0", "Run the whole cycle (1-5)", ("run",), start_letter=True),
     MenuEntry(
         "1",
         "Album-Up: rate albums from their tracks",
         ("up-albums",),
         start_letter=True,
-        writes=True,
     ),
     MenuEntry(
         "2",
         "Artist-Up: rate artists from their albums",
         ("up-artists",),
         start_letter=True,
-        writes=True,
     ),
     MenuEntry(
         "3", "Album-Down: fill albums from their artist", ("down-albums",), start_letter=True
@@ -63,9 +70,8 @@ MAIN: tuple[MenuEntry, ...] = (
         "Track-Down: fill tracks from their album",
         ("down-tracks",),
         start_letter=True,
-        writes=True,
     ),
-    MenuEntry("5", "Twins: one rating for every copy of a recording", ("twins",), writes=True),
+    MenuEntry("5", "Twins: one rating for every copy of a recording", ("twins",)),
 )
 
 SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
@@ -73,14 +79,13 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
         "Admin tools",
         (
             MenuEntry("A1", "Verify state against Plex", ("admin", "verify"), pause=True),
-            MenuEntry("A2", "Undo everything plexrate wrote", ("admin", "undo"), writes=True),
+            MenuEntry("A2", "Undo everything plexrate wrote", ("admin", "undo")),
             MenuEntry(
                 "A3",
                 "Reconstruct state from the inferred tag",
                 ("admin", "reconstruct"),
-                writes=True,
             ),
-            MenuEntry("A4", "Synchronize tags with ownership", ("admin", "sync-tags"), writes=True),
+            MenuEntry("A4", "Synchronize tags with ownership", ("admin", "sync-tags")),
             MenuEntry("A5", "List runs", ("admin", "runs"), pause=True),
         ),
     ),
@@ -114,7 +119,6 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
                 ("bulk", "import"),
                 ("--type", "artist"),
                 path_setting="bulk_artist_filename",
-                writes=True,
             ),
             MenuEntry(
                 "B5",
@@ -122,7 +126,6 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
                 ("bulk", "import"),
                 ("--type", "album"),
                 path_setting="bulk_album_filename",
-                writes=True,
             ),
             MenuEntry(
                 "B6",
@@ -130,7 +133,6 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
                 ("bulk", "import"),
                 ("--type", "track"),
                 path_setting="bulk_track_filename",
-                writes=True,
             ),
         ),
     ),
@@ -144,6 +146,21 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
         ),
     ),
 }
+
+
+@functools.cache
+def command_writes(path: tuple[str, ...]) -> bool:
+    """Whether ``plexrate <path>`` takes ``--dry-run/--apply``, read from the registered command."""
+    from plexrate.cli.app import app as root
+
+    command: object = typer.main.get_command(root)
+    for name in path:
+        subcommands = getattr(command, "commands", None)
+        if not isinstance(subcommands, dict) or name not in subcommands:
+            raise LookupError(f"no command plexrate {' '.join(path)}")
+        command = subcommands[name]
+    params = getattr(command, "params", [])
+    return any("--dry-run" in getattr(p, "opts", ()) for p in params)
 
 
 # The old tool's numbers above 5 (original-tool.md §1): its v1.5 command line took 6 = Verify,
@@ -224,6 +241,17 @@ class Menu:
             self.ask("Press Enter to continue", default="", show_default=False)
         return code
 
+    def mode(self) -> str:
+        """What an option that writes will do, for the menu's header: the person sees it before
+        choosing, not after a dry run surprised them by writing."""
+        dry = self.dry_run
+        if dry is None:
+            try:
+                dry = self.app.load_settings(self.config, {"library_name": self.library}).dry_run
+            except PlexrateError:  # a broken config is reported by the option that needs it
+                return "dry run or writes: per the DRY_RUN setting"
+        return "dry run: nothing is written to Plex" if dry else "[bold]writes to Plex[/]"
+
     def _setting_path(self, name: str) -> Path:
         settings = self.app.load_settings(self.config, {"library_name": self.library})
         value = getattr(settings, name)
@@ -259,7 +287,7 @@ class Menu:
         main_extra = [(k, f"{title} ...") for k, (title, _) in SUBMENUS.items()]
         main_extra.append(("X", "Exit"))
         while True:
-            self.show("plexrate", MAIN, main_extra)
+            self.show(f"plexrate — {self.mode()}", MAIN, main_extra)
             try:
                 choice = self.ask("Choose", default="0").strip().upper()
             except _Back:
@@ -295,7 +323,7 @@ class Menu:
     def submenu(self, letter: str) -> None:
         title, entries = SUBMENUS[letter]
         while True:
-            self.show(title, entries, [("X", "Back")])
+            self.show(f"{title} — {self.mode()}", entries, [("X", "Back")])
             choice = self.ask("Choose", default="X").strip().upper()
             if choice == "X":
                 return

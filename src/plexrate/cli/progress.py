@@ -64,6 +64,22 @@ class _Task:
         self.close()
 
 
+_LIVE: list[RichProgress] = []
+"""The live display on screen, if any (rich allows one at a time)."""
+
+
+def finish_live() -> None:
+    """End the live display, leaving its last frame on screen, before other output is printed.
+
+    Anything printed while the bars are live either lands among them or is drawn over when they
+    refresh (issue 19: a plan's bottom rows vanished, bars came back after the summary). So the
+    bars stop for good before a plan, a table or a summary; only notes printed on the same
+    console as the bars (warnings, the Ctrl-C question) appear above them while they run.
+    """
+    while _LIVE:
+        _LIVE.pop().stop()
+
+
 class RichProgress:
     """One live display on stderr holding a bar per task: count, rate, ETA and current item."""
 
@@ -90,18 +106,23 @@ class RichProgress:
 
     def start(self) -> None:
         self._bar.start()
+        _LIVE.append(self)
 
     def stop(self) -> None:
+        if self in _LIVE:
+            _LIVE.remove(self)
         self._bar.stop()
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
         """Hide the live display while a prompt is on screen."""
+        live = self in _LIVE
         self._bar.stop()
         try:
             yield
         finally:
-            self._bar.start()
+            if live:
+                self._bar.start()
 
 
 def wants_progress(console: Console, *, quiet: bool, json_output: bool) -> bool:

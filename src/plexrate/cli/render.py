@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from plexrate.cli.progress import finish_live
 from plexrate.model import Change, ItemType, Phase, Plan, stars
 from plexrate.workflow import RunOutcome
 
@@ -157,6 +158,7 @@ def evidence_line(plan: Plan) -> str | None:
 
 
 def print_plan(out: Console, err: Console, plan: Plan, *, per_phase: int) -> None:
+    finish_live()
     if plan.changes:
         out.print(counts_table(plan))
         if per_phase > 0:
@@ -184,9 +186,70 @@ def outcome_dict(outcome: RunOutcome, *, requests: Mapping[str, Any], plan: Plan
         "planned": len(plan.changes),
         **report.as_dict(),
         "requests": dict(requests),
+        "pacing": dict(outcome.pacing),
         "stats": plan.stats,
         "counts": plan_counts(plan),
     }
+
+
+def pacing_line(pacing: Mapping[str, Any]) -> str | None:
+    """What pacing cost, when it paused at all."""
+    pauses = int(pacing.get("pauses", 0))
+    if not pauses:
+        return None
+    seconds = float(pacing.get("paused_seconds", 0.0))
+    if pacing.get("mode") == "adaptive":
+        return (
+            f"Paced: {count(pauses, 'pause')} ({seconds:.1f}s in all) to let Plex catch up when "
+            f"it answered writes up to {float(pacing.get('peak_slowdown', 1)):.1f}x slower "
+            "than at the start."
+        )
+    return f"Paused {count(pauses, 'time')} ({seconds:.1f}s in all) for COOLDOWN_BATCH/SLEEP."
+
+
+def settled_line(stats: Mapping[str, Any]) -> str | None:
+    """What the run did not write, and why, in words (no ε, no "hijacks")."""
+    parts = []
+    unchanged = int(stats.get("unchanged", 0))
+    if unchanged:
+        step = stars(float(stats.get("epsilon", 0)) or 0.1).removesuffix("★")
+        parts.append(
+            f"{count(unchanged, 'value')} plexrate set before moved by less than {step}★, so "
+            "they were left as they are"
+        )
+    hijacks = int(stats.get("hijacks", 0))
+    if hijacks:
+        parts.append(
+            f"{count(hijacks, 'rating')} plexrate had set were changed by you in Plex: "
+            "they are yours now and plexrate no longer touches them"
+        )
+    without = int(stats.get("without_value", 0))
+    if without:
+        parts.append(f"{count(without, 'item')} stay unrated: nothing to infer them from")
+    if not parts:
+        return None
+    text = escape("; ".join(parts)) + "."
+    return text[0].upper() + text[1:]
+
+
+def prior_line(stats: Mapping[str, Any]) -> str | None:
+    """The prior, explained, with the filler named when the counts differ from a report's."""
+    if "prior" not in stats:
+        return None
+    used = int(stats.get("prior_tracks", 0))
+    mine = int(stats.get("manual_tracks", used))
+    line = (
+        f"Starting point for items with little evidence of their own: "
+        f"{stars(float(stats['prior']))}, the average of "
+        + (
+            f"{used:,} of your {count(mine, 'track rating')}"
+            if mine > used
+            else f"{used:,} of your track ratings"
+        )
+    )
+    if mine > used:
+        line += f" ({mine - used:,} filler tracks, such as intros and very short tracks, left out)"
+    return line + "."
 
 
 def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
@@ -196,7 +259,7 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
         first = (
             f"Wrote {report.written:,} of {count(len(plan.changes), 'planned change')} in "
             f"{outcome.seconds:.1f}s ({count(report.requests, 'write request')}, "
-            f"{count(requests.get('reads', 0), 'read')}, {report.mode.value} mode)."
+            f"{count(requests.get('reads', 0), 'read')})."
         )
     else:
         first = (
@@ -204,12 +267,9 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             f"({count(requests.get('reads', 0), 'read')}, no write requests)."
         )
     lines = [first]
-    if "unchanged" in stats:
-        lines.append(
-            f"Unchanged within ε={stats.get('epsilon', 0):.3f}: {int(stats['unchanged']):,}; "
-            f"hijacks resolved: {int(stats.get('hijacks', 0)):,}; "
-            f"left without a value: {int(stats.get('without_value', 0)):,}."
-        )
+    settled = settled_line(stats)
+    if settled:
+        lines.append(settled)
     integer_only = [
         f"{int(stats[f'hijacks.{rule}']):,} {text}"
         for rule, text in (("whole-number", "whole-number"), ("rated-since", "rated since"))
@@ -221,11 +281,12 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             + (", ".join(integer_only) or "neither rule")
             + f"; {count(int(stats.get('drifted', 0)), 'fractional drift')} kept plexrate's."
         )
-    if "prior" in stats:
-        lines.append(
-            f"Prior μ = {stars(float(stats['prior']))} from {int(stats.get('prior_tracks', 0)):,} "
-            "manual track ratings (the same at start and end: inference never changes them)."
-        )
+    prior = prior_line(stats)
+    if prior:
+        lines.append(prior)
+    paced = pacing_line(outcome.pacing)
+    if paced:
+        lines.append(paced)
     evidence = evidence_line(plan)
     if evidence:
         lines.append(escape(evidence))
@@ -252,8 +313,11 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
 
 def print_json(out: Console, text: str) -> None:
     # print, not print_json: rich would re-indent and colour; scripts want the exact document.
-    out.file.write(text + "\n")
+    from plexrate.cli.context import stamped
+
+    out.file.write(stamped(text) + "\n")
     out.file.flush()
+    out.documents = getattr(out, "documents", 0) + 1  # type: ignore[attr-defined]
 
 
 def phase_names(phases: Sequence[Phase]) -> str:

@@ -40,7 +40,8 @@ OutputOpt = Annotated[
         metavar="FILE",
         show_default=False,
         help="Write the report to FILE instead of stdout, atomically: CSV if FILE ends in .csv, "
-        "JSON if .json, plain text otherwise. An existing FILE is replaced only with --force.",
+        "JSON if .json, a web page if .html, a picture if .svg, plain text otherwise. An "
+        "existing FILE is replaced only with --force.",
     ),
 ]
 
@@ -49,14 +50,16 @@ class OutputFormat(StrEnum):
     TEXT = "text"
     CSV = "csv"
     JSON = "json"
+    HTML = "html"
+    SVG = "svg"
 
 
 def output_format(path: Path) -> OutputFormat:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return OutputFormat.CSV
-    if suffix == ".json":
-        return OutputFormat.JSON
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix == "htm":
+        return OutputFormat.HTML
+    if suffix in {"csv", "json", "html", "svg"}:
+        return OutputFormat(suffix)
     return OutputFormat.TEXT
 
 
@@ -79,6 +82,13 @@ def write_report_file(path: Path, report: Report, *, snapshot: LibrarySnapshot) 
         with atomic_writer(path) as handle:
             json.dump(document(report, snapshot=snapshot), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
+    elif kind in (OutputFormat.HTML, OutputFormat.SVG):
+        from plexrate.reports.render import exported
+
+        title = f"plexrate {report.name} of {snapshot.section_title}"
+        text = exported(report, kind.value, title=title)
+        with atomic_writer(path) as handle:
+            handle.write(text)
     else:
         text = plain_text(report)
         with atomic_writer(path) as handle:
@@ -136,7 +146,30 @@ def run_report(
         return
     from plexrate.reports.render import view
 
-    app.out.print(view(report, width=app.out.width))
+    rendered = view(report, width=app.out.width)
+    if _wants_pager(app):
+        lines = app.out.render_lines(rendered, app.out.options, pad=False)
+        if len(lines) > app.out.height:
+            # Longer than the screen (twins: hundreds of lines): page it, as git and man do,
+            # with git's default for less (colours kept, no paging of a short text).
+            import os
+
+            os.environ.setdefault("LESS", "FRX")
+            with app.out.pager(styles=True):
+                app.out.print(rendered)
+            return
+    app.out.print(rendered)
+
+
+def _wants_pager(app: AppContext) -> bool:
+    """A pager only for a person at a terminal who did not turn it off (PLEXRATE_NO_PAGER,
+    or PAGER=cat as for git)."""
+    import os
+    import sys
+
+    if os.environ.get("PLEXRATE_NO_PAGER") or os.environ.get("CI"):
+        return False
+    return app.out.is_terminal and sys.stdin.isatty()
 
 
 COVERAGE_HELP = (

@@ -23,7 +23,7 @@ from typing import Any
 
 from plexrate.emulator.faults import FaultPlan
 from plexrate.emulator.generator import generate_library
-from plexrate.emulator.latency import LatencyModel, old_tool_workload, resolve
+from plexrate.emulator.latency import Backlog, LatencyModel, old_tool_workload, resolve
 from plexrate.emulator.library import SCHEMA, EmulatorLibrary
 from plexrate.emulator.misbehave import MISBEHAVIOURS, Misbehaviour
 from plexrate.emulator.server import ROLES, EmulatorApp, Role, _Server
@@ -36,6 +36,7 @@ __all__ = [
     "MISBEHAVIOURS",
     "ROLES",
     "SCHEMA",
+    "Backlog",
     "Emulator",
     "EmulatorLibrary",
     "EmulatorStats",
@@ -185,6 +186,13 @@ class Emulator:
 
     def reset_stats(self) -> None:
         self._app.stats.reset()
+        self._app.backlog.reset()
+
+    @property
+    def backlog(self) -> Backlog:
+        """The load model's queue: ``peak_factor`` is the largest slowdown of a write answer
+        against idle since the last ``reset_stats``; ``seconds`` is the work queued now."""
+        return self._app.backlog
 
     def requests(self) -> list[RequestRecord]:
         """The most recent requests (up to 20,000), oldest first, without the token."""

@@ -20,7 +20,10 @@ one item inside the request's transaction), and ``plex-conservative`` charges it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from plexrate.emulator.library import EmulatorLibrary
@@ -38,11 +41,30 @@ class LatencyModel:
     per_tag: float = 0.0
     scale: float = 1.0
     name: str = "custom"
+    backlog_per_write: float = 0.0
+    """Load model: seconds of background work each write request leaves the single writer
+    (committing, checkpointing); 0 switches the load model off."""
+    backlog_per_item: float = 0.0
+    """Load model: more background work per rating or tag the write changed."""
+    backlog_doubling: float = 1.0
+    """Load model: seconds of backlog that double every answer's time (1 s: twice as slow
+    with a second of work queued)."""
 
     def __post_init__(self) -> None:
-        for attr in ("per_request", "per_item", "per_rate_call", "per_rating", "per_tag", "scale"):
+        for attr in (
+            "per_request",
+            "per_item",
+            "per_rate_call",
+            "per_rating",
+            "per_tag",
+            "scale",
+            "backlog_per_write",
+            "backlog_per_item",
+        ):
             if getattr(self, attr) < 0:
                 raise ValueError(f"latency {attr} must not be negative")
+        if self.backlog_doubling <= 0:
+            raise ValueError("latency backlog_doubling must be positive")
 
     @classmethod
     def preset(cls, name: str, *, scale: float = 1.0) -> LatencyModel:
@@ -57,11 +79,25 @@ class LatencyModel:
                 per_rating=0.029 if name == "plex-conservative" else 0.0012,
                 per_tag=0.0012,
                 scale=scale,
+                backlog_per_write=BACKLOG_PER_WRITE,
+                backlog_per_item=BACKLOG_PER_ITEM,
             )
         raise ValueError(f"unknown latency preset {name!r} (choose {', '.join(PRESETS)})")
 
     def scaled(self, factor: float) -> LatencyModel:
         return replace(self, scale=self.scale * factor)
+
+    def without_load(self) -> LatencyModel:
+        return replace(self, backlog_per_write=0.0, backlog_per_item=0.0)
+
+    @property
+    def loads(self) -> bool:
+        """Whether the load model is on (writes leave a backlog that slows later answers)."""
+        return self.scale > 0 and (self.backlog_per_write > 0 or self.backlog_per_item > 0)
+
+    def backlog_of(self, *, items: int) -> float:
+        """Seconds of background work one write request changing ``items`` values leaves."""
+        return (self.backlog_per_write + self.backlog_per_item * items) * self.scale
 
     @property
     def enabled(self) -> bool:
@@ -89,6 +125,80 @@ class LatencyModel:
             + self.per_rating * workload.ratings
             + self.per_tag * workload.tags
         ) * self.scale
+
+
+# The load model's calibration (docs/emulator.md, "Load"). The old tool's first run with its tag
+# sends 15,216 single-item writes in the guide's 17:30 (1,014 s under ``plex``): one every 67 ms
+# on average. The guide says Plex's database "is single-threaded" and that its author paced the
+# writes to avoid swamping the server, so the strict reading is that this pace is the most the
+# server sustains: a single-item write leaves 67 ms of background work, which drains in the
+# 67 ms until the next one. Of that, the per-item share is what the fit gives an item changed
+# inside an edit (1.2 ms), the rest is the cost of a write request as such (a commit).
+OLD_TOOL_WRITE_INTERVAL = 0.0666
+BACKLOG_PER_ITEM = 0.0012
+BACKLOG_PER_WRITE = OLD_TOOL_WRITE_INTERVAL - BACKLOG_PER_ITEM
+
+
+@dataclass
+class Backlog:
+    """The single writer's queue of background work: it grows by each write's share, drains at
+    one second per second, and slows every answer while it is there (``factor``).
+
+    A client that writes faster than the queue drains sees answers slow down until its own pace
+    matches the drain; once it stops, the queue empties and answers are back to idle.
+    """
+
+    clock: Callable[[], float] = time.monotonic
+    seconds: float = 0.0
+    peak_seconds: float = 0.0
+    peak_factor: float = 1.0
+    """The largest slowdown a write answer was charged since the last ``reset``."""
+    write_factors: list[float] = field(default_factory=list)
+    """Every write answer's slowdown since the last ``reset``, in order."""
+    _at: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _drain(self) -> None:
+        now = self.clock()
+        if self._at is not None:
+            self.seconds = max(0.0, self.seconds - (now - self._at))
+        self._at = now
+
+    def factor(self, model: LatencyModel, *, write: bool) -> float:
+        """How many times slower than idle an answer is now."""
+        if not model.loads:
+            return 1.0
+        with self._lock:
+            self._drain()
+            factor = 1.0 + self.seconds / (model.backlog_doubling * model.scale or 1.0)
+            if write:
+                self.peak_factor = max(self.peak_factor, factor)
+                self.write_factors.append(factor)
+            return factor
+
+    def percentile(self, share: float) -> float:
+        """The write slowdown that ``share`` (0-1) of the write answers stayed at or under."""
+        with self._lock:
+            factors = sorted(self.write_factors)
+        if not factors:
+            return 1.0
+        return factors[min(len(factors) - 1, int(share * len(factors)))]
+
+    def add(self, model: LatencyModel, *, items: int) -> None:
+        if not model.loads:
+            return
+        with self._lock:
+            self._drain()
+            self.seconds += model.backlog_of(items=items)
+            self.peak_seconds = max(self.peak_seconds, self.seconds)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.seconds = 0.0
+            self.peak_seconds = 0.0
+            self.peak_factor = 1.0
+            self.write_factors = []
+            self._at = None
 
 
 def resolve(latency: str | LatencyModel | None, *, scale: float = 1.0) -> LatencyModel:

@@ -43,6 +43,12 @@ class RemoteEmulator:
     def reset_stats(self) -> None:
         self._call("POST", "reset-stats", {})
 
+    def load(self) -> dict[str, Any]:
+        """The load model's figures: ``peak_write_slowdown`` against idle since the last
+        ``reset_stats``, the backlog now and at its peak, in seconds."""
+        result: dict[str, Any] = self._call("GET", "load")
+        return result
+
     def dump(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "dump")
         return result

@@ -35,7 +35,7 @@ from plexrate.emulator.edits import (
     parse_edit,
 )
 from plexrate.emulator.faults import Decision, FaultPlan, FaultState
-from plexrate.emulator.latency import LatencyModel
+from plexrate.emulator.latency import Backlog, LatencyModel
 from plexrate.emulator.library import (
     KIND_BY_SEARCH_TYPE,
     TAG_ELEMENTS,
@@ -160,6 +160,8 @@ class EmulatorApp:
         self.overrides: dict[int, dict[str, str]] = {}
         """Attribute values rendered in place of an item's own (``Emulator.corrupt``)."""
         self.latency = latency
+        self.backlog = Backlog()
+        """The load model's queue (used when ``latency.loads``)."""
         self.clock = clock
         self.ignore_edit_fields = frozenset(ignore_edit_fields)
         self.ignore_rate = ignore_rate
@@ -393,17 +395,21 @@ class EmulatorApp:
                         reply = route.run(request)
                     if charge:
                         ops = reply.tag_ops or reply.tags_added + reply.tags_removed
-                        reply.modeled = self.latency.write_cost(
+                        slower = self.backlog.factor(self.latency, write=True)
+                        reply.modeled = slower * self.latency.write_cost(
                             ratings=max(0, reply.ratings - reply.rate_calls),
                             tags=ops,
                             rate_calls=reply.rate_calls,
                         )
                         self.sleep(reply.modeled)
+                        # Queued once answered: the commit's follow-up work is the writer's.
+                        self.backlog.add(self.latency, items=reply.ratings + ops)
                 return reply
             with self.library.lock:
                 reply = route.run(request)
             if charge:
-                reply.modeled = self.latency.read_cost(reply.items)
+                slower = self.backlog.factor(self.latency, write=False)
+                reply.modeled = slower * self.latency.read_cost(reply.items)
                 self.sleep(reply.modeled)
             return reply
         except EditNotFound as exc:
@@ -676,8 +682,24 @@ class EmulatorApp:
             _send_json(handler, 200, self.library.to_dict())
         elif method == "GET" and name == "requests":
             _send_json(handler, 200, [r.to_dict() for r in self.stats.requests()])
+        elif method == "GET" and name == "load":
+            backlog = self.backlog
+            _send_json(
+                handler,
+                200,
+                {
+                    "on": self.latency.loads,
+                    "backlog_seconds": backlog.seconds,
+                    "peak_backlog_seconds": backlog.peak_seconds,
+                    "peak_write_slowdown": backlog.peak_factor,
+                    "median_write_slowdown": backlog.percentile(0.5),
+                    "p95_write_slowdown": backlog.percentile(0.95),
+                    "writes": len(backlog.write_factors),
+                },
+            )
         elif method == "POST" and name == "reset-stats":
             self.stats.reset()
+            self.backlog.reset()
             _send_json(handler, 200, {"ok": True})
         elif method == "POST" and name == "faults":
             try:

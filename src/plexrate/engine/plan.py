@@ -80,7 +80,8 @@ def build_plan(
     ``changes``, ``rating_writes``, ``tag_only``, ``unchanged`` (owned values within ε, not
     rewritten), ``hijacks``, ``cleared``, ``without_value`` (and ``without_value.<type>``),
     ``no_evidence`` (values written that rest on none of the person's ratings, and
-    ``no_evidence.<type>``), ``skipped_start_letter``, and ``changes.<phase>.<type>`` counts.
+    ``no_evidence.<type>``), ``skipped_start_letter``, ``manual_tracks`` (the person's track
+    ratings, filler included), and ``changes.<phase>.<type>`` counts.
     """
     chosen = selected_phases(phases)
     if inference is None:
@@ -95,7 +96,13 @@ def build_plan(
         raise ValueError("cannot plan writes from an inference with hidden ratings")
     letter = normalise_start_letter(start_letter) if start_letter else None
     with paused_gc():
-        return _Planner(snapshot, config, inference, letter).build()
+        plan = _Planner(snapshot, config, inference, letter).build()
+    # The person's track ratings, filler included: beside ``prior_tracks`` (filler left out)
+    # it lets a summary say why the prior rests on fewer ratings than a report counts.
+    plan.stats["manual_tracks"] = sum(
+        1 for key, track in snapshot.tracks.items() if track.rating is not None and key not in owned
+    )
+    return plan
 
 
 class _Planner:

@@ -36,6 +36,7 @@ from plexrate.model import (
     stars,
 )
 from plexrate.plex.client import PlexClient
+from plexrate.plex.pacing import FixedPacing, Pacing
 from plexrate.plex.precheck import CHANGED_NOTE, Baseline, drift
 from plexrate.plex.readback import ReadBack, read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
@@ -161,6 +162,15 @@ def _group_key(change: Change) -> _GroupKey:
     )
 
 
+def estimated_requests(changes: Iterable[Change], *, batch_size: int) -> int:
+    """Write requests the Applier would send for ``changes`` in edit form: one per chunk of
+    ``batch_size`` items sharing a phase and a group (same type, value and tags)."""
+    sizes: Counter[tuple[object, ...]] = Counter(
+        (c.phase, *_group_key(c)) for c in changes if c.writes_anything
+    )
+    return sum(-(-n // batch_size) for n in sizes.values())
+
+
 def _sort_key(key: _GroupKey) -> tuple[object, ...]:
     item_type, set_rating, rating, add, remove, year, unlock = key
     return (
@@ -210,6 +220,7 @@ class Applier:
         progress: Progress = NULL_PROGRESS,
         checkpoint: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], None] = time.sleep,
+        pacing: Pacing | None = None,
         baseline: Baseline | None = None,
     ) -> None:
         """``baseline`` is what the plan was made from: with it, every request's items are read
@@ -222,14 +233,12 @@ class Applier:
         self._run_id = run_id
         self._batch = batch_size
         self._mode = mode
-        self._cooldown_batch = cooldown_batch
-        self._cooldown_sleep = cooldown_sleep
+        self.pacing: Pacing = pacing or FixedPacing(batch=cooldown_batch, sleep=cooldown_sleep)
         self._cooldown_single = cooldown_sleep_single
         self._rated = 0
         self._progress = progress
         self._checkpoint = checkpoint
         self._sleep = sleep
-        self._since_pause = 0
         self._task: ProgressTask = _NO_TASK
         self._verified: set[ItemType] = set()
         self._baseline = baseline
@@ -266,6 +275,9 @@ class Applier:
                 members = groups[key]
                 start = 0
                 while start < len(members):
+                    # Pause here, before the checkpoint, so that quitting during a pause sends
+                    # nothing more (the pause in ``_edit`` then finds nothing left to wait for).
+                    self._pace()
                     if self._checkpoint():
                         return False
                     chunk = members[start : start + self._chunk_size(key)]
@@ -631,9 +643,10 @@ class Applier:
             **fields,
         }
         self._pace()
+        started = time.perf_counter()
         self._client.write(f"/library/sections/{self._client.section.id}/all", args, kind=kind)
+        self.pacing.after_write(time.perf_counter() - started, items=len(keys))
         self.report.requests += 1
-        self._since_pause += 1
 
     def _rate(self, keys: list[int], rating: float | None) -> set[int]:
         """One ``/:/rate`` per item; returns the keys Plex answered 404 for (items deleted)."""
@@ -647,28 +660,27 @@ class Applier:
                 # writes, so hundreds of /:/rate requests do not arrive back to back.
                 self._sleep(self._cooldown_single)
             self._rated += 1
+            started = time.perf_counter()
             try:
                 self._client.write("/:/rate", args, kind="rate")
             except NotFound:
                 # The spec gives /:/rate a 404 for an unknown item (docs/real-servers.md).
                 gone.add(item_key)
+            self.pacing.after_write(time.perf_counter() - started, items=1)
             self.report.requests += 1
-            self._since_pause += 1
         return gone
 
     def _pace(self) -> None:
-        """Pause before a write once COOLDOWN_BATCH writes went out since the last pause.
+        """Pause before a write when the pacing says so (``plex/pacing.py``).
 
-        Counted per request, not per chunk: with ``/:/rate`` one chunk is hundreds of requests,
-        which is exactly the burst the cooldown exists to break up.
+        Asked before every request, not per chunk: with ``/:/rate`` one chunk is hundreds of
+        requests, which is exactly the burst pacing exists to break up.
         """
-        if self._cooldown_batch <= 0 or self._cooldown_sleep <= 0:
+        pause = self.pacing.before_write()
+        if pause is None:
             return
-        if self._since_pause < self._cooldown_batch:
-            return
-        self._since_pause = 0
-        self._task.status(f"cooling down {self._cooldown_sleep:g}s (COOLDOWN_SLEEP)")
-        self._sleep(self._cooldown_sleep)
+        self._task.status(pause.why)
+        self._sleep(pause.seconds)
         self._task.status(None)
 
 

@@ -238,6 +238,7 @@ class PlexClient:
         ctx = Context(url=self.url, kind=kind, write=write, verify=self.verify)
         failure: Failure | None = None
         last: BaseException | None = None
+        started = time.monotonic()
         for attempt in range(self.retry.attempts):
             if attempt:
                 self.counts.retries += 1
@@ -266,10 +267,17 @@ class PlexClient:
         if failure is not None and failure.error is not None:
             raise failure.error from last
         raise PlexUnreachable(
-            f"the Plex server at {self.url} stopped answering ({short(last)}) "
-            f"after {self.retry.attempts} attempts",
+            f"the Plex server at {self.url} stopped answering ({short(last)})"
+            + _waited(self.retry.attempts, started),
             hint="check that Plex is running, then rerun: finished work is kept",
         ) from last
+
+
+def _waited(attempts: int, started: float) -> str:
+    """``; waited 197 s over 6 attempts``: the time really spent, retries and pauses included."""
+    if attempts <= 1:
+        return ""
+    return f"; waited {time.monotonic() - started:.0f}s over {attempts} attempts"
 
 
 def _session(verify: bool | str) -> GuardedSession:
@@ -341,6 +349,7 @@ def connect(
         warnings.simplefilter("ignore", InsecureRequestWarning)
     ctx = Context(url=base, kind="connect", connecting=True, verify=verify, timeout=timeout)
     attempt = 0
+    started = time.monotonic()
     while True:
         try:
             server, sections = _open(base, token, timeout=timeout, verify=verify)
@@ -353,8 +362,15 @@ def connect(
             if not failure.transient or attempt >= policy.attempts:
                 if failure.error is None:
                     raise PlexUnreachable(
-                        f"cannot reach a Plex server at {base} ({failure.reason})",
+                        f"cannot reach a Plex server at {base} ({failure.reason})"
+                        + _waited(attempt, started),
                         hint="check PLEX_URL and that Plex is running",
+                    ) from exc
+                if attempt > 1 and isinstance(failure.error, PlexUnreachable):
+                    # "did not answer within 30s" after 197 s of retries misleads: say both.
+                    raise PlexUnreachable(
+                        failure.error.message + _waited(attempt, started),
+                        hint=failure.error.hint,
                     ) from exc
                 raise failure.error from exc
             log.info("connecting failed (attempt %d): %s", attempt, failure.reason)
@@ -400,7 +416,11 @@ def connect(
 
 
 def connect_with(
-    settings: Settings, *, library: str | None = None, on_retry: RetryHook | None = None
+    settings: Settings,
+    *,
+    library: str | None = None,
+    on_retry: RetryHook | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> PlexClient:
     """Connect as the settings say (URL, token, library, timeout, retries, TLS checks)."""
     settings.require_server()
@@ -414,4 +434,5 @@ def connect_with(
         page_size=settings.page_size,
         verify=tls_verify(settings),
         on_retry=on_retry,
+        sleep=sleep or time.sleep,
     )

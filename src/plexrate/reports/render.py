@@ -298,3 +298,22 @@ def plain_text(report: Report, *, width: int = TEXT_WIDTH) -> str:
     )
     console.print(view(report, width=width))
     return buffer.getvalue()
+
+
+def exported(report: Report, kind: str, *, width: int = TEXT_WIDTH, title: str = "") -> str:
+    """The report as a standalone HTML page or SVG picture (rich's own export, colours kept),
+    for a browser or a README."""
+    console = Console(
+        record=True,
+        file=io.StringIO(),
+        width=width,
+        force_terminal=True,
+        color_system="truecolor",
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    console.print(view(report, width=width))
+    if kind == "svg":
+        return console.export_svg(title=title or "plexrate report")
+    return console.export_html(inline_styles=True)

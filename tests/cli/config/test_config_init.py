@@ -195,4 +195,7 @@ def test_plexrate_config_names_the_default_target(tmp_path: Path) -> None:
 def test_json_reports_the_path(tmp_path: Path) -> None:
     result = run(["config", "init", "-y", "--json", "--url", "http://h:1", "--token", TOKEN])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"config_path": str(tmp_path / "config.json")}
+    assert json.loads(result.stdout) == {
+        "schema_version": 1,
+        "config_path": str(tmp_path / "config.json"),
+    }

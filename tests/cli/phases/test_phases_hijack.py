@@ -72,7 +72,9 @@ def test_a_changed_inferred_rating_becomes_the_persons(cli: PhasesCli) -> None:
     result = cli.invoke("run", "--apply")
 
     assert result.exit_code == 0, result.output
-    assert "hijacks resolved: 2" in result.stderr
+    assert "2 ratings plexrate had set were changed by you in Plex" in " ".join(
+        result.stderr.split()
+    )
     for key, value in values.items():
         assert library.rating(key) == value
         assert TAG not in library.item_tags(key, "mood")

@@ -57,7 +57,23 @@ def test_a_run_with_nothing_to_write_says_so() -> None:
         lines[0]
         == "Nothing to write: Plex already holds every value (11 reads, no write requests)."
     )
-    assert lines[1].startswith("Unchanged within ε=0.020: 12; hijacks resolved: 0")
+    assert lines[1] == (
+        "12 values plexrate set before moved by less than 0.01★, so they were left as they are."
+    )
+    assert not any("ε" in line or "hijack" in line for line in lines)
+
+
+def test_the_prior_is_explained_and_the_filler_named_when_counts_differ() -> None:
+    outcome = RunOutcome(None, ApplyReport(), RunStatus.COMPLETED, 0.0)
+    stats = {"prior": 6.4, "prior_tracks": 839, "manual_tracks": 845}
+
+    (_, prior) = summary_lines(outcome, Plan(stats=stats), requests={"reads": 1})
+
+    assert prior == (
+        "Starting point for items with little evidence of their own: 3.2★, the average of 839 "
+        "of your 845 track ratings (6 filler tracks, such as intros and very short tracks, "
+        "left out)."
+    )
 
 
 def test_a_run_that_wrote_counts_what_it_wrote() -> None:
@@ -66,6 +82,4 @@ def test_a_run_that_wrote_counts_what_it_wrote() -> None:
 
     lines = summary_lines(outcome, Plan(changes=[RATE]), requests={"reads": 11})
 
-    assert lines[0] == (
-        "Wrote 1 of 1 planned change in 0.2s (1 write request, 11 reads, auto mode)."
-    )
+    assert lines[0] == ("Wrote 1 of 1 planned change in 0.2s (1 write request, 11 reads).")
