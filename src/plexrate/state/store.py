@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -31,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from plexrate import __version__
 from plexrate.errors import Interrupted, StateError
 from plexrate.fileio import write_atomic
 from plexrate.model import (
@@ -70,6 +72,12 @@ _ENTRY_COLUMNS = (
 _OWNED_COLUMNS = "key, item_type, value, guid, phase, twin, run_id, written_at"
 
 META_LEGACY_IMPORT = "legacy_import"
+META_WRITER_OPEN = "writer_open"
+"""Present while a writer has the library open: found by the next writer, it means a crash."""
+META_CHECKED = "deep_check"
+"""The versions (plexrate, SQLite, schema) of the last full integrity check."""
+
+log = logging.getLogger(__name__)
 
 
 class StateStore:
@@ -116,6 +124,10 @@ class StateStore:
         self.exists = True
         """False for a read-only store opened on a path where no state file exists yet."""
         self.migration_backup: Path | None = None
+        self.deep_checked: str | None = None
+        """Why a writer ran the full integrity check on opening (None: the write-path check)."""
+        self.check_seconds = 0.0
+        """How long the opening integrity check took."""
         timeout_ms = int(busy_timeout * 1000)
         label = f"'{library_title}' ({library_uuid})" if library_title else library_uuid
         try:
@@ -174,7 +186,7 @@ class StateStore:
                 raise StateError(
                     f"cannot create state file {self.path}: {exc.strerror or exc}"
                 ) from None
-        schema.check_file(self.path)
+        suspect = schema.check_file(self.path)
         try:
             conn = schema.connect(
                 self.path, readonly=False, busy_timeout_ms=timeout_ms, journal=False
@@ -186,9 +198,9 @@ class StateStore:
             # damaged one is kept as it is for recovery, and no run may send Plex writes whose
             # record it could not keep (a damaged page met halfway would lose their ownership).
             version = schema.check_identity(conn, self.path)
-            problem = schema.quick_check(conn)
-            if problem is not None:
-                raise self._damaged(problem)
+            if version < schema.SCHEMA_VERSION:
+                suspect = f"schema {version} is about to be upgraded"
+            self._check_integrity(conn, suspect=None if self.created else suspect)
             schema.set_journal(conn)
             self.migration_backup = schema.migrate(conn, self.path, version=version)
         except sqlite3.DatabaseError as exc:
@@ -198,6 +210,44 @@ class StateStore:
             conn.close()
             raise
         return conn
+
+    def _check_integrity(self, conn: sqlite3.Connection, *, suspect: str | None) -> None:
+        """The write-path check on every open; the deep one when something suggests damage.
+
+        Suspicious: the file's size or header (``suspect``), a writer of this library that never
+        closed the file (a crash, a kill, a power cut), or a plexrate, SQLite or schema version
+        that has not checked this file fully yet.
+        """
+        reason = suspect
+        if reason is None and not self.created:
+            reason = self._suspicion(conn)
+        started = time.perf_counter()
+        if reason is not None:
+            log.info("checking all of state file %s: %s", self.path, reason)
+            problem = schema.deep_check(conn)
+            self.deep_checked = reason
+        else:
+            problem = schema.check_write_path(conn, self.path)
+        self.check_seconds = time.perf_counter() - started
+        if problem is not None:
+            raise self._damaged(problem)
+
+    def _suspicion(self, conn: sqlite3.Connection) -> str | None:
+        rows = dict(
+            conn.execute(
+                "SELECT m.name, m.value FROM meta m JOIN libraries l ON l.id = m.library_id "
+                "WHERE l.uuid = ? AND m.name IN (?, ?)",
+                (self._uuid, META_WRITER_OPEN, META_CHECKED),
+            ).fetchall()
+        )
+        known = conn.execute("SELECT 1 FROM libraries WHERE uuid = ?", (self._uuid,)).fetchone()
+        if known is None:
+            return "first use of this library in the file"
+        if META_WRITER_OPEN in rows:
+            return "the last command that wrote it did not close it (a crash, kill or power cut)"
+        if rows.get(META_CHECKED) != _check_stamp():
+            return "first use by this version of plexrate or SQLite"
+        return None
 
     def _find_library(self) -> int | None:
         with self._guard():
@@ -227,6 +277,8 @@ class StateStore:
                 "WHERE library_id = ? AND status = 'running'",
                 (self._clock(), self._library_id),
             )
+            # Cleared by close(); found by the next writer if this process dies first.
+            _set_meta(conn, self._library_id, META_WRITER_OPEN, str(os.getpid()))
 
     def _unopenable(self, exc: sqlite3.Error) -> StateError:
         if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
@@ -254,7 +306,21 @@ class StateStore:
 
     def close(self) -> None:
         self._finish_open_runs(RunStatus.INTERRUPTED)
+        self._mark_closed()
         self._teardown()
+
+    def _mark_closed(self) -> None:
+        """A writer's clean close: the next one need not suspect damage (see ``_suspicion``)."""
+        if self.readonly or self._closed or self._library_id is None:
+            return
+        # A lost marker only costs the next writer a deep check, so no fsync of its own.
+        with contextlib.suppress(StateError, sqlite3.Error), self._write(durable=False) as conn:
+            conn.execute(
+                "DELETE FROM meta WHERE library_id = ? AND name = ?",
+                (self._library_id, META_WRITER_OPEN),
+            )
+            if self.deep_checked is not None or self.created:
+                _set_meta(conn, self._library_id, META_CHECKED, _check_stamp())
 
     def _teardown(self) -> None:
         if self._closed:
@@ -1022,12 +1088,15 @@ class StateStore:
                 (self._ensure_library(conn), key, value),
             )
 
-    def verify(self) -> list[str]:
-        """SQLite's integrity check plus plexrate's own consistency rules; empty when sound."""
+    def verify(self, *, deep: bool = False) -> list[str]:
+        """The write-path integrity check (``deep``: SQLite's full one) plus the foreign-key
+        rules; empty when sound."""
         with self._guard():
-            problems = [
-                str(r[0]) for r in self._conn.execute("PRAGMA integrity_check") if str(r[0]) != "ok"
-            ]
+            if deep or not self.exists:
+                problem = schema.deep_check(self._conn)
+            else:
+                problem = schema.check_write_path(self._conn, self.path)
+            problems = [] if problem is None else [problem]
             problems += [
                 f"foreign key violation in {r[0]} row {r[1]}"
                 for r in self._conn.execute("PRAGMA foreign_key_check")
@@ -1173,6 +1242,20 @@ def _reserialise(legacy: LegacyState) -> bytes:
     ratings = {str(k): {"r": e.value, "t": e.twin} for k, e in sorted(legacy.entries.items())}
     document = {"version": legacy.version, "library_uuid": legacy.library_uuid, "ratings": ratings}
     return json.dumps(document, indent=1).encode("utf-8")
+
+
+def _check_stamp() -> str:
+    return (
+        f"plexrate {__version__}; SQLite {sqlite3.sqlite_version}; schema {schema.SCHEMA_VERSION}"
+    )
+
+
+def _set_meta(conn: sqlite3.Connection, library_id: int, name: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (library_id, name, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (library_id, name) DO UPDATE SET value = excluded.value",
+        (library_id, name, value),
+    )
 
 
 def _sample(ids: Iterable[int]) -> str:
