@@ -365,6 +365,7 @@ def execute(
             None, ApplyReport(mode=session.settings.rating_write_mode), RunStatus.COMPLETED, 0.0
         )
     settings = session.settings
+    session.store.ensure_space(len(writes))
     run_id = session.store.begin_run(command=command, args=dict(args or {}))
     applier = Applier(
         session.client,

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from errno import EACCES, EDQUOT, ENOENT, ENOSPC, EPERM, EROFS
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -72,6 +73,8 @@ _ENTRY_COLUMNS = (
 _OWNED_COLUMNS = "key, item_type, value, guid, phase, twin, run_id, written_at"
 
 META_LEGACY_IMPORT = "legacy_import"
+_BYTES_PER_CHANGE = 1024
+_SPACE_MARGIN = 8 * 1024 * 1024
 META_WRITER_OPEN = "writer_open"
 """Present while a writer has the library open: found by the next writer, it means a crash."""
 META_CHECKED = "deep_check"
@@ -124,6 +127,7 @@ class StateStore:
         self.exists = True
         """False for a read-only store opened on a path where no state file exists yet."""
         self.migration_backup: Path | None = None
+        self._identity: tuple[int, int] | None = None
         self.deep_checked: str | None = None
         """Why a writer ran the full integrity check on opening (None: the write-path check)."""
         self.check_seconds = 0.0
@@ -176,16 +180,26 @@ class StateStore:
             )
         # Lock beside the real file, so two paths to one file (a symlink) share one lock.
         self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
-        self._lock.acquire(command=self._command)
+        try:
+            self._lock.acquire(command=self._command)
+        except OSError as exc:
+            self._lock = None
+            raise self._storage_problem(exc) or StateError(
+                f"cannot lock state file {self.path}: {exc.strerror or exc}",
+                hint="check the permissions of the file and of its folder",
+            ) from None
         if not self.path.exists():
             try:
                 self.created = schema.create_database(self.path, busy_timeout_ms=timeout_ms)
             except sqlite3.Error as exc:
-                raise StateError(f"cannot create state file {self.path}: {exc}") from None
+                raise self._storage_problem(exc) or StateError(
+                    f"cannot create state file {self.path}: {exc}"
+                ) from None
             except OSError as exc:
-                raise StateError(
+                raise self._storage_problem(exc) or StateError(
                     f"cannot create state file {self.path}: {exc.strerror or exc}"
                 ) from None
+        self._identity = _file_identity(self.path)
         suspect = schema.check_file(self.path)
         try:
             conn = schema.connect(
@@ -249,6 +263,38 @@ class StateStore:
             return "first use by this version of plexrate or SQLite"
         return None
 
+    def _still_there(self) -> None:
+        """SQLite goes on writing to a file whose folder was removed or renamed (the open file
+        outlives its name), and everything recorded after that is lost with it: checked before
+        each batch's intents, so before the batch is sent."""
+        if self._identity is None or _file_identity(self.path) == self._identity:
+            return
+        if not self.path.parent.is_dir():
+            raise self._storage_problem(FileNotFoundError(ENOENT, "vanished")) or StateError(
+                f"the folder of state file {self.path} has vanished"
+            )
+        raise StateError(
+            f"state file {self.path} was moved, deleted or replaced while plexrate was using it",
+            hint="put it back; plexrate stopped before its next write to Plex",
+        )
+
+    def ensure_space(self, changes: int) -> None:
+        """Refuse, before a run sends anything, when the state file's disk cannot hold the
+        journal of ``changes`` writes (about 1 KB each with the write-ahead log, plus 8 MB)."""
+        needed = changes * _BYTES_PER_CHANGE + _SPACE_MARGIN
+        try:
+            stat = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):
+            return  # no statvfs (Windows) or no answer: the write itself will tell
+        free = stat.f_bavail * stat.f_frsize
+        if free < needed:
+            raise StateError(
+                f"the disk holding state file {self.path} has {free / 1e6:.1f} MB free; "
+                f"recording {changes:,} writes needs about {needed / 1e6:.0f} MB",
+                hint=f"free some space in {self.path.parent} or point STATE_PATH at another "
+                "disk; nothing was written to Plex",
+            )
+
     def _find_library(self) -> int | None:
         with self._guard():
             row = self._conn.execute(
@@ -288,7 +334,50 @@ class StateStore:
             )
         return self._damaged(exc)
 
+    def _storage_problem(self, exc: BaseException) -> StateError | None:
+        """A full disk, a read-only file or folder, a vanished folder: not damage, and the
+        person needs to hear what to do about it (issue 16.4)."""
+        stopped = "plexrate stopped before its next write to Plex; the next run picks up from there"
+        folder = self.path.parent
+        code = getattr(exc, "sqlite_errorcode", None)
+        errno_ = getattr(exc, "errno", None)
+        if code is not None:
+            primary = code & 0xFF
+            if primary == sqlite3.SQLITE_FULL:
+                errno_ = ENOSPC
+            elif primary == sqlite3.SQLITE_READONLY:
+                errno_ = EROFS
+            elif primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+                if not folder.is_dir():
+                    errno_ = ENOENT
+                else:
+                    return StateError(
+                        f"cannot read or write state file {self.path}: input/output error ({exc})",
+                        hint=f"check the disk holding {folder}; {stopped}",
+                    )
+        if errno_ in (ENOSPC, EDQUOT):
+            return StateError(
+                f"the disk holding state file {self.path} is full",
+                hint=f"free some space in {folder} or point STATE_PATH at another disk; {stopped}",
+            )
+        if errno_ in (EROFS, EACCES, EPERM):
+            return StateError(
+                f"state file {self.path} cannot be written: it or its folder is read-only",
+                hint=f"make {folder} and the file writable for this user, or point STATE_PATH "
+                f"at a writable folder; {stopped}",
+            )
+        if errno_ == ENOENT:
+            return StateError(
+                f"the folder of state file {self.path} has vanished",
+                hint=f"restore {folder} (or point STATE_PATH at the file's new place); {stopped}",
+            )
+        return None
+
     def _damaged(self, exc: BaseException | str) -> StateError:
+        if isinstance(exc, BaseException):
+            storage = self._storage_problem(exc)
+            if storage is not None:
+                return storage
         return StateError(
             f"state file {self.path} is damaged or not a plexrate database ({exc})",
             hint="restore it from a backup, or move it away to start a new state file",
@@ -642,6 +731,7 @@ class StateStore:
         if not changes:
             return []
         rows = [_intent_row(change) for change in changes]
+        self._still_there()
         now = self._clock()
         with self._write() as conn:
             _, status, dry_run = self._run_row(conn, run_id)
@@ -1242,6 +1332,14 @@ def _reserialise(legacy: LegacyState) -> bytes:
     ratings = {str(k): {"r": e.value, "t": e.twin} for k, e in sorted(legacy.entries.items())}
     document = {"version": legacy.version, "library_uuid": legacy.library_uuid, "ratings": ratings}
     return json.dumps(document, indent=1).encode("utf-8")
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
 
 
 def _check_stamp() -> str:
