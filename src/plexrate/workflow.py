@@ -140,8 +140,11 @@ def open_session(
         server_id=client.machine_id,
         readonly=not write,
         command=command,
+        journal_mode=settings.state_journal_mode.value,
     )
     try:
+        for note in store.notes:
+            dialog.warn(note)
         reconciled = reconcile(store, client, dialog=dialog) if write else ReconcileReport()
         if not write and store.pending():
             dialog.warn(

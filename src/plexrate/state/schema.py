@@ -139,15 +139,18 @@ def configure(
         set_journal(conn)
 
 
-def set_journal(conn: sqlite3.Connection) -> None:
-    # WAL is recorded in the file's header: switching a file to it writes to the file.
-    conn.execute("PRAGMA journal_mode = WAL")
+def set_journal(conn: sqlite3.Connection, *, wal: bool = True) -> str:
+    """Switch the file to WAL (``wal`` False: the rollback journal, for network filesystems,
+    see ``netfs``) and full sync; returns the journal mode the file has now."""
+    # The mode is recorded in the file's header: switching a file writes to the file.
+    mode = str(conn.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}").fetchone()[0])
     # NORMAL would survive any kill of this process (a WAL commit is in the OS's hands once
     # written), but the write-ahead rule must also hold across a power cut or an OS crash: an
     # intent lost after its request reached Plex would turn an inferred rating into a "manual"
     # one. FULL costs one fsync per commit, and plexrate commits once per batch of a few hundred
     # writes, each batch being an HTTP round trip anyway.
     conn.execute("PRAGMA synchronous = FULL")
+    return mode.lower()
 
 
 def connect(
@@ -176,7 +179,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     )
 
 
-def create_database(path: Path, *, busy_timeout_ms: int) -> bool:
+def create_database(path: Path, *, busy_timeout_ms: int, wal: bool = True) -> bool:
     """Create a new state file at ``path`` unless one appears there first; True if we made it.
 
     The schema is built in a temporary file which is then linked into place, so the state path
@@ -186,8 +189,9 @@ def create_database(path: Path, *, busy_timeout_ms: int) -> bool:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
     tmp.unlink(missing_ok=True)
     try:
-        conn = connect(tmp, readonly=False, busy_timeout_ms=busy_timeout_ms)
+        conn = connect(tmp, readonly=False, busy_timeout_ms=busy_timeout_ms, journal=False)
         try:
+            set_journal(conn, wal=wal)
             create_schema(conn)
         finally:
             conn.close()

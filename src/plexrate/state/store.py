@@ -47,7 +47,7 @@ from plexrate.model import (
     normalise_rating,
 )
 from plexrate.redact import redact
-from plexrate.state import schema
+from plexrate.state import netfs, schema
 from plexrate.state.legacy import LegacyState
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.reconcile import classify
@@ -107,6 +107,7 @@ class StateStore:
         command: str | None = None,
         clock: Callable[[], float] = time.time,
         busy_timeout: float = 30.0,
+        journal_mode: str = "auto",
     ) -> None:
         if not library_uuid.strip():
             raise ValueError("library_uuid must not be empty")
@@ -128,6 +129,15 @@ class StateStore:
         """False for a read-only store opened on a path where no state file exists yet."""
         self.migration_backup: Path | None = None
         self._identity: tuple[int, int] | None = None
+        if journal_mode not in ("auto", "wal", "delete"):
+            raise ValueError(f"journal_mode must be auto, wal or delete, not {journal_mode!r}")
+        self._journal_request = journal_mode
+        self.journal_mode = ""
+        """The journal mode a writer put the file in: ``wal`` or ``delete``."""
+        self.network_fs: str | None = None
+        """The network filesystem the state file is on, when a writer detected one."""
+        self.notes: list[str] = []
+        """What the person should hear about how the file is used (a network filesystem)."""
         self.deep_checked: str | None = None
         """Why a writer ran the full integrity check on opening (None: the write-path check)."""
         self.check_seconds = 0.0
@@ -178,6 +188,7 @@ class StateStore:
                 f"the folder of state file {self.path} does not exist",
                 hint="create the folder, or point STATE_PATH somewhere else",
             )
+        wal = self._choose_journal()
         # Lock beside the real file, so two paths to one file (a symlink) share one lock.
         self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
         try:
@@ -190,7 +201,9 @@ class StateStore:
             ) from None
         if not self.path.exists():
             try:
-                self.created = schema.create_database(self.path, busy_timeout_ms=timeout_ms)
+                self.created = schema.create_database(
+                    self.path, busy_timeout_ms=timeout_ms, wal=wal
+                )
             except sqlite3.Error as exc:
                 raise self._storage_problem(exc) or StateError(
                     f"cannot create state file {self.path}: {exc}"
@@ -215,7 +228,14 @@ class StateStore:
             if version < schema.SCHEMA_VERSION:
                 suspect = f"schema {version} is about to be upgraded"
             self._check_integrity(conn, suspect=None if self.created else suspect)
-            schema.set_journal(conn)
+            self.journal_mode = schema.set_journal(conn, wal=wal)
+            if self.journal_mode != ("wal" if wal else "delete"):
+                # SQLite keeps WAL while another connection (another library's writer, a
+                # reader) has the file open.
+                self.notes.append(
+                    f"state file {self.path} stays in {self.journal_mode} mode while another "
+                    "plexrate process uses it"
+                )
             self.migration_backup = schema.migrate(conn, self.path, version=version)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -224,6 +244,28 @@ class StateStore:
             conn.close()
             raise
         return conn
+
+    def _choose_journal(self) -> bool:
+        """True for WAL: the default, unless the file is on a network filesystem (``netfs``)."""
+        self.network_fs = netfs.network_filesystem(self.path.parent)
+        where = f"state file {self.path} is on a network filesystem ({self.network_fs})"
+        if self._journal_request == "delete":
+            return False
+        if self._journal_request == "wal":
+            if self.network_fs is not None:
+                self.notes.append(
+                    f"{where}, and STATE_JOURNAL_MODE is wal: SQLite's WAL needs all its users "
+                    "on one computer and may fail or damage the file there; set it to auto or "
+                    "delete"
+                )
+            return True
+        if self.network_fs is not None:
+            self.notes.append(
+                f"{where}: using SQLite's rollback journal, since WAL does not work there "
+                "(STATE_JOURNAL_MODE=delete; keep one computer running plexrate at a time)"
+            )
+            return False
+        return True
 
     def _check_integrity(self, conn: sqlite3.Connection, *, suspect: str | None) -> None:
         """The write-path check on every open; the deep one when something suggests damage.
@@ -350,6 +392,12 @@ class StateStore:
             elif primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
                 if not folder.is_dir():
                     errno_ = ENOENT
+                elif self.network_fs is not None and self.journal_mode == "wal":
+                    return StateError(
+                        f"cannot read or write state file {self.path} on a network filesystem "
+                        f"({self.network_fs}): {exc}",
+                        hint=f"set STATE_JOURNAL_MODE to delete; {stopped}",
+                    )
                 else:
                     return StateError(
                         f"cannot read or write state file {self.path}: input/output error ({exc})",
@@ -471,6 +519,8 @@ class StateStore:
         with self._guard():
             conn = self._conn
             library_id = self._library_id
+            # NORMAL is only power-safe with WAL; the rollback journal keeps FULL for every commit.
+            durable = durable or self.journal_mode != "wal"
             if not durable:
                 conn.execute("PRAGMA synchronous = NORMAL")
             try:
