@@ -215,7 +215,9 @@ def test_a_schema_1_file_is_upgraded_and_checked(tmp_path: Path) -> None:
         conn.executescript(
             "DROP INDEX journal_by_run; CREATE INDEX journal_by_run ON journal(run_id, id);"
             "DROP INDEX journal_pending; CREATE INDEX journal_pending ON journal(library_id, id)"
-            " WHERE status = 'pending'; PRAGMA user_version = 1;"
+            " WHERE status = 'pending'; DROP TABLE journal_compact;"
+            "ALTER TABLE runs DROP COLUMN compacted_at;"
+            "ALTER TABLE runs DROP COLUMN compacted_counts; PRAGMA user_version = 1;"
         )
     with open_store(path) as store:
         assert store.migration_backup is not None

@@ -45,7 +45,9 @@ CREATE TABLE runs (
                 CHECK (status IN ('running', 'completed', 'interrupted', 'failed')),
     started_at  REAL NOT NULL,
     finished_at REAL,
-    pid         INTEGER
+    pid         INTEGER,
+    compacted_at REAL,
+    compacted_counts TEXT
 );
 CREATE INDEX runs_by_library ON runs(library_id, id);
 
@@ -92,6 +94,24 @@ CREATE INDEX journal_by_run ON journal(run_id);
 CREATE INDEX journal_by_key ON journal(library_id, key);
 CREATE INDEX journal_pending ON journal(library_id) WHERE status = 'pending';
 
+CREATE TABLE journal_compact (
+    library_id   INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    key          INTEGER NOT NULL,
+    item_type    TEXT NOT NULL CHECK (item_type IN ('artist', 'album', 'track')),
+    guid         TEXT NOT NULL DEFAULT '',
+    wrote_rating INTEGER NOT NULL CHECK (wrote_rating IN (0, 1)),
+    before       REAL CHECK (before BETWEEN 0 AND 10),
+    last_written REAL CHECK (last_written BETWEEN 0 AND 10),
+    tags_added   TEXT NOT NULL DEFAULT '[]',
+    tags_removed TEXT NOT NULL DEFAULT '[]',
+    first_run_id INTEGER NOT NULL,
+    last_run_id  INTEGER NOT NULL,
+    rating_phase TEXT NOT NULL DEFAULT '',
+    rating_twin  INTEGER NOT NULL DEFAULT 0 CHECK (rating_twin IN (0, 1)),
+    own          INTEGER CHECK (own IN (0, 1)),
+    PRIMARY KEY (library_id, key)
+) WITHOUT ROWID;
+
 CREATE TABLE meta (
     library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
     name       TEXT NOT NULL,
@@ -103,20 +123,28 @@ CREATE TABLE meta (
 Migration = Callable[[sqlite3.Connection], None]
 
 
-def _index_rowid_once(conn: sqlite3.Connection) -> None:
-    """Schema 1 to 2: the journal indexes no longer name ``id`` beside the rowid they end with.
+def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
+    """Schema 1 to 2: compacted runs, and journal indexes that name ``id`` once.
 
-    ``id`` is the rowid, so each entry held it twice: SQLite searches by the first copy but a
-    scan reads only the second, and a changed byte in the first could pass every check but
-    SQLite's full one (see ``check_write_path``). The order of the entries is the same.
+    ``journal_compact`` holds, per item, what undo needs from runs whose journal was compacted
+    (``StateStore.compact``); ``runs`` records when a run was compacted and its counts.
+
+    ``id`` is the rowid, which every index entry ends with, so the old indexes held it twice:
+    SQLite searches by the first copy but a scan reads only the second, and a changed byte in
+    the first could pass every check but SQLite's full one (see ``check_write_path``). The
+    order of the entries is the same.
     """
     conn.execute("DROP INDEX journal_by_run")
     conn.execute("CREATE INDEX journal_by_run ON journal(run_id)")
     conn.execute("DROP INDEX journal_pending")
     conn.execute("CREATE INDEX journal_pending ON journal(library_id) WHERE status = 'pending'")
+    conn.execute("ALTER TABLE runs ADD COLUMN compacted_at REAL")
+    conn.execute("ALTER TABLE runs ADD COLUMN compacted_counts TEXT")
+    table = SCHEMA[SCHEMA.index("CREATE TABLE journal_compact") :]
+    conn.execute(table[: table.index(";") + 1])
 
 
-MIGRATIONS: dict[int, Migration] = {1: _index_rowid_once}
+MIGRATIONS: dict[int, Migration] = {1: _upgrade_1_to_2}
 """``MIGRATIONS[n]`` upgrades a schema at version ``n`` to ``n + 1``, inside one transaction.
 
 Add an entry (and bump ``SCHEMA_VERSION``) when the schema changes; ``migrate`` backs the file up

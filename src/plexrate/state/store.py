@@ -52,6 +52,7 @@ from plexrate.state.legacy import LegacyState
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
+    CompactReport,
     EntryStatus,
     ImportReport,
     JournalEntry,
@@ -679,6 +680,10 @@ class StateStore:
                 "UPDATE journal SET key = ? WHERE library_id = ? AND key = ?",
                 (new_key, library, old_key),
             )
+            conn.execute(
+                "UPDATE journal_compact SET key = ? WHERE library_id = ? AND key = ?",
+                (new_key, library, old_key),
+            )
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -734,28 +739,38 @@ class StateStore:
                        COUNT(j.id),
                        COALESCE(SUM(j.status = 'confirmed'), 0),
                        COALESCE(SUM(j.status = 'failed'), 0),
-                       COALESCE(SUM(j.status = 'pending'), 0)
+                       COALESCE(SUM(j.status = 'pending'), 0),
+                       r.compacted_at, r.compacted_counts
                 FROM runs r LEFT JOIN journal j ON j.run_id = r.id
                 WHERE r.library_id = ? GROUP BY r.id ORDER BY r.id
                 """,
                 (self._library_id,),
             ).fetchall()
-        return [
-            RunInfo(
-                id=r[0],
-                command=r[1],
-                args=json.loads(r[2]),
-                dry_run=bool(r[3]),
-                status=RunStatus(r[4]),
-                started_at=r[5],
-                finished_at=r[6],
-                entries=r[7],
-                confirmed=r[8],
-                failed=r[9],
-                pending=r[10],
+        infos = []
+        for r in rows:
+            entries, confirmed, failed = r[7], r[8], r[9]
+            if r[11] is not None:
+                kept = json.loads(r[12] or "{}")
+                entries = int(kept.get("entries", 0))
+                confirmed = int(kept.get("confirmed", 0))
+                failed = int(kept.get("failed", 0))
+            infos.append(
+                RunInfo(
+                    id=r[0],
+                    command=r[1],
+                    args=json.loads(r[2]),
+                    dry_run=bool(r[3]),
+                    status=RunStatus(r[4]),
+                    started_at=r[5],
+                    finished_at=r[6],
+                    entries=entries,
+                    confirmed=confirmed,
+                    failed=failed,
+                    pending=r[10],
+                    compacted_at=r[11],
+                )
             )
-            for r in rows
-        ]
+        return infos
 
     def _run_row(self, conn: sqlite3.Connection, run_id: int) -> tuple[int, str, int]:
         row = conn.execute(
@@ -958,12 +973,12 @@ class StateStore:
         return [_entry(r) for r in rows]
 
     def original_values(self, *, run_id: int | None = None) -> dict[int, OriginalValue]:
-        """What undo needs, per item, over all runs or one run (confirmed writes only)."""
-        sql = (
-            "SELECT run_id, key, item_type, guid, set_rating, before, after, readback, "
-            "add_tags, remove_tags, phase, own, twin "
-            "FROM journal WHERE library_id = ? AND status = 'confirmed'"
-        )
+        """What undo needs, per item, over all runs or one run (confirmed writes only).
+
+        Over all runs, compacted runs count through their per-item summary (``compact``); a
+        compacted run on its own has no entries left (see ``compacted_runs``).
+        """
+        sql = f"SELECT {_FOLD_COLUMNS} FROM journal WHERE library_id = ? AND status = 'confirmed'"
         params: list[Any] = [self._library_id]
         if run_id is not None:
             sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
@@ -971,7 +986,8 @@ class StateStore:
         with self._guard():
             if self._library_id is None:
                 return {}
-            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+            acc = {} if run_id is not None else self._compact_seeds(self._conn)
+            _fold(acc, self._conn.execute(sql + " ORDER BY id", params))
             later: dict[int, int] = {}
             if run_id is not None:
                 for key, first_run in self._conn.execute(
@@ -980,52 +996,132 @@ class StateStore:
                     (self._library_id, run_id),
                 ):
                     later[key] = first_run
-        acc: dict[int, _Undo] = {}
-        for row in rows:
-            run, key, item_type, guid, set_rating, before, after, readback = row[:8]
-            added, removed, phase, own, twin = row[8:]
-            undo = acc.get(key)
-            if undo is None:
-                undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
-            undo.last_run = run
-            if guid:
-                undo.guid = guid
-            if set_rating:
-                if not undo.wrote_rating:
-                    undo.wrote_rating = True
-                    undo.before = before
-                    undo.phase = phase
-                    undo.twin = twin == 1
-                undo.last_written = readback if readback is not None else after
-            if own is not None:
-                undo.own = own == 1
-            for tag in _tags(added):
-                folded = tag.casefold()
-                if undo.removed.pop(folded, None) is None:
-                    undo.tags[folded] = tag
-            for tag in _tags(removed):
-                folded = tag.casefold()
-                if undo.tags.pop(folded, None) is None:
-                    undo.removed[folded] = tag
-        return {
-            key: OriginalValue(
-                key=key,
-                item_type=u.item_type,
-                guid=u.guid,
-                wrote_rating=u.wrote_rating,
-                before=u.before,
-                last_written=u.last_written,
-                tags_added=tuple(sorted(u.tags.values())),
-                first_run_id=u.first_run,
-                last_run_id=u.last_run,
-                superseded_by=later.get(key) if u.wrote_rating else None,
-                rating_phase=u.phase,
-                rating_twin=u.twin,
-                tags_removed=tuple(sorted(u.removed.values())),
-                own=u.own,
+        return {key: u.value(later.get(key) if u.wrote_rating else None) for key, u in acc.items()}
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def _compact_seeds(self, conn: sqlite3.Connection) -> dict[int, _Undo]:
+        seeds: dict[int, _Undo] = {}
+        for row in conn.execute(
+            f"SELECT {_COMPACT_COLUMNS} FROM journal_compact WHERE library_id = ?",
+            (self._library_id,),
+        ):
+            undo = _Undo(row[0], _ITEM_TYPES[row[1]], row[2], row[8])
+            undo.wrote_rating = bool(row[3])
+            undo.before, undo.last_written = row[4], row[5]
+            undo.tags = {t.casefold(): t for t in _tags(row[6])}
+            undo.removed = {t.casefold(): t for t in _tags(row[7])}
+            undo.last_run = row[9]
+            undo.phase, undo.twin = row[10], bool(row[11])
+            undo.own = None if row[12] is None else bool(row[12])
+            seeds[row[0]] = undo
+        return seeds
+
+    def compacted_runs(self) -> set[int]:
+        """Ids of this library's runs whose journal was compacted."""
+        with self._guard():
+            if self._library_id is None:
+                return set()
+            rows = self._conn.execute(
+                "SELECT id FROM runs WHERE library_id = ? AND compacted_at IS NOT NULL",
+                (self._library_id,),
+            ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def compact(self, *, keep_runs: int, vacuum: bool = True) -> CompactReport:
+        """Fold the journal of all but the newest ``keep_runs`` runs into one record per item.
+
+        The record keeps what undo of everything and ``admin verify`` need: the value before
+        plexrate's first write, the value it last wrote, its tags, the ownership effect, and the
+        runs involved; titles, reasons, failed entries and the run-by-run history go. Runs are
+        compacted oldest first and never past one with unconfirmed entries. The file is then
+        vacuumed when at least a quarter of it (and 4 MB) is free pages.
+        """
+        if keep_runs < 0:
+            raise ValueError("keep_runs must be at least 0")
+        size_before = self._file_size()
+        with self._write() as conn:
+            library = self._library_id
+            if library is None:
+                return CompactReport((), 0, 0, False, size_before, size_before)
+            runs = conn.execute(
+                "SELECT r.id, r.status, r.compacted_at IS NOT NULL, "
+                "EXISTS (SELECT 1 FROM journal j WHERE j.run_id = r.id AND j.status = 'pending') "
+                "FROM runs r WHERE r.library_id = ? ORDER BY r.id",
+                (library,),
+            ).fetchall()
+            candidates: list[int] = []
+            for run_id, status, compacted, waiting in runs[: max(len(runs) - keep_runs, 0)]:
+                if compacted:
+                    continue
+                if status == RunStatus.RUNNING or waiting:
+                    break
+                candidates.append(int(run_id))
+            if not candidates:
+                return CompactReport((), 0, 0, False, size_before, size_before)
+            acc = self._compact_seeds(conn)
+            touched: set[int] = set()
+            removed = 0
+            now = self._clock()
+            for run_id in candidates:
+                counts = conn.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(status = 'confirmed'), 0), "
+                    "COALESCE(SUM(status = 'failed'), 0) FROM journal WHERE run_id = ?",
+                    (run_id,),
+                ).fetchone()
+                rows = conn.execute(
+                    f"SELECT {_FOLD_COLUMNS} FROM journal WHERE run_id = ? "
+                    "AND status = 'confirmed' ORDER BY id",
+                    (run_id,),
+                ).fetchall()
+                touched.update(int(r[1]) for r in rows)
+                _fold(acc, rows)
+                removed += conn.execute("DELETE FROM journal WHERE run_id = ?", (run_id,)).rowcount
+                conn.execute(
+                    "UPDATE runs SET compacted_at = ?, compacted_counts = ? WHERE id = ?",
+                    (
+                        now,
+                        json.dumps(
+                            {"entries": counts[0], "confirmed": counts[1], "failed": counts[2]}
+                        ),
+                        run_id,
+                    ),
+                )
+            conn.executemany(
+                f"INSERT OR REPLACE INTO journal_compact (library_id, {_COMPACT_COLUMNS}) "
+                f"VALUES ({', '.join('?' * 14)})",
+                ((library, *acc[key].compact_row()) for key in sorted(touched)),
             )
-            for key, u in acc.items()
-        }
+        vacuumed = vacuum and self._vacuum_if_it_pays()
+        return CompactReport(
+            tuple(candidates), removed, len(touched), vacuumed, size_before, self._file_size()
+        )
+
+    def _file_size(self) -> int:
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
+    def _vacuum_if_it_pays(self) -> bool:
+        with self._guard():
+            conn = self._conn
+            free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+            pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            if free * 4 < pages or free * page_size < _VACUUM_MIN_BYTES:
+                return False
+            try:
+                conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                # Another process has the file open (another library's writer, a reader):
+                # the free pages are reused by later writes anyway.
+                log.info("state file %s not vacuumed: %s", self.path, exc)
+                return False
+            if self.journal_mode == "wal":
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
 
     def _pending_entries(
         self, conn: sqlite3.Connection, entry_ids: Sequence[int]
@@ -1275,6 +1371,85 @@ class _Undo:
         self.phase = ""
         self.twin = False
         self.own: bool | None = None
+
+    def value(self, superseded_by: int | None) -> OriginalValue:
+        return OriginalValue(
+            key=self.key,
+            item_type=self.item_type,
+            guid=self.guid,
+            wrote_rating=self.wrote_rating,
+            before=self.before,
+            last_written=self.last_written,
+            tags_added=tuple(sorted(self.tags.values())),
+            first_run_id=self.first_run,
+            last_run_id=self.last_run,
+            superseded_by=superseded_by,
+            rating_phase=self.phase,
+            rating_twin=self.twin,
+            tags_removed=tuple(sorted(self.removed.values())),
+            own=self.own,
+        )
+
+    def compact_row(self) -> tuple[Any, ...]:
+        """The ``journal_compact`` columns (``_COMPACT_COLUMNS``) of this item."""
+        return (
+            self.key,
+            self.item_type.value,
+            self.guid,
+            int(self.wrote_rating),
+            self.before,
+            self.last_written,
+            _tags_json(tuple(self.tags.values())),
+            _tags_json(tuple(self.removed.values())),
+            self.first_run,
+            self.last_run,
+            self.phase,
+            int(self.twin),
+            None if self.own is None else int(self.own),
+        )
+
+
+_FOLD_COLUMNS = (
+    "run_id, key, item_type, guid, set_rating, before, after, readback, "
+    "add_tags, remove_tags, phase, own, twin"
+)
+_COMPACT_COLUMNS = (
+    "key, item_type, guid, wrote_rating, before, last_written, tags_added, tags_removed, "
+    "first_run_id, last_run_id, rating_phase, rating_twin, own"
+)
+_VACUUM_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _fold(acc: dict[int, _Undo], rows: Iterable[Sequence[Any]]) -> None:
+    """Fold confirmed journal rows (``_FOLD_COLUMNS``, in journal order) into ``acc``: the same
+    fold whether it starts empty or from a compacted item's record, so compacting a prefix of
+    the journal changes nothing undo sees."""
+    for row in rows:
+        run, key, item_type, guid, set_rating, before, after, readback = row[:8]
+        added, removed, phase, own, twin = row[8:]
+        undo = acc.get(key)
+        if undo is None:
+            undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
+        undo.last_run = run
+        if guid:
+            undo.guid = guid
+        if set_rating:
+            if not undo.wrote_rating:
+                undo.wrote_rating = True
+                undo.before = before
+                undo.phase = phase
+                undo.twin = twin == 1
+            undo.last_written = readback if readback is not None else after
+        if own is not None:
+            undo.own = own == 1
+        for tag in _tags(added):
+            folded = tag.casefold()
+            if undo.removed.pop(folded, None) is None:
+                undo.tags[folded] = tag
+        for tag in _tags(removed):
+            folded = tag.casefold()
+            if undo.tags.pop(folded, None) is None:
+                undo.removed[folded] = tag
 
 
 _INTENT_FIELDS = (
