@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from dataclasses import replace
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
