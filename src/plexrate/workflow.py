@@ -392,4 +392,24 @@ def execute(
         session.store.finish_run(run_id, status=status)
     if status is RunStatus.COMPLETED and marks_ownership_built:
         session.store.mark_ownership_built(source=command)
+    compact_journal(session.store, keep_runs=settings.journal_keep_runs)
     return RunOutcome(run_id, report, status, time.monotonic() - started)
+
+
+def compact_journal(store: StateStore, *, keep_runs: int) -> None:
+    """JOURNAL_KEEP_RUNS after a run: fold older runs into per-item records. The run itself is
+    done and recorded, so a failure here is worth a warning in the log, never the run's end."""
+    if keep_runs <= 0:
+        return
+    try:
+        report = store.compact(keep_runs=keep_runs)
+    except StateError as exc:
+        log.warning("could not compact the journal of older runs: %s", exc)
+        return
+    if report.runs:
+        log.info(
+            "compacted the journal of %d older run(s): %d entries folded into %d item records",
+            len(report.runs),
+            report.entries_removed,
+            report.items,
+        )
