@@ -221,7 +221,11 @@ def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool
                 f"{report.bytes_before / 1e6:.1f} MB to {report.bytes_after / 1e6:.1f} MB."
             )
         else:
-            app.err.print(f"Nothing to compact: the newest {keep_runs:,} runs are kept whole.")
+            whole = "every run" if keep_runs == 0 else f"every run but the newest {keep_runs:,}"
+            app.err.print(
+                f"Nothing to compact: {whole} is compacted already, or follows a run whose "
+                "writes are still unconfirmed."
+            )
     return {
         "runs": list(report.runs),
         "entries": report.entries_removed,
@@ -298,13 +302,15 @@ def runs(
         table.add_column(name, justify="right" if name == "ID" else "left")
     for name in ("Changed", "Failed", "Pending"):
         table.add_column(name, justify="right")
+    if any(row["compacted"] for row in rows):
+        table.caption = "* compacted (JOURNAL_KEEP_RUNS): undone only with all runs"
     for row in rows:
         table.add_row(
-            str(row["id"]),
+            f"{row['id']}{'*' if row['compacted'] else ''}",
             _local(row["started_at"]),
             _local(row["finished_at"]),
             escape(row["command"]),
-            row["status"] + (" (compacted)" if row["compacted"] else ""),
+            row["status"],
             f"{row['changed']:,}",
             f"{row['failed']:,}" if row["failed"] else "",
             f"{row['pending']:,}" if row["pending"] else "",

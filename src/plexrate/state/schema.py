@@ -442,25 +442,36 @@ def _cross_check(conn: sqlite3.Connection, table: str) -> str | None:
             ).fetchone()[0]
             where = str(sql)[str(sql).upper().rindex(" WHERE ") + 7 :]
         indexes.append((index, columns, where))
-    # One pass over the table computes every index's totals.
-    parts = ["count(*)", "total(rowid)"]
-    for _, columns, where in indexes:
-        exprs = ["1", "rowid", *(_quote(c) for c in columns)]
-        for expr in exprs:
-            inner = expr if where is None else f"CASE WHEN {where} THEN {expr} END"
-            parts.append(f"count({inner})" if expr == "1" else _fingerprint(inner))
-    totals = conn.execute(f"SELECT {', '.join(parts)} FROM {name} NOT INDEXED").fetchone()
-    position = 2
+    numeric = {
+        str(info[1])
+        for info in conn.execute(f"PRAGMA table_info({name})").fetchall()
+        if str(info[2]).upper() in ("INTEGER", "REAL")
+    }
+
+    def total(expr: str, column: str | None) -> str:
+        # A plain sum for numbers (most of the cost is evaluating expressions per row).
+        return f"total({expr})" if column is None or column in numeric else _fingerprint(expr)
+
+    # One pass over the table computes every index's totals, each distinct one once.
+    parts: dict[str, int] = {}
+    plans: list[tuple[str, str, list[str], str | None]] = []
     for index, columns, where in indexes:
-        width = 2 + len(columns)
-        expected = tuple(totals[position : position + width])
-        position += width
-        exprs = ["count(*)", "total(rowid)", *(_fingerprint(_quote(c)) for c in columns)]
-        query = f"SELECT {', '.join(exprs)} FROM {name} INDEXED BY {_quote(index)}"
-        if where is not None:
-            query += f" WHERE {where}"
-        found = tuple(conn.execute(query).fetchone())
-        if found != expected:
+        wanted = [("1", None), ("rowid", None), *((_quote(c), c) for c in columns)]
+        keys = []
+        for expr, column in wanted:
+            inner = expr if where is None else f"CASE WHEN {where} THEN {expr} END"
+            key = f"count({inner})" if expr == "1" else total(inner, column)
+            parts.setdefault(key, len(parts))
+            keys.append(key)
+        found = ["count(*)", "total(rowid)", *(total(_quote(c), c) for c in columns)]
+        query = f"SELECT {', '.join(found)} FROM {name} INDEXED BY {_quote(index)}"
+        plans.append((index, query + ("" if where is None else f" WHERE {where}"), keys, where))
+    if not parts:
+        return None
+    totals = conn.execute(f"SELECT {', '.join(parts)} FROM {name} NOT INDEXED").fetchone()
+    for index, query, keys, _ in plans:
+        expected = tuple(totals[parts[key]] for key in keys)
+        if tuple(conn.execute(query).fetchone()) != expected:
             return f"index {index} does not match table {table}"
     return None
 
