@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from plexrate.model import Change, ItemType, Phase
-from plexrate.state import RunStatus, StateStore
-from plexrate.state import schema
+from plexrate.state import RunStatus, StateStore, schema
 
 LIBRARY = "bench-library"
 TAG = "Rating_Inferred"
