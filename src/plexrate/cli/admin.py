@@ -7,6 +7,7 @@ session, calls it, and prints or writes the result.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -202,6 +203,7 @@ def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool
     probe.close()
     if not lib["uuid"]:
         return {"runs": [], "entries": 0, "items": 0, "bytes_before": 0, "bytes_after": 0}
+    before = _size(settings.state_path)
     with StateStore(
         settings.state_path,
         library_uuid=lib["uuid"],
@@ -212,13 +214,19 @@ def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool
         for note in store.notes:
             app.err.print(escape(note))
         report = store.compact(keep_runs=keep_runs)
+    after = _size(settings.state_path)  # closed: the write-ahead log is folded in
     if not quiet:
         if report.runs:
             app.err.print(
                 f"Compacted {len(report.runs):,} run{'s' if len(report.runs) != 1 else ''} "
                 f"({report.runs[0]}–{report.runs[-1]}): {report.entries_removed:,} journal "
-                f"entries folded into {report.items:,} item records; the state file went from "
-                f"{report.bytes_before / 1e6:.1f} MB to {report.bytes_after / 1e6:.1f} MB."
+                f"entries folded into {report.items:,} item records; "
+                + (
+                    f"the state file went from {before / 1e6:.1f} MB to {after / 1e6:.1f} MB."
+                    if report.vacuumed
+                    else f"the state file stays at {after / 1e6:.1f} MB and later runs reuse "
+                    "the space freed (it is vacuumed once a quarter of it is free)."
+                )
             )
         else:
             whole = "every run" if keep_runs == 0 else f"every run but the newest {keep_runs:,}"
@@ -231,9 +239,18 @@ def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool
         "entries": report.entries_removed,
         "items": report.items,
         "vacuumed": report.vacuumed,
-        "bytes_before": report.bytes_before,
-        "bytes_after": report.bytes_after,
+        "bytes_before": before,
+        "bytes_after": after,
     }
+
+
+def _size(path: Path) -> int:
+    """The state file with its write-ahead log, as it takes space on disk."""
+    total = 0
+    for part in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(OSError):
+            total += part.stat().st_size
+    return total
 
 
 def _local(timestamp: float | None) -> str:
