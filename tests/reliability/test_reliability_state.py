@@ -248,3 +248,59 @@ def test_a_flipped_bit_in_an_index_entry_stops_run_and_undo_before_any_write(
         finally:
             emu.stop()
         assert_refused(result, target, content, says=RESTORE)
+
+
+def test_admin_verify_reports_index_damage_and_deep_runs_the_full_check(
+    sound: Sound, tmp_path: Path
+) -> None:
+    """`admin verify` (read-only) runs the write-path check on the file, `--deep` SQLite's full
+    one; both report a damaged index entry and exit 1, and a sound file passes both."""
+    pages = _index_leaf_pages(sound.state, tmp_path, "journal_by_key")
+    rng = random.Random(8)
+    content = sound.state
+    for _ in range(60):
+        page = rng.choice(pages)
+        start = (page - 1) * PAGE
+        cells = int.from_bytes(sound.state[start + 5 : start + 7], "big")
+        data = bytearray(sound.state)
+        data[start + rng.randrange(cells, PAGE)] ^= 1 << rng.randrange(8)
+        probe = tmp_path / "probe.sqlite"
+        probe.write_bytes(bytes(data))
+        with closing(sqlite3.connect(f"file:{probe}?mode=ro", uri=True)) as conn:
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                content = bytes(data)
+                break
+    assert content != sound.state
+    for state, code in ((sound.state, 0), (content, 1)):
+        for deep in ((), ("--deep",)):
+            folder = tmp_path / f"{code}{len(deep)}"
+            folder.mkdir()
+            emu = serve(sound.library)
+            target = Target(emu, folder, {})
+            target.state.write_bytes(state)
+            try:
+                result = target.invoke("admin", "verify", "--json", *deep)
+            finally:
+                emu.stop()
+            assert result.exit_code == code, (deep, result.stderr)
+            assert target.state.read_bytes() == state
+            if code == 0:
+                assert json.loads(result.stdout)["counts"]["state_problems"] == 0
+            elif result.stdout:
+                # The check found it before a read met it: reported, not an error.
+                assert json.loads(result.stdout)["counts"]["state_problems"] == 1, deep
+            else:
+                # A read of the damaged index met it first: the one-line damaged-file error.
+                assert_one_line_error(result.stderr, contains="is damaged")
+
+
+def _index_leaf_pages(state: bytes, folder: Path, tree: str) -> list[int]:
+    copy = folder / "pages.sqlite"
+    copy.write_bytes(state)
+    with closing(sqlite3.connect(copy)) as conn:
+        return [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (tree,)
+            )
+        ]
