@@ -286,12 +286,9 @@ def test_admin_verify_reports_index_damage_and_deep_runs_the_full_check(
             assert target.state.read_bytes() == state
             if code == 0:
                 assert json.loads(result.stdout)["counts"]["state_problems"] == 0
-            elif result.stdout:
-                # The check found it before a read met it: reported, not an error.
-                assert json.loads(result.stdout)["counts"]["state_problems"] == 1, deep
             else:
-                # A read of the damaged index met it first: the one-line damaged-file error.
-                assert_one_line_error(result.stderr, contains="is damaged")
+                # Reported as a finding (exit 1 with the report), not an error.
+                assert json.loads(result.stdout)["counts"]["state_problems"] >= 1, deep
 
 
 def _index_leaf_pages(state: bytes, folder: Path, tree: str) -> list[int]:

@@ -1328,10 +1328,14 @@ class StateStore:
         """The write-path integrity check (``deep``: SQLite's full one) plus the foreign-key
         rules; empty when sound."""
         with self._guard():
-            if deep or not self.exists:
-                problem = schema.deep_check(self._conn)
-            else:
-                problem = schema.check_write_path(self._conn, self.path)
+            try:
+                if deep or not self.exists:
+                    problem = schema.deep_check(self._conn)
+                else:
+                    problem = schema.check_write_path(self._conn, self.path)
+            except sqlite3.DatabaseError as exc:
+                # A page too damaged to read is a finding of the check, not a failure of it.
+                problem = str(exc)
             problems = [] if problem is None else [problem]
             problems += [
                 f"foreign key violation in {r[0]} row {r[1]}"
