@@ -5,7 +5,8 @@ infers most of a library, then one run a night that writes a few hundred items, 
 process: open the store as a writer (which runs the integrity check), write the night's changes in
 journaled batches of 250, compact the journal (``JOURNAL_KEEP_RUNS``), close. Reports, for the
 chosen nights, the file size, the time to open the store (the check included), the check alone,
-SQLite's full integrity check and its quick check for comparison, and undo's ``original_values()``.
+SQLite's full integrity check and its quick check for comparison, and undo's ``original_values()``
+(each the best of three).
 
     python -m benchmarks.state_years --tracks 50000 --nights 365 --keep 30 --keep 0
 """
@@ -30,6 +31,8 @@ from plexrate.state import RunStatus, StateStore, schema
 LIBRARY = "bench-library"
 TAG = "Rating_Inferred"
 BATCH = 250
+REPEAT = 3
+"""Timings are the best of this many: the machine is shared, and the minimum is the cost."""
 
 
 def _items(tracks: int) -> list[tuple[int, ItemType]]:
@@ -78,10 +81,26 @@ def _timed_checks(path: Path) -> dict[str, float]:
             ("full_integrity_check_s", schema.deep_check),
             ("quick_check_s", schema.quick_check),
         ):
-            started = time.perf_counter()
-            assert check(conn) is None
-            out[name] = round(time.perf_counter() - started, 3)
+            best = float("inf")
+            for _ in range(REPEAT):
+                started = time.perf_counter()
+                assert check(conn) is None
+                best = min(best, time.perf_counter() - started)
+            out[name] = round(best, 3)
     return out
+
+
+def _timed_open(path: Path) -> tuple[float, float]:
+    """Opening the store as the next night's writer, best of ``REPEAT``: total and check."""
+    best = (float("inf"), float("inf"))
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        store = StateStore(path, library_uuid=LIBRARY, library_title="Music")
+        seconds = time.perf_counter() - started
+        assert store.deep_checked is None
+        best = min(best, (seconds, store.check_seconds))
+        store.close()
+    return best
 
 
 def simulate(
@@ -95,9 +114,7 @@ def simulate(
     report_nights = {1, 30, 90, 180, nights}
     figures: list[dict[str, Any]] = []
     for night in range(1, nights + 1):
-        started = time.perf_counter()
         store = StateStore(path, library_uuid=LIBRARY, library_title="Music")
-        open_s = time.perf_counter() - started
         try:
             if night == 1:
                 changes = [_change(k, t, None, round(rng.uniform(1, 10), 1)) for k, t in first]
@@ -110,22 +127,22 @@ def simulate(
             values.update({c.key: c.after for c in changes if c.after is not None})
             if keep:
                 store.compact(keep_runs=keep)
-            check_s = store.check_seconds
-            deep = store.deep_checked
         finally:
             store.close()
         if night in report_nights:
-            started = time.perf_counter()
-            with StateStore(path, library_uuid=LIBRARY, readonly=True) as reader:
-                originals = len(reader.original_values())
-            undo_s = time.perf_counter() - started
+            open_s, check_s = _timed_open(path)
+            undo_s = float("inf")
+            for _ in range(REPEAT):
+                started = time.perf_counter()
+                with StateStore(path, library_uuid=LIBRARY, readonly=True) as reader:
+                    originals = len(reader.original_values())
+                undo_s = min(undo_s, time.perf_counter() - started)
             row = {
                 "night": night,
                 "keep_runs": keep,
                 "file_mb": round(path.stat().st_size / 1e6, 2),
                 "open_s": round(open_s, 3),
                 "check_at_open_s": round(check_s, 3),
-                "check_at_open": "full" if deep else "write-path",
                 "original_values_s": round(undo_s, 3),
                 "undo_items": originals,
                 **_timed_checks(path),
