@@ -24,7 +24,15 @@ from plexrate.engine.config import (
     InferenceModel,
     TwinRules,
 )
-from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, OwnedItem, Track
+from plexrate.model import (
+    Album,
+    Artist,
+    ItemType,
+    LibrarySnapshot,
+    OwnedItem,
+    Track,
+    plex_rating,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -32,9 +40,10 @@ V = TypeVar("V")
 INFERRED_TAG = "Rating_Inferred"
 TWIN_TAG = "Twin"
 
+# What a Plex server holds and the snapshot reads: one decimal (plex-api.md §7), never 0.
 RATINGS = st.one_of(
     st.sampled_from([1.0, 2.0, 3.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]),
-    st.floats(min_value=0.05, max_value=10.0).map(lambda v: round(v, 2)),
+    st.integers(min_value=1, max_value=100).map(lambda tenths: tenths / 10.0),
 )
 ARTISTS = [
     ("Alpha", "Alpha"),
@@ -105,9 +114,10 @@ def _state(draw: st.DrawFn, key: int, item_type: ItemType) -> tuple[float | None
     if state == "inferred":
         return value, OwnedItem(key=key, item_type=item_type, value=value)
     if state == "drift":
-        # Plex holds a value a hair from what was written (float noise, a server that rounds).
-        stored = min(10.0, round(value + 0.005, 3))
-        return stored, OwnedItem(key=key, item_type=item_type, value=value)
+        # The record keeps more precision than Plex does (an old tool's state file held
+        # 6.8912); Plex holds that value at one decimal.
+        exact = draw(st.floats(min_value=0.06, max_value=10.0).map(lambda v: round(v, 4)))
+        return plex_rating(exact), OwnedItem(key=key, item_type=item_type, value=exact)
     other = draw(RATINGS.filter(lambda v: abs(v - value) > 0.05))
     return other, OwnedItem(key=key, item_type=item_type, value=value)
 

@@ -21,7 +21,7 @@ from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
-from plexrate.engine.precision import FLOAT_SLACK, epsilon, quantise, worth_writing
+from plexrate.engine.precision import FLOAT_SLACK, epsilon, moved, quantise, worth_writing
 from plexrate.model import (
     INFERENCE_PHASES,
     Album,
@@ -466,17 +466,32 @@ class _Run:
         self.working[key] = value
         self.assignments[key] = Assignment(phase, value, exact, reason)
 
-    def assign_many(self, keys: Sequence[int], exact: float, phase: Phase, reason: str) -> None:
-        """``assign`` for many items taking one value; they share one ``Assignment`` record."""
+    def assign_many(
+        self,
+        keys: Sequence[int],
+        exact: float,
+        phase: Phase,
+        reason: str,
+        *,
+        together: bool = False,
+    ) -> None:
+        """``assign`` for many items taking one value; they share one ``Assignment`` record.
+
+        ``together`` is for twins, whose members must end up holding one value: ε is then
+        measured on the rounded value. Measured on the unrounded one, a copy already at 1★
+        would keep it while its unrated twin got the group's 2★ (whole-star steps), and the
+        next run, averaging 1★ and 2★, would move the first copy after all.
+        """
         value = quantise(exact, self.step)
         shared = Assignment(phase, value, exact, reason)
         threshold = self.eps - FLOAT_SLACK
+        measured = value if together else exact
         working = self.working
         assignments = self.assignments
         for key in keys:
             baseline = working.get(key)
             # worth_writing, inlined: this loop runs once per track of a large library.
-            if baseline is None or baseline == value or abs(exact - baseline) >= threshold:
+            if baseline is None or baseline == value or abs(measured - baseline) >= threshold:
                 working[key] = value
                 if key in assignments:
                     self.reassigned.add(key)
@@ -491,7 +506,9 @@ class _Run:
 
         Only Track-Down then Twins touch one item twice. An owned track whose final value is
         within ε of its current Plex value is not rewritten, so its recorded value is the
-        current one.
+        current one. The rounded values are compared here, not the unrounded one as ``assign``
+        does: run one phase at a time, Track-Down would already have written its value, and
+        Twins would measure against that; a full run must end where that sequence ends.
         """
         tracks = self.snapshot.tracks
         for key in self.reassigned:
@@ -501,7 +518,7 @@ class _Run:
             assignment = self.assignments[key]
             if current is None or assignment.value == current:
                 continue
-            if not worth_writing(assignment.exact, assignment.value, current, self.eps):
+            if not moved(assignment.value, current, self.eps):
                 self.working[key] = current
                 self.assignments[key] = assignment._replace(value=current)
 
@@ -711,7 +728,7 @@ class _Run:
                 reason = f"twin: mean of {_plural(len(current), 'copy')}"
                 targets = group.members
                 anchor = TwinAnchor.INFERRED
-            self.assign_many(targets, value, Phase.TWINS, reason)
+            self.assign_many(targets, value, Phase.TWINS, reason, together=True)
             self.twin_groups.append(
                 TwinGroup(
                     group.artist, group.title, group.members, anchors, anchor, value, group.dropped
