@@ -57,10 +57,11 @@ def test_a_disk_that_fills_up_stops_before_the_batch_is_sent(
     what to do, not "damaged", and every write sent so far stays recorded."""
     set_journal = schema.set_journal
 
-    def limited(conn: sqlite3.Connection) -> None:
-        set_journal(conn)
+    def limited(conn: sqlite3.Connection, *, wal: bool = True) -> str:
+        mode = set_journal(conn, wal=wal)
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        return mode
 
     monkeypatch.setattr(schema, "set_journal", limited)
     result, target = _run(tmp_path)
