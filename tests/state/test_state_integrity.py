@@ -145,8 +145,10 @@ def test_a_writer_that_never_closed_makes_the_next_one_check_everything(tmp_path
     path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
     store = open_store(path)
     with closing(sqlite3.connect(path)) as conn:
-        marker = conn.execute("SELECT value FROM meta WHERE name = ?", (META_WRITER_OPEN,))
-        assert marker.fetchall()  # present while the writer has it open
+        marker = "SELECT value FROM meta WHERE name = ?"
+        assert not conn.execute(marker, (META_WRITER_OPEN,)).fetchall()  # nothing written yet
+        write_and_confirm(store, [change(5000)])
+        assert conn.execute(marker, (META_WRITER_OPEN,)).fetchall()  # written with the first write
     # A kill: the process ends without close(); only its connection and lock go away.
     store._teardown()
     with open_store(path) as again:
@@ -165,7 +167,20 @@ def test_a_new_version_checks_everything_once(tmp_path: Path) -> None:
         assert store.deep_checked is not None
         assert "version" in store.deep_checked
     with open_store(path) as store:
+        # Nothing was written, so nothing recorded the check either.
+        assert store.deep_checked is not None
+        write_and_confirm(store, [change(5000)])
+    with open_store(path) as store:
         assert store.deep_checked is None
+
+
+def test_a_writer_that_writes_nothing_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    before = path.read_bytes()
+    with open_store(path) as store:
+        store.owned()
+        assert store.pending() == []
+    assert path.read_bytes() == before
 
 
 def test_a_file_larger_than_its_header_says_is_checked_fully(tmp_path: Path) -> None:

@@ -142,6 +142,8 @@ class StateStore:
         """The network filesystem the state file is on, when a writer detected one."""
         self.notes: list[str] = []
         """What the person should hear about how the file is used (a network filesystem)."""
+        self._marked = False
+        self._found_marker = False
         self.deep_checked: str | None = None
         """Why a writer ran the full integrity check on opening (None: the write-path check)."""
         self.check_seconds = 0.0
@@ -304,6 +306,7 @@ class StateStore:
         if known is None:
             return "first use of this library in the file"
         if META_WRITER_OPEN in rows:
+            self._found_marker = True
             return "the last command that wrote it did not close it (a crash, kill or power cut)"
         if rows.get(META_CHECKED) != _check_stamp():
             return "first use by this version of plexrate or SQLite"
@@ -369,8 +372,6 @@ class StateStore:
                 "WHERE library_id = ? AND status = 'running'",
                 (self._clock(), self._library_id),
             )
-            # Cleared by close(); found by the next writer if this process dies first.
-            _set_meta(conn, self._library_id, META_WRITER_OPEN, str(os.getpid()))
 
     def _unopenable(self, exc: sqlite3.Error) -> StateError:
         if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
@@ -452,15 +453,22 @@ class StateStore:
 
     def _mark_closed(self) -> None:
         """A writer's clean close: the next one need not suspect damage (see ``_suspicion``)."""
+        stale = self.deep_checked is not None and self._found_marker
         if self.readonly or self._closed or self._library_id is None:
             return
-        # A lost marker only costs the next writer a deep check, so no fsync of its own.
-        with contextlib.suppress(StateError, sqlite3.Error), self._write(durable=False) as conn:
+        if not (self._marked or stale):
+            return
+        # A lost removal only costs the next writer a deep check, so no fsync of its own.
+        with (
+            contextlib.suppress(StateError, sqlite3.Error),
+            self._write(durable=False, mark=False) as conn,
+        ):
             conn.execute(
                 "DELETE FROM meta WHERE library_id = ? AND name = ?",
                 (self._library_id, META_WRITER_OPEN),
             )
-            if self.deep_checked is not None or self.created:
+            if stale:
+                # A dead writer's marker, and the full check it called for passed.
                 _set_meta(conn, self._library_id, META_CHECKED, _check_stamp())
 
     def _teardown(self) -> None:
@@ -514,10 +522,14 @@ class StateStore:
                 raise self._damaged(exc) from None
 
     @contextlib.contextmanager
-    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, durable: bool = True, mark: bool = True) -> Iterator[sqlite3.Connection]:
         """One write transaction. ``durable`` False skips the commit's fsync: the commit then
         survives any kill of this process but not a power cut until the next durable commit (or
-        checkpoint) syncs the WAL, which holds every earlier commit too."""
+        checkpoint) syncs the WAL, which holds every earlier commit too.
+
+        The first transaction that writes also leaves the writer-open marker (and, after a full
+        check, its stamp), which ``close`` removes: a command that writes nothing to the file
+        leaves its bytes as they were."""
         if self.readonly:
             raise StateError(f"state file {self.path} is open read-only")
         with self._guard():
@@ -528,9 +540,19 @@ class StateStore:
             if not durable:
                 conn.execute("PRAGMA synchronous = NORMAL")
             try:
+                changes = conn.total_changes
+                marking = False
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
+                    library = self._library_id
+                    if mark and not self._marked and library is not None:
+                        marking = conn.total_changes != changes
+                    if marking and library is not None:
+                        # Removed by close(); found by the next writer if this one dies first.
+                        _set_meta(conn, library, META_WRITER_OPEN, str(os.getpid()))
+                        if self.deep_checked is not None or self.created:
+                            _set_meta(conn, library, META_CHECKED, _check_stamp())
                 except BaseException:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
@@ -538,6 +560,7 @@ class StateStore:
                     self._library_id = library_id
                     raise
                 conn.execute("COMMIT")
+                self._marked = self._marked or marking
             finally:
                 if not durable:
                     conn.execute("PRAGMA synchronous = FULL")
