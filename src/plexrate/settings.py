@@ -60,6 +60,7 @@ from plexrate.engine.config import (
     EngineConfig,
     FillerRules,
     InferenceModel,
+    KeywordMatch,
     TwinRules,
 )
 from plexrate.errors import ConfigError
@@ -259,6 +260,7 @@ class UpwardExclusionRules(_Section):
     min_duration_sec: Number = Field(60.0, ge=0)
     keywords: Words = DEFAULT_FILLER_KEYWORDS
     case_sensitive: bool = False
+    match: Annotated[KeywordMatch, BeforeValidator(_lower)] = KeywordMatch.WORD
 
 
 class Settings(BaseSettings):
@@ -299,6 +301,10 @@ class Settings(BaseSettings):
     bulk_track_filename: FilePath = Path("track_ratings.csv")
     twin_logic: TwinLogic = Field(default_factory=TwinLogic)
     upward_exclusion_rules: UpwardExclusionRules = Field(default_factory=UpwardExclusionRules)
+    # The old tool v1.5's additions (original-tool.md §1): read unchanged, with plexrate's own
+    # defaults where the person's favour or speed differs from v1.5's (docs/settings.md).
+    hijack_integer_only: bool = False
+    cooldown_sleep_single: Number = Field(0.0, ge=0, le=MAX_SLEEP)
     # plexrate's additions.
     state_path: FilePath = Path("plexrate_state.sqlite")
     legacy_state_path: FilePath = Path("plex_state.json")
@@ -407,6 +413,7 @@ class Settings(BaseSettings):
             album_gravity=self.album_inheritance_gravity,
             track_gravity=self.track_inheritance_gravity,
             dynamic_precision=self.dynamic_precision,
+            hijack_integer_only=self.hijack_integer_only,
             inferred_tag=self.inferred_tag,
             artist_evidence=self.artist_evidence,
             inference_model=self.inference_model,
@@ -425,6 +432,7 @@ class Settings(BaseSettings):
                 min_duration_sec=filler.min_duration_sec,
                 keywords=filler.keywords,
                 case_sensitive=filler.case_sensitive,
+                match=filler.match,
             ),
         )
 

@@ -11,6 +11,7 @@ No typer, no rich: people are asked and told things through a ``Dialog``, which 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -18,9 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plexrate.admin.common import count
+from plexrate.admin.stateio import (
+    MigrationSummary,
+    anchors_taken_earlier,
+    backup_to_recheck,
+    summarise_migration,
+)
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexUnreachable, StateError, UsageError
-from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase, Plan
+from plexrate.model import LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
@@ -33,6 +40,7 @@ from plexrate.state import (
     load_legacy,
 )
 from plexrate.state.profile import ServerProfile, load_profile
+from plexrate.state.store import META_LEGACY_IMPORT
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +95,18 @@ class Session:
     write session moves their records before anything is planned; a read-only one only finds
     them."""
     started: float = field(default_factory=time.monotonic)
+    migration: MigrationSummary | None = None
+    """What migrating the old tool's state file did (or, in a dry run, would do) this time."""
+    released: set[int] = field(default_factory=set)
+    """Claims a dry run would drop: the person's ratings an earlier import took (see
+    ``_release_anchors_taken_earlier``)."""
 
     def owned(self) -> dict[int, OwnedItem]:
         owned = self.store.owned()
         for key, item in self.extra_owned.items():
             owned.setdefault(key, item)
+        for key in self.released:
+            owned.pop(key, None)
         return owned
 
     def tags(self) -> list[str]:
@@ -172,6 +187,7 @@ def open_session(
         session.rekeyed = _rekey_orphans(session, dialog=dialog)
         if migrate_legacy:
             _migrate_legacy(session, dialog=dialog, force=force)
+        _release_anchors_taken_earlier(session, dialog=dialog)
         if guard_tags:
             _guard_unknown_tags(session, force=force)
     except BaseException:
@@ -242,13 +258,18 @@ def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
 
 
 def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
-    """Import the old tool's plex_state.json the first time plexrate meets this library."""
+    """Import the old tool's plex_state.json the first time plexrate meets this library.
+
+    The summary (``admin.stateio``) is told before anything is recorded; a dry run keeps the
+    ownership it would import in memory only (``Session.extra_owned``).
+    """
     store, settings, snapshot = session.store, session.settings, session.snapshot
     path = settings.legacy_state_path
     if store.ownership_built() or not path.is_file():
         return
     legacy = load_legacy(path)
-    if check_library_uuid(legacy.library_uuid, snapshot.library_uuid) is UuidCheck.MISMATCH:
+    check = check_library_uuid(legacy.library_uuid, snapshot.library_uuid)
+    if check is UuidCheck.MISMATCH:
         message = (
             f"{path} was written for another library (uuid {legacy.library_uuid}), not "
             f"{snapshot.section_title!r} (uuid {snapshot.library_uuid}). Importing it would mark "
@@ -259,35 +280,60 @@ def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
                 f"{path} belongs to another library",
                 hint="point LEGACY_STATE_PATH at this library's file, or pass --force",
             )
-    types = _item_types(snapshot)
+    summary = summarise_migration(
+        legacy,
+        snapshot,
+        inferred_tag=settings.inferred_tag,
+        filler=settings.engine_config().filler,
+        uuid_check=check,
+        owned=store.owned().keys(),
+    )
+    session.migration = summary
+    for line in summary.lines(dry=not session.write):
+        dialog.info(line)
     if not session.write:
-        session.extra_owned = {
-            key: OwnedItem(key, types[key], entry.value, phase=Phase.IMPORT.value, twin=entry.twin)
-            for key, entry in legacy.entries.items()
-            if key in types and entry.value > 0
-        }
-        dialog.info(
-            f"Would import {len(session.extra_owned):,} inferred ratings from the old tool's {path}"
+        session.extra_owned = {item.key: item for item in summary.migration.owned}
+        return
+    report = store.import_legacy(legacy, summary.migration, backup_dir=settings.state_path.parent)
+    dialog.info(f"Backup of the old tool's file: {report.backup}")
+
+
+def _release_anchors_taken_earlier(session: Session, *, dialog: Dialog) -> None:
+    """Hand back the person's ratings an earlier plexrate's import took as the old tool's.
+
+    A writer drops those claims and notes in the import record that the check was made; a dry
+    run leaves the state alone and plans as if they were dropped (``Session.released``).
+    """
+    store = session.store
+    record = store.meta(META_LEGACY_IMPORT)
+    backup = backup_to_recheck(record)
+    if backup is None:
+        return
+    anchors = anchors_taken_earlier(
+        backup, store.owned(), session.snapshot, inferred_tag=session.settings.inferred_tag
+    )
+    if anchors is None:
+        dialog.warn(
+            f"Could not read {backup}, the copy of the old tool's state file an earlier import "
+            "kept, to check it for ratings of yours (twin anchors, v1.5's manual marks) taken "
+            "as inferred; restore it there to have them handed back"
         )
         return
-    report = store.import_legacy(legacy, types, backup_dir=settings.state_path.parent)
-    dialog.info(
-        f"Imported {report.imported:,} inferred ratings from the old tool's {path} "
-        f"(backup: {report.backup})"
-        + (
-            f"; {len(report.not_in_library):,} keys are no longer in the library"
-            if report.not_in_library
-            else ""
+    if session.write:
+        if anchors:
+            store.drop_owned(list(anchors))
+        document = json.loads(record or "{}")
+        document.update(anchors_checked=True, anchors_released=len(anchors))
+        store.set_meta(META_LEGACY_IMPORT, json.dumps(document))
+    else:
+        session.released = set(anchors)
+    if anchors:
+        verb = "Handed" if session.write else "Would hand"
+        dialog.info(
+            f"{verb} back {count(len(anchors), 'rating')} of yours that an earlier import of the "
+            "old tool's state file had taken as inferred (twin anchors, or marked manual by "
+            "v1.5): never plexrate's, never changed"
         )
-    )
-
-
-def _item_types(snapshot: LibrarySnapshot) -> dict[int, ItemType]:
-    types: dict[int, ItemType] = {}
-    for item_type in ItemType:
-        for key in snapshot.items(item_type):
-            types[key] = item_type
-    return types
 
 
 def tagged_unowned(session: Session) -> set[int]:
@@ -308,6 +354,10 @@ def _guard_unknown_tags(session: Session, *, force: bool) -> None:
     if force or session.store.ownership_built():
         return
     unknown = tagged_unowned(session)
+    if unknown and session.migration is not None:
+        # A dry run's migration accounts for the tagged items its file names but does not make
+        # plexrate's: the person changed them since, or they are the person's anchors.
+        unknown -= session.migration.migration.accounted()
     if unknown:
         # Tags plexrate's own journal accounts for are not lost knowledge: intents of an
         # interrupted run a dry run has not settled, or tag edits that landed without their rating.
@@ -378,6 +428,7 @@ def execute(
         mode=write_mode(session),
         cooldown_batch=settings.cooldown_batch,
         cooldown_sleep=settings.cooldown_sleep,
+        cooldown_sleep_single=settings.cooldown_sleep_single,
         progress=progress,
         checkpoint=checkpoint,
     )

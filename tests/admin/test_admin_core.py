@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 from engine_fixtures import Lib
@@ -18,11 +17,19 @@ from plexrate.admin import (
     run_rows,
     verify,
 )
-from plexrate.admin.stateio import item_types, preview_legacy_import
+from plexrate.admin.stateio import summarise_migration
 from plexrate.engine.config import EngineConfig, TwinRules
 from plexrate.errors import UsageError
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase
-from plexrate.state import LegacyEntry, LegacyState, OriginalValue, RunInfo, RunStatus
+from plexrate.state import (
+    LegacyEntry,
+    LegacyState,
+    OriginalValue,
+    RunInfo,
+    RunStatus,
+    UuidCheck,
+    plan_migration,
+)
 
 TAG = "Rating_Inferred"
 TWIN = "Twin"
@@ -273,6 +280,20 @@ def test_verify_tolerates_what_the_hijack_rule_tolerates() -> None:
     assert report.counts() == dict.fromkeys(report.counts(), 0)
 
 
+def test_verify_names_the_hijack_rule_like_the_engine() -> None:
+    lib = library()
+    lib.tag(TAG, 100, 101, 102)
+    snapshot = rated(lib, k100=8.0, k101=6.3, k102=6.3)
+    lib.tracks[102] = dataclasses.replace(lib.tracks[102], rated_at=500)
+    snapshot = lib.snapshot()
+    owned = {k: dataclasses.replace(claim(k, 7.0), written_at=100.0) for k in (100, 101, 102)}
+    strict = dataclasses.replace(CONFIG, hijack_integer_only=True)
+    rules = {o.key: o.rule for o in verify(snapshot, owned=owned, config=strict).overrides}
+    assert rules == {100: "whole-number", 101: "drift", 102: "rated-since"}
+    plain = {o.key: o.rule for o in verify(snapshot, owned=owned, config=CONFIG).overrides}
+    assert plain == dict.fromkeys((100, 101, 102), "any-change")
+
+
 def test_refind_orphans_needs_a_unique_unowned_match() -> None:
     lib = library()
     snapshot = lib.snapshot()
@@ -353,21 +374,62 @@ def test_run_rows_are_oldest_first_with_items_changed() -> None:
     assert rows[0]["started"] is not None and rows[0]["started"].startswith("1970-01-01")
 
 
-def test_preview_of_a_legacy_import_counts_like_the_import(tmp_path: Path) -> None:
-    snapshot = library().snapshot()
+def test_migration_sorts_every_entry_by_one_rule() -> None:
+    lib = library()
+    lib.tag(TAG, 103)
+    snapshot = rated(lib, k100=7.0, k101=5.0, k102=5.0, k103=6.0, k104=8.0, k10=6.9)
     legacy = LegacyState(
         library_uuid=None,
         entries={
-            100: LegacyEntry(7.0),
-            101: LegacyEntry(0.0),
-            102: LegacyEntry(5.0),
-            7: LegacyEntry(3.0),
+            100: LegacyEntry(7.0),  # still what the old tool wrote: plexrate's
+            101: LegacyEntry(0.0),  # 0 is unrated in Plex
+            102: LegacyEntry(5.0),  # plexrate owns it already
+            103: LegacyEntry(6.0, twin=True, cluster_manual=True),  # t 2, tagged: changed by v1.4
+            104: LegacyEntry(8.0, twin=True, cluster_manual=True),  # t 2, untagged: an anchor
+            200: LegacyEntry(6.0, twin=True, manual=True),  # v1.5 m: the person's
+            10: LegacyEntry(6.89122807017544),  # full precision; Plex holds 6.9
+            7: LegacyEntry(3.0),  # not in the library
         },
     )
-    preview = preview_legacy_import(legacy, item_types(snapshot), owned={102})
-    assert (preview.imported, preview.not_in_library, preview.unrated, preview.already_owned) == (
-        1,
-        (7,),
-        (101,),
-        (102,),
+    migration = plan_migration(legacy, snapshot, inferred_tag=TAG, owned={102})
+    assert {o.key: o.value for o in migration.owned} == {10: 6.9, 100: 7.0, 103: 6.0}
+    assert migration.anchors == (104, 200)
+    assert migration.already_owned == (102,)
+    assert migration.unrated == (101,)
+    assert migration.not_in_library == (7,)
+    # with no tag configured there is nothing to tell a changed member by: t 2 is the person's
+    untagged = plan_migration(legacy, snapshot, inferred_tag="", owned={102})
+    assert {o.key for o in untagged.owned} == {10, 100}
+    assert untagged.anchors == (103, 104, 200)
+    # a value the person moved since (Plex 5.0, file 7.0 for 100) is reported, never owned
+    moved = plan_migration(legacy, rated(lib, k100=5.0), inferred_tag=TAG)
+    assert 100 in moved.changed
+    assert 100 not in {o.key for o in moved.owned}
+
+
+def test_migration_summary_counts_and_the_filler_rule_difference() -> None:
+    lib = library()
+    lib.tracks[101] = dataclasses.replace(
+        lib.tracks[101], title="Introduction", duration_ms=200_000
     )
+    lib.tracks[102] = dataclasses.replace(lib.tracks[102], title="Intro", duration_ms=200_000)
+    snapshot = rated(lib, k100=7.0)
+    legacy = LegacyState(library_uuid=None, entries={100: LegacyEntry(7.0), 7: LegacyEntry(2.0)})
+    config = EngineConfig()
+    summary = summarise_migration(
+        legacy, snapshot, inferred_tag=TAG, filler=config.filler, uuid_check=UuidCheck.UNSTAMPED
+    )
+    document = summary.document()
+    assert document["outcomes"]["owned"] == 1
+    assert document["outcomes"]["not-in-library"] == 1
+    assert document["undo_would"] == {"restore_unrated": 1, "leave_alone": 0}
+    # "Intro" is filler under both rules; only "Introduction" differs
+    assert document["filler_keywords"] == {
+        "match": "word",
+        "differ": 1,
+        "examples": ["Introduction"],
+    }
+    text = "\n".join(summary.lines(dry=True))
+    assert "Would migrate" in text
+    assert "'Introduction'" in text
+    assert 'UPWARD_EXCLUSION_RULES.MATCH to "substring"' in text

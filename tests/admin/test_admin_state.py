@@ -98,7 +98,13 @@ def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
         276,
         276,
     )
-    assert report["skipped"] == {"not_in_library": 0, "unrated": 0, "already_owned": 0}
+    assert report["skipped"] == {
+        "not_in_library": 0,
+        "unrated": 0,
+        "already_owned": 0,
+        "anchors": 0,
+        "changed": 0,
+    }
     assert Path(report["backup"]).read_bytes() == moved.read_bytes()
     assert px.owned() == owned
     assert px("admin", "verify", "--quiet").exit_code == 0
@@ -108,8 +114,15 @@ def test_import_of_the_flat_format_counts_what_it_skips(px: Plexrate) -> None:
     applied(px, "up-albums")
     owned = px.owned()
     already = min(owned)
-    manual_track = min(k for k, v in px.emulator.library.ratings("track").items() if v is not None)
-    flat = {str(already): 5.0, "999999": 7.0, "1003": 0, str(manual_track): 4.0}
+    rated = sorted((k, v) for k, v in px.emulator.library.ratings("track").items() if v is not None)
+    (manual_track, value), (moved_track, moved_value) = rated[0], rated[1]
+    flat = {
+        str(already): 5.0,
+        "999999": 7.0,
+        "1003": 0,
+        str(manual_track): value,  # what Plex holds: the file's claim stands
+        str(moved_track): moved_value + (0.5 if moved_value < 9 else -0.5),  # Plex moved since
+    }
     path = px.tmp_path / "flat.json"
     path.write_text(json.dumps(flat))
 
@@ -117,22 +130,29 @@ def test_import_of_the_flat_format_counts_what_it_skips(px: Plexrate) -> None:
     assert result.exit_code == 0, result.stderr
     report = result.json()
     assert (report["format"], report["uuid_check"], report["imported"]) == ("flat", "unstamped", 1)
-    assert report["skipped"] == {"not_in_library": 1, "unrated": 1, "already_owned": 1}
+    assert report["skipped"] == {
+        "not_in_library": 1,
+        "unrated": 1,
+        "already_owned": 1,
+        "anchors": 0,
+        "changed": 1,
+    }
     after = px.owned()
-    assert after[manual_track] == ("track", 4.0, False)
+    assert after[manual_track] == ("track", value, False)
+    assert moved_track not in after  # a value that moved since is the person's
     assert after[already] == owned[already]  # the store's newer record is kept
 
 
 def test_a_file_stamped_for_another_library_needs_force(px: Plexrate) -> None:
     applied(px, "up-albums")
     path = px.tmp_path / "other.json"
-    key = min(k for k, v in px.emulator.library.ratings("track").items() if v is not None)
+    key, value = min((k, v) for k, v in px.emulator.library.ratings("track").items() if v)
     path.write_text(
         json.dumps(
             {
                 "version": "1",
                 "library_uuid": "another-library",
-                "ratings": {str(key): {"r": 4.0, "t": True}},
+                "ratings": {str(key): {"r": value, "t": True}},
             }
         )
     )
@@ -145,7 +165,7 @@ def test_a_file_stamped_for_another_library_needs_force(px: Plexrate) -> None:
     forced = px("admin", "state", "import", str(path), "--apply", "--yes", "--force", "--json")
     assert forced.exit_code == 0, forced.stderr
     assert forced.json()["uuid_check"] == "mismatch"
-    assert px.owned()[key] == ("track", 4.0, True)
+    assert px.owned()[key] == ("track", value, True)
 
 
 def test_import_of_a_damaged_file_names_the_problem(px: Plexrate) -> None:

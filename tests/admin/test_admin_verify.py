@@ -77,6 +77,7 @@ def test_an_override_is_reported_with_expected_and_found(px: Plexrate) -> None:
             "title": document["overrides"][0]["title"],
             "expected": written,
             "found": 2.0,
+            "rule": "any-change",
         }
     ]
     assert document["counts"]["overrides"] == 1

@@ -160,11 +160,34 @@ def test_bulk_export_asks_for_the_file_offering_the_configured_one(cli_for: Any)
 
 def test_unknown_choices_are_refused_and_end_of_input_leaves_cleanly(cli_for: Any) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED)
-    done = _menu(cli, "9\nA\n7\n")
+    done = _menu(cli, "Q\n9\nA\n7\n")
     assert done.returncode == 0
-    assert "No option 9." in done.stderr
-    assert "No option 7." in done.stderr
+    assert "No option Q." in done.stderr
+    # the old tool's numbers above 5 name their new place (original-tool.md §1)
+    assert "Option 9 has moved" in one_line(done.stderr)
+    assert "No option 7." in done.stderr  # within the admin submenu, 7 is simply not an option
     assert "End of input; leaving the menu." in done.stderr
+    assert cli.emulator.stats().writes == 0
+
+
+@pytest.mark.parametrize(
+    ("number", "places"),
+    [
+        ("6", ["A1", "admin verify", "A2", "admin undo"]),
+        ("7", ["A2", "admin undo"]),
+        ("8", ["refused 8", "Recovery", "A3", "admin reconstruct"]),
+        ("9", ["A3", "admin reconstruct"]),
+    ],
+)
+def test_the_old_tools_numbers_above_5_name_their_new_place(
+    cli_for: Any, number: str, places: list[str]
+) -> None:
+    cli = cli_for(tracks=TRACKS, seed=SEED)
+    result = cli.invoke("menu", number)
+    assert result.exit_code == 2
+    message = one_line(result.stderr)
+    assert f"menu option {number} has moved" in message
+    assert all(place in message for place in places), message
     assert cli.emulator.stats().writes == 0
 
 

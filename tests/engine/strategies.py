@@ -22,6 +22,7 @@ from plexrate.engine.config import (
     EngineConfig,
     FillerRules,
     InferenceModel,
+    KeywordMatch,
     TwinRules,
 )
 from plexrate.model import (
@@ -96,7 +97,12 @@ configs = st.builds(
         exclude_live_albums=st.booleans(),
         twin_tag=st.sampled_from(["", TWIN_TAG]),
     ),
-    filler=st.builds(FillerRules, enabled=st.booleans(), case_sensitive=st.booleans()),
+    filler=st.builds(
+        FillerRules,
+        enabled=st.booleans(),
+        case_sensitive=st.booleans(),
+        match=st.sampled_from(list(KeywordMatch)),
+    ),
     inference_model=st.sampled_from(list(InferenceModel)),
 )
 

@@ -177,7 +177,7 @@ def test_a_hijack_drops_ownership_and_plexrates_tags_and_keeps_the_persons_value
         item_type=ItemType.ALBUM,
         title="Alpha — X",
         phase=Phase.HIJACK,
-        reason="changed in Plex from 3.7★ to 4.5★: now manual",
+        reason="changed in Plex from 3.7★ to 4.5★: now manual (any change is yours)",
         before=9.0,
         after=9.0,
         set_rating=False,
@@ -191,6 +191,40 @@ def test_a_hijack_drops_ownership_and_plexrates_tags_and_keeps_the_persons_value
     # gravity: 9 × 0.7 + 7 × 0.3 = 8.4.
     assert changes[1].after == 6.8
     assert changes[102].after == 8.4
+
+
+@pytest.mark.parametrize(
+    ("current", "rated_at", "rule"),
+    [
+        (9.0, None, "whole-number"),  # a half-star step a Plex app sets
+        (8.0, 50, "whole-number"),
+        (7.7, 200, "rated-since"),  # fractional, but rated after plexrate's write (100)
+        (7.7, 100, None),  # fractional, no rating since: drift, still plexrate's
+        (7.7, None, None),
+    ],
+)
+def test_hijack_integer_only_names_the_rule_that_decided(
+    current: float, rated_at: int | None, rule: str | None
+) -> None:
+    lib, owned = with_x_in_plex(7.4)
+    lib.albums[10] = dataclasses.replace(lib.albums[10], rating=current, rated_at=rated_at)
+    owned = {10: dataclasses.replace(owned[10], written_at=100.0)}
+    cfg = dataclasses.replace(CFG, hijack_integer_only=True)
+    plan = build_plan(lib.snapshot(), owned=owned, config=cfg)
+    hijacks = [c for c in plan.changes if c.phase is Phase.HIJACK]
+    if rule is None:
+        assert hijacks == []
+        assert plan.stats["drifted"] == 1
+        # still plexrate's: re-inferred and written back to its value
+        assert by_key(plan.changes)[10].after == 7.4
+    else:
+        assert [c.key for c in hijacks] == [10]
+        assert plan.stats[f"hijacks.{rule}"] == 1
+        assert "HIJACK_INTEGER_ONLY" in hijacks[0].reason
+    # without the setting every drift is the person's
+    plain = build_plan(lib.snapshot(), owned=owned, config=CFG)
+    assert [c.key for c in plain.changes if c.phase is Phase.HIJACK] == [10]
+    assert plain.stats["hijacks.any-change"] == 1
 
 
 def test_a_hijack_without_tags_still_drops_ownership() -> None:

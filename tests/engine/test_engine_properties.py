@@ -142,3 +142,41 @@ def test_start_letter_only_drops_changes_of_the_first_phase(case: Case) -> None:
         if change.phase is not Phase.ALBUM_UP:
             assert dataclasses.astuple(change) in kept
     assert len(full.changes) - len(resumed.changes) == resumed.stats["skipped_start_letter"]
+
+
+@PROPERTY_SETTINGS
+@given(cases())
+def test_hijack_integer_only_never_touches_a_rating_its_rule_calls_the_persons(
+    case: Case,
+) -> None:
+    """With HIJACK_INTEGER_ONLY the person's ratings are the unowned ones and the drifts the rule
+    hands to the person; those stay as they are, and a second run plans nothing."""
+    config = dataclasses.replace(case.config, hijack_integer_only=True)
+    plan = build_plan(case.snapshot, owned=case.owned, config=config)
+    tolerance = config.hijack_tolerance + 1e-9
+    manual = set()
+    for item in case.snapshot.all_items():
+        claim = case.owned.get(item.key)
+        if item.rating is None:
+            continue
+        if claim is None:
+            manual.add(item.key)
+        elif abs(item.rating - claim.value) > tolerance:
+            # the rule, written out: a whole number, or rated in Plex after plexrate's write
+            whole = item.rating == round(item.rating)
+            since = (
+                item.rated_at is not None
+                and claim.written_at is not None
+                and item.rated_at > claim.written_at
+            )
+            if whole or since:
+                manual.add(item.key)
+    for change in plan.changes:
+        if change.key in manual:
+            assert (change.phase, change.set_rating, change.own) == (Phase.HIJACK, False, False)
+    after, owned_after = apply(case, plan)
+    for key in manual:
+        assert after.item(key).rating == case.snapshot.item(key).rating  # type: ignore[union-attr]
+        assert key not in owned_after
+    again = build_plan(after, owned=owned_after, config=config)
+    assert again.changes == []

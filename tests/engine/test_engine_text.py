@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
 
+import pytest
+from libbuilder import Lib
+
+from plexrate.engine.config import EngineConfig, KeywordMatch
+from plexrate.engine.index import LibraryIndex, filler_rule_difference
 from plexrate.engine.text import (
     KeywordMatcher,
     before_letter,
@@ -111,3 +116,33 @@ def test_start_letter_is_validated_and_normalised() -> None:
     for bad in ("", "MN", "4", "-"):
         with pytest.raises(ValueError, match="single letter"):
             normalise_start_letter(bad)
+
+
+def test_substring_matching_is_the_old_tools_rule() -> None:
+    word = KeywordMatcher(["intro", "skit"])
+    old = KeywordMatcher(["intro", "skit"], substring=True)
+    for title in ("Introduction", "Skitzo", "the intros"):
+        assert not word(title)
+        assert old(title)
+    for title in ("Intro", "Intro (Live)", "Skit: 2"):
+        assert word(title)
+        assert old(title)
+    assert not old("Outro")
+    assert not KeywordMatcher(["intro"], substring=True, case_sensitive=True)("Introduction")
+
+
+def test_match_setting_decides_which_tracks_are_filler() -> None:
+    lib = Lib()
+    lib.artist(1, "Alpha")
+    lib.album(10, 1, "X")
+    lib.track(100, 10, "Introduction")
+    lib.track(101, 10, "Intro")
+    lib.track(102, 10, "Song")
+    snapshot = lib.snapshot()
+    word = EngineConfig()
+    substring = dataclasses.replace(
+        word, filler=dataclasses.replace(word.filler, match=KeywordMatch.SUBSTRING)
+    )
+    assert LibraryIndex.build(snapshot, word).filler == {101}
+    assert LibraryIndex.build(snapshot, substring).filler == {100, 101}
+    assert filler_rule_difference(snapshot, word.filler) == (1, ("Introduction",))

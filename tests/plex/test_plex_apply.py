@@ -516,3 +516,36 @@ def test_checkpoint_stop_leaves_the_rest_untouched(big: Emulator, tmp_path: Path
 def test_batch_size_must_be_positive(emu: Emulator, store: StateStore) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         Applier(client_for(emu), journal=store, run_id=1, batch_size=0)
+
+
+def test_cooldown_sleep_single_paces_one_item_writes(emu: Emulator, store: StateStore) -> None:
+    plan = [change(k, ItemType.TRACK, after=7.0, add_tags=()) for k in (301, 304, 305, 306)]
+    sleeps = Sleeps()
+    emu.reset_stats()
+    run_plan(
+        client_for(emu),
+        store,
+        plan,
+        mode=WriteMode.RATE,
+        cooldown_batch=0,
+        cooldown_sleep_single=0.2,
+        sleep=sleeps,
+    )
+    # COOLDOWN_SLEEP_SINGLE (old tool v1.5): a pause between consecutive /:/rate requests.
+    assert emu.stats().endpoint(RATE) == 4
+    assert sleeps.calls == [0.2, 0.2, 0.2]
+
+
+def test_cooldown_sleep_single_leaves_multi_edits_alone(emu: Emulator, store: StateStore) -> None:
+    plan = [change(k, ItemType.TRACK, after=7.0, add_tags=()) for k in (301, 304, 305, 306)]
+    sleeps = Sleeps()
+    run_plan(
+        client_for(emu),
+        store,
+        plan,
+        mode=WriteMode.EDIT,
+        cooldown_batch=0,
+        cooldown_sleep_single=0.2,
+        sleep=sleeps,
+    )
+    assert sleeps.calls == []

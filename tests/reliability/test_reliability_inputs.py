@@ -211,7 +211,7 @@ def bad_legacy_files(draw: st.DrawFn, keys: list[int], uuid: str) -> bytes:
         # A number of 5,000 digits: Python's int() refuses it (issue 17).
         entries[victim] = {"r": 123.25, "t": False} if stamped else 123.25
     elif how == "bad-twin" and stamped:
-        entries[victim] = {"r": 5.0, "t": draw(st.sampled_from(["yes", 2, [], {}]))}
+        entries[victim] = {"r": 5.0, "t": draw(st.sampled_from(["yes", 3, -1, 1.5, [], {}]))}
     document: Any = (
         {"version": "2.1", "library_uuid": uuid, "ratings": entries} if stamped else entries
     )

@@ -357,3 +357,11 @@ def test_write_config_validates_before_writing(tmp_path: Path) -> None:
     ]
     assert TOKEN not in str(caught.value)
     assert not target.exists()
+
+
+def test_a_near_miss_of_a_v1_5_key_still_gets_a_suggestion(tmp_path: Path) -> None:
+    # v1.5's keys are settings now; a key no release knows stays an error with a suggestion.
+    (bullet,) = bullets(problems(tmp_path, {**GOOD, "HIJACK_INTEGER_ONLI": True}))
+    assert "did you mean HIJACK_INTEGER_ONLY?" in bullet
+    (bullet,) = bullets(problems(tmp_path, {**GOOD, "COOLDOWN_SLEEP_SINGEL": 1}))
+    assert "did you mean COOLDOWN_SLEEP_SINGLE?" in bullet

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
+from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel, KeywordMatch
 from plexrate.errors import ConfigError, ExitCode
 from plexrate.settings import (
     CONFIG_VERSION,
@@ -283,7 +283,9 @@ def test_engine_config_maps_every_inference_key() -> None:
             "min_duration_sec": 30,
             "keywords": ["y"],
             "case_sensitive": True,
+            "match": "Substring",
         },
+        hijack_integer_only=True,
     )
     config = settings.engine_config()
 
@@ -306,6 +308,8 @@ def test_engine_config_maps_every_inference_key() -> None:
     assert config.filler.min_duration_sec == 30
     assert config.filler.keywords == ("y",)
     assert config.filler.case_sensitive is True
+    assert config.filler.match is KeywordMatch.SUBSTRING
+    assert config.hijack_integer_only is True
     # A field added to EngineConfig later must be mapped here too (hijack_tolerance is fixed).
     default = EngineConfig()
     unmapped = [
@@ -378,3 +382,26 @@ def test_settings_read_nothing_from_the_process_environment(
     assert Settings().library_name == "Music"
     assert load_settings(environ={}).settings.library_name == "Music"
     assert load_settings().settings.library_name == "FromProcess"
+
+
+LEGACY_DATA = Path(__file__).resolve().parents[1] / "data" / "legacy"
+
+
+@pytest.mark.parametrize("version", ["1.4", "1.5"])
+def test_the_old_tools_configs_load_unchanged(version: str) -> None:
+    path = LEGACY_DATA / f"config-v{version}.json"
+    loaded = load_settings(config_path=path, environ={})
+    settings = loaded.settings
+    # one warning, for the version, and nothing else
+    assert len(loaded.warnings) == 1
+    assert "config version" in loaded.warnings[0]
+    assert settings.inferred_tag == "Rating_Inferred"
+    assert settings.bulk_album_filename == path.parent / "album_ratings.csv"
+    if version == "1.5":
+        assert settings.hijack_integer_only is True
+        assert settings.cooldown_sleep_single == 0.2
+        assert settings.twin_logic.twin_tag == "Twin"
+        assert settings.engine_config().hijack_integer_only is True
+    else:
+        assert settings.hijack_integer_only is False
+        assert settings.cooldown_sleep_single == 0.0

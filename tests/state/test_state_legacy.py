@@ -16,6 +16,7 @@ from plexrate.model import ItemType, OwnedItem
 from plexrate.state import (
     LegacyEntry,
     LegacyFormat,
+    LegacyMigration,
     LegacyState,
     UuidCheck,
     check_library_uuid,
@@ -230,6 +231,21 @@ def test_fuzz_valid_files_parse_exactly_and_any_truncation_is_an_error(
 # -- import and export -----------------------------------------------------------------------------
 
 
+def _migration(legacy: LegacyState, types: dict[int, ItemType]) -> LegacyMigration:
+    """What ``plan_migration`` decides when Plex still holds every value the file records (the
+    rule itself is tested in tests/admin/test_admin_core.py and tests/workflow)."""
+    owned = tuple(
+        OwnedItem(k, types[k], e.value, phase="import", twin=e.twin)
+        for k, e in sorted(legacy.entries.items())
+        if k in types and e.value > 0
+    )
+    return LegacyMigration(
+        owned=owned,
+        unrated=tuple(k for k, e in sorted(legacy.entries.items()) if k in types and e.value <= 0),
+        not_in_library=tuple(k for k in sorted(legacy.entries) if k not in types),
+    )
+
+
 def test_import_takes_ownership_keeps_a_backup_and_reports_skipped_keys(tmp_path: Path) -> None:
     source = tmp_path / "plex_state.json"
     source.write_bytes(_bytes({**STAMPED, "ratings": {**STAMPED["ratings"], "999": {"r": 5}}}))
@@ -238,7 +254,7 @@ def test_import_takes_ownership_keeps_a_backup_and_reports_skipped_keys(tmp_path
     backups = tmp_path / "backups"
     with open_store(tmp_path / "state.sqlite") as store:
         assert not store.ownership_built()
-        report = store.import_legacy(legacy, types, backup_dir=backups)
+        report = store.import_legacy(legacy, _migration(legacy, types), backup_dir=backups)
         assert report.imported == 2
         assert report.not_in_library == (999,)
         assert report.unrated == (103,)
@@ -246,19 +262,22 @@ def test_import_takes_ownership_keeps_a_backup_and_reports_skipped_keys(tmp_path
         assert report.backup.parent == backups
         assert report.backup.read_bytes() == source.read_bytes()
         owned = store.owned()
+        record = json.loads(store.meta("legacy_import") or "{}")
+        # the import's time stands for the old tool's unknown write time (HIJACK_INTEGER_ONLY)
+        at = record["at"]
         assert owned == {
-            101: OwnedItem(101, ItemType.ALBUM, 7.5, phase="import", twin=False),
-            102: OwnedItem(102, ItemType.TRACK, 6.0, phase="import", twin=True),
+            101: OwnedItem(101, ItemType.ALBUM, 7.5, phase="import", twin=False, written_at=at),
+            102: OwnedItem(102, ItemType.TRACK, 6.0, phase="import", twin=True, written_at=at),
         }
         assert store.ownership_built()
-        record = json.loads(store.meta("legacy_import") or "{}")
         assert record["imported"] == 2
         assert record["source"] == str(source)
 
         # a second import keeps the store's newer record and a second, separate backup
         write_and_confirm(store, [change(104, after=3.0, item_type=ItemType.ARTIST)])
         source.write_bytes(_bytes({"101": 1.0, "104": 9.0}))
-        again = store.import_legacy(load_legacy(source), types, backup_dir=backups)
+        second = load_legacy(source)
+        again = store.import_legacy(second, _migration(second, types), backup_dir=backups)
         assert again.imported == 0
         assert again.already_owned == (101, 104)
         assert again.backup != report.backup
@@ -292,7 +311,7 @@ def test_export_round_trips_through_the_legacy_parser(tmp_path: Path) -> None:
     # and back into a fresh store, for another library file
     types = {3: ItemType.TRACK, 20: ItemType.ALBUM, 100: ItemType.ARTIST}
     with open_store(tmp_path / "other.sqlite") as fresh:
-        fresh.import_legacy(state, types, backup_dir=tmp_path / "bk")
+        fresh.import_legacy(state, _migration(state, types), backup_dir=tmp_path / "bk")
         assert {k: (o.value, o.twin, o.item_type) for k, o in fresh.owned().items()} == {
             3: (4.25, True, ItemType.TRACK),
             20: (8.0, False, ItemType.ALBUM),
@@ -309,3 +328,70 @@ def test_export_from_a_readonly_store(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out.json").read_text())["ratings"] == {
         "1": {"r": 5.5, "t": False}
     }
+
+
+# -- the shapes the old tool really writes (tests/data/legacy, original-tool.md §1) ---------------
+
+LEGACY_DATA = Path(__file__).resolve().parents[1] / "data" / "legacy"
+
+
+def test_v1_4_file_with_integer_twin_flags_and_full_precision() -> None:
+    state = load_legacy(LEGACY_DATA / "plex_state-v1.4.json")
+    assert state.version == "1.4"
+    assert state.entries[1978] == LegacyEntry(6.89122807017544)
+    assert state.entries[2001] == LegacyEntry(7.4, twin=True)
+    assert state.entries[3100] == LegacyEntry(8.0, twin=True, cluster_manual=True)
+    assert sum(e.cluster_manual for e in state.entries.values()) == 3
+
+
+def test_v1_5_file_with_manual_marks() -> None:
+    state = load_legacy(LEGACY_DATA / "plex_state-v1.5.json")
+    assert state.entries[3100] == LegacyEntry(8.0, twin=True, manual=True)
+    assert state.entries[3102] == LegacyEntry(7.5, twin=True)
+    assert not any(e.cluster_manual for e in state.entries.values())
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"r": 5, "t": 0}, LegacyEntry(5.0)),
+        ({"r": 5, "t": 1}, LegacyEntry(5.0, twin=True)),
+        ({"r": 5, "t": 2}, LegacyEntry(5.0, twin=True, cluster_manual=True)),
+        ({"r": 5, "t": 2.0}, LegacyEntry(5.0, twin=True, cluster_manual=True)),
+        ({"r": 5, "t": True}, LegacyEntry(5.0, twin=True)),
+        ({"r": 5, "t": False, "m": True}, LegacyEntry(5.0, manual=True)),
+        ({"r": 5, "t": 1, "m": 0}, LegacyEntry(5.0, twin=True)),
+        ({"r": 5, "m": None}, LegacyEntry(5.0)),
+    ],
+)
+def test_every_entry_shape(entry: dict[str, Any], expected: LegacyEntry) -> None:
+    assert parse_legacy(_bytes({"ratings": {"9": entry}})).entries[9] == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"r": 5, "t": 3}, "twin flag 3; expected 0, 1 or 2"),
+        ({"r": 5, "t": -1}, "twin flag -1"),
+        ({"r": 5, "t": 1.5}, "twin flag 1.5"),
+        ({"r": 5, "m": "yes"}, "manual flag 'yes'"),
+        ({"r": 5, "m": 2}, "manual flag 2"),
+    ],
+)
+def test_entry_flags_outside_the_known_shapes_are_named(
+    entry: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InputFileError, match=message):
+        parse_legacy(_bytes({"ratings": {"9": entry}}))
+
+
+def test_a_backup_without_the_files_bytes_keeps_every_flag(tmp_path: Path) -> None:
+    entries = {
+        1: LegacyEntry(5.0, twin=True, cluster_manual=True),
+        2: LegacyEntry(4.0, twin=True, manual=True),
+        3: LegacyEntry(3.0),
+    }
+    legacy = LegacyState(library_uuid=LIBRARY, entries=entries)  # built in memory: no raw bytes
+    with open_store(tmp_path / "state.sqlite") as store:
+        report = store.import_legacy(legacy, LegacyMigration(), backup_dir=tmp_path)
+    assert dict(load_legacy(report.backup).entries) == entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from workflow_helpers import files_in, settings_for, write_legacy_flat, write_le
 
 from plexrate.emulator import Emulator, generate_library
 from plexrate.errors import StateError
-from plexrate.model import ItemType
+from plexrate.model import ItemType, OwnedItem, plex_rating
 from plexrate.state import StateStore
 from plexrate.workflow import SilentDialog, open_session
 
@@ -41,6 +42,14 @@ def stamped_ratings(keys: dict[int, ItemType]) -> dict[int, tuple[float, bool]]:
     return ratings
 
 
+def old_tool_wrote(emu: Emulator, ratings: dict[int, float]) -> None:
+    """Plex holds what the old tool wrote (at Plex's one decimal), for the keys it still has."""
+    for key, value in ratings.items():
+        item = emu.library.get(key)
+        if item is not None:
+            item.user_rating = plex_rating(value) if value > 0 else None
+
+
 def backups(folder: Path) -> list[Path]:
     return sorted(folder.glob("plex_state.*.json"))
 
@@ -49,6 +58,7 @@ def test_stamped_file_is_imported_once_with_a_backup(emu: Emulator, tmp_path: Pa
     settings = settings_for(emu, tmp_path)
     keys = legacy_keys(emu)
     ratings = stamped_ratings(keys)
+    old_tool_wrote(emu, {k: r for k, (r, _) in ratings.items()})
     raw = write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, ratings)
     dialog = SilentDialog()
     with open_session(settings, write=True, command="run", dialog=dialog) as session:
@@ -60,9 +70,11 @@ def test_stamped_file_is_imported_once_with_a_backup(emu: Emulator, tmp_path: Pa
         assert session.store.ownership_built()
     [backup] = backups(tmp_path)
     assert backup.read_bytes() == raw  # the exact bytes, before anything else happened
-    [message] = dialog.messages
-    assert "Imported 5 inferred ratings" in message and str(backup) in message
-    assert "2 keys are no longer in the library" in message
+    message = "\n".join(dialog.messages)
+    assert "Migrated the old tool's" in message
+    assert "5 became plexrate's" in message
+    assert "2 no longer in the library" in message
+    assert f"Backup of the old tool's file: {backup}" in message
 
     # On the next start the state knows the library: the file is not read again.
     write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, {GONE - 1: (9.0, False)})
@@ -78,6 +90,7 @@ def test_flat_file_is_imported(emu: Emulator, tmp_path: Path) -> None:
     keys = legacy_keys(emu)
     flat = {k: 4.0 + i for i, k in enumerate(keys)}
     zero = sorted(emu.library.keys("track"))[10]
+    old_tool_wrote(emu, flat)
     raw = write_legacy_flat(settings.legacy_state_path, {**flat, zero: 0.0, GONE: 8.0})
     dialog = SilentDialog()
     with open_session(settings, write=True, command="run", dialog=dialog) as session:
@@ -87,7 +100,7 @@ def test_flat_file_is_imported(emu: Emulator, tmp_path: Path) -> None:
         k: (keys[k], flat[k], False) for k in keys
     }
     assert [b.read_bytes() for b in backups(tmp_path)] == [raw]
-    assert "Imported 5 inferred ratings" in dialog.messages[0]
+    assert "5 became plexrate's" in "\n".join(dialog.messages)
 
 
 @pytest.mark.parametrize("stamped", [True, False], ids=["stamped", "flat"])
@@ -95,8 +108,11 @@ def test_a_dry_run_imports_in_memory_only(emu: Emulator, tmp_path: Path, stamped
     settings = settings_for(emu, tmp_path)
     keys = legacy_keys(emu)
     if stamped:
-        write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, stamped_ratings(keys))
+        ratings = stamped_ratings(keys)
+        old_tool_wrote(emu, {k: r for k, (r, _) in ratings.items()})
+        write_legacy_stamped(settings.legacy_state_path, emu.section_uuid, ratings)
     else:
+        old_tool_wrote(emu, dict.fromkeys(keys, 6.0))
         write_legacy_flat(settings.legacy_state_path, dict.fromkeys([*keys, GONE], 6.0))
     before = files_in(tmp_path)
     dialog = SilentDialog()
@@ -105,9 +121,10 @@ def test_a_dry_run_imports_in_memory_only(emu: Emulator, tmp_path: Path, stamped
         assert {o.item_type for o in session.owned().values()} == set(keys.values())
         assert session.store.owned() == {}
         assert not session.store.ownership_built()
-    assert dialog.messages == [
-        f"Would import 5 inferred ratings from the old tool's {settings.legacy_state_path}"
-    ]
+    assert dialog.messages[0].startswith(
+        f"Would migrate the old tool's {settings.legacy_state_path}"
+    )
+    assert "5 would become plexrate's" in dialog.messages[1]
     # No state file, no backup: the folder holds exactly the legacy file, unchanged.
     assert files_in(tmp_path) == before
     assert list(before) == ["plex_state.json"]
@@ -136,6 +153,7 @@ def test_a_file_from_another_library_is_refused(emu: Emulator, tmp_path: Path, w
 def test_a_file_from_another_library_is_imported_when_forced(emu: Emulator, tmp_path: Path) -> None:
     settings = settings_for(emu, tmp_path)
     keys = legacy_keys(emu)
+    old_tool_wrote(emu, {k: r for k, (r, _) in stamped_ratings(keys).items()})
     write_legacy_stamped(settings.legacy_state_path, "another-library", stamped_ratings(keys))
     # Confirmed by the person (a forcing dialog) ...
     with open_session(
@@ -151,3 +169,43 @@ def test_a_file_from_another_library_is_imported_when_forced(emu: Emulator, tmp_
         settings, write=True, command="run", dialog=SilentDialog(), force=True
     ) as session:
         assert set(session.store.owned()) == set(keys)
+
+
+@pytest.mark.parametrize("write", [True, False], ids=["apply", "dry-run"])
+def test_anchors_an_earlier_import_took_are_handed_back(
+    emu: Emulator, tmp_path: Path, write: bool
+) -> None:
+    """Before the migration rule, an import owned every entry, v1.5's ``m: true`` ones too."""
+    settings = settings_for(emu, tmp_path)
+    rated = sorted(k for k, v in emu.library.ratings("track").items() if v is not None)
+    anchor, inferred = rated[0], rated[1]
+    ratings = emu.library.ratings("track")
+    backup = tmp_path / "plex_state.20240101-000000.json"
+    entries = {
+        str(anchor): {"r": ratings[anchor], "t": 1, "m": True},
+        str(inferred): {"r": ratings[inferred], "t": 0, "m": False},
+    }
+    document = {"version": "1.5.1", "library_uuid": emu.section_uuid, "ratings": entries}
+    backup.write_text(json.dumps(document))
+    with StateStore(settings.state_path, library_uuid=emu.section_uuid) as store:
+        store.set_owned(
+            [
+                OwnedItem(k, ItemType.TRACK, ratings[k] or 0.0, phase="import", twin=k == anchor)
+                for k in (anchor, inferred)
+            ],
+            source="legacy-import",
+        )
+        # what an earlier plexrate recorded: no outcomes
+        record = {"at": 1.0, "source": None, "backup": str(backup), "format": "stamped"}
+        store.set_meta("legacy_import", json.dumps({**record, "imported": 2}))
+    dialog = SilentDialog()
+    with open_session(settings, write=write, command="run", dialog=dialog) as session:
+        assert set(session.owned()) == {inferred}
+        assert set(session.store.owned()) == ({inferred} if write else {anchor, inferred})
+    assert any("back 1 rating of yours" in m for m in dialog.messages)
+    if write:
+        # checked once: the next session neither repeats the check nor says anything
+        dialog = SilentDialog()
+        with open_session(settings, write=True, command="run", dialog=dialog) as session:
+            assert set(session.owned()) == {inferred}
+        assert not any("of yours" in m for m in dialog.messages)

@@ -1,46 +1,212 @@
-"""``admin state import``: what importing an old ``plex_state.json`` would do (pure).
+"""Coming from the old tool: what migrating its ``plex_state.json`` does, told before it is done.
 
-``StateStore.import_legacy`` does the import; this previews it for a dry run with the same rules:
-keys the library does not have are skipped, entries of 0 are unrated in Plex (nothing to own), and
-items the record already owns keep their newer record.
+``plan_migration`` (``state/legacy.py``) is the one rule deciding each entry; the import
+(``admin state import``), its dry run and the first run's automatic migration all call it, and all
+three show the same ``MigrationSummary``: what becomes plexrate's, what is recognised as the
+person's, what changed since, what is gone, what an undo would then do, and where plexrate's
+filler keywords (whole words) and the old tool's (substrings) disagree on this library.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from plexrate.model import ItemType, LibrarySnapshot
-from plexrate.state import LegacyState
+from plexrate.admin.common import count
+from plexrate.engine.config import FillerRules, KeywordMatch
+from plexrate.engine.index import filler_rule_difference
+from plexrate.errors import InputFileError
+from plexrate.model import LibrarySnapshot, OwnedItem, Phase
+from plexrate.state import (
+    LegacyMigration,
+    LegacyOutcome,
+    LegacyState,
+    UuidCheck,
+    legacy_outcome,
+    load_legacy,
+    plan_migration,
+)
 
 
 @dataclass(frozen=True, slots=True)
-class ImportPreview:
-    imported: int
-    not_in_library: tuple[int, ...]
-    unrated: tuple[int, ...]
-    already_owned: tuple[int, ...]
+class MigrationSummary:
+    source: str
+    format: str
+    entries: int
+    uuid_check: UuidCheck
+    migration: LegacyMigration
+    filler_match: KeywordMatch
+    filler_differs: int
+    """Tracks (not short) the whole-word and the substring keyword rule classify differently."""
+    filler_examples: tuple[str, ...] = ()
+    changed_tagged: int = 0
+    """Of ``migration.changed``, how many still carry the inferred tag the old tool put on."""
+    tag: str = ""
+
+    def document(self) -> dict[str, Any]:
+        """The summary for ``--json``."""
+        migration = self.migration
+        return {
+            "source": self.source,
+            "format": self.format,
+            "uuid_check": self.uuid_check.value,
+            "entries": self.entries,
+            "outcomes": migration.counts(),
+            "changed_tagged": self.changed_tagged,
+            "undo_would": {
+                "restore_unrated": len(migration.owned),
+                "leave_alone": len(migration.anchors) + len(migration.changed),
+            },
+            "filler_keywords": {
+                "match": self.filler_match.value,
+                "differ": self.filler_differs,
+                "examples": list(self.filler_examples),
+            },
+        }
+
+    def lines(self, *, dry: bool) -> list[str]:
+        """The summary for people: one line per outcome that occurred."""
+        m = self.migration
+        verb = "Would migrate" if dry else "Migrated"
+        become = "would become" if dry else "became"
+        lines = [
+            f"{verb} the old tool's {self.source} ({self.format} format, "
+            f"{self.entries:,} entr{'y' if self.entries == 1 else 'ies'}):",
+            f"  {len(m.owned):,} {become} plexrate's: the old tool inferred them and Plex still "
+            "holds that value",
+        ]
+        if m.anchors:
+            lines.append(
+                f"  {len(m.anchors):,} recognised as your own ratings (twin anchors or marked "
+                "manual): never plexrate's, never changed"
+            )
+        if m.changed:
+            verb = "carries" if self.changed_tagged == 1 else "carry"
+            tagged = (
+                f" ({self.changed_tagged:,} still {verb} the {self.tag!r} tag; "
+                "`plexrate admin sync-tags --apply` takes it off)"
+                if self.changed_tagged
+                else ""
+            )
+            lines.append(
+                f"  {len(m.changed):,} changed in Plex since the old tool wrote them: yours now, "
+                f"left alone{tagged}"
+            )
+        gone = [
+            (m.unrated, "unrated in Plex now"),
+            (m.not_in_library, "no longer in the library"),
+            (m.already_owned, "already plexrate's (its newer record kept)"),
+        ]
+        lines.extend(f"  {len(keys):,} {what}" for keys, what in gone if keys)
+        kept = len(m.anchors) + len(m.changed)
+        undo, remove = ("would then return", "remove") if dry else ("now returns", "removes")
+        lines.append(
+            f"  An `admin undo` {undo} {count(len(m.owned), 'item')} to unrated (their "
+            f"value before the old tool is not recorded) and {remove} plexrate's tags"
+            + (f"; the {count(kept, 'rating')} of yours above stay as they are" if kept else "")
+        )
+        if self.filler_differs:
+            shown = ", ".join(f"{t!r}" for t in self.filler_examples[:3])
+            contain = "contains" if self.filler_differs == 1 else "contain"
+            if self.filler_match is KeywordMatch.WORD:
+                rule = (
+                    f"{contain} a filler keyword only inside a longer word, so the old tool "
+                    "counted it as filler and plexrate (whole words) does not"
+                )
+                fix = 'set UPWARD_EXCLUSION_RULES.MATCH to "substring" for the old rule'
+            else:
+                rule = (
+                    f"{contain} a filler keyword only inside a longer word; with MATCH "
+                    '"substring" that is filler, as in the old tool'
+                )
+                fix = 'MATCH "word" would count them as evidence'
+            lines.append(
+                f"  Filler keywords: {count(self.filler_differs, 'track title')} {rule} "
+                f"(e.g. {shown}); {fix}"
+            )
+        return lines
 
 
-def item_types(snapshot: LibrarySnapshot) -> dict[int, ItemType]:
-    """Every key of the library with its type (the old state file does not record types)."""
-    return {key: item_type for item_type in ItemType for key in snapshot.items(item_type)}
+def summarise_migration(
+    legacy: LegacyState,
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+    filler: FillerRules,
+    uuid_check: UuidCheck,
+    owned: Set[int] = frozenset(),
+) -> MigrationSummary:
+    """Decide the migration (``plan_migration``) and describe it."""
+    migration = plan_migration(legacy, snapshot, inferred_tag=inferred_tag, owned=owned)
+    differs, examples = filler_rule_difference(snapshot, filler)
+    source = str(legacy.source) if legacy.source is not None else "plex_state.json"
+    return MigrationSummary(
+        source=source,
+        format=legacy.format.value,
+        entries=len(legacy.entries),
+        uuid_check=uuid_check,
+        migration=migration,
+        filler_match=filler.match,
+        filler_differs=differs,
+        filler_examples=examples,
+        changed_tagged=sum(1 for k in migration.changed if snapshot.has_tag(inferred_tag, k)),
+        tag=inferred_tag,
+    )
 
 
-def preview_legacy_import(
-    legacy: LegacyState, types: Mapping[int, ItemType], *, owned: Set[int]
-) -> ImportPreview:
-    imported = 0
-    missing: list[int] = []
-    unrated: list[int] = []
-    already: list[int] = []
+def backup_to_recheck(record: str | None) -> Path | None:
+    """The backup of a legacy file an earlier plexrate imported without the migration rule.
+
+    Before ``plan_migration`` an import owned every entry, v1.5's ``m: true`` anchors included;
+    the engine would then treat them as inferred and undo would clear them. ``record`` is the
+    store's ``legacy_import`` meta value. None when there is nothing to check: no import, one
+    made by the rule (its record lists ``outcomes``), or one checked already
+    (``anchors_checked``).
+    """
+    if record is None:
+        return None
+    try:
+        document = json.loads(record)
+    except json.JSONDecodeError:
+        return None
+    if (
+        not isinstance(document, dict)
+        or "outcomes" in document
+        or document.get("anchors_checked")
+        or not document.get("backup")
+    ):
+        return None
+    return Path(str(document["backup"]))
+
+
+def anchors_taken_earlier(
+    backup: Path,
+    owned: Mapping[int, OwnedItem],
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+) -> tuple[int, ...] | None:
+    """The person's ratings the import of ``backup`` took as the old tool's, decided now by the
+    rule; None when the backup cannot be read (nothing can be decided then)."""
+    try:
+        legacy = load_legacy(backup)
+    except InputFileError:
+        return None
+    anchors: list[int] = []
     for key in sorted(legacy.entries):
-        if key not in types:
-            missing.append(key)
-        elif legacy.entries[key].value <= 0:
-            unrated.append(key)
-        elif key in owned:
-            already.append(key)
-        else:
-            imported += 1
-    return ImportPreview(imported, tuple(missing), tuple(unrated), tuple(already))
+        claim = owned.get(key)
+        item = snapshot.item(key)
+        if claim is None or item is None or claim.phase != Phase.IMPORT.value:
+            continue
+        outcome = legacy_outcome(
+            legacy.entries[key],
+            item.rating,
+            tagged=snapshot.has_tag(inferred_tag, key),
+            tag_configured=bool(inferred_tag),
+        )
+        if outcome is LegacyOutcome.ANCHOR:
+            anchors.append(key)
+    return tuple(anchors)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from plexrate.admin.common import ManagedTags, same_rating
 from plexrate.engine.config import EngineConfig
+from plexrate.engine.infer import HijackRule, hijack_rule
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, label
 
 
@@ -30,6 +31,9 @@ class Override:
     """The value plexrate wrote (0–10)."""
     found: float | None
     """What Plex holds now; None: the person cleared it."""
+    rule: str = HijackRule.ANY_CHANGE.value
+    """The hijack rule that makes it the person's change (``HijackRule``), or ``"drift"``:
+    HIJACK_INTEGER_ONLY keeps it plexrate's, and the next run re-infers it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,23 @@ def verify(
             orphan_keys.append(key)
             continue
         if not same_rating(item.rating, claim.value, tolerance=tolerance):
-            overrides.append(Override(key, item.item_type, label(item), claim.value, item.rating))
+            rule = (
+                hijack_rule(
+                    item.rating, item.rated_at, claim, integer_only=config.hijack_integer_only
+                )
+                if item.rating is not None
+                else HijackRule.ANY_CHANGE
+            )
+            overrides.append(
+                Override(
+                    key,
+                    item.item_type,
+                    label(item),
+                    claim.value,
+                    item.rating,
+                    rule.value if rule is not None else "drift",
+                )
+            )
         if tags.inferred and key not in tags.inferred_members:
             missing.append(TagMismatch(key, item.item_type, label(item), tags.inferred))
         if tags.twin and claim.twin and key not in tags.twin_members:

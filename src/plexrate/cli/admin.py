@@ -123,11 +123,14 @@ HELP_EXPORT = (
 )
 
 HELP_IMPORT = (
-    "Take ownership of the ratings an old plex_state.json records (either of its formats).\n\n"
+    "Take ownership of the ratings an old plex_state.json records (any of its formats: v1.4, "
+    "v1.5, flat).\n\n"
     "A file stamped for another library gets a stern warning and a question; under --yes that "
-    "is an error unless --force. The file is backed up beside the state file first. Keys the "
-    "library no longer has, entries of 0 and items plexrate already owns are skipped and "
-    "counted.\n\n"
+    "is an error unless --force. The file is backed up beside the state file first. An entry "
+    "becomes plexrate's only while Plex holds the value it records (at one decimal); your own "
+    "ratings it records (twin anchors, v1.5's manual marks), values you changed since, keys the "
+    "library no longer has, unrated items and items plexrate already owns are skipped and "
+    "counted, with a summary of what an undo would then do.\n\n"
     "Example: plexrate admin state import old/plex_state.json --apply"
 )
 
@@ -358,6 +361,7 @@ def _verify_json(report: VerifyReport, session: Session) -> dict[str, Any]:
                 "title": o.title,
                 "expected": o.expected,
                 "found": o.found,
+                "rule": o.rule,
             }
             for o in report.overrides
         ],
@@ -463,9 +467,15 @@ def _verify_summary(report: VerifyReport) -> list[str]:
     )
     parts = [part for part, name in zip(parts, names, strict=True) if counts[name]]
     lines = [f"Not consistent: {', '.join(parts)}."]
-    if report.overrides:
+    drift = sum(1 for o in report.overrides if o.rule == "drift")
+    if len(report.overrides) > drift:
         lines.append(
             "  Overrides are your changes: the next `plexrate run` hands them back to you."
+        )
+    if drift:
+        lines.append(
+            f"  {count(drift, 'override')} not a whole number and not rated since plexrate's "
+            "write: HIJACK_INTEGER_ONLY keeps them plexrate's, and the next run re-infers them."
         )
     refound = counts["orphans_refound"]
     if refound:
@@ -860,7 +870,7 @@ def state_import(
     *,
     path: Annotated[
         Path,
-        typer.Argument(show_default=False, help="The plex_state.json to read (either format)."),
+        typer.Argument(show_default=False, help="The plex_state.json to read (any format)."),
     ],
     dry_run: DryRunOpt = None,
     yes: YesOpt = False,
@@ -870,7 +880,7 @@ def state_import(
     library: LibraryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    from plexrate.admin.stateio import item_types, preview_legacy_import
+    from plexrate.admin.stateio import summarise_migration
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
     from plexrate.errors import StateError
@@ -914,20 +924,31 @@ def state_import(
             dialog.info(
                 f"{source} records no library; importing it as {snapshot.section_title!r}'s"
             )
-        types = item_types(snapshot)
-        preview = preview_legacy_import(legacy, types, owned=session.owned().keys())
+        summary = summarise_migration(
+            legacy,
+            snapshot,
+            inferred_tag=settings.inferred_tag,
+            filler=settings.engine_config().filler,
+            uuid_check=check,
+            owned=session.owned().keys(),
+        )
+        migration = summary.migration
         backup: str | None = None
-        imported = preview.imported
+        imported = len(migration.owned)
+        already = len(migration.already_owned)
         if not dry:
             result = session.store.import_legacy(
-                legacy, types, backup_dir=settings.state_path.parent
+                legacy, migration, backup_dir=settings.state_path.parent
             )
             backup = str(result.backup)
             imported = result.imported
+            already = len(result.already_owned)
         skipped = {
-            "not_in_library": len(preview.not_in_library),
-            "unrated": len(preview.unrated),
-            "already_owned": len(preview.already_owned),
+            "not_in_library": len(migration.not_in_library),
+            "unrated": len(migration.unrated),
+            "already_owned": already,
+            "anchors": len(migration.anchors),
+            "changed": len(migration.changed),
         }
         document = {
             "dry_run": dry,
@@ -939,16 +960,13 @@ def state_import(
             "imported": imported,
             "skipped": skipped,
             "backup": backup,
+            "migration": summary.document(),
         }
     if json_output:
         _dump(app, document)
     elif not quiet:
-        verb = "Would import" if dry else "Imported"
-        app.err.print(
-            f"{verb} {imported:,} of {len(legacy.entries):,} entries; skipped "
-            f"{skipped['not_in_library']:,} not in the library, {skipped['unrated']:,} unrated "
-            f"and {skipped['already_owned']:,} already owned."
-        )
+        for line in summary.lines(dry=dry):
+            app.err.print(escape(line))
         if backup:
             app.err.print(f"Backup of the file: {escape(backup)}")
         if dry:

@@ -90,6 +90,8 @@ def plan_and_apply(
         plan = make_plan(session)
         library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
         extra = dict(details()) if details is not None else {}
+        if session.migration is not None:
+            extra["migration"] = session.migration.document()
         if dry:
             if flags.json_output:
                 extra.update(command=command, library=library)

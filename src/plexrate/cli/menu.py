@@ -146,6 +146,22 @@ SUBMENUS: dict[str, tuple[str, tuple[MenuEntry, ...]]] = {
 }
 
 
+# The old tool's numbers above 5 (original-tool.md §1): its v1.5 command line took 6 = Verify,
+# 7 = Cleanup/Undo, 9 = Reconstruct and refused 8, while its guide says "Option 6 for Cleanup"
+# and "Option 8: Recovery". The two disagree, so plexrate runs neither and names the new place.
+OLD_NUMBERS: dict[str, str] = {
+    "6": "The old tool's command line ran Verify as 6: now A1 (`plexrate menu A1`, or "
+    "`plexrate admin verify`). Its guide calls Cleanup/Undo option 6: now A2 (`plexrate menu "
+    "A2`, or `plexrate admin undo`).",
+    "7": "The old tool's command line ran Cleanup/Undo as 7: now A2 (`plexrate menu A2`, or "
+    "`plexrate admin undo`).",
+    "8": "The old tool's command line refused 8; its guide's \"Option 8: Recovery\" rebuilds the "
+    "state from the inferred tag: now A3 (`plexrate menu A3`, or `plexrate admin reconstruct`).",
+    "9": "The old tool's command line ran Reconstruct as 9: now A3 (`plexrate menu A3`, or "
+    "`plexrate admin reconstruct`).",
+}
+
+
 def all_entries() -> tuple[MenuEntry, ...]:
     entries = list(MAIN)
     for _, sub in SUBMENUS.values():
@@ -260,7 +276,12 @@ class Menu:
                 # Submenu options also work from the main menu ("A2"), as on the command line.
                 entry = find_entry(choice)
                 if entry is None:
-                    self.console.print(f"[yellow]No option {escape(choice)}.[/]")
+                    moved = OLD_NUMBERS.get(choice)
+                    self.console.print(
+                        f"[yellow]Option {escape(choice)} has moved. {escape(moved)}[/]"
+                        if moved
+                        else f"[yellow]No option {escape(choice)}.[/]"
+                    )
                     continue
                 self.run_entry(entry, interactive=True)
             except (_Back, KeyboardInterrupt):
@@ -343,6 +364,10 @@ def menu(
     if option is None:
         raise typer.Exit(runner.loop())
     entry = find_entry(option)
+    if entry is None and option.strip() in OLD_NUMBERS:
+        from plexrate.errors import UsageError
+
+        raise UsageError(f"menu option {option.strip()} has moved. {OLD_NUMBERS[option.strip()]}")
     if entry is None:
         raise typer.BadParameter(
             f"no menu option {option!r}; choose one of " + ", ".join(e.key for e in all_entries()),

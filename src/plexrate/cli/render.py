@@ -210,6 +210,17 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             f"hijacks resolved: {int(stats.get('hijacks', 0)):,}; "
             f"left without a value: {int(stats.get('without_value', 0)):,}."
         )
+    integer_only = [
+        f"{int(stats[f'hijacks.{rule}']):,} {text}"
+        for rule, text in (("whole-number", "whole-number"), ("rated-since", "rated since"))
+        if stats.get(f"hijacks.{rule}")
+    ]
+    if integer_only or stats.get("drifted"):
+        lines.append(
+            "HIJACK_INTEGER_ONLY: hijacks by "
+            + (", ".join(integer_only) or "neither rule")
+            + f"; {count(int(stats.get('drifted', 0)), 'fractional drift')} kept plexrate's."
+        )
     if "prior" in stats:
         lines.append(
             f"Prior μ = {stars(float(stats['prior']))} from {int(stats.get('prior_tracks', 0)):,} "

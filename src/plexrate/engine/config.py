@@ -36,6 +36,13 @@ class InferenceModel(StrEnum):
     """The old tool's formulas: Bayesian averages up, inheritance with gravity down."""
 
 
+class KeywordMatch(StrEnum):
+    WORD = "word"
+    """A filler keyword matches a whole word of the title ("intro" in "Intro (Live)")."""
+    SUBSTRING = "substring"
+    """The old tool's rule: any part of the title ("intro" in "Introduction")."""
+
+
 class ArtistEvidence(StrEnum):
     DERIVED = "derived"
     """Manual album ratings plus albums this run derived from their own manual tracks."""
@@ -61,6 +68,7 @@ class FillerRules:
     min_duration_sec: float = 60.0
     keywords: tuple[str, ...] = DEFAULT_FILLER_KEYWORDS
     case_sensitive: bool = False
+    match: KeywordMatch = KeywordMatch.WORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,10 @@ class EngineConfig:
     """Rounding of written values on Plex's 0–10 scale: 0 = exact (two decimals), 1.0 = half
     stars, 2.0 = whole stars, 0.2 = tenths of a star."""
     hijack_tolerance: float = 0.01
+    hijack_integer_only: bool = False
+    """The old tool v1.5's HIJACK_INTEGER_ONLY: a drift from what plexrate wrote is the person's
+    change only when the new value is a whole number (a half-star step a Plex client sets) or
+    Plex's lastRatedAt is newer than plexrate's write. False: every drift is the person's."""
     twins: TwinRules = field(default_factory=TwinRules)
     filler: FillerRules = field(default_factory=FillerRules)
     inference_model: InferenceModel = InferenceModel.HIERARCHICAL

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from plexrate.engine._gc import paused_gc
-from plexrate.engine.config import EngineConfig, FillerRules, TwinRules
+from plexrate.engine.config import EngineConfig, FillerRules, KeywordMatch, TwinRules
 from plexrate.engine.text import (
     KeywordMatcher,
     clean_title,
@@ -139,12 +139,46 @@ def is_filler(track: Track, rules: FillerRules, matcher: KeywordMatcher) -> bool
     return matcher(track.title)
 
 
+def filler_matcher(rules: FillerRules, *, match: KeywordMatch | None = None) -> KeywordMatcher:
+    """The keyword test of the filler rules (``match`` overrides UPWARD_EXCLUSION_RULES.MATCH)."""
+    chosen = rules.match if match is None else match
+    return KeywordMatcher(
+        rules.keywords,
+        case_sensitive=rules.case_sensitive,
+        substring=chosen is KeywordMatch.SUBSTRING,
+    )
+
+
+def filler_rule_difference(
+    snapshot: LibrarySnapshot, rules: FillerRules
+) -> tuple[int, tuple[str, ...]]:
+    """Tracks the whole-word and the substring keyword rule treat differently: how many, and
+    the first few distinct titles (in key order). Short tracks are filler either way and do
+    not count."""
+    if not rules.enabled or not rules.keywords:
+        return 0, ()
+    word = filler_matcher(rules, match=KeywordMatch.WORD)
+    substring = filler_matcher(rules, match=KeywordMatch.SUBSTRING)
+    minimum = rules.min_duration_sec * 1000.0
+    titles: list[str] = []
+    total = 0
+    for key in sorted(snapshot.tracks):
+        track = snapshot.tracks[key]
+        if track.duration_ms is not None and track.duration_ms < minimum:
+            continue
+        if word(track.title) != substring(track.title):
+            total += 1
+            if len(titles) < 5 and track.title not in titles:
+                titles.append(track.title)
+    return total, tuple(titles)
+
+
 def _filler_tracks(
     snapshot: LibrarySnapshot, track_keys: tuple[int, ...], rules: FillerRules
 ) -> frozenset[int]:
     if not rules.enabled:
         return frozenset()
-    matcher = KeywordMatcher(rules.keywords, case_sensitive=rules.case_sensitive)
+    matcher = filler_matcher(rules)
     tracks = snapshot.tracks
     return frozenset(k for k in track_keys if is_filler(tracks[k], rules, matcher))
 

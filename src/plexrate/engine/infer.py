@@ -94,6 +94,17 @@ class Assignment(NamedTuple):
     reason: str
 
 
+class HijackRule(StrEnum):
+    """Which rule decided that a drift from plexrate's value is the person's change."""
+
+    ANY_CHANGE = "any-change"
+    """HIJACK_INTEGER_ONLY off (plexrate's default): every drift is the person's."""
+    WHOLE_NUMBER = "whole-number"
+    """HIJACK_INTEGER_ONLY on: the new value is a whole number, a half-star step a client sets."""
+    RATED_SINCE = "rated-since"
+    """HIJACK_INTEGER_ONLY on: Plex's lastRatedAt is newer than plexrate's write."""
+
+
 @dataclass(frozen=True, slots=True)
 class Hijack:
     key: int
@@ -102,6 +113,27 @@ class Hijack:
     """What plexrate wrote."""
     current: float
     """What Plex holds now: the person's value."""
+    rule: HijackRule = HijackRule.ANY_CHANGE
+
+
+def hijack_rule(
+    current: float, rated_at: int | None, claim: OwnedItem, *, integer_only: bool
+) -> HijackRule | None:
+    """Whether a drift from ``claim.value`` to ``current`` is the person's change, and by which
+    rule; None keeps the value plexrate's (HIJACK_INTEGER_ONLY, neither test met).
+
+    A Plex app rates in half stars, whole numbers on the 0–10 scale (3 stars is userRating 6.0:
+    StashPlexAgent.bundle PR #21), and ``/:/rate`` stamps lastRatedAt (plexapi
+    tests/test_mixins.py); a fractional drift with no rating after plexrate's write is not a
+    person's click (docs/real-servers.md, "Your change or drift").
+    """
+    if not integer_only:
+        return HijackRule.ANY_CHANGE
+    if abs(current - round(current)) <= FLOAT_SLACK:
+        return HijackRule.WHOLE_NUMBER
+    if rated_at is not None and claim.written_at is not None and rated_at > claim.written_at:
+        return HijackRule.RATED_SINCE
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +174,9 @@ class Inference:
     hijacks: tuple[Hijack, ...]
     cleared: tuple[int, ...]
     twin_groups: tuple[TwinGroup, ...]
+    drifted: tuple[int, ...] = ()
+    """Owned items whose Plex value drifted by a fraction with no rating since plexrate's write:
+    HIJACK_INTEGER_ONLY keeps them plexrate's (see ``hijack_rule``)."""
     no_evidence: frozenset[int] = frozenset()
     """Items this run sets whose value rests on none of the person's ratings: nothing rated on
     the album, by the artist, or among the track's copies; μ and the model alone."""
@@ -276,6 +311,7 @@ def _infer(
         hijacks=tuple(sorted(run.hijacks, key=lambda h: h.key)),
         cleared=tuple(sorted(run.cleared)),
         twin_groups=tuple(run.twin_groups),
+        drifted=tuple(sorted(run.drifted)),
         model=run.model,
         rated_albums=rated_albums,
         rated_artists=rated_artists,
@@ -316,6 +352,7 @@ class _Run:
         self.assignments: dict[int, Assignment] = {}
         self.reassigned: set[int] = set()
         self.hijacks: list[Hijack] = []
+        self.drifted: list[int] = []
         self.cleared: list[int] = []
         self.manual_tracks: list[int] = []
         self.prior = DEFAULT_PRIOR
@@ -329,6 +366,7 @@ class _Run:
 
     def classify(self) -> None:
         tolerance = self.config.hijack_tolerance + 1e-9
+        integer_only = self.config.hijack_integer_only
         owned = self.owned
         hidden = self.hidden
         kinds = self.kinds
@@ -345,6 +383,7 @@ class _Run:
             for key, item in mapping.items():
                 rating = item.rating
                 claim = owned.get(key)
+                rule: HijackRule | None = None
                 if claim is None:
                     if rating is None:
                         continue
@@ -358,14 +397,20 @@ class _Run:
                     working[key] = rating
                     continue
                 else:
+                    rule = hijack_rule(rating, item.rated_at, claim, integer_only=integer_only)
+                    if rule is None:
+                        kinds[key] = RatingKind.INFERRED
+                        working[key] = rating
+                        self.drifted.append(key)
+                        continue
                     kind = RatingKind.HIJACKED
                 if key in hidden:
                     kinds[key] = RatingKind.HIDDEN
                     continue
                 kinds[key] = kind
                 working[key] = rating
-                if claim is not None:
-                    self.hijacks.append(Hijack(key, item_type, claim.value, rating))
+                if claim is not None and rule is not None:
+                    self.hijacks.append(Hijack(key, item_type, claim.value, rating, rule))
                 if manual is not None:
                     manual.append(key)
 

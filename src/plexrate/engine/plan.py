@@ -6,7 +6,14 @@ from collections.abc import Mapping, Sequence
 
 from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
-from plexrate.engine.infer import Inference, RatingKind, infer, selected_phases
+from plexrate.engine.infer import (
+    Hijack,
+    HijackRule,
+    Inference,
+    RatingKind,
+    infer,
+    selected_phases,
+)
 from plexrate.engine.text import before_letter, normalise_start_letter
 from plexrate.model import (
     INFERENCE_PHASES,
@@ -24,6 +31,11 @@ from plexrate.model import (
     stars,
 )
 
+_HIJACK_RULE_TEXT = {
+    HijackRule.ANY_CHANGE: "any change is yours",
+    HijackRule.WHOLE_NUMBER: "HIJACK_INTEGER_ONLY: a whole-number value",
+    HijackRule.RATED_SINCE: "HIJACK_INTEGER_ONLY: rated in Plex after plexrate's write",
+}
 _PHASE_RANK = {Phase.HIJACK: 0, **{p: i + 1 for i, p in enumerate(INFERENCE_PHASES)}}
 _PHASE_TYPE = {
     Phase.ALBUM_UP: ItemType.ALBUM,
@@ -116,7 +128,7 @@ class _Planner:
     def build(self) -> Plan:
         inference = self.inference
         for hijack in inference.hijacks:
-            self.hijack(hijack.key, hijack.item_type, hijack.owned_value, hijack.current)
+            self.hijack(hijack)
         self.assignments()
         self.entries.sort(key=lambda entry: entry[0])
         changes = [change for _, change in self.entries]
@@ -138,6 +150,8 @@ class _Planner:
             cleared=len(inference.cleared),
             skipped_start_letter=self.skipped,
         )
+        if inference.drifted:
+            stats["drifted"] = len(inference.drifted)
         without = 0
         for item_type in ItemType:
             missing = sum(1 for k in self.snapshot.items(item_type) if k not in inference.values)
@@ -182,8 +196,13 @@ class _Planner:
             return self.index.artist_form[item.key]
         return self.index.artist_form[item.artist_key]  # type: ignore[union-attr]
 
-    def hijack(self, key: int, item_type: ItemType, owned_value: float, current: float) -> None:
+    def hijack(self, hijack: Hijack) -> None:
+        key, item_type = hijack.key, hijack.item_type
         item = self.item(key, item_type)
+        rule = _HIJACK_RULE_TEXT[hijack.rule]
+        self.stats[f"hijacks.{hijack.rule.value}"] = (
+            int(self.stats.get(f"hijacks.{hijack.rule.value}", 0)) + 1
+        )
         remove = tuple(
             tag
             for tag, members in (
@@ -197,9 +216,12 @@ class _Planner:
             item_type=item_type,
             title=label(item),
             phase=Phase.HIJACK,
-            reason=(f"changed in Plex from {stars(owned_value)} to {stars(current)}: now manual"),
-            before=current,
-            after=current,
+            reason=(
+                f"changed in Plex from {stars(hijack.owned_value)} to {stars(hijack.current)}: "
+                f"now manual ({rule})"
+            ),
+            before=hijack.current,
+            after=hijack.current,
             set_rating=False,
             remove_tags=remove,
             own=False,

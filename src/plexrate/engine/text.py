@@ -1,9 +1,10 @@
 """Title handling shared by the filler rules, twin grouping and the start-letter filter.
 
-The old tool tested keywords with a substring search, so "intro" matched "Introduction" and
-"live" matched "Oliver". Here a keyword matches only as a whole word: the characters on either
-side must not be letters, digits or underscores, so punctuation ("Intro:", "(Skit)",
-"Intro - Live") still counts as a boundary.
+The old tool tested filler keywords with a substring search, so "intro" matched "Introduction"
+and "live" matched "Oliver". Here a keyword matches only as a whole word by default: the
+characters on either side must not be letters, digits or underscores, so punctuation ("Intro:",
+"(Skit)", "Intro - Live") still counts as a boundary. ``substring=True`` is the old rule, for
+``UPWARD_EXCLUSION_RULES.MATCH: "substring"``.
 """
 
 from __future__ import annotations
@@ -24,18 +25,23 @@ _ASCII_CLEAN = {
 
 
 class KeywordMatcher:
-    """Whole-word, punctuation-aware keyword test; an empty keyword list matches nothing."""
+    """Whole-word (or substring), punctuation-aware keyword test; no keywords match nothing."""
 
     __slots__ = ("_pattern",)
 
-    def __init__(self, keywords: Iterable[str], *, case_sensitive: bool = False) -> None:
+    def __init__(
+        self, keywords: Iterable[str], *, case_sensitive: bool = False, substring: bool = False
+    ) -> None:
         words = sorted({w.strip() for w in keywords if w.strip()}, key=lambda w: (-len(w), w))
         if not words:
             self._pattern: re.Pattern[str] | None = None
             return
         alternation = "|".join(re.escape(w) for w in words)
         flags = 0 if case_sensitive else re.IGNORECASE
-        self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", flags)
+        if substring:
+            self._pattern = re.compile(alternation, flags)
+        else:
+            self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", flags)
 
     def __call__(self, title: str) -> bool:
         return self._pattern is not None and self._pattern.search(title) is not None

@@ -155,6 +155,7 @@ class Applier:
         mode: WriteMode = WriteMode.AUTO,
         cooldown_batch: int = 25,
         cooldown_sleep: float = 5.0,
+        cooldown_sleep_single: float = 0.0,
         progress: Progress = NULL_PROGRESS,
         checkpoint: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], None] = time.sleep,
@@ -168,6 +169,8 @@ class Applier:
         self._mode = mode
         self._cooldown_batch = cooldown_batch
         self._cooldown_sleep = cooldown_sleep
+        self._cooldown_single = cooldown_sleep_single
+        self._rated = 0
         self._progress = progress
         self._checkpoint = checkpoint
         self._sleep = sleep
@@ -420,6 +423,11 @@ class Applier:
         for item_key in keys:
             args = {"key": item_key, "identifier": LIBRARY_IDENTIFIER, "rating": value}
             self._pace()
+            if self._rated and self._cooldown_single > 0:
+                # COOLDOWN_SLEEP_SINGLE (the old tool v1.5): a short pause between one-item
+                # writes, so hundreds of /:/rate requests do not arrive back to back.
+                self._sleep(self._cooldown_single)
+            self._rated += 1
             try:
                 self._client.write("/:/rate", args, kind="rate")
             except NotFound:

@@ -9,12 +9,16 @@ from plexrate.state.legacy import (
     LEGACY_FILENAME,
     LegacyEntry,
     LegacyFormat,
+    LegacyMigration,
+    LegacyOutcome,
     LegacyState,
     UuidCheck,
     check_library_uuid,
     export_legacy,
+    legacy_outcome,
     load_legacy,
     parse_legacy,
+    plan_migration,
 )
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
@@ -42,6 +46,8 @@ __all__ = [
     "JournalEntry",
     "LegacyEntry",
     "LegacyFormat",
+    "LegacyMigration",
+    "LegacyOutcome",
     "LegacyState",
     "LibraryInfo",
     "ObservedItem",
@@ -55,6 +61,8 @@ __all__ = [
     "check_library_uuid",
     "classify",
     "export_legacy",
+    "legacy_outcome",
     "load_legacy",
     "parse_legacy",
+    "plan_migration",
 ]

@@ -3,12 +3,19 @@
 Pure file handling, no database: ``StateStore.import_legacy`` turns a parsed ``LegacyState`` into
 ownership records once the snapshot has supplied the item types the file does not record.
 
-The two formats (``docs/state.md``):
+The formats (``docs/state.md``):
 
-* stamped: ``{"version": …, "library_uuid": "…", "ratings": {"<key>": {"r": 7.5, "t": false}}}``
-  keyed by ratingKey, where ``r`` is the value the old tool wrote (0–10) and ``t`` says it
-  came from the twins pass;
+* stamped: ``{"version": …, "library_uuid": "…", "ratings": {"<key>": {"r": 7.5, "t": 0}}}``
+  keyed by ratingKey, where ``r`` is the value the old tool recorded (0–10; full float precision
+  in v1.4, one decimal in v1.5) and ``t`` is an integer: 0 written by an Up/Down phase, 1 a twin
+  cluster without a manual member, 2 a twin cluster *with* manual members. v1.4 wrote ``t: 2``
+  for every member of such a cluster, the person's own anchors included, and tagged only the
+  members whose value it changed. v1.5 adds ``"m": true`` for the person's ratings (and migrates
+  ``t: 2`` to ``t: 1, m: true`` on load). Booleans for ``t`` are accepted too;
 * flat (older): ``{"<ratingKey>": 7.5, …}``.
+
+``plan_migration`` is the one rule that decides, entry by entry, what becomes plexrate's: the
+import, its dry-run preview and the first run's migration all call it.
 
 A file that cannot be read completely is an error, never an empty state: the old tool reset its
 state to empty on any parse error, which silently turned every inferred rating into a "manual" one
@@ -20,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -30,7 +37,14 @@ from typing import Any, Protocol
 from plexrate import __version__
 from plexrate.errors import InputFileError
 from plexrate.fileio import read_bounded, write_atomic
-from plexrate.model import RATING_MAX, RATING_MIN, OwnedItem
+from plexrate.model import (
+    RATING_MAX,
+    RATING_MIN,
+    LibrarySnapshot,
+    OwnedItem,
+    Phase,
+    same_rating,
+)
 
 LEGACY_FILENAME = "plex_state.json"
 _KEY = re.compile(r"[0-9]{1,19}")
@@ -47,6 +61,11 @@ class LegacyFormat(StrEnum):
 class LegacyEntry:
     value: float
     twin: bool = False
+    """Written by the twins pass (``t`` 1 or 2)."""
+    cluster_manual: bool = False
+    """``t: 2``: a member of a twin cluster that had manual members; may be the person's anchor."""
+    manual: bool = False
+    """v1.5's ``m: true``: the person's own rating, recorded but never inferred."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,17 +270,162 @@ def _parse_entry(raw: object, raw_key: str, name: str) -> LegacyEntry:
         return LegacyEntry(_parse_value(raw, raw_key, name))
     if "r" not in raw:
         raise InputFileError(f"{name}: item {raw_key!r} has no rating ('r')")
-    twin = raw.get("t", False)
-    if twin is None:
-        twin = False
-    if not isinstance(twin, bool):
-        if isinstance(twin, int) and twin in (0, 1):
-            twin = bool(twin)
+    flag = raw.get("t", 0)
+    if flag is None or flag is False:
+        flag = 0
+    elif flag is True:
+        flag = 1
+    elif isinstance(flag, float) and flag.is_integer():
+        flag = int(flag)
+    if isinstance(flag, bool) or not isinstance(flag, int) or flag not in (0, 1, 2):
+        raise InputFileError(
+            f"{name}: item {raw_key!r} has twin flag {flag!r}; expected 0, 1 or 2 (or true/false)"
+        )
+    manual = raw.get("m", False)
+    if manual is None:
+        manual = False
+    if not isinstance(manual, bool):
+        if isinstance(manual, int) and manual in (0, 1):
+            manual = bool(manual)
         else:
             raise InputFileError(
-                f"{name}: item {raw_key!r} has twin flag {twin!r}; expected true/false"
+                f"{name}: item {raw_key!r} has manual flag {manual!r}; expected true/false"
             )
-    return LegacyEntry(_parse_value(raw["r"], raw_key, name), twin)
+    return LegacyEntry(
+        _parse_value(raw["r"], raw_key, name),
+        twin=flag > 0,
+        cluster_manual=flag == 2,
+        manual=manual,
+    )
+
+
+class LegacyOutcome(StrEnum):
+    """What the migration makes of one entry of the old tool's state file."""
+
+    OWNED = "owned"
+    """The old tool inferred it and Plex still holds that value (at Plex's one decimal)."""
+    ANCHOR = "anchor"
+    """The person's own rating the file recorded: ``m: true``, or a ``t: 2`` twin member without
+    the inferred tag. Never plexrate's."""
+    CHANGED = "changed"
+    """Plex holds another value than the file recorded: the person changed it since."""
+    UNRATED = "unrated"
+    """Plex holds no rating for it now (or the file recorded 0): nothing to own."""
+    NOT_IN_LIBRARY = "not-in-library"
+    """The library has no item with that key any more (deleted or re-matched)."""
+    ALREADY_OWNED = "already-owned"
+    """plexrate already owns it; its own record is newer and is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyMigration:
+    """Every entry of a legacy file sorted by ``plan_migration``; ``owned`` is what to record."""
+
+    owned: tuple[OwnedItem, ...] = ()
+    anchors: tuple[int, ...] = ()
+    changed: tuple[int, ...] = ()
+    unrated: tuple[int, ...] = ()
+    not_in_library: tuple[int, ...] = ()
+    already_owned: tuple[int, ...] = ()
+
+    def accounted(self) -> set[int]:
+        """Keys of the library the file decides one way or another."""
+        return {
+            *(item.key for item in self.owned),
+            *self.anchors,
+            *self.changed,
+            *self.unrated,
+            *self.already_owned,
+        }
+
+    def counts(self) -> dict[str, int]:
+        return {
+            LegacyOutcome.OWNED.value: len(self.owned),
+            LegacyOutcome.ANCHOR.value: len(self.anchors),
+            LegacyOutcome.CHANGED.value: len(self.changed),
+            LegacyOutcome.UNRATED.value: len(self.unrated),
+            LegacyOutcome.NOT_IN_LIBRARY.value: len(self.not_in_library),
+            LegacyOutcome.ALREADY_OWNED.value: len(self.already_owned),
+        }
+
+
+def legacy_outcome(
+    entry: LegacyEntry,
+    current: float | None,
+    *,
+    tagged: bool,
+    tag_configured: bool,
+) -> LegacyOutcome:
+    """The rule for one entry of an item the library has, decided in the person's favour.
+
+    ``current`` is the item's rating in Plex now (None unrated); ``tagged`` whether it carries the
+    inferred tag; ``tag_configured`` whether INFERRED_TAG is set at all.
+    """
+    if entry.manual:
+        return LegacyOutcome.ANCHOR
+    if entry.cluster_manual and not (tag_configured and tagged):
+        # v1.4 wrote t: 2 for every member of a twin cluster with manual members, anchors
+        # included, and tagged only the members it changed. Without the tag (or with no tag
+        # to tell by, as v1.5 reads these entries) the value is the person's.
+        return LegacyOutcome.ANCHOR
+    if entry.value <= 0 or current is None:
+        return LegacyOutcome.UNRATED
+    if not same_rating(entry.value, current):
+        # v1.4 kept full precision (6.8912…), Plex one decimal (6.9): compare at Plex's step.
+        return LegacyOutcome.CHANGED
+    return LegacyOutcome.OWNED
+
+
+def plan_migration(
+    legacy: LegacyState,
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+    owned: Set[int] = frozenset(),
+) -> LegacyMigration:
+    """Decide every entry of ``legacy`` against the library as Plex holds it now.
+
+    An owned entry records the value Plex holds (one decimal), not the file's full-precision
+    value, so the first run does not take Plex's rounding for the person's change.
+    """
+    claims: list[OwnedItem] = []
+    buckets: dict[LegacyOutcome, list[int]] = {outcome: [] for outcome in LegacyOutcome}
+    for key in sorted(legacy.entries):
+        entry = legacy.entries[key]
+        item = snapshot.item(key)
+        if item is None:
+            buckets[LegacyOutcome.NOT_IN_LIBRARY].append(key)
+            continue
+        if key in owned:
+            buckets[LegacyOutcome.ALREADY_OWNED].append(key)
+            continue
+        outcome = legacy_outcome(
+            entry,
+            item.rating,
+            tagged=snapshot.has_tag(inferred_tag, key),
+            tag_configured=bool(inferred_tag),
+        )
+        if outcome is LegacyOutcome.OWNED and item.rating is not None:
+            claims.append(
+                OwnedItem(
+                    key,
+                    item.item_type,
+                    item.rating,
+                    guid=item.guid,
+                    phase=Phase.IMPORT.value,
+                    twin=entry.twin,
+                )
+            )
+        else:
+            buckets[outcome].append(key)
+    return LegacyMigration(
+        owned=tuple(claims),
+        anchors=tuple(buckets[LegacyOutcome.ANCHOR]),
+        changed=tuple(buckets[LegacyOutcome.CHANGED]),
+        unrated=tuple(buckets[LegacyOutcome.UNRATED]),
+        not_in_library=tuple(buckets[LegacyOutcome.NOT_IN_LIBRARY]),
+        already_owned=tuple(buckets[LegacyOutcome.ALREADY_OWNED]),
+    )
 
 
 def _json_kind(value: object) -> str:

@@ -211,9 +211,13 @@ class ImportReport:
     not_in_library: tuple[int, ...] = ()
     """Keys of the legacy file that the library does not have (deleted or re-matched items)."""
     unrated: tuple[int, ...] = ()
-    """Keys whose legacy value is 0: Plex treats 0 as unrated, so there is nothing to own."""
+    """Keys whose legacy value is 0, or that Plex holds unrated now: nothing to own."""
     already_owned: tuple[int, ...] = ()
     """Keys the store already owned; its own record is newer and was kept."""
+    anchors: tuple[int, ...] = ()
+    """Keys the file recorded as the person's own ratings (``m: true``, or ``t: 2`` untagged)."""
+    changed: tuple[int, ...] = ()
+    """Keys whose Plex value moved since the old tool wrote it: the person's now."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryL
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -43,12 +44,11 @@ from plexrate.model import (
     ItemType,
     ObservedItem,
     OwnedItem,
-    Phase,
     normalise_rating,
 )
 from plexrate.redact import redact
 from plexrate.state import netfs, schema
-from plexrate.state.legacy import LegacyState
+from plexrate.state.legacy import LegacyMigration, LegacyState
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
@@ -1258,42 +1258,35 @@ class StateStore:
     # -- legacy import -------------------------------------------------------------------------
 
     def import_legacy(
-        self, legacy: LegacyState, item_types: Mapping[int, ItemType], *, backup_dir: Path
+        self, legacy: LegacyState, migration: LegacyMigration, *, backup_dir: Path
     ) -> ImportReport:
-        """Take ownership of the old tool's inferred ratings (items the library still has).
+        """Record the ownership ``plan_migration`` decided for the old tool's state file.
 
-        The legacy file is copied to ``backup_dir`` first. Items the store already owns keep
-        their newer record. Whether the file's library stamp matches is the caller's check
+        The legacy file is copied to ``backup_dir`` first. Items the store owns by now keep their
+        newer record. Whether the file's library stamp matches is the caller's check
         (``legacy.check_library_uuid``): it needs a person's confirmation.
         """
         if self.readonly:
             raise StateError(f"state file {self.path} is open read-only")
         backup = self._backup_legacy(legacy, backup_dir)
         current = set(self.owned())
-        not_in_library: list[int] = []
-        unrated: list[int] = []
-        already: list[int] = []
+        already = [*migration.already_owned]
         rows: list[tuple[Any, ...]] = []
-        for key in sorted(legacy.entries):
-            entry = legacy.entries[key]
-            item_type = item_types.get(key)
-            if item_type is None:
-                not_in_library.append(key)
-            elif entry.value <= 0:
-                unrated.append(key)
-            elif key in current:
-                already.append(key)
+        now = self._clock()
+        for item in migration.owned:
+            if item.key in current:
+                already.append(item.key)
             else:
-                item = OwnedItem(
-                    key, ItemType(item_type), entry.value, "", Phase.IMPORT, entry.twin
-                )
-                rows.append(_owned_row(item))
+                # The old tool's write time is unknown; the import is its latest possible time,
+                # so a rating Plex stamps later is the person's (HIJACK_INTEGER_ONLY).
+                rows.append(_owned_row(dataclasses.replace(item, written_at=now)))
         record = {
-            "at": self._clock(),
+            "at": now,
             "source": str(legacy.source) if legacy.source else None,
             "backup": str(backup),
             "format": legacy.format.value,
             "imported": len(rows),
+            "outcomes": migration.counts(),
         }
         with self._write() as conn:
             library = self._ensure_library(conn)
@@ -1307,9 +1300,11 @@ class StateStore:
         return ImportReport(
             imported=len(rows),
             backup=backup,
-            not_in_library=tuple(not_in_library),
-            unrated=tuple(unrated),
-            already_owned=tuple(already),
+            not_in_library=migration.not_in_library,
+            unrated=migration.unrated,
+            already_owned=tuple(sorted(already)),
+            anchors=migration.anchors,
+            changed=migration.changed,
         )
 
     def _backup_legacy(self, legacy: LegacyState, backup_dir: Path) -> Path:
@@ -1584,7 +1579,11 @@ def _observed_rating(seen: ObservedItem) -> float | None:
 
 
 def _reserialise(legacy: LegacyState) -> bytes:
-    ratings = {str(k): {"r": e.value, "t": e.twin} for k, e in sorted(legacy.entries.items())}
+    # The flags as the old tool writes them, so the backup decides every entry as the file did.
+    ratings = {
+        str(k): {"r": e.value, "t": 2 if e.cluster_manual else int(e.twin), "m": e.manual}
+        for k, e in sorted(legacy.entries.items())
+    }
     document = {"version": legacy.version, "library_uuid": legacy.library_uuid, "ratings": ratings}
     return json.dumps(document, indent=1).encode("utf-8")
 

@@ -219,7 +219,7 @@ def test_the_old_tools_state_is_imported_on_the_first_real_run_only(cli_for: Any
     dry = cli.invoke("run", "--config", str(config))
 
     assert dry.exit_code == 0, dry.output  # no guard error: the old file accounts for the tags
-    assert f"Would import {len(written)} inferred ratings" in dry.stderr
+    assert f"{len(written)} would become plexrate's" in dry.stderr
     assert cli.state_files() == {}  # nothing imported, no backup, no state file
     assert cli.emulator.stats().writes == 0
 
@@ -234,7 +234,7 @@ def test_the_old_tools_state_is_imported_on_the_first_real_run_only(cli_for: Any
     real = cli.invoke("run", "--apply", "--config", str(config))
 
     assert real.exit_code == 0, real.output
-    assert f"Imported {len(written)} inferred ratings" in real.stderr
+    assert f"{len(written)} became plexrate's" in real.stderr
     copies = sorted(backups.glob("plex_state.*.json"))
     assert len(copies) == 1
     assert copies[0].read_bytes() == legacy_bytes
@@ -248,7 +248,7 @@ def test_the_old_tools_state_is_imported_on_the_first_real_run_only(cli_for: Any
 
     again = cli.invoke("run", "--apply", "--config", str(config))
     assert again.exit_code == 0, again.output
-    assert "Import" not in again.stderr
+    assert "Migrated" not in again.stderr
     assert_no_token(cli, dry.output, real.output, again.output)
     assert all(cli.token.encode() not in data for data in cli.state_files().values())
     assert len(list(backups.glob("plex_state.*.json"))) == 1
