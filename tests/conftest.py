@@ -26,6 +26,18 @@ SMALL_LIBRARY_PATH = DATA / "small_library.json"
 TEST_TOKEN = "emulator-test-token-0123456789"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _platform_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """plexrate's platform folders (config, data, log: ``platformdirs`` reads ``XDG_*`` on
+    Linux) in a temporary folder, so no test reads a real user's config or writes their log.
+    Subprocesses inherit them."""
+    root = tmp_path_factory.mktemp("platform")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            patch.setenv(name, str(root / name.lower()))
+        yield root
+
+
 @pytest.fixture
 def small_library_dict() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(SMALL_LIBRARY_PATH.read_text(encoding="utf-8"))

@@ -302,6 +302,9 @@ class Change:
     guid: str = ""
     year: int | None = None
     """Albums only (bulk import): set ``originallyAvailableAt`` to January 1st of this year."""
+    unlock: tuple[str, ...] = ()
+    """Fields whose lock plexrate set and now releases (``admin undo``): ``userRating``,
+    ``mood``, ``originallyAvailableAt``. Never a lock that was there before plexrate wrote."""
 
     def __post_init__(self) -> None:
         if self.after is not None and not (RATING_MIN <= self.after <= RATING_MAX):
@@ -314,6 +317,7 @@ class Change:
             or bool(self.add_tags)
             or bool(self.remove_tags)
             or (self.year is not None)
+            or bool(self.unlock)
         )
 
 
@@ -366,6 +370,10 @@ class ObservedItem:
     tags: frozenset[str] = frozenset()
     key: int = 0
     item_type: ItemType | None = None
+    locked: frozenset[str] = frozenset()
+    """Fields whose lock is set (``<Field name=… locked="1"/>`` in a detail answer)."""
+    rated_at: int | None = None
+    """Plex's ``lastRatedAt`` (epoch seconds), when the answer carries it."""
 
     def has_tag(self, name: str) -> bool:
         wanted = name.casefold()

@@ -19,6 +19,7 @@ import difflib
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -28,6 +29,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from annotated_types import Ge, Gt, Le, Lt
+from platformdirs import user_config_path, user_data_path, user_log_path
 from pydantic import (
     AfterValidator,
     AliasGenerator,
@@ -323,6 +325,8 @@ class Settings(BaseSettings):
     retries: Whole = Field(5, ge=0, le=20)
     verify_tls: bool = True
     ca_bundle: OptionalPath = None
+    # None means the platform's log folder (load_settings fills it in); os.devnull turns it off.
+    log_file: OptionalPath = None
 
     @classmethod
     def settings_customise_sources(
@@ -583,6 +587,60 @@ def example_config(
 # Loading
 
 
+APP_NAME = "plexrate"
+LOG_FILENAME = "plexrate.log"
+STATE_FILENAME = "plexrate_state.sqlite"
+
+
+@dataclass(frozen=True)
+class PlatformFolders:
+    """The per-user folders the operating system sets aside for plexrate (``platformdirs``):
+    on Linux ``~/.config/plexrate``, ``~/.local/share/plexrate`` and
+    ``~/.local/state/plexrate/log`` (or the ``XDG_*`` folders), on macOS ``~/Library/Application
+    Support/plexrate`` and ``~/Library/Logs/plexrate``, on Windows ``%LOCALAPPDATA%\\plexrate``
+    and its ``Logs`` folder."""
+
+    config: Path
+    data: Path
+    log: Path
+
+    @classmethod
+    def current(cls) -> PlatformFolders:
+        return cls(
+            config=user_config_path(APP_NAME, appauthor=False),
+            data=user_data_path(APP_NAME, appauthor=False),
+            log=user_log_path(APP_NAME, appauthor=False),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / CONFIG_FILENAME
+
+
+def default_log_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The log file when the settings could not be read: ``PLEXRATE_LOG_FILE`` if set, else
+    the platform's log folder."""
+    environ = os.environ if environ is None else environ
+    named = environ.get(f"{ENV_PREFIX}LOG_FILE", "").strip()
+    if named:
+        try:
+            return Path(named).expanduser().absolute()
+        except RuntimeError:
+            return None
+    return PlatformFolders.current().log / LOG_FILENAME
+
+
+ConfigSource = Literal["--config", "PLEXRATE_CONFIG", "working folder", "platform"]
+
+
+@dataclass(frozen=True)
+class ConfigLocation:
+    """The config file in effect and how it was found (``None``: no config file)."""
+
+    path: Path | None
+    found_by: ConfigSource | None
+
+
 @dataclass(frozen=True)
 class LoadedSettings:
     settings: Settings
@@ -590,6 +648,8 @@ class LoadedSettings:
     sources: dict[str, Source]
     """Dotted snake_case key (``twin_logic.enabled``) → the layer its value came from."""
     warnings: list[str] = field(default_factory=list)
+    found_by: ConfigSource | None = None
+    """How the config file was found; None without one."""
 
 
 class _Environment(EnvSettingsSource):
@@ -727,7 +787,8 @@ def _normalise(
 def _rebase_paths(layer: dict[str, Any], base: Path) -> None:
     for name, info in Settings.model_fields.items():
         value = layer.get(name)
-        if info.annotation is Path and isinstance(value, str | Path) and str(value).strip():
+        rebased = info.annotation is Path or name == "log_file"
+        if rebased and isinstance(value, str | Path) and str(value).strip():
             try:
                 path = Path(value).expanduser()
             except RuntimeError:
@@ -747,22 +808,38 @@ def _deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, An
 
 
 def find_config(config_path: Path | None, environ: Mapping[str, str]) -> Path | None:
-    """The config file to read: an explicit path, else ``PLEXRATE_CONFIG``, else ./config.json.
+    """The config file to read (see ``locate_config``)."""
+    return locate_config(config_path, environ).path
+
+
+def locate_config(
+    config_path: Path | None,
+    environ: Mapping[str, str],
+    folders: PlatformFolders | None = None,
+) -> ConfigLocation:
+    """The config file to read: ``--config``, else ``PLEXRATE_CONFIG``, else ./config.json (the
+    old tool's habit), else ``config.json`` in the platform's config folder.
 
     A named file that does not exist is an error (pydantic-settings would skip it silently); a
-    missing ./config.json just means defaults.
+    missing ./config.json or platform config just means defaults.
     """
     named = config_path if config_path is not None else environ.get(CONFIG_ENV) or None
     if named is None:
-        default = Path.cwd() / CONFIG_FILENAME
-        if default.exists() and not default.is_file():
-            # Skipping it silently would run on defaults while the person believes their
-            # config is read.
-            raise ConfigError(
-                f"{default} is not a file (a folder?), so it cannot be read as the config",
-                hint="move it away, or name your config with --config",
-            )
-        return default.resolve() if default.is_file() else None
+        candidates: list[tuple[Path, ConfigSource]] = [
+            (Path.cwd() / CONFIG_FILENAME, "working folder"),
+            ((folders or PlatformFolders.current()).config_file, "platform"),
+        ]
+        for default, found_by in candidates:
+            if default.exists() and not default.is_file():
+                # Skipping it silently would run on defaults while the person believes their
+                # config is read.
+                raise ConfigError(
+                    f"{default} is not a file (a folder?), so it cannot be read as the config",
+                    hint="move it away, or name your config with --config",
+                )
+            if default.is_file():
+                return ConfigLocation(default.resolve(), found_by)
+        return ConfigLocation(None, None)
     named_by = f" (named by {CONFIG_ENV})" if config_path is None else ""
     try:
         path = Path(named).expanduser()
@@ -777,7 +854,9 @@ def find_config(config_path: Path | None, environ: Mapping[str, str]) -> Path | 
             f"config file {path}{named_by} does not exist",
             hint=f"check the path, or create it with `plexrate config init {path}`",
         )
-    return path.resolve()
+    return ConfigLocation(
+        path.resolve(), "--config" if config_path is not None else "PLEXRATE_CONFIG"
+    )
 
 
 def _duplicate_keys(found: list[str]) -> Any:
@@ -807,6 +886,17 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8 JSON") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    deep = _too_deep_at(text)
+    if deep is not None:
+        line, column = deep
+        raise ConfigError(
+            f"{path} is not a plexrate config:\n"
+            + _bullet(
+                f"line {line}, column {column}",
+                f"lists or objects are nested more than {MAX_NESTING} deep",
+                "see config.example.json for the shape of a config",
+            )
+        )
     duplicates: list[str] = []
     try:
         document = json.loads(
@@ -830,7 +920,13 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         else:
             problem = exc.msg
             fix = "fix the JSON there (a missing comma or quote, or a trailing comma, is typical)"
-        where = f"line {exc.lineno}, column {exc.colno}"
+        line, column = exc.lineno, exc.colno
+        comma = _trailing_comma(text, exc.pos)
+        if comma is not None:
+            line, column = _line_column(text, comma)
+            problem = f"a comma before the closing {text[_next_token(text, comma + 1)]}"
+            fix = "remove it (JSON allows no trailing comma)"
+        where = f"line {line}, column {column}"
         raise ConfigError(f"{path} is not valid JSON:\n{_bullet(where, problem, fix)}") from None
     if not isinstance(document, dict):
         kinds = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}
@@ -848,6 +944,56 @@ def _read_file(path: Path, layers: _Layers) -> dict[str, Any]:
         for key in dict.fromkeys(duplicates)
     )
     return document
+
+
+MAX_NESTING = 32
+"""Deepest nesting of lists and objects read from a config or a variable. A real config nests
+three deep; far deeper input only ever fails, and how it fails depends on the interpreter:
+Python 3.11 and 3.12 raise RecursionError inside json.loads at a few thousand levels, 3.13 reads
+it and pydantic then stops with "Maximum serialization depth exceeded"."""
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep_at(text: str) -> tuple[int, int] | None:
+    """Line and column (from 1, as ``json`` counts) of the first list or object that opens more
+    than ``MAX_NESTING`` deep, found before parsing so no interpreter limit is ever met."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return _line_column(text, match.start())
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
+def _line_column(text: str, at: int) -> tuple[int, int]:
+    """Line and column of offset ``at``, from 1 as ``json`` counts them."""
+    return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+
+
+def _next_token(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _trailing_comma(text: str, at: int) -> int | None:
+    """The offset of a comma right before a closing bracket, if that is the error at ``at``.
+
+    Python 3.11 reports a trailing comma at the bracket after it, 3.13 at the comma itself, each
+    in its own words; plexrate names the comma, so the place is the same on every interpreter.
+    """
+    if at < len(text) and text[at] == ",":
+        after = _next_token(text, at + 1)
+        return at if after < len(text) and text[after] in "]}" else None
+    if at < len(text) and text[at] in "]}":
+        before = text[:at].rstrip(" \t\r\n")
+        return len(before) - 1 if before.endswith(",") else None
+    return None
 
 
 def _parse_int(text: str) -> int | float:
@@ -875,6 +1021,23 @@ def _check_version(document: dict[str, Any], path: Path, layers: _Layers) -> Non
 
 
 def _read_environment(environ: Mapping[str, str], layers: _Layers) -> dict[str, Any]:
+    # Checked before pydantic-settings parses the JSON of a section, for the reason MAX_NESTING
+    # gives; the variable is then left out so the rest can still be checked.
+    too_deep = {
+        name
+        for name, value in environ.items()
+        if name.upper().startswith(ENV_PREFIX) and _too_deep_at(value) is not None
+    }
+    layers.problems.extend(
+        _bullet(
+            name,
+            f"lists or objects are nested more than {MAX_NESTING} deep",
+            f"see {DOCS} for the shape of this setting",
+        )
+        for name in sorted(too_deep)
+    )
+    if too_deep:
+        environ = {name: value for name, value in environ.items() if name not in too_deep}
     try:
         values = _Environment(environ)()
     except SettingsError as exc:
@@ -920,7 +1083,9 @@ def load_settings(
     ``environ`` defaults to the process environment.
     """
     environ = os.environ if environ is None else environ
-    path = find_config(config_path, environ)
+    folders = PlatformFolders.current()
+    location = locate_config(config_path, environ, folders)
+    path = location.path
     layers = _Layers()
     base = path.parent if path is not None else Path.cwd()
 
@@ -943,13 +1108,22 @@ def load_settings(
     )
     _rebase_paths(layers.flag, Path.cwd())
     # Default paths sit beside the config file (or in the working directory without one).
-    defaults = {
+    defaults: dict[str, Any] = {
         name: base / info.default
         for name, info in Settings.model_fields.items()
         if info.annotation is Path
     }
+    if location.found_by == "platform":
+        # A config in the platform's config folder keeps its state in the data folder, as the
+        # platform expects; a config named or found in the working folder keeps it beside it.
+        defaults["state_path"] = folders.data / STATE_FILENAME
+    defaults["log_file"] = folders.log / LOG_FILENAME
 
     merged = _deep_merge(_deep_merge(_deep_merge(defaults, layers.file), layers.env), layers.flag)
+    log_file = merged.get("log_file")
+    if log_file is None or (isinstance(log_file, str) and not log_file.strip()):
+        # null or empty means "the default place" (config.example.json writes null), not "none".
+        merged["log_file"] = defaults["log_file"]
     settings = _validate(merged, layers)
     if layers.problems or settings is None:
         where = f"config file {path}" if path is not None else "no config file"
@@ -961,7 +1135,11 @@ def load_settings(
 
     sources = {key.path: layers.origin(key.path.split(".")) for key in setting_keys()}
     return LoadedSettings(
-        settings=settings, config_path=path, sources=sources, warnings=layers.warnings
+        settings=settings,
+        config_path=path,
+        sources=sources,
+        warnings=layers.warnings,
+        found_by=location.found_by,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,12 +26,25 @@ from plexrate.admin.stateio import (
     summarise_migration,
 )
 from plexrate.admin.verify import refind_orphans
-from plexrate.errors import PlexUnreachable, StateError, UsageError
+from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
-from plexrate.plex import Applier, ApplyReport, PlexClient, connect_with, read_items, read_snapshot
+from plexrate.plex import (
+    CHANGED_NOTE,
+    Applier,
+    ApplyReport,
+    Baseline,
+    PlexClient,
+    connect_with,
+    read_items,
+    read_snapshot,
+)
+from plexrate.plex.precheck import Expected, drift
+from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
+    EntryStatus,
+    JournalEntry,
     ReconcileReport,
     RunStatus,
     StateStore,
@@ -390,6 +403,70 @@ def write_mode(session: Session) -> RatingWriteMode:
     return mode
 
 
+def recheck_claims(
+    session: Session, claims: Sequence[OwnedItem], *, tag: str
+) -> tuple[list[OwnedItem], dict[int, str]]:
+    """Claims made from the snapshot (``admin reconstruct``), checked against Plex just before
+    they are recorded: those whose item still holds the claimed value and ``tag`` (and was not
+    rated again since the snapshot), and, per key left out, what changed. An item that cannot be
+    read is left out too: the person may have changed it (issue 16, as for every write)."""
+    if not claims:
+        return [], {}
+    stamps = {c.key: getattr(session.snapshot.item(c.key), "rated_at", None) for c in claims}
+    seen = read_items(
+        session.client, [c.key for c in claims], chunk_size=session.client.page_size, kind="check"
+    )
+    kept: list[OwnedItem] = []
+    changed: dict[int, str] = {}
+    for claim in claims:
+        item = seen.get(claim.key)
+        if item is None:
+            changed[claim.key] = "gone from Plex or unreadable"
+            continue
+        what = drift(Expected(claim.value, {tag.casefold(): True}, stamps[claim.key]), item)
+        if what is None:
+            kept.append(claim)
+        else:
+            changed[claim.key] = what
+    return kept, changed
+
+
+def left_to_person(store: StateStore) -> list[JournalEntry]:
+    """The entries of the latest run that wrote anything which its check before write left to
+    the person (changed in Plex during the run), with what Plex held then (``note``)."""
+    runs = [r for r in store.runs() if r.entries]
+    if not runs:
+        return []
+    latest = max(r.id for r in runs)
+    return [
+        e
+        for e in store.journal(run_id=latest, status=EntryStatus.FAILED)
+        if e.note.startswith(CHANGED_NOTE)
+    ]
+
+
+def rated_meanwhile(session: Session, written: set[int]) -> int | None:
+    """How many items were rated in Plex after the snapshot that plexrate did not write: the
+    person's, which the check before each write left alone (issue 16).
+
+    Measured on the server's clock: from the newest ``lastRatedAt`` the snapshot saw, then item
+    by item against the snapshot's own value. None when the snapshot saw no ``lastRatedAt`` at
+    all or the listing fails (the run's result stands either way).
+    """
+    stamps = {item.key: item.rated_at for item in session.snapshot.all_items()}
+    since = max((s for s in stamps.values() if s is not None), default=None)
+    if since is None:
+        return None
+    try:
+        rated = rated_since(session.client, since, page_size=session.client.page_size)
+    except PlexError as exc:
+        log.warning("could not list the items rated during the run: %s", exc)
+        return None
+    return sum(
+        1 for key, stamp in rated.items() if key not in written and stamp > (stamps.get(key) or 0)
+    )
+
+
 @dataclass
 class RunOutcome:
     run_id: int | None
@@ -431,6 +508,9 @@ def execute(
         cooldown_sleep_single=settings.cooldown_sleep_single,
         progress=progress,
         checkpoint=checkpoint,
+        # Every write request is checked against what the plan was made from, so a rating the
+        # person sets while the run goes on is never overwritten (issue 16).
+        baseline=Baseline.of(session.snapshot),
     )
     status = RunStatus.FAILED
     try:
@@ -441,6 +521,7 @@ def execute(
         raise
     finally:
         session.store.finish_run(run_id, status=status)
+    report.rated_meanwhile = rated_meanwhile(session, report.touched)
     if status is RunStatus.COMPLETED and marks_ownership_built:
         session.store.mark_ownership_built(source=command)
     compact_journal(session.store, keep_runs=settings.journal_keep_runs)

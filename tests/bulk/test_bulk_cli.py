@@ -410,6 +410,25 @@ def test_a_hijacked_item_handed_back_is_owned_at_its_new_value(env: Env) -> None
     assert plan["stats"]["hijacks"] == 0
 
 
+def test_undo_gives_back_the_rating_the_person_handed_over(env: Env) -> None:
+    """A manual rating handed to inference is the person's: a full undo restores it, even after
+    a run rewrote it, and never leaves the item unrated."""
+    before = env.rating(302)
+    assert before is not None and 302 not in env.owned()
+    path = edited_tracks(env)
+    env.later()
+    done = invoke_json("bulk", "import", "--type", "track", "--apply", str(path))
+    assert done["stats"]["handed_back"] == 1
+    assert 302 in env.owned()
+    assert invoke("run", "--apply", "--yes", "--quiet").exit_code == 0
+
+    undo = invoke_json("admin", "undo", "--apply", "--yes")
+    assert undo["written"] > 0
+    assert env.rating(302) == before
+    assert 302 not in env.owned()
+    assert TAG not in env.tags(302)
+
+
 def test_a_dry_run_import_changes_nothing_anywhere(env: Env) -> None:
     path = edited_tracks(env)
     state_bytes = env.state.read_bytes()

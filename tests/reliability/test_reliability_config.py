@@ -253,8 +253,9 @@ def test_bad_configs_through_the_cli(
             "• STATE_PATH: starts with ~ but names no user whose home folder is known",
         ),
         (
+            # The 33rd opening bracket: the object is 1 deep, its first list 2 (column 16).
             '{"TWIN_LOGIC": ' + "[" * 5000 + "]" * 5000 + "}",
-            "• config.json: its lists or objects are nested too deeply to read",
+            "• line 1, column 47: lists or objects are nested more than 32 deep",
         ),
     ],
     ids=["infinity", "nan", "overflow", "digits", "home", "nesting"],
@@ -265,6 +266,53 @@ def test_what_json_allows_but_no_setting_takes(tmp_path: Path, text: str, bullet
     loaded = load(path, {"PLEXRATE_PLEX_TOKEN": TOKEN})
     assert isinstance(loaded, ConfigError)
     assert bullet in str(loaded).splitlines()[1]
+
+
+@pytest.mark.parametrize("depth", [33, 200, 5000])
+def test_deep_nesting_is_placed_by_line_and_column(tmp_path: Path, depth: int) -> None:
+    """Python 3.11 raised RecursionError at a few thousand levels, 3.13 reads them and pydantic
+    then failed; either way the person gets the place, not the interpreter's limit."""
+    path = tmp_path / "config.json"
+    path.write_text(
+        '{\n  "DRY_RUN": true,\n  "TWIN_LOGIC": {"EXCLUDE_KEYWORDS": '
+        + "[" * depth
+        + "]" * depth
+        + "}\n}",
+        encoding="utf-8",
+    )
+    loaded = load(path, {"PLEXRATE_PLEX_TOKEN": TOKEN})
+    assert isinstance(loaded, ConfigError)
+    # Line 3: the object after "TWIN_LOGIC" is depth 2 (column 17), the list after
+    # "EXCLUDE_KEYWORDS" depth 3 (column 38), so depth 33 opens at column 68.
+    assert "• line 3, column 68: lists or objects are nested more than 32 deep" in str(loaded)
+
+
+def test_thirty_two_levels_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(
+        '{"TWIN_LOGIC": {"EXCLUDE_KEYWORDS": ' + "[" * 30 + "]" * 30 + "}}", encoding="utf-8"
+    )
+    loaded = load(path, {"PLEXRATE_PLEX_TOKEN": TOKEN})
+    # 32 deep passes the nesting check and reaches the key's own validation.
+    assert isinstance(loaded, ConfigError)
+    assert "nested more than" not in str(loaded)
+    assert "TWIN_LOGIC.EXCLUDE_KEYWORDS" in str(loaded)
+
+
+def test_brackets_inside_strings_do_not_count(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**GOOD, "LIBRARY_NAME": "[" * 100 + '\\"{' * 50}), encoding="utf-8")
+    loaded = load(path)
+    assert not isinstance(loaded, ConfigError), loaded
+    assert loaded.library_name.startswith("[" * 100)
+
+
+def test_deep_nesting_in_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(GOOD), encoding="utf-8")
+    loaded = load(path, {"PLEXRATE_TWIN_LOGIC": "[" * 5000 + "]" * 5000})
+    assert isinstance(loaded, ConfigError)
+    assert "• PLEXRATE_TWIN_LOGIC: lists or objects are nested more than 32 deep" in str(loaded)
 
 
 def test_infinity_from_the_environment(tmp_path: Path) -> None:

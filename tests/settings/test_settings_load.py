@@ -125,7 +125,10 @@ def test_no_config_file_means_defaults(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     loaded = load_settings(environ={})
     assert loaded.config_path is None
-    assert loaded.settings == Settings()
+    # The log file's default is the platform's log folder, which only load_settings knows.
+    assert loaded.settings.model_copy(update={"log_file": None}) == Settings()
+    assert loaded.settings.log_file is not None
+    assert loaded.settings.log_file.name == "plexrate.log"
     assert set(loaded.sources.values()) == {"default"}
     assert loaded.settings.state_path == tmp_path.resolve() / "plexrate_state.sqlite"
     assert loaded.warnings == []

@@ -224,7 +224,7 @@ def test_the_write_path_check_sees_the_index_damage_the_deep_check_sees(
     assert fast_found >= deep_found - 1
 
 
-def test_a_schema_1_file_is_upgraded_and_checked(tmp_path: Path) -> None:
+def test_a_schema_2_file_is_upgraded_and_checked(tmp_path: Path) -> None:
     path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
     with closing(sqlite3.connect(path)) as conn:
         conn.executescript(
@@ -232,7 +232,7 @@ def test_a_schema_1_file_is_upgraded_and_checked(tmp_path: Path) -> None:
             "DROP INDEX journal_pending; CREATE INDEX journal_pending ON journal(library_id, id)"
             " WHERE status = 'pending'; DROP TABLE journal_compact;"
             "ALTER TABLE runs DROP COLUMN compacted_at;"
-            "ALTER TABLE runs DROP COLUMN compacted_counts; PRAGMA user_version = 1;"
+            "ALTER TABLE runs DROP COLUMN compacted_counts; PRAGMA user_version = 2;"
         )
     with open_store(path) as store:
         assert store.migration_backup is not None

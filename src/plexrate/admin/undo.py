@@ -9,13 +9,20 @@ undone with ``--run``.
 plexrate's first write: unrated, since inference only ever fills unrated items, and items owned
 without a journal (imported from the old tool's ``plex_state.json``, or rebuilt by
 ``reconstruct``) were unrated before the old tool or plexrate rated them. Only a first write that
-was not inference (a bulk import over the person's value) goes back to its recorded ``before``.
+was not inference (a bulk import over the person's value) goes back to its recorded ``before``,
+and an item the person handed over with their rating still on it (a bulk import marking it
+inferred) goes back to that rating, whatever runs wrote since.
 plexrate's tags come off and ownership is dropped.
 
 **One run** covers the items that run changed. Each goes back to its value before that run
 (``before`` of the run's first write), the tags the run added come off and the ones it removed
 go back on, and ownership returns to what it was: plexrate's again where the run had rewritten
 a value plexrate owned (an inference phase, or an undo), otherwise dropped.
+
+Field locks: plexrate's edits lock the fields they set (``userRating``, ``mood``; plex-api.md
+§7.6). Where undo gives an item up, it releases the locks plexrate's writes set and leaves those
+that were there before plexrate's first write (``StateStore.field_locks``); the notes say how many
+it left.
 
 Left alone, and reported: items the person rated since plexrate last wrote them (their rating
 stays; plexrate's tags come off and ownership is dropped; an item cleared since is, as for the
@@ -27,7 +34,7 @@ library, and items handed back to the person since.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from plexrate.admin.common import (
@@ -92,6 +99,10 @@ class UndoReport:
     """The run undone, or None for everything."""
     left_alone: list[Skip] = field(default_factory=list)
     already_undone: int = 0
+    locks_released: int = 0
+    """Field locks plexrate's writes set that this undo releases."""
+    locks_left: int = 0
+    """Field locks on the items given up that were there before plexrate's first write."""
 
     def of(self, why: LeftAlone) -> list[Skip]:
         return [s for s in self.left_alone if s.why is why]
@@ -109,14 +120,17 @@ def plan_undo(
     originals: Mapping[int, OriginalValue],
     config: EngineConfig,
     run_id: int | None = None,
+    locks: Mapping[int, Mapping[str, bool]] | None = None,
 ) -> tuple[Plan, UndoReport]:
     """The undo of everything plexrate owns (``run_id`` None), or of one run.
 
     ``originals`` is ``StateStore.original_values(run_id=run_id)`` over the same scope.
+    ``locks`` is ``StateStore.field_locks()``: per item, the fields plexrate's writes locked
+    (True where the lock was there before plexrate's first write).
     """
     # Hundreds of thousands of changes and no reference cycles: see engine._gc.
     with paused_gc():
-        planner = _UndoPlanner(snapshot, owned, config, run_id)
+        planner = _UndoPlanner(snapshot, owned, config, run_id, locks or {})
         if run_id is None:
             for key in sorted(owned):
                 planner.everything(key, owned[key], originals.get(key))
@@ -133,7 +147,9 @@ class _UndoPlanner:
         owned: Mapping[int, OwnedItem],
         config: EngineConfig,
         run_id: int | None,
+        locks: Mapping[int, Mapping[str, bool]],
     ) -> None:
+        self.locks = locks
         self.snapshot = snapshot
         self.owned = owned
         self.tags = ManagedTags.of(snapshot, config)
@@ -157,7 +173,10 @@ class _UndoPlanner:
             return
         target: float | None = None
         why = "back to unrated: it was unrated before plexrate (or the old tool) rated it"
-        if (
+        if original is not None and original.handed_over is not None:
+            target = original.handed_over
+            why = f"back to {stars_or_unrated(target)}, your rating when you handed it over"
+        elif (
             original is not None
             and original.wrote_rating
             and original.rating_phase not in OWNER_PHASES
@@ -380,6 +399,14 @@ class _UndoPlanner:
             twin=twin,
             guid=item.guid,
         )
+        if own is False:
+            # plexrate gives the item up: its locks go too, never one that was there before.
+            fields = self.locks.get(item.key, {})
+            unlock = tuple(sorted(name for name, before in fields.items() if not before))
+            self.report.locks_left += sum(1 for before in fields.values() if before)
+            if unlock:
+                self.report.locks_released += len(unlock)
+                change = replace(change, unlock=unlock)
         if not change.writes_anything and own is None:
             self.report.already_undone += 1
             return
@@ -449,4 +476,10 @@ def undo_notes(report: UndoReport, *, sample: int = 10) -> list[str]:
     named(yours, f"Left alone: {count(len(yours), 'item')} handed back to you since:")
     if report.already_undone:
         notes.append(f"Already undone: {count(report.already_undone, 'item')}.")
+    if report.locks_released or report.locks_left:
+        notes.append(
+            f"Field locks: releasing {count(report.locks_released, 'lock')} plexrate's writes "
+            f"set; left {count(report.locks_left, 'lock')} that were there before plexrate's "
+            "first write."
+        )
     return notes

@@ -535,13 +535,29 @@ def verify(
             state_problems=store.verify(deep=deep) if store.exists else (),
             ownership_built=store.ownership_built() or bool(session.extra_owned),
         )
+        from plexrate.workflow import left_to_person
+
+        left = left_to_person(store) if store.exists else []
         if json_output:
-            _dump(app, _verify_json(report, session))
+            document = _verify_json(report, session)
+            document["left_to_you"] = [
+                {"key": e.key, "title": e.title, "run": e.run_id, "note": e.note} for e in left
+            ]
+            _dump(app, document)
         else:
             _verify_tables(app, report)
             if not quiet:
                 for line in _verify_summary(report):
                     app.err.print(escape(line))
+                if left:
+                    app.err.print(
+                        escape(
+                            f"The last run (run {left[0].run_id}) left {len(left):,} item"
+                            f"{'' if len(left) == 1 else 's'} to you: changed in Plex during "
+                            f"the run, not written (first: {left[0].title}: {left[0].note}); "
+                            "--json lists them all."
+                        )
+                    )
     if not report.consistent:
         # Not an error: the report is the answer, and cron reads the exit code.
         raise typer.Exit(1)
@@ -585,6 +601,8 @@ def _skips_json(report: UndoReport) -> dict[str, Any]:
             for s in report.left_alone
         ],
         "left_alone_counts": report.counts(),
+        "locks_released": report.locks_released,
+        "locks_left": report.locks_left,
     }
 
 
@@ -623,6 +641,7 @@ def undo(
             originals=store.original_values(run_id=run),
             config=session.settings.engine_config(),
             run_id=run,
+            locks=store.field_locks(),
         )
         if run is None and not store.ownership_built() and not session.extra_owned:
             from plexrate.admin.common import count
@@ -732,7 +751,17 @@ def reconstruct(
             session.snapshot, owned=session.owned(), config=settings.engine_config()
         )
         if not dry:
-            session.store.set_owned(list(result.claims), source=SOURCE)
+            from plexrate.workflow import recheck_claims
+
+            claims, changed = recheck_claims(session, result.claims, tag=settings.inferred_tag)
+            session.store.set_owned(claims, source=SOURCE)
+            if changed:
+                from plexrate.admin.common import count
+
+                dialog.warn(
+                    f"Left {count(len(changed), 'item')} to you: changed in Plex during the "
+                    "run, so not claimed (the next run reads them as yours)"
+                )
         if json_output:
             _dump(app, _reconstruct_json(result, session, dry=dry))
         elif not quiet:

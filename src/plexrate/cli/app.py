@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import logging
 import os
+import sys
 import traceback
 from typing import Annotated, Any
 
@@ -35,6 +38,25 @@ class PlexrateGroup(TyperGroup):
     """
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        code: int | None = None
+        try:
+            return self._invoke(ctx)
+        except typer.Exit as exc:
+            code = exc.exit_code
+            raise
+        finally:
+            obj = ctx.find_root().obj
+            if isinstance(obj, AppContext):
+                if code and obj.log is not None and not obj.log.errors:
+                    # An exit code with no error line before it (a run stopped, some writes
+                    # refused, a check that failed): the log says so, for the runs nobody saw.
+                    if code == ExitCode.INTERRUPTED:
+                        obj.log.line("Warning: stopped before the end (exit code 130)")
+                    else:
+                        obj.log.line(f"Error: ended with exit code {code}")
+                obj.close_log()
+
+    def _invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PlexrateError as exc:
@@ -62,6 +84,8 @@ def _console(ctx: typer.Context) -> Any:
 def _report(ctx: typer.Context, exc: BaseException, text: str) -> None:
     obj = ctx.find_root().obj
     debug = isinstance(obj, AppContext) and obj.debug
+    if isinstance(obj, AppContext):
+        obj.ensure_log()
     console = _console(ctx)
     if debug:
         console.print(escape(redact("".join(traceback.format_exception(exc)))), style="dim")
@@ -127,5 +151,41 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(report_app, name="report")
 
 
+def _utf8_when_redirected() -> None:
+    """Output to a file or a pipe is UTF-8, whatever the locale says.
+
+    On Windows a redirected stream takes the ANSI code page (cp1252 and the like), so a title in
+    Japanese or a ★ ended a scheduled run (`… --json >> runs.jsonl`) with UnicodeEncodeError.
+    JSON is UTF-8 by definition (RFC 8259, section 8.1). A terminal keeps its own encoding; on
+    Windows the console takes any character.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):
+            continue
+        try:
+            redirected = not stream.isatty()
+        except ValueError:  # closed
+            continue
+        if redirected and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8")
+
+
+def _forget_caught_interrupts() -> None:
+    """Let ``python -m plexrate`` exit with plexrate's code after a caught SIGTERM or Ctrl-C.
+
+    CPython marks "a KeyboardInterrupt went unhandled" whenever one ends an ``eval``/``exec`` of
+    source text, even one that plexrate then catches (the SIGTERM handler raises it wherever the
+    program is, library code evaluating a string included). With ``-m`` the interpreter checks
+    that mark after SystemExit and kills itself with SIGINT: exit -2 instead of 130, about one
+    run in six in tests/platform/test_locations.py. Every such evaluation first clears the mark,
+    so a trivial one at the end does.
+    """
+    eval("None")
+
+
 def main() -> None:
-    app()
+    _utf8_when_redirected()
+    try:
+        app()
+    finally:
+        _forget_caught_interrupts()

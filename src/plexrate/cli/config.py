@@ -17,6 +17,7 @@ from plexrate.settings import (
     CONFIG_ENV,
     CONFIG_FILENAME,
     PLACEHOLDER_URL,
+    PlatformFolders,
     check_plex_url,
     public_config,
     public_value,
@@ -175,6 +176,70 @@ def show(
         source = loaded.sources[key.path]
         origin = f"env {key.env_var}" if source == "env" else source
         table.add_row(key.file_key, _text(public_value(settings, key)), origin)
+    app.out.print(table)
+
+
+@config_app.command("path")
+def path_command(
+    ctx: typer.Context,
+    *,
+    config: ConfigOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Show where plexrate reads its config and keeps its state and log.
+
+    The config is the first of: --config, PLEXRATE_CONFIG, ./config.json, then config.json in
+    your platform's config folder. The state sits beside the config (in the platform's data
+    folder when the config is in its config folder); the log goes to the platform's log
+    folder unless LOG_FILE says otherwise.
+
+    Example: plexrate config path --json
+    """
+    app = get_app(ctx)
+    settings = app.load_settings(config)
+    loaded = app.loaded
+    assert loaded is not None
+    folders = PlatformFolders.current()
+    searched = ["--config", CONFIG_ENV, str(Path.cwd() / CONFIG_FILENAME), str(folders.config_file)]
+    document = {
+        "config": {
+            "path": None if loaded.config_path is None else str(loaded.config_path),
+            "found_by": loaded.found_by,
+            "searched": searched,
+        },
+        "state": str(settings.state_path),
+        "legacy_state": str(settings.legacy_state_path),
+        "log_file": None if settings.log_file is None else str(settings.log_file),
+        "platform": {
+            "config": str(folders.config),
+            "data": str(folders.data),
+            "log": str(folders.log),
+        },
+    }
+    if json_output:
+        app.out.print_json(json.dumps(document, ensure_ascii=False))
+        return
+    found = {
+        "--config": "named by --config",
+        "PLEXRATE_CONFIG": f"named by {CONFIG_ENV}",
+        "working folder": "found in the working folder",
+        "platform": "found in the platform's config folder",
+    }
+    table = Table(box=None, pad_edge=False, show_header=False)
+    table.add_column("What", no_wrap=True)
+    table.add_column("Where", overflow="fold")
+    if loaded.config_path is None:
+        table.add_row("Config file", "none (looked for " + ", ".join(searched) + ")")
+    else:
+        table.add_row("Config file", f"{loaded.config_path} ({found[str(loaded.found_by)]})")
+    table.add_row("State", str(settings.state_path))
+    table.add_row("Old tool's state", str(settings.legacy_state_path))
+    table.add_row(
+        "Log file", "none (LOG_FILE)" if settings.log_file is None else str(settings.log_file)
+    )
+    table.add_row("Platform config", str(folders.config))
+    table.add_row("Platform data", str(folders.data))
+    table.add_row("Platform log", str(folders.log))
     app.out.print(table)
 
 

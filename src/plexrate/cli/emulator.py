@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from plexrate.cli.context import get_app
+from plexrate.cli.interrupt import QUIT_SIGNALS
 from plexrate.emulator import (
     LENIENCIES,
     MISBEHAVIOURS,
@@ -268,7 +269,7 @@ def serve(
     def _on_signal(_signum: int, _frame: object) -> None:
         stop.set()
 
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, *QUIT_SIGNALS)}
     counts = lib.counts()
     line = {
         "url": emulator.url,

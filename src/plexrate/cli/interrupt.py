@@ -19,6 +19,22 @@ from types import FrameType
 from rich.console import Console
 from rich.prompt import Prompt
 
+QUIT_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM,) + (
+    # Ctrl-Break in a Windows console: there it is the way to stop a program that treats
+    # Ctrl-C as "pause", so it quits as SIGTERM does.
+    (signal.SIGBREAK,) if hasattr(signal, "SIGBREAK") else ()
+)
+
+
+@contextmanager
+def _on_quit_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    previous = [(sig, signal.signal(sig, handler)) for sig in QUIT_SIGNALS]
+    try:
+        yield
+    finally:
+        for sig, old in reversed(previous):
+            signal.signal(sig, old)
+
 
 class StopRequest:
     def __init__(
@@ -59,20 +75,19 @@ class StopRequest:
         # A second Ctrl-C at the prompt means quit, not a traceback; so does SIGTERM, which
         # would otherwise only raise the flag while the prompt went on waiting for an answer.
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
-            return Prompt.ask(
-                "[bold]Paused.[/] [R]esume or [Q]uit?",
-                console=self._console,
-                choices=["r", "q"],
-                default="r",
-                case_sensitive=False,
-            ).lower()
+            with _on_quit_signals(_raise_interrupt):
+                return Prompt.ask(
+                    "[bold]Paused.[/] [R]esume or [Q]uit?",
+                    console=self._console,
+                    choices=["r", "q"],
+                    default="r",
+                    case_sensitive=False,
+                ).lower()
         except (KeyboardInterrupt, EOFError):
             return "q"
         finally:
             signal.signal(signal.SIGINT, previous)
-            signal.signal(signal.SIGTERM, previous_term)
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -91,16 +106,13 @@ def sigterm_interrupts() -> Iterator[None]:
         yield
         return
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
+    with _on_quit_signals(_raise_interrupt):
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
 def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
-    """Route SIGINT (pause) and SIGTERM (quit) to ``request`` for the duration of a write."""
+    """Route SIGINT (pause) and SIGTERM or Ctrl-Break (quit) to ``request`` during a write."""
     if threading.current_thread() is not threading.main_thread():
         yield request  # signal handlers can only be installed from the main thread
         return
@@ -112,9 +124,8 @@ def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
         request.request(quit_now=True)
 
     old_int = signal.signal(signal.SIGINT, on_sigint)
-    old_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        yield request
+        with _on_quit_signals(on_sigterm):
+            yield request
     finally:
         signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)

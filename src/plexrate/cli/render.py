@@ -229,6 +229,22 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
     evidence = evidence_line(plan)
     if evidence:
         lines.append(escape(evidence))
+    if report.rated_meanwhile:
+        lines.append(
+            f"Rated in Plex while plexrate ran: {count(report.rated_meanwhile, 'item')} "
+            "plexrate did not write; your ratings stay as you set them."
+        )
+    if report.changed:
+        lines.append(
+            f"Left {count(report.changed, 'item')} to you: changed in Plex during the run, "
+            f"so not written ({escape(report.changed_notes[0])}"
+            + (", …)." if report.changed > 1 else ").")
+        )
+    if report.pending and not report.stopped:
+        lines.append(
+            f"{count(report.pending, 'write')} landed but could not be read back; they stay "
+            "recorded as unconfirmed and the next --apply command checks them against Plex."
+        )
     if report.failed:
         lines.append(f"[red]{report.failed:,} changes were refused by Plex:[/] {report.errors[0]}")
     return lines

@@ -226,6 +226,16 @@ class Emulator:
         with self._app.write_lock:
             return self.library.delete(list(rating_keys))
 
+    def before_answer(self, callback: Callable[[int], None] | None) -> None:
+        """Call ``callback(n)`` when the n-th successful write has been applied, before its
+        answer goes out and outside the server's write lock (None: stop calling).
+
+        The client that sent the write waits meanwhile, so what the callback does over HTTP (a
+        person rating items in Plex, ``tests/e2e/test_e2e_person.py``) lands exactly between
+        that write and the client's next request. The callback's own writes call it again.
+        """
+        self._app.before_answer = callback
+
     def after_write(self, callback: Callable[[int], None] | None) -> None:
         """Call ``callback(n)`` after the n-th write request is answered (None: stop calling).
 
@@ -244,13 +254,27 @@ class Emulator:
         self._app.accounts[token] = role
 
     def misbehave(
-        self, name: str, *, endpoints: Collection[str] = (), target: str | None = None
+        self,
+        name: str,
+        *,
+        endpoints: Collection[str] = (),
+        target: str | None = None,
+        after_writes: int = 0,
     ) -> None:
         """Answer like something that is not a sound Plex server, until ``behave()``: one of
         ``MISBEHAVIOURS`` (a redirect to ``target``, a web page, JSON, an empty or malformed
-        answer, a 404 for everything), for every request or only ``endpoints`` (``GET /``,
-        ``GET /library/sections/{id}/all``, …, as named in the request log)."""
-        self._app.misbehaviour = Misbehaviour.of(name, endpoints=endpoints, target=target)
+        answer, a 403 or a 404 for everything), for every request or only ``endpoints``
+        (``GET /``, ``GET /library/sections/{id}/all``, …, as named in the request log), from
+        the start or once ``after_writes`` writes were answered (``refuse_readbacks``)."""
+        self._app.misbehaviour = Misbehaviour.of(
+            name, endpoints=endpoints, target=target, after_writes=after_writes
+        )
+
+    def refuse_readbacks(self, how: str = "forbidden", *, after_writes: int = 1) -> None:
+        """Once ``after_writes`` writes landed, answer every multi-id item read
+        (``/library/metadata/…``, what a client reads back after writing) with ``how``:
+        ``forbidden`` (403), ``empty``, ``malformed-xml``, ``not-plex`` (404), …"""
+        self.misbehave(how, endpoints=("GET /library/metadata/{ids}",), after_writes=after_writes)
 
     def behave(self) -> None:
         self._app.misbehaviour = None

@@ -23,6 +23,7 @@ MISBEHAVIOURS: dict[str, str] = {
     "malformed-xml": "answer 200 with XML that breaks off in the middle",
     "wrong-root": "answer 200 with well-formed XML whose root is not a MediaContainer",
     "not-plex": "answer 404 to every request, like a web server that is not Plex",
+    "forbidden": "answer 403 (a proxy's or the server's refusal)",
 }
 
 _LOGIN_PAGE = (
@@ -41,6 +42,9 @@ class Misbehaviour:
     endpoints: frozenset[str] = field(default_factory=frozenset)
     target: str | None = None
     """Where ``redirect`` sends the client: ``http://host:port``."""
+    after_writes: int = 0
+    """Start only once the server has answered this many write requests: with ``endpoints``
+    limited to ``GET /library/metadata/{ids}``, reads back that fail after writes landed."""
 
     def __post_init__(self) -> None:
         if self.name not in MISBEHAVIOURS:
@@ -48,14 +52,24 @@ class Misbehaviour:
             raise ValueError(f"unknown misbehaviour {self.name!r} (known: {known})")
         if self.name == "redirect" and not self.target:
             raise ValueError("the redirect misbehaviour needs a target address")
+        if self.after_writes < 0:
+            raise ValueError("after_writes must not be negative")
 
     @classmethod
     def of(
-        cls, name: str, *, endpoints: Iterable[str] = (), target: str | None = None
+        cls,
+        name: str,
+        *,
+        endpoints: Iterable[str] = (),
+        target: str | None = None,
+        after_writes: int = 0,
     ) -> Misbehaviour:
-        return cls(name, frozenset(endpoints), target)
+        return cls(name, frozenset(endpoints), target, after_writes)
 
-    def applies(self, endpoint: str) -> bool:
+    def applies(self, endpoint: str, *, writes: int = 0) -> bool:
+        """Whether the answer to ``endpoint`` misbehaves, ``writes`` write requests in."""
+        if writes < self.after_writes:
+            return False
         return not self.endpoints or endpoint in self.endpoints
 
     def reply(self, *, host: str, path: str, query: str) -> tuple[int, bytes, str, dict[str, str]]:
@@ -76,6 +90,8 @@ class Misbehaviour:
         if self.name == "malformed-xml":
             body = b'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="3"><Track rating'
             return 200, body, "text/xml;charset=utf-8", {}
+        if self.name == "forbidden":
+            return 403, b"<html><body>403 Forbidden</body></html>", "text/html", {}
         if self.name == "wrong-root":
             return 200, b"<?xml version='1.0'?><status ok='1'/>", "text/xml;charset=utf-8", {}
         return 404, b"<html><body>404 Not Found</body></html>", "text/html", {}

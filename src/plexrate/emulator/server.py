@@ -169,6 +169,9 @@ class EmulatorApp:
         self.write_lock = threading.RLock()
         self.after_write: Callable[[int], None] | None = None
         self._writes_answered = 0
+        self.writes_done = 0
+        """Write requests answered with success (misbehaviours may start after some)."""
+        self.before_answer: Callable[[int], None] | None = None
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
@@ -283,7 +286,9 @@ class EmulatorApp:
             _drop(handler)
             return
         misbehaviour = self.misbehaviour
-        if misbehaviour is not None and misbehaviour.applies(route.endpoint):
+        if misbehaviour is not None and misbehaviour.applies(
+            route.endpoint, writes=self.writes_done
+        ):
             # Whatever answers instead of Plex does not look at the token.
             status, body, kind, extra = misbehaviour.reply(
                 host=handler.headers.get("Host") or "", path=path, query=url.query
@@ -329,6 +334,16 @@ class EmulatorApp:
         record(reply.status, reply)
         if route.write:
             self.faults.count_write()
+        if route.write and reply.status < 300:
+            # Before answering: the client's next request must already see the count.
+            with self.write_lock:
+                self.writes_done += 1
+                done = self.writes_done
+            hook = self.before_answer
+            if hook is not None:
+                # Outside the write lock, and before the client has its answer: whatever the
+                # hook does over HTTP lands between this write and the client's next request.
+                hook(done)
         _send(handler, reply.status, reply.body, reply.content_type, head=method == "HEAD")
         if route.write and self.after_write is not None:
             with self.write_lock:

@@ -8,13 +8,16 @@ requests.
 from plexrate.model import ObservedItem
 from plexrate.plex.apply import Applier, ApplyReport, RatingsNotStored
 from plexrate.plex.client import PlexClient, RetryPolicy, SectionInfo, connect, connect_with
+from plexrate.plex.precheck import CHANGED_NOTE, Baseline
 from plexrate.plex.readback import read_items
 from plexrate.plex.snapshot import read_snapshot
 from plexrate.settings import RatingWriteMode as WriteMode
 
 __all__ = [
+    "CHANGED_NOTE",
     "Applier",
     "ApplyReport",
+    "Baseline",
     "ObservedItem",
     "PlexClient",
     "RatingsNotStored",

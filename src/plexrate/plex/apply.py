@@ -36,6 +36,7 @@ from plexrate.model import (
     stars,
 )
 from plexrate.plex.client import PlexClient
+from plexrate.plex.precheck import CHANGED_NOTE, Baseline, drift
 from plexrate.plex.readback import ReadBack, read_items
 from plexrate.progress import NULL_PROGRESS, Progress, ProgressTask
 from plexrate.settings import RatingWriteMode as WriteMode
@@ -57,6 +58,23 @@ class RatingsNotStored(PlexError):
     """
 
 
+# After this many write requests in a row whose check read Plex refused, stop: each would be
+# refused again (after its retries), and nothing may be written unchecked.
+CHECKS_REFUSED_LIMIT = 3
+
+
+class ChecksRefused(PlexError):
+    """Plex keeps refusing the reads that check items before writing them: stop writing.
+
+    What landed stays recorded (confirmed, or pending for the next start to read back); the
+    requests not sent stay in the plan for the next run.
+    """
+
+
+class _ReadBackFailed(Exception):
+    """Reading written items back failed after the write request itself succeeded."""
+
+
 class Journal(Protocol):
     """What the Applier needs from the StateStore."""
 
@@ -68,6 +86,15 @@ class Journal(Protocol):
 
     def fail(self, entry_ids: Sequence[int], *, error: str) -> None: ...
 
+    def record_locks(self, locks: Sequence[tuple[int, str, bool]]) -> None:
+        """Remember, per (item, field) a write is about to lock, whether the lock was already
+        there; only the first observation of a pair counts."""
+        ...
+
+    def forget_locks(self, keys: Sequence[int]) -> None:
+        """Drop the lock records of items whose locks plexrate released."""
+        ...
+
 
 @dataclass(slots=True)
 class ApplyReport:
@@ -76,6 +103,18 @@ class ApplyReport:
     pending: int = 0
     vanished: int = 0
     """Items deleted in Plex while the run went on: journaled as vanished, left out."""
+    changed: int = 0
+    """Items the person changed in Plex after the snapshot, found by the check before write:
+    journaled with what Plex held, left to the person."""
+    changed_notes: list[str] = field(default_factory=list)
+    """The first few of those, as "title: what changed", for the summary."""
+    checks: int = 0
+    """Items read by the checks before write."""
+    rated_meanwhile: int | None = None
+    """Items rated in Plex while the run went on that plexrate did not write: the person's, left
+    alone (None: not known, e.g. the server sends no ``lastRatedAt``)."""
+    touched: set[int] = field(default_factory=set)
+    """Keys of every item a write request of this run named (not in ``as_dict``)."""
     requests: int = 0
     stopped: bool = False
     mode: WriteMode = WriteMode.AUTO
@@ -88,6 +127,9 @@ class ApplyReport:
             "failed": self.failed,
             "pending": self.pending,
             "vanished": self.vanished,
+            "changed_in_plex": self.changed,
+            "checked": self.checks,
+            "rated_in_plex_during_run": self.rated_meanwhile,
             "write_requests": self.requests,
             "stopped": self.stopped,
             "write_mode": self.mode.value,
@@ -96,7 +138,14 @@ class ApplyReport:
         }
 
 
-_GroupKey = tuple[ItemType, bool, float | None, tuple[str, ...], tuple[str, ...], int | None]
+_GroupKey = tuple[
+    ItemType, bool, float | None, tuple[str, ...], tuple[str, ...], int | None, tuple[str, ...]
+]
+# With /:/rate (one request per item) the items are checked this many at a time: one check read
+# per this many rate requests, the window between a check and the last write it covers.
+RATE_CHECK_EVERY = 10
+# How many changed items the report names; the journal has every one.
+_NOTES_KEPT = 20
 
 
 def _group_key(change: Change) -> _GroupKey:
@@ -108,11 +157,12 @@ def _group_key(change: Change) -> _GroupKey:
         tuple(sorted(change.add_tags)),
         tuple(sorted(change.remove_tags)),
         change.year,
+        tuple(sorted(change.unlock)),
     )
 
 
 def _sort_key(key: _GroupKey) -> tuple[object, ...]:
-    item_type, set_rating, rating, add, remove, year = key
+    item_type, set_rating, rating, add, remove, year, unlock = key
     return (
         item_type.value,
         not set_rating,
@@ -120,6 +170,7 @@ def _sort_key(key: _GroupKey) -> tuple[object, ...]:
         add,
         remove,
         year or 0,
+        unlock,
     )
 
 
@@ -159,7 +210,11 @@ class Applier:
         progress: Progress = NULL_PROGRESS,
         checkpoint: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], None] = time.sleep,
+        baseline: Baseline | None = None,
     ) -> None:
+        """``baseline`` is what the plan was made from: with it, every request's items are read
+        just before the request and those the person changed meanwhile are left out (see
+        ``plex.precheck``). Without it (tests of the write path alone) nothing is checked."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._client = client
@@ -177,6 +232,8 @@ class Applier:
         self._since_pause = 0
         self._task: ProgressTask = _NO_TASK
         self._verified: set[ItemType] = set()
+        self._baseline = baseline
+        self._checks_refused = 0
         self.report = ApplyReport(mode=mode)
 
     def apply(self, changes: Iterable[Change]) -> ApplyReport:
@@ -207,23 +264,44 @@ class Applier:
             self._task = task
             for key in sorted(groups, key=_sort_key):
                 members = groups[key]
-                for start in range(0, len(members), self._batch):
+                start = 0
+                while start < len(members):
                     if self._checkpoint():
                         return False
-                    chunk = members[start : start + self._batch]
+                    chunk = members[start : start + self._chunk_size(key)]
                     self._write_chunk(key, chunk)
                     task.advance(len(chunk), label=chunk[-1].title)
+                    start += len(chunk)
         return True
+
+    def _chunk_size(self, key: _GroupKey) -> int:
+        """Items per journaled chunk: ``batch_size``, or fewer where ratings go one ``/:/rate``
+        each, so that the check before write stays a few requests ahead of the writes it
+        covers instead of hundreds."""
+        if self._baseline is not None and key[1] and self._mode is WriteMode.RATE:
+            return min(self._batch, RATE_CHECK_EVERY)
+        return self._batch
 
     def _write_chunk(self, key: _GroupKey, chunk: list[Change]) -> None:
         entry_ids = self._journal.record_intents(self._run_id, chunk)
-        _, set_rating, _, add, remove, year = key
-        if not (set_rating or add or remove or year is not None):
-            # Ownership-only changes (e.g. a bulk import handing items back to inference).
-            self._journal.confirm(entry_ids)
-            self._count_written(chunk)
-            return
+        _, set_rating, _, add, remove, year, unlock = key
         live = list(zip(chunk, entry_ids, strict=True))
+        sends = bool(set_rating or add or remove or year is not None or unlock)
+        if self._baseline is not None and (sends or any(c.own for c in chunk)):
+            try:
+                live = self._check(key, live)
+            except PlexUnreachable:
+                # Nothing was sent: the intents stay pending and the next start finds them
+                # not landed.
+                self.report.pending += len(live)
+                raise
+            if not live:
+                return
+        if not sends:
+            # Ownership-only changes (e.g. a bulk import handing items back to inference).
+            self._journal.confirm([i for _, i in live])
+            self._count_written([c for c, _ in live])
+            return
         try:
             while True:
                 try:
@@ -250,8 +328,103 @@ class Applier:
         except PlexError as exc:
             self._refused(live, str(exc))
             return
+        except _ReadBackFailed as exc:
+            # The write itself succeeded; only reading it back failed. Its entries stay
+            # pending, and the next start reads them back (issue 17: a refused read-back must
+            # never turn a landed write into a failed one and lose its ownership record).
+            self._landed([c for c, _ in live])
+            self.report.pending += len(live)
+            log.warning("could not read %d written items back: %s", len(live), exc)
+            return
         self._journal.confirm([i for _, i in live], readback=readback)
+        self._landed([c for c, _ in live])
         self._count_written([c for c, _ in live])
+        if unlock:
+            # Released: a later write that locks the field again finds it unlocked, as it was
+            # before plexrate's first write.
+            self._journal.forget_locks([c.key for c, _ in live])
+
+    def _landed(self, changes: list[Change]) -> None:
+        if self._baseline is not None:
+            self._baseline.wrote(changes)
+
+    def _check(self, key: _GroupKey, live: list[tuple[Change, int]]) -> list[tuple[Change, int]]:
+        """Read the request's items just before it goes out; leave out those the person changed.
+
+        Items gone are journaled as vanished; items that could not be read are not written (the
+        person may have changed them); items whose rating or managed tag differs from what the
+        plan was made from are journaled with what Plex held and left to the person.
+        """
+        assert self._baseline is not None
+        try:
+            seen = read_items(
+                self._client, [c.key for c, _ in live], chunk_size=self._batch, kind="check"
+            )
+        except PlexUnreachable:
+            raise
+        except PlexError as exc:
+            self._refused(live, f"not written: Plex refused the read that checks them first: {exc}")
+            self._checks_refused += 1
+            if self._checks_refused >= CHECKS_REFUSED_LIMIT:
+                raise ChecksRefused(
+                    f"Plex refused the reads that check items before they are written "
+                    f"{self._checks_refused} times in a row ({exc}); nothing more is written",
+                    hint="plexrate never writes an item it could not check; fix what refuses "
+                    "/library/metadata reads (a proxy, the token's rights), then rerun: what "
+                    "landed is kept",
+                ) from exc
+            return []
+        self._checks_refused = 0
+        self.report.checks += len(live)
+        live = self._vanish(live, seen.gone)
+        self._refused(
+            [(c, i) for c, i in live if c.key in seen.unknown],
+            "not written: the item could not be read to check it first",
+        )
+        keep: list[tuple[Change, int]] = []
+        changed: dict[str, list[int]] = {}
+        for change, entry in live:
+            item = seen.get(change.key)
+            if item is None:
+                continue
+            what = drift(self._baseline.expected(change), item)
+            if what is None:
+                keep.append((change, entry))
+                continue
+            changed.setdefault(what, []).append(entry)
+            self.report.changed += 1
+            if len(self.report.changed_notes) < _NOTES_KEPT:
+                detail = what.removeprefix(f"{CHANGED_NOTE}: ").removesuffix("; left to you")
+                self.report.changed_notes.append(f"{change.title}: {detail}")
+        for note, entries in changed.items():
+            self._journal.fail(entries, error=note)
+        if changed:
+            left = sum(len(entries) for entries in changed.values())
+            log.info("%d items changed in Plex during the run; left alone", left)
+        self._note_locks(key, keep, seen)
+        return keep
+
+    def _note_locks(self, key: _GroupKey, live: list[tuple[Change, int]], seen: ReadBack) -> None:
+        """Record, before the write, which of the locks it sets were there already (plex-api.md
+        §7.6: locks stick until an edit clears them), so ``admin undo`` releases only its own."""
+        _, set_rating, _, add, remove, year, unlock = key
+        fields: list[str] = []
+        if set_rating and self._mode is not WriteMode.RATE:
+            fields.append("userRating")
+        if add or remove:
+            fields.append("mood")
+        if year is not None:
+            fields.append("originallyAvailableAt")
+        fields = [f for f in fields if f not in unlock]
+        if not fields:
+            return
+        rows: list[tuple[int, str, bool]] = []
+        for change, _ in live:
+            item = seen.get(change.key)
+            if item is not None:
+                rows.extend((change.key, name, name in item.locked) for name in fields)
+        if rows:
+            self._journal.record_locks(rows)
 
     def _rate_instead(self, key: _GroupKey, refused: EditNotAllowed) -> bool:
         """After Plex refused an edit because the token's account may not edit (a shared or
@@ -264,8 +437,15 @@ class Applier:
         that ``admin reconstruct`` could not rebuild, so the run stops instead and says how to
         run without tags.
         """
-        _, set_rating, _, add, remove, year = key
-        if set_rating and not add and not remove and year is None and self._mode is WriteMode.AUTO:
+        _, set_rating, _, add, remove, year, unlock = key
+        if (
+            set_rating
+            and not add
+            and not remove
+            and year is None
+            and not unlock
+            and self._mode is WriteMode.AUTO
+        ):
             log.warning("Plex refused an edit with this token (%s); using /:/rate", refused)
             self._mode = WriteMode.RATE
             self.report.mode = WriteMode.RATE
@@ -332,8 +512,10 @@ class Applier:
         self, key: _GroupKey, chunk: list[Change]
     ) -> tuple[dict[int, float | None] | None, set[int]]:
         """Send one chunk; returns what was read back (when checked) and the keys found gone."""
-        item_type, set_rating, rating, add, remove, year = key
+        item_type, set_rating, rating, add, remove, year, unlock = key
         keys = [c.key for c in chunk]
+        # Before sending: a request whose answer is lost may still have landed.
+        self.report.touched.update(keys)
         readback: dict[int, float | None] | None = None
         vanished: set[int] = set()
         fields: dict[str, object] = {}
@@ -352,6 +534,9 @@ class Applier:
         if set_rating and self._mode is not WriteMode.RATE:
             fields["userRating.value"] = "" if rating is None else _value(rating)
             fields["userRating.locked"] = 1
+        for name in unlock:
+            # plexapi's editField(..., locked=False) form: the lock goes, the value stays.
+            fields[f"{name}.locked"] = 0
         if fields:
             kind = "edit-rating" if "userRating.value" in fields else "edit-tags"
             self._edit(item_type, keys, fields, kind=kind)
@@ -377,7 +562,7 @@ class Applier:
         (all deleted meanwhile), nothing is learned and the next chunk is checked instead.
         """
         sample = chunk[:VERIFY_SAMPLE]
-        seen = read_items(self._client, [c.key for c in sample])
+        seen = self._read_back([c.key for c in sample])
         wrong = _not_stored(seen, sample, rating)
         if wrong is None:
             if seen.found:
@@ -391,7 +576,7 @@ class Applier:
         self._mode = WriteMode.RATE
         self.report.mode = WriteMode.RATE
         vanished = self._rate([c.key for c in chunk], rating)
-        seen = read_items(self._client, [c.key for c in sample if c.key not in vanished])
+        seen = self._read_back([c.key for c in sample if c.key not in vanished])
         still = _not_stored(seen, sample, rating)
         if still is not None:
             raise RatingsNotStored(
@@ -402,6 +587,16 @@ class Applier:
                 "(`plexrate doctor` tells), then rerun: nothing unconfirmed is lost",
             )
         return _ratings(seen), vanished | seen.gone
+
+    def _read_back(self, keys: list[int]) -> ReadBack:
+        """Read items back after a write that succeeded; a refused or unreadable answer raises
+        ``_ReadBackFailed`` so that nothing marks the landed write failed."""
+        try:
+            return read_items(self._client, keys)
+        except PlexUnreachable:
+            raise
+        except PlexError as exc:
+            raise _ReadBackFailed(str(exc)) from exc
 
     def _edit(
         self, item_type: ItemType, keys: list[int], fields: dict[str, object], *, kind: str

@@ -12,6 +12,8 @@ from plexapi.exceptions import NotFound
 from plexrate.errors import PlexError, PlexUnreachable
 from plexrate.model import ItemType, ObservedItem, check_rating, normalise_rating
 from plexrate.plex.client import PlexClient
+from plexrate.plex.snapshot import iter_listing
+from plexrate.settings import MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,13 @@ class ReadBack:
         return self.found[key]
 
 
-def read_items(client: PlexClient, keys: Iterable[int]) -> ReadBack:
+def read_items(
+    client: PlexClient,
+    keys: Iterable[int],
+    *,
+    chunk_size: int = READBACK_CHUNK,
+    kind: str = "readback",
+) -> ReadBack:
     """Current rating and moods of each key, with each missing key confirmed gone or unknown.
 
     Uses ``/library/metadata/k1,k2,…`` (one request per chunk, with a page size, following
@@ -58,15 +66,17 @@ def read_items(client: PlexClient, keys: Iterable[int]) -> ReadBack:
     ordered = sorted(set(keys))
     result = ReadBack()
     missing: list[int] = []
-    for start in range(0, len(ordered), READBACK_CHUNK):
-        chunk = ordered[start : start + READBACK_CHUNK]
-        found = _read_chunk(client, chunk, result.invalid)
+    # Never above the largest page a real server serves (docs/real-servers.md, "Page size").
+    step = max(1, min(chunk_size, MAX_PAGE_SIZE))
+    for start in range(0, len(ordered), step):
+        chunk = ordered[start : start + step]
+        found = _read_chunk(client, chunk, result.invalid, kind=kind)
         result.found.update(found)
         missing.extend(k for k in chunk if k not in found and k not in result.invalid)
     result.unknown.update(result.invalid)
     for key in missing:
         try:
-            found = _read_chunk(client, [key], result.invalid)
+            found = _read_chunk(client, [key], result.invalid, kind=kind)
         except NotFound:
             result.gone.add(key)
             continue
@@ -86,7 +96,7 @@ def read_items(client: PlexClient, keys: Iterable[int]) -> ReadBack:
 
 
 def _read_chunk(
-    client: PlexClient, chunk: list[int], invalid: dict[int, str]
+    client: PlexClient, chunk: list[int], invalid: dict[int, str], *, kind: str = "readback"
 ) -> dict[int, ObservedItem]:
     """One multi-id read, page by page; a 404 for a multi-id chunk means none of them exists.
 
@@ -97,7 +107,7 @@ def _read_chunk(
     start = 0
     while True:
         try:
-            container = client.read(path, kind="readback", start=start, size=len(chunk))
+            container = client.read(path, kind=kind, start=start, size=len(chunk))
         except NotFound:
             if len(chunk) == 1 or start:
                 raise
@@ -128,6 +138,10 @@ def _observed(element: Element, key: int) -> ObservedItem:
         item_type=ItemType(raw_type) if raw_type in _TYPES else None,
         rating=normalise_rating(check_rating(element.get("userRating"))),
         tags=frozenset(m.get("tag", "") for m in element.iter("Mood")),
+        locked=frozenset(
+            f.get("name", "") for f in element.iter("Field") if f.get("locked") in ("1", "true")
+        ),
+        rated_at=_int(element.get("lastRatedAt")),
     )
 
 
@@ -135,3 +149,18 @@ def _int(value: str | None) -> int | None:
     if not value or not value.isdigit() or len(value) > 18:
         return None
     return int(value)
+
+
+def rated_since(client: PlexClient, since: int, *, page_size: int) -> dict[int, int]:
+    """Every item whose ``lastRatedAt`` is after ``since`` (epoch seconds, the server's clock):
+    key → lastRatedAt. One filtered listing per type (``track.lastRatedAt>>=``: a date filter
+    field, plex-api.md §7.8), so asking costs three requests whatever the library's size."""
+    found: dict[int, int] = {}
+    for item_type in ItemType:
+        params: dict[str, str | int] = {f"{item_type.value}.lastRatedAt>>": since}
+        for _, element in iter_listing(client, item_type, page_size=page_size, params=params):
+            key = _int(element.get("ratingKey"))
+            stamp = _int(element.get("lastRatedAt"))
+            if key is not None and stamp is not None and stamp > since:
+                found[key] = stamp
+    return found

@@ -159,6 +159,10 @@ class OriginalValue:
     own: bool | None = None
     """The scope's net ownership effect: the last ``own`` that was not None (True claimed the
     item, False gave it back), or None when the scope never changed ownership."""
+    handed_over: float | None = None
+    """The person's rating when they handed the item to plexrate without a rating write (a
+    bulk import marking their value inferred), when that was plexrate's first entry in scope;
+    None otherwise. Undo of everything gives that value back: it was theirs."""
 
 
 class Resolution(StrEnum):

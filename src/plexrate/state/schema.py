@@ -19,7 +19,7 @@ from plexrate.errors import StateError
 from plexrate.fileio import fsync_directory
 
 APPLICATION_ID = 0x504C5254  # "PLRT"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HINT_RESTORE = "restore it from a backup, or move it away to start a new state file"
@@ -109,7 +109,17 @@ CREATE TABLE journal_compact (
     rating_phase TEXT NOT NULL DEFAULT '',
     rating_twin  INTEGER NOT NULL DEFAULT 0 CHECK (rating_twin IN (0, 1)),
     own          INTEGER CHECK (own IN (0, 1)),
+    handed_over  REAL CHECK (handed_over BETWEEN 0 AND 10),
     PRIMARY KEY (library_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE field_locks (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    key        INTEGER NOT NULL,
+    field      TEXT NOT NULL,
+    preexisting INTEGER NOT NULL CHECK (preexisting IN (0, 1)),
+    seen_at    REAL NOT NULL,
+    PRIMARY KEY (library_id, key, field)
 ) WITHOUT ROWID;
 
 CREATE TABLE meta (
@@ -122,9 +132,26 @@ CREATE TABLE meta (
 
 Migration = Callable[[sqlite3.Connection], None]
 
+_FIELD_LOCKS = """
+CREATE TABLE IF NOT EXISTS field_locks (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    key        INTEGER NOT NULL,
+    field      TEXT NOT NULL,
+    preexisting INTEGER NOT NULL CHECK (preexisting IN (0, 1)),
+    seen_at    REAL NOT NULL,
+    PRIMARY KEY (library_id, key, field)
+) WITHOUT ROWID
+"""
 
-def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
-    """Schema 1 to 2: compacted runs, and journal indexes that name ``id`` once.
+
+def _add_field_locks(conn: sqlite3.Connection) -> None:
+    # Schema 2: which field locks plexrate's writes set, and which were there before its first
+    # write (issue 14 item 6), so `admin undo` releases only its own.
+    conn.execute(_FIELD_LOCKS)
+
+
+def _upgrade_2_to_3(conn: sqlite3.Connection) -> None:
+    """Schema 2 to 3: compacted runs, and journal indexes that name ``id`` once.
 
     ``journal_compact`` holds, per item, what undo needs from runs whose journal was compacted
     (``StateStore.compact``); ``runs`` records when a run was compacted and its counts.
@@ -144,12 +171,24 @@ def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
     conn.execute(table[: table.index(";") + 1])
 
 
-MIGRATIONS: dict[int, Migration] = {1: _upgrade_1_to_2}
+MIGRATIONS: dict[int, Migration] = {1: _add_field_locks, 2: _upgrade_2_to_3}
 """``MIGRATIONS[n]`` upgrades a schema at version ``n`` to ``n + 1``, inside one transaction.
 
 Add an entry (and bump ``SCHEMA_VERSION``) when the schema changes; ``migrate`` backs the file up
 before running any of them.
 """
+
+ADDITIVE: frozenset[int] = frozenset({1, 2})
+"""Migrations (by the version they start from) that only add what a reader does without: a
+read-only store (a dry run, a report) opens a file they have not run on yet, rather than asking
+for a writing command first. ``field_locks`` matters only to writers and to undo; schema 3's
+compacted runs are absent from an older file (the store reads none), and its index change does
+not change what a query returns."""
+
+
+def readable_as_is(version: int) -> bool:
+    """Whether a read-only store may use a file at ``version`` without its migrations."""
+    return all(step in ADDITIVE for step in range(version, SCHEMA_VERSION))
 
 
 def configure(

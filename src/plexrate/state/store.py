@@ -143,6 +143,8 @@ class StateStore:
         self.notes: list[str] = []
         """What the person should hear about how the file is used (a network filesystem)."""
         self._marked = False
+        self._version = schema.SCHEMA_VERSION
+        """The file's schema: a reader may use a file a writer has not upgraded yet."""
         self._found_marker = False
         self.deep_checked: str | None = None
         """Why a writer ran the full integrity check on opening (None: the write-path check)."""
@@ -178,7 +180,8 @@ class StateStore:
             raise self._unopenable(exc) from None
         try:
             version = schema.check_identity(conn, self.path)
-            if version < schema.SCHEMA_VERSION:
+            self._version = version
+            if version < schema.SCHEMA_VERSION and not schema.readable_as_is(version):
                 raise StateError(
                     f"state file {self.path} uses an older schema ({version})",
                     hint="run any writing plexrate command once to upgrade it",
@@ -759,14 +762,16 @@ class StateStore:
         with self._guard():
             if self._library_id is None:
                 return []
+            # Schema 2 (readable as it is) has no compacted runs.
+            compacted = "r.compacted_at, r.compacted_counts" if self._version >= 3 else "NULL, NULL"
             rows = self._conn.execute(
-                """
+                f"""
                 SELECT r.id, r.command, r.args, r.dry_run, r.status, r.started_at, r.finished_at,
                        COUNT(j.id),
                        COALESCE(SUM(j.status = 'confirmed'), 0),
                        COALESCE(SUM(j.status = 'failed'), 0),
                        COALESCE(SUM(j.status = 'pending'), 0),
-                       r.compacted_at, r.compacted_counts
+                       {compacted}
                 FROM runs r LEFT JOIN journal j ON j.run_id = r.id
                 WHERE r.library_id = ? GROUP BY r.id ORDER BY r.id
                 """,
@@ -1028,6 +1033,8 @@ class StateStore:
 
     def _compact_seeds(self, conn: sqlite3.Connection) -> dict[int, _Undo]:
         seeds: dict[int, _Undo] = {}
+        if self._version < 3:
+            return seeds
         for row in conn.execute(
             f"SELECT {_COMPACT_COLUMNS} FROM journal_compact WHERE library_id = ?",
             (self._library_id,),
@@ -1040,13 +1047,14 @@ class StateStore:
             undo.last_run = row[9]
             undo.phase, undo.twin = row[10], bool(row[11])
             undo.own = None if row[12] is None else bool(row[12])
+            undo.handed_over = row[13]
             seeds[row[0]] = undo
         return seeds
 
     def compacted_runs(self) -> set[int]:
         """Ids of this library's runs whose journal was compacted."""
         with self._guard():
-            if self._library_id is None:
+            if self._library_id is None or self._version < 3:
                 return set()
             rows = self._conn.execute(
                 "SELECT id FROM runs WHERE library_id = ? AND compacted_at IS NOT NULL",
@@ -1115,7 +1123,7 @@ class StateStore:
                 )
             conn.executemany(
                 f"INSERT OR REPLACE INTO journal_compact (library_id, {_COMPACT_COLUMNS}) "
-                f"VALUES ({', '.join('?' * 14)})",
+                f"VALUES ({', '.join('?' * 15)})",
                 ((library, *acc[key].compact_row()) for key in sorted(touched)),
             )
         vacuumed = vacuum and self._vacuum_if_it_pays()
@@ -1327,6 +1335,61 @@ class StateStore:
 
     # -- metadata ------------------------------------------------------------------------------
 
+    # -- field locks ---------------------------------------------------------------------------
+
+    def record_locks(self, locks: Sequence[tuple[int, str, bool]]) -> None:
+        """Remember, for each (item key, field, locked already) a write is about to lock,
+        whether that lock was there before plexrate's first write. The first observation of a
+        pair stands: later ones see plexrate's own lock."""
+        if not locks:
+            return
+        now = self._clock()
+        # Not synced on its own: a record lost to a power cut is observed again at the next
+        # write, after plexrate's lock is on, and so taken for a lock that was there already:
+        # the safe side (undo leaves it). The next intent's durable commit syncs it anyway.
+        with self._write(durable=False) as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "INSERT OR IGNORE INTO field_locks (library_id, key, field, preexisting, seen_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((library, int(k), str(f), int(bool(p)), now) for k, f, p in locks),
+            )
+
+    def field_locks(self, keys: Iterable[int] | None = None) -> dict[int, dict[str, bool]]:
+        """Per item key, the fields plexrate's writes locked: field → True when the lock was
+        there before plexrate's first write (not plexrate's to release)."""
+        with self._guard():
+            if self._library_id is None or not self._has_table("field_locks"):
+                return {}
+            rows = self._conn.execute(
+                "SELECT key, field, preexisting FROM field_locks WHERE library_id = ?",
+                (self._library_id,),
+            ).fetchall()
+        wanted = None if keys is None else set(keys)
+        out: dict[int, dict[str, bool]] = {}
+        for key, name, preexisting in rows:
+            if wanted is None or key in wanted:
+                out.setdefault(int(key), {})[str(name)] = bool(preexisting)
+        return out
+
+    def forget_locks(self, keys: Sequence[int]) -> None:
+        """Drop the lock records of items whose locks plexrate released (``admin undo``)."""
+        if not keys:
+            return
+        with self._write() as conn:
+            library = self._ensure_library(conn)
+            conn.executemany(
+                "DELETE FROM field_locks WHERE library_id = ? AND key = ?",
+                ((library, int(k)) for k in keys),
+            )
+
+    def _has_table(self, name: str) -> bool:
+        # A read-only store may look at a schema-1 file it may not migrate.
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
     def meta(self, key: str) -> str | None:
         with self._guard():
             if self._library_id is None:
@@ -1370,6 +1433,7 @@ class _Undo:
         "before",
         "first_run",
         "guid",
+        "handed_over",
         "item_type",
         "key",
         "last_run",
@@ -1396,6 +1460,7 @@ class _Undo:
         self.phase = ""
         self.twin = False
         self.own: bool | None = None
+        self.handed_over: float | None = None
 
     def value(self, superseded_by: int | None) -> OriginalValue:
         return OriginalValue(
@@ -1413,6 +1478,7 @@ class _Undo:
             rating_twin=self.twin,
             tags_removed=tuple(sorted(self.removed.values())),
             own=self.own,
+            handed_over=self.handed_over,
         )
 
     def compact_row(self) -> tuple[Any, ...]:
@@ -1431,6 +1497,7 @@ class _Undo:
             self.phase,
             int(self.twin),
             None if self.own is None else int(self.own),
+            self.handed_over,
         )
 
 
@@ -1440,7 +1507,7 @@ _FOLD_COLUMNS = (
 )
 _COMPACT_COLUMNS = (
     "key, item_type, guid, wrote_rating, before, last_written, tags_added, tags_removed, "
-    "first_run_id, last_run_id, rating_phase, rating_twin, own"
+    "first_run_id, last_run_id, rating_phase, rating_twin, own, handed_over"
 )
 _VACUUM_MIN_BYTES = 4 * 1024 * 1024
 
@@ -1455,6 +1522,10 @@ def _fold(acc: dict[int, _Undo], rows: Iterable[Sequence[Any]]) -> None:
         undo = acc.get(key)
         if undo is None:
             undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
+            if not set_rating and own == 1 and before is not None:
+                # plexrate's first entry took the item without writing its rating: the
+                # person handed their own value over (a bulk import marking it inferred).
+                undo.handed_over = before
         undo.last_run = run
         if guid:
             undo.guid = guid

@@ -171,7 +171,7 @@ def test_a_json_syntax_error_exits_3_with_line_and_column(tmp_path: Path) -> Non
     (tmp_path / "config.json").write_text(f'{{\n"PLEX_TOKEN": "{TOKEN}",\n}}', encoding="utf-8")
     result = run(["config", "show"])
     assert result.exit_code == 3
-    assert "• line 3, column 1: Expecting property name" in result.stderr
+    assert "• line 2, column 39: a comma before the closing }" in result.stderr
     assert TOKEN not in result.output
 
 
