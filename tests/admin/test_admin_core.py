@@ -376,7 +376,7 @@ def test_run_rows_are_oldest_first_with_items_changed() -> None:
 
 def test_migration_sorts_every_entry_by_one_rule() -> None:
     lib = library()
-    lib.tag(TAG, 103)
+    lib.tag(TAG, 10, 100, 103)  # the old tool tagged what it wrote
     snapshot = rated(lib, k100=7.0, k101=5.0, k102=5.0, k103=6.0, k104=8.0, k10=6.9)
     legacy = LegacyState(
         library_uuid=None,
@@ -405,6 +405,16 @@ def test_migration_sorts_every_entry_by_one_rule() -> None:
     moved = plan_migration(legacy, rated(lib, k100=5.0), inferred_tag=TAG)
     assert 100 in moved.changed
     assert 100 not in {o.key for o in moved.owned}
+    # where the old tool's tag is on other entries, an entry without it is the person's
+    lib.tags[TAG].discard(100)
+    untagged_entry = plan_migration(legacy, rated(lib, k100=7.0), inferred_tag=TAG, owned={102})
+    assert untagged_entry.anchors == (100, 104, 200)
+    assert 100 not in {o.key for o in untagged_entry.owned}
+    # a file whose items carry no tag at all (the old tool ran with INFERRED_TAG "") tells
+    # nothing by the tag: its entries are owned as before
+    lib.tags[TAG].clear()
+    no_tags = plan_migration(legacy, rated(lib, k100=7.0), inferred_tag=TAG, owned={102})
+    assert {o.key for o in no_tags.owned} == {10, 100}
 
 
 def test_migration_summary_counts_and_the_filler_rule_difference() -> None:

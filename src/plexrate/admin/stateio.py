@@ -28,6 +28,7 @@ from plexrate.state import (
     legacy_outcome,
     load_legacy,
     plan_migration,
+    tagged_by_old_tool,
 )
 
 
@@ -80,8 +81,9 @@ class MigrationSummary:
         ]
         if m.anchors:
             lines.append(
-                f"  {len(m.anchors):,} recognised as your own ratings (twin anchors or marked "
-                "manual): never plexrate's, never changed"
+                f"  {len(m.anchors):,} recognised as your own ratings (twin anchors, marked "
+                "manual, or without the tag the old tool put on what it wrote): never "
+                "plexrate's, never changed"
             )
         if m.changed:
             verb = "carries" if self.changed_tagged == 1 else "carry"
@@ -196,6 +198,12 @@ def anchors_taken_earlier(
     except InputFileError:
         return None
     anchors: list[int] = []
+    old_tool_tagged = tagged_by_old_tool(
+        legacy,
+        snapshot,
+        inferred_tag,
+        plexrates={k for k, c in owned.items() if c.phase != Phase.IMPORT.value},
+    )
     for key in sorted(legacy.entries):
         claim = owned.get(key)
         item = snapshot.item(key)
@@ -206,6 +214,7 @@ def anchors_taken_earlier(
             item.rating,
             tagged=snapshot.has_tag(inferred_tag, key),
             tag_configured=bool(inferred_tag),
+            old_tool_tagged=old_tool_tagged,
         )
         if outcome is LegacyOutcome.ANCHOR:
             anchors.append(key)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import quote
@@ -563,11 +563,16 @@ class Applier:
         """
         sample = chunk[:VERIFY_SAMPLE]
         seen = self._read_back([c.key for c in sample])
-        wrong = _not_stored(seen, sample, rating)
+        # An item holding neither the value sent nor the one before was changed by someone
+        # between the write and this read: it tells nothing about the write form, and its
+        # value is theirs, so it is not recorded as what plexrate wrote.
+        moved = {c.key for c in sample if _moved_by_someone(seen, c, rating)}
+        evidence = [c for c in sample if c.key not in moved]
+        wrong = _not_stored(seen, evidence, rating)
         if wrong is None:
-            if seen.found:
+            if any(c.key in seen.found for c in evidence):
                 self._verified.add(item_type)
-            return _ratings(seen), seen.gone
+            return _ratings(seen, without=moved), seen.gone
         log.warning(
             "Plex did not store userRating multi-edits for %ss (%s); using /:/rate",
             item_type,
@@ -575,8 +580,14 @@ class Applier:
         )
         self._mode = WriteMode.RATE
         self.report.mode = WriteMode.RATE
-        vanished = self._rate([c.key for c in chunk], rating)
-        seen = self._read_back([c.key for c in sample if c.key not in vanished])
+        # The /:/rate requests are new writes: check the chunk again first and send them only
+        # to the items that still hold their value before the write (the form stored nothing);
+        # the person may have rated any of the others meanwhile.
+        check = self._read_back([c.key for c in chunk])
+        unchanged = [c.key for c in chunk if self._untouched(check, c)]
+        vanished = self._rate(unchanged, rating) | check.gone
+        sample = [c for c in evidence if c.key in unchanged and c.key not in vanished]
+        seen = self._read_back([c.key for c in sample])
         still = _not_stored(seen, sample, rating)
         if still is not None:
             raise RatingsNotStored(
@@ -586,7 +597,20 @@ class Applier:
                 hint="check that the token's account may edit this library "
                 "(`plexrate doctor` tells), then rerun: nothing unconfirmed is lost",
             )
-        return _ratings(seen), vanished | seen.gone
+        skipped = {c.key for c in chunk if c.key not in unchanged}
+        return _ratings(seen, without=skipped), vanished | seen.gone
+
+    def _untouched(self, seen: ReadBack, change: Change) -> bool:
+        """Whether Plex still holds ``change``'s value before the write and nobody rated the
+        item since the plan was made (a rating set back to what it was is still the person's)."""
+        item = seen.get(change.key)
+        if item is None or not same_rating(item.rating, change.before):
+            return False
+        if self._baseline is None:
+            return True
+        # Tags are left out: the edit that did not store the rating may have added them.
+        expected = replace(self._baseline.expected(change), tags={})
+        return drift(expected, item) is None
 
     def _read_back(self, keys: list[int]) -> ReadBack:
         """Read items back after a write that succeeded; a refused or unreadable answer raises
@@ -663,8 +687,15 @@ def _not_stored(seen: ReadBack, sample: list[Change], rating: float) -> str | No
     return None
 
 
-def _ratings(seen: ReadBack) -> dict[int, float | None]:
-    return {key: item.rating for key, item in seen.found.items()}
+def _moved_by_someone(seen: ReadBack, change: Change, rating: float) -> bool:
+    item = seen.get(change.key)
+    if item is None:
+        return False
+    return not same_rating(item.rating, rating) and not same_rating(item.rating, change.before)
+
+
+def _ratings(seen: ReadBack, *, without: Set[int] = frozenset()) -> dict[int, float | None]:
+    return {key: item.rating for key, item in seen.found.items() if key not in without}
 
 
 def _tag_addition(field: str, tags: tuple[str, ...]) -> dict[str, object]:

@@ -19,6 +19,7 @@ from plexrate.state.legacy import (
     load_legacy,
     parse_legacy,
     plan_migration,
+    tagged_by_old_tool,
 )
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
@@ -65,4 +66,5 @@ __all__ = [
     "load_legacy",
     "parse_legacy",
     "plan_migration",
+    "tagged_by_old_tool",
 ]

@@ -355,11 +355,13 @@ def legacy_outcome(
     *,
     tagged: bool,
     tag_configured: bool,
+    old_tool_tagged: bool = False,
 ) -> LegacyOutcome:
     """The rule for one entry of an item the library has, decided in the person's favour.
 
     ``current`` is the item's rating in Plex now (None unrated); ``tagged`` whether it carries the
-    inferred tag; ``tag_configured`` whether INFERRED_TAG is set at all.
+    inferred tag; ``tag_configured`` whether INFERRED_TAG is set at all; ``old_tool_tagged``
+    whether the old tool was tagging what it wrote (``tagged_by_old_tool``).
     """
     if entry.manual:
         return LegacyOutcome.ANCHOR
@@ -373,7 +375,31 @@ def legacy_outcome(
     if not same_rating(entry.value, current):
         # v1.4 kept full precision (6.8912…), Plex one decimal (6.9): compare at Plex's step.
         return LegacyOutcome.CHANGED
+    if old_tool_tagged and not tagged:
+        # The old tool tagged every value it wrote; where it was tagging, an entry without the
+        # tag is not evidence enough to take the rating from the person.
+        return LegacyOutcome.ANCHOR
     return LegacyOutcome.OWNED
+
+
+def tagged_by_old_tool(
+    legacy: LegacyState,
+    snapshot: LibrarySnapshot,
+    inferred_tag: str,
+    *,
+    plexrates: Set[int] = frozenset(),
+) -> bool:
+    """Whether the old tool was tagging what it wrote: an item its file names carries the tag.
+
+    Items in ``plexrates`` (written by plexrate, which uses the same tag) are no evidence. A file
+    from a run with INFERRED_TAG "" names no tagged item, and then the tag tells nothing.
+    """
+    if not inferred_tag:
+        return False
+    tagged = snapshot.tagged.get(inferred_tag)
+    if not tagged:
+        return False
+    return any(key in tagged and key not in plexrates for key in legacy.entries)
 
 
 def plan_migration(
@@ -390,6 +416,7 @@ def plan_migration(
     """
     claims: list[OwnedItem] = []
     buckets: dict[LegacyOutcome, list[int]] = {outcome: [] for outcome in LegacyOutcome}
+    old_tool_tagged = tagged_by_old_tool(legacy, snapshot, inferred_tag, plexrates=owned)
     for key in sorted(legacy.entries):
         entry = legacy.entries[key]
         item = snapshot.item(key)
@@ -404,6 +431,7 @@ def plan_migration(
             item.rating,
             tagged=snapshot.has_tag(inferred_tag, key),
             tag_configured=bool(inferred_tag),
+            old_tool_tagged=old_tool_tagged,
         )
         if outcome is LegacyOutcome.OWNED and item.rating is not None:
             claims.append(
