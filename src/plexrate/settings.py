@@ -100,6 +100,14 @@ class RatingWriteMode(StrEnum):
     """One ``/:/rate`` request per item."""
 
 
+class StateJournalMode(StrEnum):
+    AUTO = "auto"
+    """WAL, or the rollback journal when the state file is on a network filesystem."""
+    WAL = "wal"
+    DELETE = "delete"
+    """SQLite's rollback journal: works on NFS and SMB shares."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Field types
 
@@ -304,6 +312,8 @@ class Settings(BaseSettings):
     # plexrate's additions.
     state_path: FilePath = Path("plexrate_state.sqlite")
     legacy_state_path: FilePath = Path("plex_state.json")
+    state_journal_mode: Annotated[StateJournalMode, BeforeValidator(_lower)] = StateJournalMode.AUTO
+    journal_keep_runs: Whole = Field(30, ge=0, le=1_000_000)
     inference_model: Annotated[InferenceModel, BeforeValidator(_lower)] = (
         InferenceModel.HIERARCHICAL
     )

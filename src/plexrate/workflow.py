@@ -173,8 +173,11 @@ def open_session(
         server_id=client.machine_id,
         readonly=not write,
         command=command,
+        journal_mode=settings.state_journal_mode.value,
     )
     try:
+        for note in store.notes:
+            dialog.warn(note)
         reconciled = reconcile(store, client, dialog=dialog) if write else ReconcileReport()
         if not write and store.pending():
             dialog.warn(
@@ -500,6 +503,7 @@ def execute(
             None, ApplyReport(mode=session.settings.rating_write_mode), RunStatus.COMPLETED, 0.0
         )
     settings = session.settings
+    session.store.ensure_space(len(writes))
     run_id = session.store.begin_run(command=command, args=dict(args or {}))
     applier = Applier(
         session.client,
@@ -528,6 +532,26 @@ def execute(
     report.rated_meanwhile = rated_meanwhile(session, report.touched)
     if status is RunStatus.COMPLETED and marks_ownership_built:
         session.store.mark_ownership_built(source=command)
+    compact_journal(session.store, keep_runs=settings.journal_keep_runs)
     return RunOutcome(
         run_id, report, status, time.monotonic() - started, pacing=applier.pacing.summary()
     )
+
+
+def compact_journal(store: StateStore, *, keep_runs: int) -> None:
+    """JOURNAL_KEEP_RUNS after a run: fold older runs into per-item records. The run itself is
+    done and recorded, so a failure here is worth a warning in the log, never the run's end."""
+    if keep_runs <= 0:
+        return
+    try:
+        report = store.compact(keep_runs=keep_runs)
+    except StateError as exc:
+        log.warning("could not compact the journal of older runs: %s", exc)
+        return
+    if report.runs:
+        log.info(
+            "compacted the journal of %d older run(s): %d entries folded into %d item records",
+            len(report.runs),
+            report.entries_removed,
+            report.items,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from plexrate.bulk import (
     plan_import,
     rating_type,
     read_bulk_csv,
+    read_cell,
+    safe_cell,
     write_export,
 )
 from plexrate.model import ItemType
@@ -192,3 +195,57 @@ def test_any_export_reimports_as_no_change(
     result = plan_import(parsed, lib.snapshot(), owned=lib.owned, inferred_tag=TAG)
     assert result.plan.changes == []
     assert result.plan.stats["unchanged_rows"] == len(items)
+
+
+HOSTILE = ["=", "+", "-", "@", "\t", "\r", "'", "''", '=HYPERLINK("http://x","y")', "-2+3"]
+hostile_text = st.builds(
+    lambda start, rest: start + rest,
+    st.sampled_from(["", *HOSTILE]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(hostile_text, hostile_text), min_size=1, max_size=20),
+    st.sampled_from(list(ItemType)),
+    st.sampled_from([",", ";", "\t"]),
+)
+def test_hostile_titles_are_text_in_a_spreadsheet_and_read_back_the_same(
+    names: list[tuple[str, str]], item_type: ItemType, delimiter: str
+) -> None:
+    """CSV injection (issue 21.3): no cell of an export starts a formula, and import reads
+    every name back exactly as the library has it."""
+    lib = Lib()
+    for n, (name, other) in enumerate(names):
+        artist = lib.artist(1000 + n, name, genres=(other,))
+        album = lib.album(2000 + n, artist, name)
+        lib.track(3000 + n, album, name, track_artist=other)
+    handle = io.StringIO(newline="")
+    write_export(handle, lib.snapshot(), item_type=item_type, owned={}, delimiter=delimiter)
+    text = handle.getvalue()
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    for record in records[1:]:
+        for cell in record:
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), record
+    parsed = read_bulk_csv(text.encode(), item_type=item_type)
+    assert parsed.problems == ()
+    assert [row.name for row in parsed.rows] == [name for name, _ in names]
+    assert [safe_cell(name) for name, _ in names] == [r[1] for r in records[1:]]
+
+
+@given(st.text(max_size=20))
+def test_a_guarded_cell_reads_back_to_its_text(text: str) -> None:
+    assert read_cell(safe_cell(text)) == text
+    guarded = safe_cell(text)
+    assert guarded[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_a_title_that_would_be_a_formula_is_written_after_an_apostrophe() -> None:
+    lib = Lib()
+    lib.artist(1, '=HYPERLINK("http://evil","click")')
+    lib.artist(2, "'=already quoted")
+    lib.artist(3, "-")
+    lib.artist(4, "Plain")
+    cells = [row[1] for row in rows(lib, ItemType.ARTIST)]
+    assert cells == ['\'=HYPERLINK("http://evil","click")', "''=already quoted", "'-", "Plain"]

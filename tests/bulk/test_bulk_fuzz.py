@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plexrate.bulk import COLUMNS, CsvFile, CsvRow, RatingType, read_bulk_csv
+from plexrate.bulk import COLUMNS, CsvFile, CsvRow, RatingType, read_bulk_csv, read_cell
 from plexrate.model import RATING_MAX, ItemType, plex_rating
 
 FUZZ = settings(max_examples=150, deadline=None)
@@ -153,11 +153,13 @@ def test_rows_a_spreadsheet_writes_read_back_exactly(
     keys = [key.value for key, _, _, _ in data if key.valid]
     expected: list[CsvRow] = []
     bad_rows: set[int] = set()
-    for number, (key, rating, kind, _) in enumerate(data, start=2):
+    for number, (key, rating, kind, title) in enumerate(data, start=2):
         if key.valid and rating.valid and kind.valid and keys.count(key.value) == 1:
-            expected.append(CsvRow(number, key.value, rating.value, kind.value))  # type: ignore[arg-type]
+            name = read_cell(title) if "trackTitle" in order else ""
+            expected.append(CsvRow(number, key.value, rating.value, kind.value, None, name))  # type: ignore[arg-type]
         else:
             bad_rows.add(number)
     assert parsed.rows == tuple(expected)
+    assert [row.name for row in parsed.rows] == [row.name for row in expected]
     assert parsed.invalid_rows == bad_rows
     assert parsed.data_rows == len(data)

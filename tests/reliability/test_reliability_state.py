@@ -205,3 +205,99 @@ def test_damage_is_reported_before_any_write_or_is_harmless(
         assert target.emu.stats().writes == 0, (what, error)  # found before writing to Plex
         assert target.state.read_bytes() == content, what
     assert refused >= 8
+
+
+def test_a_flipped_bit_in_an_index_entry_stops_run_and_undo_before_any_write(
+    sound: Sound, tmp_path: Path
+) -> None:
+    """Index-only damage SQLite's quick check misses (issue 17.4: a flipped key byte let
+    `admin undo` write 309 items and stop half-way): refused before the first request."""
+    copy = tmp_path / "pages.sqlite"
+    copy.write_bytes(sound.state)
+    with closing(sqlite3.connect(copy)) as conn:
+        pages = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = 'journal_by_key' AND pagetype = 'leaf'"
+            )
+        ]
+    rng = random.Random(3)
+    for _ in range(60):
+        page = rng.choice(pages)
+        start = (page - 1) * PAGE
+        cells = int.from_bytes(sound.state[start + 5 : start + 7], "big")
+        data = bytearray(sound.state)
+        data[start + rng.randrange(cells, PAGE)] ^= 1 << rng.randrange(8)
+        copy.write_bytes(bytes(data))
+        with closing(sqlite3.connect(f"file:{copy}?mode=ro", uri=True)) as conn:
+            missed = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            seen = conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
+        if missed and seen:
+            break
+    else:
+        pytest.fail("no flip that quick_check misses")
+    content = bytes(data)
+    for command in (("run", "--apply"), ("admin", "undo", "--apply")):
+        folder = tmp_path / command[0]
+        folder.mkdir()
+        emu = serve(sound.library)
+        target = Target(emu, folder, {})
+        target.state.write_bytes(content)
+        try:
+            result = target.invoke(*command, "--yes")
+        finally:
+            emu.stop()
+        assert_refused(result, target, content, says=RESTORE)
+
+
+def test_admin_verify_reports_index_damage_and_deep_runs_the_full_check(
+    sound: Sound, tmp_path: Path
+) -> None:
+    """`admin verify` (read-only) runs the write-path check on the file, `--deep` SQLite's full
+    one; both report a damaged index entry and exit 1, and a sound file passes both."""
+    pages = _index_leaf_pages(sound.state, tmp_path, "journal_by_key")
+    rng = random.Random(8)
+    content = sound.state
+    for _ in range(60):
+        page = rng.choice(pages)
+        start = (page - 1) * PAGE
+        cells = int.from_bytes(sound.state[start + 5 : start + 7], "big")
+        data = bytearray(sound.state)
+        data[start + rng.randrange(cells, PAGE)] ^= 1 << rng.randrange(8)
+        probe = tmp_path / "probe.sqlite"
+        probe.write_bytes(bytes(data))
+        with closing(sqlite3.connect(f"file:{probe}?mode=ro", uri=True)) as conn:
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                content = bytes(data)
+                break
+    assert content != sound.state
+    for state, code in ((sound.state, 0), (content, 1)):
+        for deep in ((), ("--deep",)):
+            folder = tmp_path / f"{code}{len(deep)}"
+            folder.mkdir()
+            emu = serve(sound.library)
+            target = Target(emu, folder, {})
+            target.state.write_bytes(state)
+            try:
+                result = target.invoke("admin", "verify", "--json", *deep)
+            finally:
+                emu.stop()
+            assert result.exit_code == code, (deep, result.stderr)
+            assert target.state.read_bytes() == state
+            if code == 0:
+                assert json.loads(result.stdout)["counts"]["state_problems"] == 0
+            else:
+                # Reported as a finding (exit 1 with the report), not an error.
+                assert json.loads(result.stdout)["counts"]["state_problems"] >= 1, deep
+
+
+def _index_leaf_pages(state: bytes, folder: Path, tree: str) -> list[int]:
+    copy = folder / "pages.sqlite"
+    copy.write_bytes(state)
+    with closing(sqlite3.connect(copy)) as conn:
+        return [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (tree,)
+            )
+        ]

@@ -155,14 +155,23 @@ def test_a_schema_1_file_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) 
     path = _filled(tmp_path / "plexrate_state.sqlite", items=3)
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("DROP TABLE field_locks")
+        # Schema 3's parts too: a file as schema 1 left it.
+        conn.executescript(
+            "DROP TABLE journal_compact; ALTER TABLE runs DROP COLUMN compacted_at;"
+            "ALTER TABLE runs DROP COLUMN compacted_counts;"
+            "DROP INDEX journal_by_run; CREATE INDEX journal_by_run ON journal(run_id, id);"
+        )
         conn.execute("PRAGMA user_version = 1")
         conn.commit()
     with open_store(path, readonly=True) as store:
         assert len(store.owned()) == 3
         assert store.field_locks() == {}
+        assert len(store.runs()) == 1
+        assert store.compacted_runs() == set()
+        assert len(store.original_values()) == 3
     with open_store(path) as store:
         assert store.migration_backup is not None
         store.record_locks([(1, "mood", True)])
         assert store.field_locks() == {1: {"mood": True}}
     with closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION

@@ -21,6 +21,8 @@ def run_rows(runs: Sequence[RunInfo]) -> list[dict[str, Any]]:
 
     ``changed`` counts the run's confirmed journal entries: the items it changed (a run writes
     each item once). ``failed`` were refused or never landed; ``pending`` are still unconfirmed.
+    ``compacted``: the run's journal was folded into per-item records (JOURNAL_KEEP_RUNS); its
+    counts are the ones it had then, and it can only be undone with everything else.
     """
     return [
         {
@@ -35,6 +37,7 @@ def run_rows(runs: Sequence[RunInfo]) -> list[dict[str, Any]]:
             "changed": run.confirmed,
             "failed": run.failed,
             "pending": run.pending,
+            "compacted": run.compacted,
         }
         for run in sorted(runs, key=lambda r: r.id)
     ]

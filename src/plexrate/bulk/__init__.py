@@ -19,6 +19,8 @@ from plexrate.bulk.columns import (
     RatingType,
     format_stars,
     parse_stars,
+    read_cell,
+    safe_cell,
 )
 from plexrate.bulk.export import ExportCounts, export_csv, export_rows, rating_type, write_export
 from plexrate.bulk.plan import (
@@ -73,5 +75,7 @@ __all__ = [
     "plan_import",
     "rating_type",
     "read_bulk_csv",
+    "read_cell",
+    "safe_cell",
     "write_export",
 ]

@@ -51,6 +51,11 @@ COLUMNS: Mapping[ItemType, tuple[str, ...]] = MappingProxyType(
         ),
     }
 )
+NAME: Mapping[ItemType, str] = MappingProxyType(
+    {ItemType.ARTIST: "artistName", ItemType.ALBUM: "albumName", ItemType.TRACK: "trackTitle"}
+)
+"""The column naming the item itself; import reads it back (unguarded, see ``read_cell``) for
+people's messages, never to find the item."""
 REQUIRED: tuple[str, ...] = (KEY, RATING, TYPE)
 """The columns import reads; every other column (releaseYear aside, for albums) is ignored."""
 
@@ -65,6 +70,31 @@ DELIMITERS: Mapping[str, str] = MappingProxyType(
     {",": ",", ";": ";", "tab": "\t", "\t": "\t", "|": "|"}
 )
 """What ``--delimiter`` accepts, and the character each means."""
+
+
+FORMULA_STARTS = frozenset("=+-@\t\r")
+"""A cell starting with one of these is a formula (or a DDE command) to a spreadsheet that opens
+the file: a title such as ``=HYPERLINK(...)`` would run instead of showing (CSV injection)."""
+
+TEXT_GUARD = "'"
+"""Put before such a cell so spreadsheets show it as text; import takes it off again."""
+
+
+def safe_cell(text: str) -> str:
+    """``text`` as a cell spreadsheets show as text: one apostrophe before a cell that would
+    start a formula, and before one that already starts with apostrophes and then such a
+    character, so that ``read_cell`` can tell the two apart and every title survives a round
+    trip (``read_cell(safe_cell(t)) == t`` for every string)."""
+    if text.lstrip(TEXT_GUARD)[:1] in FORMULA_STARTS:
+        return TEXT_GUARD + text
+    return text
+
+
+def read_cell(cell: str) -> str:
+    """The text a ``safe_cell`` came from (a cell plexrate did not guard is returned as is)."""
+    if cell.startswith(TEXT_GUARD) and cell.lstrip(TEXT_GUARD)[:1] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
 
 
 class RatingType(StrEnum):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from plexrate.bulk.columns import COLUMNS, GENRE_SEPARATOR, RatingType, format_stars
+from plexrate.bulk.columns import COLUMNS, GENRE_SEPARATOR, RatingType, format_stars, safe_cell
 from plexrate.fileio import atomic_writer
 from plexrate.model import (
     Album,
@@ -78,32 +78,34 @@ def export_rows(
         kind = rating_type(item, owned, tolerance=tolerance)
         stars = format_stars(item.rating, decimal_comma=decimal_comma)
         tail = [stars, "" if kind is None else kind.value]
+        # Every text from the library goes through safe_cell: a title is whatever a tag or a
+        # person put there, and a spreadsheet opening the file must show it, not run it.
         if isinstance(item, Artist):
             yield [
                 str(item.key),
-                item.title,
-                item.sort_title,
+                safe_cell(item.title),
+                safe_cell(item.sort_title),
                 str(album_counts[item.key]),
-                GENRE_SEPARATOR.join(item.genres),
+                safe_cell(GENRE_SEPARATOR.join(item.genres)),
                 *tail,
             ]
         elif isinstance(item, Album):
             yield [
                 str(item.key),
-                item.title,
-                item.sort_title,
-                item.artist_title,
+                safe_cell(item.title),
+                safe_cell(item.sort_title),
+                safe_cell(item.artist_title),
                 "" if item.year is None else str(item.year),
-                GENRE_SEPARATOR.join(item.genres),
+                safe_cell(GENRE_SEPARATOR.join(item.genres)),
                 *tail,
             ]
         elif isinstance(item, Track):
             yield [
                 str(item.key),
-                item.title,
-                item.track_artist or item.album_artist,
-                item.album_title,
-                item.album_artist,
+                safe_cell(item.title),
+                safe_cell(item.track_artist or item.album_artist),
+                safe_cell(item.album_title),
+                safe_cell(item.album_artist),
                 *tail,
             ]
 

@@ -24,6 +24,7 @@ from plexrate.bulk.columns import (
     COLUMNS,
     DELIMITERS,
     KEY,
+    NAME,
     RATING,
     REQUIRED,
     TYPE,
@@ -34,6 +35,7 @@ from plexrate.bulk.columns import (
     parse_rating_type,
     parse_stars,
     parse_year,
+    read_cell,
 )
 from plexrate.model import ItemType
 
@@ -74,6 +76,8 @@ class CsvRow:
     rating: float | None
     rating_type: RatingType | None
     year: int | None = None
+    name: str = field(default="", compare=False)
+    """The item's name as the file gives it (its title cell, a guard apostrophe taken off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +280,7 @@ class _Parser:
         self, header: list[str], row: int
     ) -> tuple[dict[str, int], Problem | None]:
         wanted = [*REQUIRED, YEAR] if self.item_type is ItemType.ALBUM else list(REQUIRED)
+        wanted.append(NAME[self.item_type])
         by_name = {name.casefold(): name for name in wanted}
         positions: dict[str, int] = {}
         for index, raw in enumerate(header):
@@ -335,10 +340,11 @@ class _Parser:
             return
         values: dict[str, str] = {}
         missing = []
+        name_column = NAME[self.item_type]
         for name, index in positions.items():
             if index < len(record):
                 values[name] = record[index]
-            else:
+            elif name != name_column:
                 missing.append(name)
         problems: list[Problem] = []
         if missing:
@@ -360,7 +366,8 @@ class _Parser:
         self.problems.extend(problems)
         if problems or key is None:
             return
-        self.rows.append(CsvRow(row, key, rating, kind, year))
+        name = read_cell(values.get(name_column, ""))
+        self.rows.append(CsvRow(row, key, rating, kind, year, name))
 
     def check_duplicates(self) -> None:
         for key, rows in self.keys.items():

@@ -7,6 +7,7 @@ session, calls it, and prints or writes the result.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -77,7 +78,8 @@ HELP_VERIFY = (
     "orphans (owned items no longer in the library, and whether the same guid is there under "
     "a new key), and tag mismatches (owned without the tag, tagged but not owned; the twin "
     "tag too when TWIN_TAG is set). For cron: exit 1 means 'look at it', and stdout is empty "
-    "when all is well.\n\n"
+    "when all is well. The state file gets the check every writing command runs; --deep "
+    "runs SQLite's full integrity check instead (about a second per 100 MB).\n\n"
     "Example: plexrate admin verify --quiet || echo 'plexrate needs a look'"
 )
 
@@ -188,6 +190,72 @@ def _offline_store(settings: Settings, *, required: bool) -> tuple[StateStore, d
 # -- runs --------------------------------------------------------------------------------------
 
 
+def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool) -> dict[str, Any]:
+    """``admin runs --prune``: compact the journal now (the state file alone; Plex is asked only
+    to tell which library is meant)."""
+    from plexrate.errors import UsageError
+    from plexrate.state import StateStore
+
+    keep_runs = settings.journal_keep_runs if keep is None else keep
+    if keep is None and keep_runs == 0:
+        raise UsageError(
+            "JOURNAL_KEEP_RUNS is 0, which keeps every run's journal",
+            hint="pass --keep N to compact all but the newest N runs",
+        )
+    probe, lib = _offline_store(settings, required=False)
+    probe.close()
+    if not lib["uuid"]:
+        return {"runs": [], "entries": 0, "items": 0, "bytes_before": 0, "bytes_after": 0}
+    before = _size(settings.state_path)
+    with StateStore(
+        settings.state_path,
+        library_uuid=lib["uuid"],
+        library_title=lib["title"],
+        command="plexrate admin runs --prune",
+        journal_mode=settings.state_journal_mode.value,
+    ) as store:
+        for note in store.notes:
+            app.err.print(escape(note))
+        report = store.compact(keep_runs=keep_runs)
+    after = _size(settings.state_path)  # closed: the write-ahead log is folded in
+    if not quiet:
+        if report.runs:
+            app.err.print(
+                f"Compacted {len(report.runs):,} run{'s' if len(report.runs) != 1 else ''} "
+                f"({report.runs[0]}–{report.runs[-1]}): {report.entries_removed:,} journal "
+                f"entries folded into {report.items:,} item records; "
+                + (
+                    f"the state file went from {before / 1e6:.1f} MB to {after / 1e6:.1f} MB."
+                    if report.vacuumed
+                    else f"the state file stays at {after / 1e6:.1f} MB and later runs reuse "
+                    "the space freed (it is vacuumed once a quarter of it is free)."
+                )
+            )
+        else:
+            whole = "every run" if keep_runs == 0 else f"every run but the newest {keep_runs:,}"
+            app.err.print(
+                f"Nothing to compact: {whole} is compacted already, or follows a run whose "
+                "writes are still unconfirmed."
+            )
+    return {
+        "runs": list(report.runs),
+        "entries": report.entries_removed,
+        "items": report.items,
+        "vacuumed": report.vacuumed,
+        "bytes_before": before,
+        "bytes_after": after,
+    }
+
+
+def _size(path: Path) -> int:
+    """The state file with its write-ahead log, as it takes space on disk."""
+    total = 0
+    for part in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(OSError):
+            total += part.stat().st_size
+    return total
+
+
 def _local(timestamp: float | None) -> str:
     """Local time to the second, for a table (the JSON has ISO 8601 with the offset)."""
     from datetime import datetime
@@ -218,16 +286,45 @@ def runs(
     quiet: QuietOpt = False,
     library: LibraryOpt = None,
     config: ConfigOpt = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="First compact the journal of all but the newest JOURNAL_KEEP_RUNS runs (or "
+            "--keep N) into one record per item, and vacuum the file when that frees a "
+            "quarter of it. Undo of everything is unchanged; compacted runs can no longer be "
+            "undone one by one.",
+        ),
+    ] = False,
+    keep: Annotated[
+        int | None,
+        typer.Option(
+            "--keep",
+            min=0,
+            metavar="N",
+            show_default=False,
+            help="With --prune: keep the newest N runs whole instead of JOURNAL_KEEP_RUNS.",
+        ),
+    ] = None,
 ) -> None:
     from plexrate.admin import run_rows
+    from plexrate.errors import UsageError
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library})
+    if keep is not None and not prune:
+        raise UsageError("--keep goes with --prune", hint="plexrate admin runs --prune --keep 10")
+    pruned: dict[str, Any] | None = None
+    if prune:
+        pruned = _prune(app, settings, keep=keep, quiet=quiet or json_output)
     store, lib = _offline_store(settings, required=False)
     with store:
         rows = run_rows(store.runs())
     if json_output:
-        _dump(app, {"library": lib, "runs": rows})
+        document: dict[str, Any] = {"library": lib, "runs": rows}
+        if pruned is not None:
+            document["pruned"] = pruned
+        _dump(app, document)
         return
     if not rows:
         if not quiet:
@@ -245,9 +342,11 @@ def runs(
     extra = [name for name in ("failed", "pending") if any(row[name] for row in rows)]
     for name in extra:
         table.add_column(name.capitalize(), justify="right", no_wrap=True)
+    if any(row["compacted"] for row in rows):
+        table.caption = "* compacted (JOURNAL_KEEP_RUNS): undone only with all runs"
     for row in rows:
         table.add_row(
-            str(row["id"]),
+            f"{row['id']}{'*' if row['compacted'] else ''}",
             _local(row["started_at"])[:16],
             _took(row["started_at"], row["finished_at"]),
             escape(row["command"]),
@@ -425,6 +524,14 @@ def verify(
     quiet: QuietOpt = False,
     library: LibraryOpt = None,
     config: ConfigOpt = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Check every page and index entry of the state file (SQLite's full "
+            "integrity check), not only what writing commands depend on.",
+        ),
+    ] = False,
 ) -> None:
     from plexrate.admin import verify as check
     from plexrate.cli.apply import read_session
@@ -444,7 +551,7 @@ def verify(
             owned=session.owned(),
             config=session.settings.engine_config(),
             pending=len(store.pending()),
-            state_problems=store.verify() if store.exists else (),
+            state_problems=store.verify(deep=deep) if store.exists else (),
             ownership_built=store.ownership_built() or bool(session.extra_owned),
         )
         from plexrate.workflow import left_to_person
@@ -476,6 +583,25 @@ def verify(
 
 
 # -- undo --------------------------------------------------------------------------------------
+
+
+def _compacted_message(store: StateStore, run: int) -> str:
+    """What undo can still do for a run whose journal was compacted (JOURNAL_KEEP_RUNS)."""
+    gone = store.compacted_runs()
+    whole = [r.id for r in store.runs() if r.id not in gone and not r.dry_run]
+    which = (
+        f"runs {whole[0]}–{whole[-1]} can be undone one by one"
+        if len(whole) > 1
+        else f"run {whole[0]} can be undone on its own"
+        if whole
+        else "no run can be undone on its own"
+    )
+    return (
+        f"run {run} is older than the runs whose journal is kept whole (JOURNAL_KEEP_RUNS), so "
+        "its changes were folded into each item's record: they can no longer be undone apart "
+        "from the other runs. `plexrate admin undo` without --run still returns every item to "
+        f"its value before plexrate's first write; {which}"
+    )
 
 
 def _skips_json(report: UndoReport) -> dict[str, Any]:
@@ -526,6 +652,8 @@ def undo(
                 f"run {run} does not exist for library {session.snapshot.section_title!r}",
                 hint="list the runs with `plexrate admin runs`",
             )
+        if run is not None and run in store.compacted_runs():
+            raise UsageError(_compacted_message(store, run))
         plan, report = plan_undo(
             session.snapshot,
             owned=session.owned(),

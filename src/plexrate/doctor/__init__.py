@@ -114,6 +114,7 @@ def run_doctor(
         library_title=client.section.title,
         server_id=client.machine_id,
         command="plexrate doctor",
+        journal_mode=settings.state_journal_mode.value,
     ) as store:
         _finish_interrupted_probe(client, store, report)
         idle = idle_response_ms(client)

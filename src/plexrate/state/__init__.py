@@ -23,6 +23,7 @@ from plexrate.state.legacy import (
 )
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
+    CompactReport,
     EntryStatus,
     ImportReport,
     JournalEntry,
@@ -40,6 +41,7 @@ STATE_FILENAME = "plexrate_state.sqlite"
 __all__ = [
     "LEGACY_FILENAME",
     "STATE_FILENAME",
+    "CompactReport",
     "EntryStatus",
     "ImportReport",
     "JournalEntry",

@@ -103,6 +103,13 @@ class RunInfo:
     confirmed: int
     failed: int
     pending: int
+    compacted_at: float | None = None
+    """When the run's journal was folded into per-item records (``StateStore.compact``); its
+    counts are the ones it had then, and it can no longer be undone on its own."""
+
+    @property
+    def compacted(self) -> bool:
+        return self.compacted_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,3 +222,17 @@ class ImportReport:
     """Keys the file recorded as the person's own ratings (``m: true``, or ``t: 2`` untagged)."""
     changed: tuple[int, ...] = ()
     """Keys whose Plex value moved since the old tool wrote it: the person's now."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompactReport:
+    """What ``StateStore.compact`` did."""
+
+    runs: tuple[int, ...]
+    """The runs compacted now, oldest first."""
+    entries_removed: int
+    items: int
+    """Items whose compacted record was written or updated."""
+    vacuumed: bool
+    bytes_before: int
+    bytes_after: int

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -28,10 +29,12 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from errno import EACCES, EDQUOT, ENOENT, ENOSPC, EPERM, EROFS
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from plexrate import __version__
 from plexrate.errors import Interrupted, StateError
 from plexrate.fileio import write_atomic
 from plexrate.model import (
@@ -44,11 +47,12 @@ from plexrate.model import (
     normalise_rating,
 )
 from plexrate.redact import redact
-from plexrate.state import schema
+from plexrate.state import netfs, schema
 from plexrate.state.legacy import LegacyMigration, LegacyState
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.reconcile import classify
 from plexrate.state.records import (
+    CompactReport,
     EntryStatus,
     ImportReport,
     JournalEntry,
@@ -70,6 +74,17 @@ _ENTRY_COLUMNS = (
 _OWNED_COLUMNS = "key, item_type, value, guid, phase, twin, run_id, written_at"
 
 META_LEGACY_IMPORT = "legacy_import"
+# Measured: a first run of 38,280 changes left an 18.5 MB file (483 bytes a change with ownership
+# and indexes, benchmarks/state_years.py); the margin covers the write-ahead log until its
+# checkpoint (about 4 MB) and the journal's next pages.
+_BYTES_PER_CHANGE = 640
+_SPACE_MARGIN = 16 * 1024 * 1024
+META_WRITER_OPEN = "writer_open"
+"""Present while a writer has the library open: found by the next writer, it means a crash."""
+META_CHECKED = "deep_check"
+"""The versions (plexrate, SQLite, schema) of the last full integrity check."""
+
+log = logging.getLogger(__name__)
 
 
 class StateStore:
@@ -96,6 +111,7 @@ class StateStore:
         command: str | None = None,
         clock: Callable[[], float] = time.time,
         busy_timeout: float = 30.0,
+        journal_mode: str = "auto",
     ) -> None:
         if not library_uuid.strip():
             raise ValueError("library_uuid must not be empty")
@@ -116,6 +132,24 @@ class StateStore:
         self.exists = True
         """False for a read-only store opened on a path where no state file exists yet."""
         self.migration_backup: Path | None = None
+        self._identity: tuple[int, int] | None = None
+        if journal_mode not in ("auto", "wal", "delete"):
+            raise ValueError(f"journal_mode must be auto, wal or delete, not {journal_mode!r}")
+        self._journal_request = journal_mode
+        self.journal_mode = ""
+        """The journal mode a writer put the file in: ``wal`` or ``delete``."""
+        self.network_fs: str | None = None
+        """The network filesystem the state file is on, when a writer detected one."""
+        self.notes: list[str] = []
+        """What the person should hear about how the file is used (a network filesystem)."""
+        self._marked = False
+        self._version = schema.SCHEMA_VERSION
+        """The file's schema: a reader may use a file a writer has not upgraded yet."""
+        self._found_marker = False
+        self.deep_checked: str | None = None
+        """Why a writer ran the full integrity check on opening (None: the write-path check)."""
+        self.check_seconds = 0.0
+        """How long the opening integrity check took."""
         timeout_ms = int(busy_timeout * 1000)
         label = f"'{library_title}' ({library_uuid})" if library_title else library_uuid
         try:
@@ -146,6 +180,7 @@ class StateStore:
             raise self._unopenable(exc) from None
         try:
             version = schema.check_identity(conn, self.path)
+            self._version = version
             if version < schema.SCHEMA_VERSION and not schema.readable_as_is(version):
                 raise StateError(
                     f"state file {self.path} uses an older schema ({version})",
@@ -162,19 +197,32 @@ class StateStore:
                 f"the folder of state file {self.path} does not exist",
                 hint="create the folder, or point STATE_PATH somewhere else",
             )
+        wal = self._choose_journal()
         # Lock beside the real file, so two paths to one file (a symlink) share one lock.
         self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
-        self._lock.acquire(command=self._command)
+        try:
+            self._lock.acquire(command=self._command)
+        except OSError as exc:
+            self._lock = None
+            raise self._storage_problem(exc) or StateError(
+                f"cannot lock state file {self.path}: {exc.strerror or exc}",
+                hint="check the permissions of the file and of its folder",
+            ) from None
         if not self.path.exists():
             try:
-                self.created = schema.create_database(self.path, busy_timeout_ms=timeout_ms)
+                self.created = schema.create_database(
+                    self.path, busy_timeout_ms=timeout_ms, wal=wal
+                )
             except sqlite3.Error as exc:
-                raise StateError(f"cannot create state file {self.path}: {exc}") from None
+                raise self._storage_problem(exc) or StateError(
+                    f"cannot create state file {self.path}: {exc}"
+                ) from None
             except OSError as exc:
-                raise StateError(
+                raise self._storage_problem(exc) or StateError(
                     f"cannot create state file {self.path}: {exc.strerror or exc}"
                 ) from None
-        schema.check_file(self.path)
+        self._identity = _file_identity(self.path)
+        suspect = schema.check_file(self.path)
         try:
             conn = schema.connect(
                 self.path, readonly=False, busy_timeout_ms=timeout_ms, journal=False
@@ -186,10 +234,17 @@ class StateStore:
             # damaged one is kept as it is for recovery, and no run may send Plex writes whose
             # record it could not keep (a damaged page met halfway would lose their ownership).
             version = schema.check_identity(conn, self.path)
-            problem = schema.quick_check(conn)
-            if problem is not None:
-                raise self._damaged(problem)
-            schema.set_journal(conn)
+            if version < schema.SCHEMA_VERSION:
+                suspect = f"schema {version} is about to be upgraded"
+            self._check_integrity(conn, suspect=None if self.created else suspect)
+            self.journal_mode = schema.set_journal(conn, wal=wal)
+            if self.journal_mode != ("wal" if wal else "delete"):
+                # SQLite keeps WAL while another connection (another library's writer, a
+                # reader) has the file open.
+                self.notes.append(
+                    f"state file {self.path} stays in {self.journal_mode} mode while another "
+                    "plexrate process uses it"
+                )
             self.migration_backup = schema.migrate(conn, self.path, version=version)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -198,6 +253,99 @@ class StateStore:
             conn.close()
             raise
         return conn
+
+    def _choose_journal(self) -> bool:
+        """True for WAL: the default, unless the file is on a network filesystem (``netfs``)."""
+        self.network_fs = netfs.network_filesystem(self.path.parent)
+        where = f"state file {self.path} is on a network filesystem ({self.network_fs})"
+        if self._journal_request == "delete":
+            return False
+        if self._journal_request == "wal":
+            if self.network_fs is not None:
+                self.notes.append(
+                    f"{where}, and STATE_JOURNAL_MODE is wal: SQLite's WAL needs all its users "
+                    "on one computer and may fail or damage the file there; set it to auto or "
+                    "delete"
+                )
+            return True
+        if self.network_fs is not None:
+            self.notes.append(
+                f"{where}: using SQLite's rollback journal, since WAL does not work there "
+                "(STATE_JOURNAL_MODE=delete; keep one computer running plexrate at a time)"
+            )
+            return False
+        return True
+
+    def _check_integrity(self, conn: sqlite3.Connection, *, suspect: str | None) -> None:
+        """The write-path check on every open; the deep one when something suggests damage.
+
+        Suspicious: the file's size or header (``suspect``), a writer of this library that never
+        closed the file (a crash, a kill, a power cut), or a plexrate, SQLite or schema version
+        that has not checked this file fully yet.
+        """
+        reason = suspect
+        if reason is None and not self.created:
+            reason = self._suspicion(conn)
+        started = time.perf_counter()
+        if reason is not None:
+            log.info("checking all of state file %s: %s", self.path, reason)
+            problem = schema.deep_check(conn)
+            self.deep_checked = reason
+        else:
+            problem = schema.check_write_path(conn, self.path)
+        self.check_seconds = time.perf_counter() - started
+        if problem is not None:
+            raise self._damaged(problem)
+
+    def _suspicion(self, conn: sqlite3.Connection) -> str | None:
+        rows = dict(
+            conn.execute(
+                "SELECT m.name, m.value FROM meta m JOIN libraries l ON l.id = m.library_id "
+                "WHERE l.uuid = ? AND m.name IN (?, ?)",
+                (self._uuid, META_WRITER_OPEN, META_CHECKED),
+            ).fetchall()
+        )
+        known = conn.execute("SELECT 1 FROM libraries WHERE uuid = ?", (self._uuid,)).fetchone()
+        if known is None:
+            return "first use of this library in the file"
+        if META_WRITER_OPEN in rows:
+            self._found_marker = True
+            return "the last command that wrote it did not close it (a crash, kill or power cut)"
+        if rows.get(META_CHECKED) != _check_stamp():
+            return "first use by this version of plexrate or SQLite"
+        return None
+
+    def _still_there(self) -> None:
+        """SQLite goes on writing to a file whose folder was removed or renamed (the open file
+        outlives its name), and everything recorded after that is lost with it: checked before
+        each batch's intents, so before the batch is sent."""
+        if self._identity is None or _file_identity(self.path) == self._identity:
+            return
+        if not self.path.parent.is_dir():
+            raise self._storage_problem(FileNotFoundError(ENOENT, "vanished")) or StateError(
+                f"the folder of state file {self.path} has vanished"
+            )
+        raise StateError(
+            f"state file {self.path} was moved, deleted or replaced while plexrate was using it",
+            hint="put it back; plexrate stopped before its next write to Plex",
+        )
+
+    def ensure_space(self, changes: int) -> None:
+        """Refuse, before a run sends anything, when the state file's disk cannot hold the
+        journal of ``changes`` writes (about 0.6 KB each, plus 16 MB for the write-ahead log)."""
+        needed = changes * _BYTES_PER_CHANGE + _SPACE_MARGIN
+        try:
+            stat = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):
+            return  # no statvfs (Windows) or no answer: the write itself will tell
+        free = stat.f_bavail * stat.f_frsize
+        if free < needed:
+            raise StateError(
+                f"the disk holding state file {self.path} has {free / 1e6:.1f} MB free; "
+                f"recording {changes:,} writes needs about {needed / 1e6:.0f} MB",
+                hint=f"free some space in {self.path.parent} or point STATE_PATH at another "
+                "disk; nothing was written to Plex",
+            )
 
     def _find_library(self) -> int | None:
         with self._guard():
@@ -236,7 +384,56 @@ class StateStore:
             )
         return self._damaged(exc)
 
+    def _storage_problem(self, exc: BaseException) -> StateError | None:
+        """A full disk, a read-only file or folder, a vanished folder: not damage, and the
+        person needs to hear what to do about it (issue 16.4)."""
+        stopped = "plexrate stopped before its next write to Plex; the next run picks up from there"
+        folder = self.path.parent
+        code = getattr(exc, "sqlite_errorcode", None)
+        errno_ = getattr(exc, "errno", None)
+        if code is not None:
+            primary = code & 0xFF
+            if primary == sqlite3.SQLITE_FULL:
+                errno_ = ENOSPC
+            elif primary == sqlite3.SQLITE_READONLY:
+                errno_ = EROFS
+            elif primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+                if not folder.is_dir():
+                    errno_ = ENOENT
+                elif self.network_fs is not None and self.journal_mode == "wal":
+                    return StateError(
+                        f"cannot read or write state file {self.path} on a network filesystem "
+                        f"({self.network_fs}): {exc}",
+                        hint=f"set STATE_JOURNAL_MODE to delete; {stopped}",
+                    )
+                else:
+                    return StateError(
+                        f"cannot read or write state file {self.path}: input/output error ({exc})",
+                        hint=f"check the disk holding {folder}; {stopped}",
+                    )
+        if errno_ in (ENOSPC, EDQUOT):
+            return StateError(
+                f"the disk holding state file {self.path} is full",
+                hint=f"free some space in {folder} or point STATE_PATH at another disk; {stopped}",
+            )
+        if errno_ in (EROFS, EACCES, EPERM):
+            return StateError(
+                f"state file {self.path} cannot be written: it or its folder is read-only",
+                hint=f"make {folder} and the file writable for this user, or point STATE_PATH "
+                f"at a writable folder; {stopped}",
+            )
+        if errno_ == ENOENT:
+            return StateError(
+                f"the folder of state file {self.path} has vanished",
+                hint=f"restore {folder} (or point STATE_PATH at the file's new place); {stopped}",
+            )
+        return None
+
     def _damaged(self, exc: BaseException | str) -> StateError:
+        if isinstance(exc, BaseException):
+            storage = self._storage_problem(exc)
+            if storage is not None:
+                return storage
         return StateError(
             f"state file {self.path} is damaged or not a plexrate database ({exc})",
             hint="restore it from a backup, or move it away to start a new state file",
@@ -254,7 +451,28 @@ class StateStore:
 
     def close(self) -> None:
         self._finish_open_runs(RunStatus.INTERRUPTED)
+        self._mark_closed()
         self._teardown()
+
+    def _mark_closed(self) -> None:
+        """A writer's clean close: the next one need not suspect damage (see ``_suspicion``)."""
+        stale = self.deep_checked is not None and self._found_marker
+        if self.readonly or self._closed or self._library_id is None:
+            return
+        if not (self._marked or stale):
+            return
+        # A lost removal only costs the next writer a deep check, so no fsync of its own.
+        with (
+            contextlib.suppress(StateError, sqlite3.Error),
+            self._write(durable=False, mark=False) as conn,
+        ):
+            conn.execute(
+                "DELETE FROM meta WHERE library_id = ? AND name = ?",
+                (self._library_id, META_WRITER_OPEN),
+            )
+            if stale:
+                # A dead writer's marker, and the full check it called for passed.
+                _set_meta(conn, self._library_id, META_CHECKED, _check_stamp())
 
     def _teardown(self) -> None:
         if self._closed:
@@ -307,21 +525,37 @@ class StateStore:
                 raise self._damaged(exc) from None
 
     @contextlib.contextmanager
-    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, durable: bool = True, mark: bool = True) -> Iterator[sqlite3.Connection]:
         """One write transaction. ``durable`` False skips the commit's fsync: the commit then
         survives any kill of this process but not a power cut until the next durable commit (or
-        checkpoint) syncs the WAL, which holds every earlier commit too."""
+        checkpoint) syncs the WAL, which holds every earlier commit too.
+
+        The first transaction that writes also leaves the writer-open marker (and, after a full
+        check, its stamp), which ``close`` removes: a command that writes nothing to the file
+        leaves its bytes as they were."""
         if self.readonly:
             raise StateError(f"state file {self.path} is open read-only")
         with self._guard():
             conn = self._conn
             library_id = self._library_id
+            # NORMAL is only power-safe with WAL; the rollback journal keeps FULL for every commit.
+            durable = durable or self.journal_mode != "wal"
             if not durable:
                 conn.execute("PRAGMA synchronous = NORMAL")
             try:
+                changes = conn.total_changes
+                marking = False
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
+                    library = self._library_id
+                    if mark and not self._marked and library is not None:
+                        marking = conn.total_changes != changes
+                    if marking and library is not None:
+                        # Removed by close(); found by the next writer if this one dies first.
+                        _set_meta(conn, library, META_WRITER_OPEN, str(os.getpid()))
+                        if self.deep_checked is not None or self.created:
+                            _set_meta(conn, library, META_CHECKED, _check_stamp())
                 except BaseException:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
@@ -329,6 +563,7 @@ class StateStore:
                     self._library_id = library_id
                     raise
                 conn.execute("COMMIT")
+                self._marked = self._marked or marking
             finally:
                 if not durable:
                     conn.execute("PRAGMA synchronous = FULL")
@@ -474,6 +709,10 @@ class StateStore:
                 "UPDATE journal SET key = ? WHERE library_id = ? AND key = ?",
                 (new_key, library, old_key),
             )
+            conn.execute(
+                "UPDATE journal_compact SET key = ? WHERE library_id = ? AND key = ?",
+                (new_key, library, old_key),
+            )
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -523,34 +762,46 @@ class StateStore:
         with self._guard():
             if self._library_id is None:
                 return []
+            # Schema 2 (readable as it is) has no compacted runs.
+            compacted = "r.compacted_at, r.compacted_counts" if self._version >= 3 else "NULL, NULL"
             rows = self._conn.execute(
-                """
+                f"""
                 SELECT r.id, r.command, r.args, r.dry_run, r.status, r.started_at, r.finished_at,
                        COUNT(j.id),
                        COALESCE(SUM(j.status = 'confirmed'), 0),
                        COALESCE(SUM(j.status = 'failed'), 0),
-                       COALESCE(SUM(j.status = 'pending'), 0)
+                       COALESCE(SUM(j.status = 'pending'), 0),
+                       {compacted}
                 FROM runs r LEFT JOIN journal j ON j.run_id = r.id
                 WHERE r.library_id = ? GROUP BY r.id ORDER BY r.id
                 """,
                 (self._library_id,),
             ).fetchall()
-        return [
-            RunInfo(
-                id=r[0],
-                command=r[1],
-                args=json.loads(r[2]),
-                dry_run=bool(r[3]),
-                status=RunStatus(r[4]),
-                started_at=r[5],
-                finished_at=r[6],
-                entries=r[7],
-                confirmed=r[8],
-                failed=r[9],
-                pending=r[10],
+        infos = []
+        for r in rows:
+            entries, confirmed, failed = r[7], r[8], r[9]
+            if r[11] is not None:
+                kept = json.loads(r[12] or "{}")
+                entries = int(kept.get("entries", 0))
+                confirmed = int(kept.get("confirmed", 0))
+                failed = int(kept.get("failed", 0))
+            infos.append(
+                RunInfo(
+                    id=r[0],
+                    command=r[1],
+                    args=json.loads(r[2]),
+                    dry_run=bool(r[3]),
+                    status=RunStatus(r[4]),
+                    started_at=r[5],
+                    finished_at=r[6],
+                    entries=entries,
+                    confirmed=confirmed,
+                    failed=failed,
+                    pending=r[10],
+                    compacted_at=r[11],
+                )
             )
-            for r in rows
-        ]
+        return infos
 
     def _run_row(self, conn: sqlite3.Connection, run_id: int) -> tuple[int, str, int]:
         row = conn.execute(
@@ -576,6 +827,7 @@ class StateStore:
         if not changes:
             return []
         rows = [_intent_row(change) for change in changes]
+        self._still_there()
         now = self._clock()
         with self._write() as conn:
             _, status, dry_run = self._run_row(conn, run_id)
@@ -752,12 +1004,12 @@ class StateStore:
         return [_entry(r) for r in rows]
 
     def original_values(self, *, run_id: int | None = None) -> dict[int, OriginalValue]:
-        """What undo needs, per item, over all runs or one run (confirmed writes only)."""
-        sql = (
-            "SELECT run_id, key, item_type, guid, set_rating, before, after, readback, "
-            "add_tags, remove_tags, phase, own, twin "
-            "FROM journal WHERE library_id = ? AND status = 'confirmed'"
-        )
+        """What undo needs, per item, over all runs or one run (confirmed writes only).
+
+        Over all runs, compacted runs count through their per-item summary (``compact``); a
+        compacted run on its own has no entries left (see ``compacted_runs``).
+        """
+        sql = f"SELECT {_FOLD_COLUMNS} FROM journal WHERE library_id = ? AND status = 'confirmed'"
         params: list[Any] = [self._library_id]
         if run_id is not None:
             sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
@@ -765,7 +1017,8 @@ class StateStore:
         with self._guard():
             if self._library_id is None:
                 return {}
-            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+            acc = {} if run_id is not None else self._compact_seeds(self._conn)
+            _fold(acc, self._conn.execute(sql + " ORDER BY id", params))
             later: dict[int, int] = {}
             if run_id is not None:
                 for key, first_run in self._conn.execute(
@@ -774,57 +1027,135 @@ class StateStore:
                     (self._library_id, run_id),
                 ):
                     later[key] = first_run
-        acc: dict[int, _Undo] = {}
-        for row in rows:
-            run, key, item_type, guid, set_rating, before, after, readback = row[:8]
-            added, removed, phase, own, twin = row[8:]
-            undo = acc.get(key)
-            if undo is None:
-                undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
-                if not set_rating and own == 1 and before is not None:
-                    # plexrate's first entry took the item without writing its rating: the
-                    # person handed their own value over (a bulk import marking it inferred).
-                    undo.handed_over = before
-            undo.last_run = run
-            if guid:
-                undo.guid = guid
-            if set_rating:
-                if not undo.wrote_rating:
-                    undo.wrote_rating = True
-                    undo.before = before
-                    undo.phase = phase
-                    undo.twin = twin == 1
-                undo.last_written = readback if readback is not None else after
-            if own is not None:
-                undo.own = own == 1
-            for tag in _tags(added):
-                folded = tag.casefold()
-                if undo.removed.pop(folded, None) is None:
-                    undo.tags[folded] = tag
-            for tag in _tags(removed):
-                folded = tag.casefold()
-                if undo.tags.pop(folded, None) is None:
-                    undo.removed[folded] = tag
-        return {
-            key: OriginalValue(
-                key=key,
-                item_type=u.item_type,
-                guid=u.guid,
-                wrote_rating=u.wrote_rating,
-                before=u.before,
-                last_written=u.last_written,
-                tags_added=tuple(sorted(u.tags.values())),
-                first_run_id=u.first_run,
-                last_run_id=u.last_run,
-                superseded_by=later.get(key) if u.wrote_rating else None,
-                rating_phase=u.phase,
-                rating_twin=u.twin,
-                tags_removed=tuple(sorted(u.removed.values())),
-                own=u.own,
-                handed_over=u.handed_over,
+        return {key: u.value(later.get(key) if u.wrote_rating else None) for key, u in acc.items()}
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def _compact_seeds(self, conn: sqlite3.Connection) -> dict[int, _Undo]:
+        seeds: dict[int, _Undo] = {}
+        if self._version < 3:
+            return seeds
+        for row in conn.execute(
+            f"SELECT {_COMPACT_COLUMNS} FROM journal_compact WHERE library_id = ?",
+            (self._library_id,),
+        ):
+            undo = _Undo(row[0], _ITEM_TYPES[row[1]], row[2], row[8])
+            undo.wrote_rating = bool(row[3])
+            undo.before, undo.last_written = row[4], row[5]
+            undo.tags = {t.casefold(): t for t in _tags(row[6])}
+            undo.removed = {t.casefold(): t for t in _tags(row[7])}
+            undo.last_run = row[9]
+            undo.phase, undo.twin = row[10], bool(row[11])
+            undo.own = None if row[12] is None else bool(row[12])
+            undo.handed_over = row[13]
+            seeds[row[0]] = undo
+        return seeds
+
+    def compacted_runs(self) -> set[int]:
+        """Ids of this library's runs whose journal was compacted."""
+        with self._guard():
+            if self._library_id is None or self._version < 3:
+                return set()
+            rows = self._conn.execute(
+                "SELECT id FROM runs WHERE library_id = ? AND compacted_at IS NOT NULL",
+                (self._library_id,),
+            ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def compact(self, *, keep_runs: int, vacuum: bool = True) -> CompactReport:
+        """Fold the journal of all but the newest ``keep_runs`` runs into one record per item.
+
+        The record keeps what undo of everything and ``admin verify`` need: the value before
+        plexrate's first write, the value it last wrote, its tags, the ownership effect, and the
+        runs involved; titles, reasons, failed entries and the run-by-run history go. Runs are
+        compacted oldest first and never past one with unconfirmed entries. The file is then
+        vacuumed when at least a quarter of it (and 4 MB) is free pages.
+        """
+        if keep_runs < 0:
+            raise ValueError("keep_runs must be at least 0")
+        size_before = self._file_size()
+        with self._write() as conn:
+            library = self._library_id
+            if library is None:
+                return CompactReport((), 0, 0, False, size_before, size_before)
+            runs = conn.execute(
+                "SELECT r.id, r.status, r.compacted_at IS NOT NULL, "
+                "EXISTS (SELECT 1 FROM journal j WHERE j.run_id = r.id AND j.status = 'pending') "
+                "FROM runs r WHERE r.library_id = ? ORDER BY r.id",
+                (library,),
+            ).fetchall()
+            candidates: list[int] = []
+            for run_id, status, compacted, waiting in runs[: max(len(runs) - keep_runs, 0)]:
+                if compacted:
+                    continue
+                if status == RunStatus.RUNNING or waiting:
+                    break
+                candidates.append(int(run_id))
+            if not candidates:
+                return CompactReport((), 0, 0, False, size_before, size_before)
+            acc = self._compact_seeds(conn)
+            touched: set[int] = set()
+            removed = 0
+            now = self._clock()
+            for run_id in candidates:
+                counts = conn.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(status = 'confirmed'), 0), "
+                    "COALESCE(SUM(status = 'failed'), 0) FROM journal WHERE run_id = ?",
+                    (run_id,),
+                ).fetchone()
+                rows = conn.execute(
+                    f"SELECT {_FOLD_COLUMNS} FROM journal WHERE run_id = ? "
+                    "AND status = 'confirmed' ORDER BY id",
+                    (run_id,),
+                ).fetchall()
+                touched.update(int(r[1]) for r in rows)
+                _fold(acc, rows)
+                removed += conn.execute("DELETE FROM journal WHERE run_id = ?", (run_id,)).rowcount
+                conn.execute(
+                    "UPDATE runs SET compacted_at = ?, compacted_counts = ? WHERE id = ?",
+                    (
+                        now,
+                        json.dumps(
+                            {"entries": counts[0], "confirmed": counts[1], "failed": counts[2]}
+                        ),
+                        run_id,
+                    ),
+                )
+            conn.executemany(
+                f"INSERT OR REPLACE INTO journal_compact (library_id, {_COMPACT_COLUMNS}) "
+                f"VALUES ({', '.join('?' * 15)})",
+                ((library, *acc[key].compact_row()) for key in sorted(touched)),
             )
-            for key, u in acc.items()
-        }
+        vacuumed = vacuum and self._vacuum_if_it_pays()
+        return CompactReport(
+            tuple(candidates), removed, len(touched), vacuumed, size_before, self._file_size()
+        )
+
+    def _file_size(self) -> int:
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
+    def _vacuum_if_it_pays(self) -> bool:
+        with self._guard():
+            conn = self._conn
+            free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+            pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            if free * 4 < pages or free * page_size < _VACUUM_MIN_BYTES:
+                return False
+            try:
+                conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                # Another process has the file open (another library's writer, a reader):
+                # the free pages are reused by later writes anyway.
+                log.info("state file %s not vacuumed: %s", self.path, exc)
+                return False
+            if self.journal_mode == "wal":
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
 
     def _pending_entries(
         self, conn: sqlite3.Connection, entry_ids: Sequence[int]
@@ -1077,12 +1408,19 @@ class StateStore:
                 (self._ensure_library(conn), key, value),
             )
 
-    def verify(self) -> list[str]:
-        """SQLite's integrity check plus plexrate's own consistency rules; empty when sound."""
+    def verify(self, *, deep: bool = False) -> list[str]:
+        """The write-path integrity check (``deep``: SQLite's full one) plus the foreign-key
+        rules; empty when sound."""
         with self._guard():
-            problems = [
-                str(r[0]) for r in self._conn.execute("PRAGMA integrity_check") if str(r[0]) != "ok"
-            ]
+            try:
+                if deep or not self.exists:
+                    problem = schema.deep_check(self._conn)
+                else:
+                    problem = schema.check_write_path(self._conn, self.path)
+            except sqlite3.DatabaseError as exc:
+                # A page too damaged to read is a finding of the check, not a failure of it.
+                problem = str(exc)
+            problems = [] if problem is None else [problem]
             problems += [
                 f"foreign key violation in {r[0]} row {r[1]}"
                 for r in self._conn.execute("PRAGMA foreign_key_check")
@@ -1123,6 +1461,91 @@ class _Undo:
         self.twin = False
         self.own: bool | None = None
         self.handed_over: float | None = None
+
+    def value(self, superseded_by: int | None) -> OriginalValue:
+        return OriginalValue(
+            key=self.key,
+            item_type=self.item_type,
+            guid=self.guid,
+            wrote_rating=self.wrote_rating,
+            before=self.before,
+            last_written=self.last_written,
+            tags_added=tuple(sorted(self.tags.values())),
+            first_run_id=self.first_run,
+            last_run_id=self.last_run,
+            superseded_by=superseded_by,
+            rating_phase=self.phase,
+            rating_twin=self.twin,
+            tags_removed=tuple(sorted(self.removed.values())),
+            own=self.own,
+            handed_over=self.handed_over,
+        )
+
+    def compact_row(self) -> tuple[Any, ...]:
+        """The ``journal_compact`` columns (``_COMPACT_COLUMNS``) of this item."""
+        return (
+            self.key,
+            self.item_type.value,
+            self.guid,
+            int(self.wrote_rating),
+            self.before,
+            self.last_written,
+            _tags_json(tuple(self.tags.values())),
+            _tags_json(tuple(self.removed.values())),
+            self.first_run,
+            self.last_run,
+            self.phase,
+            int(self.twin),
+            None if self.own is None else int(self.own),
+            self.handed_over,
+        )
+
+
+_FOLD_COLUMNS = (
+    "run_id, key, item_type, guid, set_rating, before, after, readback, "
+    "add_tags, remove_tags, phase, own, twin"
+)
+_COMPACT_COLUMNS = (
+    "key, item_type, guid, wrote_rating, before, last_written, tags_added, tags_removed, "
+    "first_run_id, last_run_id, rating_phase, rating_twin, own, handed_over"
+)
+_VACUUM_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _fold(acc: dict[int, _Undo], rows: Iterable[Sequence[Any]]) -> None:
+    """Fold confirmed journal rows (``_FOLD_COLUMNS``, in journal order) into ``acc``: the same
+    fold whether it starts empty or from a compacted item's record, so compacting a prefix of
+    the journal changes nothing undo sees."""
+    for row in rows:
+        run, key, item_type, guid, set_rating, before, after, readback = row[:8]
+        added, removed, phase, own, twin = row[8:]
+        undo = acc.get(key)
+        if undo is None:
+            undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
+            if not set_rating and own == 1 and before is not None:
+                # plexrate's first entry took the item without writing its rating: the
+                # person handed their own value over (a bulk import marking it inferred).
+                undo.handed_over = before
+        undo.last_run = run
+        if guid:
+            undo.guid = guid
+        if set_rating:
+            if not undo.wrote_rating:
+                undo.wrote_rating = True
+                undo.before = before
+                undo.phase = phase
+                undo.twin = twin == 1
+            undo.last_written = readback if readback is not None else after
+        if own is not None:
+            undo.own = own == 1
+        for tag in _tags(added):
+            folded = tag.casefold()
+            if undo.removed.pop(folded, None) is None:
+                undo.tags[folded] = tag
+        for tag in _tags(removed):
+            folded = tag.casefold()
+            if undo.tags.pop(folded, None) is None:
+                undo.removed[folded] = tag
 
 
 _INTENT_FIELDS = (
@@ -1234,6 +1657,28 @@ def _reserialise(legacy: LegacyState) -> bytes:
     }
     document = {"version": legacy.version, "library_uuid": legacy.library_uuid, "ratings": ratings}
     return json.dumps(document, indent=1).encode("utf-8")
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _check_stamp() -> str:
+    return (
+        f"plexrate {__version__}; SQLite {sqlite3.sqlite_version}; schema {schema.SCHEMA_VERSION}"
+    )
+
+
+def _set_meta(conn: sqlite3.Connection, library_id: int, name: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (library_id, name, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (library_id, name) DO UPDATE SET value = excluded.value",
+        (library_id, name, value),
+    )
 
 
 def _sample(ids: Iterable[int]) -> str:
