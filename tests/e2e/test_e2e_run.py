@@ -25,7 +25,9 @@ from e2e_support import (
     write_requests,
 )
 
-from plexrate.engine import epsilon
+from plexrate.emulator import Emulator
+from plexrate.emulator.generator import generate_library
+from plexrate.engine import build_plan, epsilon, simulate_apply
 from plexrate.model import RATING_MAX
 from plexrate.plex import connect, read_snapshot
 from plexrate.settings import Settings
@@ -143,6 +145,20 @@ def test_a_second_run_writes_nothing(cli_for: Any) -> None:
     assert document["run_id"] is None  # no run is recorded for nothing
     assert document["stats"]["unchanged"] == first["written"]
     assert cli.emulator.dump() == after_first
+
+
+@pytest.mark.slow
+def test_a_second_run_plans_nothing_at_50000_tracks() -> None:
+    """At this size ε (0.055) is wide enough that a twin copy's Track-Down value could stay
+    where the last run left it while its twin's moved; the group's mean, and so both copies,
+    then moved on every run (12 changes on the second run of this library)."""
+    library = Emulator(generate_library(tracks=50_000, seed=1)).dump()
+    snapshot = snapshot_from_dump(library)
+    config = Settings().engine_config()
+    plan = build_plan(snapshot, owned={}, config=config)
+    after, owned = simulate_apply(snapshot, owned={}, plan=plan)
+    assert len(plan.changes) > 40_000
+    assert build_plan(after, owned=owned, config=config).changes == []
 
 
 @pytest.mark.slow

@@ -361,6 +361,10 @@ class _Run:
         self.with_manual_tracks: set[int] = set()
         self.twin_groups: list[TwinGroup] = []
         self.model: ModelFit | None = None
+        # Copies whose group value is a mean of their Track-Down values. Those values are not
+        # held within ε of Plex's: which copy kept its old value would depend on what the last
+        # run wrote, and the mean (and so every copy) would move again on the next run.
+        self.twin_copies = frozenset(k for group in index.twin_groups for k in group.members)
 
     # -- classification ----------------------------------------------------------------------
 
@@ -504,7 +508,11 @@ class _Run:
     def assign(self, key: int, exact: float, phase: Phase, reason: str) -> None:
         value = quantise(exact, self.step)
         baseline = self.working.get(key)
-        if baseline is not None and not worth_writing(exact, value, baseline, self.eps):
+        if (
+            baseline is not None
+            and not (phase is Phase.TRACK_DOWN and key in self.twin_copies)
+            and not worth_writing(exact, value, baseline, self.eps)
+        ):
             value = baseline
         if key in self.assignments:
             self.reassigned.add(key)
@@ -533,10 +541,16 @@ class _Run:
         measured = value if together else exact
         working = self.working
         assignments = self.assignments
+        exact_copies = self.twin_copies if phase is Phase.TRACK_DOWN else frozenset()
         for key in keys:
             baseline = working.get(key)
             # worth_writing, inlined: this loop runs once per track of a large library.
-            if baseline is None or baseline == value or abs(measured - baseline) >= threshold:
+            if (
+                baseline is None
+                or baseline == value
+                or abs(measured - baseline) >= threshold
+                or key in exact_copies
+            ):
                 working[key] = value
                 if key in assignments:
                     self.reassigned.add(key)
