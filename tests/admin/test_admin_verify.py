@@ -60,6 +60,12 @@ def test_consistent_after_a_run_exits_0_and_prints_no_data(px: Plexrate) -> None
     )
 
 
+def test_before_any_run_verify_says_there_is_nothing_to_check(px: Plexrate) -> None:
+    text = px("admin", "verify")
+    assert text.exit_code == 0
+    assert text.err == "Nothing to check: plexrate owns no items in this library yet."
+
+
 def test_an_override_is_reported_with_expected_and_found(px: Plexrate) -> None:
     emu = px.emulator
     applied(px, "run")

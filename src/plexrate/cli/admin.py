@@ -458,6 +458,8 @@ def _verify_summary(report: VerifyReport) -> list[str]:
     from plexrate.admin.common import count
 
     counts = report.counts()
+    if report.consistent and not report.owned:
+        return ["Nothing to check: plexrate owns no items in this library yet."]
     if report.consistent:
         tagged = f", each carrying {report.inferred_tag!r}" if report.inferred_tag else ""
         return [

@@ -91,7 +91,8 @@ PHASE_COMMANDS: dict[str, tuple[tuple[Phase, ...], str]] = {
     ),
     "up-albums": (
         (Phase.ALBUM_UP,),
-        "Rate albums from the tracks you rated: a Bayesian average toward the prior (option 1).",
+        "Rate albums from the tracks you rated, held toward your usual rating where they are few "
+        "(option 1).",
     ),
     "up-artists": (
         (Phase.ARTIST_UP,),
@@ -99,12 +100,13 @@ PHASE_COMMANDS: dict[str, tuple[tuple[Phase, ...], str]] = {
     ),
     "down-albums": (
         (Phase.ALBUM_DOWN,),
-        "Give albums with no rated tracks their artist's rating, pulled toward the prior by "
-        "gravity (option 3).",
+        "Give albums with no rated tracks a rating from their artist and the rest of your "
+        "library (option 3).",
     ),
     "down-tracks": (
         (Phase.TRACK_DOWN,),
-        "Give unrated tracks their album's rating, pulled toward the prior by gravity (option 4).",
+        "Give unrated tracks a rating from their album and, where Plex has them, their plays and "
+        "skips (option 4).",
     ),
     "twins": (
         (Phase.TWINS,),
