@@ -328,8 +328,8 @@ class _Planner:
                 else ()
             )
             reason = (
-                "marked inferred: handed back to inference, which recomputes "
-                f"{stars_label(current)} on the next run"
+                f"marked inferred: {stars_label(current)} handed to inference, which sets its "
+                "own value on the next run"
             )
             return _Action("handed_back", reason, current, set_rating=False, own=True, add=add)
         if row.rating_type is RatingType.MANUAL and plexrates:
