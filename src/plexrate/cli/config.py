@@ -18,6 +18,7 @@ from plexrate.settings import (
     CONFIG_FILENAME,
     PLACEHOLDER_URL,
     PlatformFolders,
+    Settings,
     check_plex_url,
     public_config,
     public_value,
@@ -304,7 +305,24 @@ def check(
         table.add_row(name.capitalize(), f"{count:,}")
     app.out.print(table)
     app.err.print("[green]OK[/] plexrate can reach this library. Next: plexrate run --dry-run")
-    app.err.print(
-        "Before the first big run, `plexrate doctor` checks what plexrate will do on this server "
-        "(token rights, page size, how ratings are stored) and remembers it."
-    )
+    if not _doctor_ran(settings, client.section.uuid, client.machine_id):
+        app.err.print(
+            "Before the first big run, `plexrate doctor` checks what plexrate will do on this "
+            "server (token rights, page size, how ratings are stored) and remembers it."
+        )
+
+
+def _doctor_ran(settings: Settings, library_uuid: str, machine_id: str) -> bool:
+    """Whether the state file remembers a doctor check of this server (read-only; a missing or
+    unreadable state file only means the hint is shown)."""
+    from plexrate.errors import PlexrateError
+    from plexrate.state import StateStore
+    from plexrate.state.profile import load_profile
+
+    if not settings.state_path.is_file():
+        return False
+    try:
+        with StateStore(settings.state_path, library_uuid=library_uuid, readonly=True) as store:
+            return load_profile(store, machine_id) is not None
+    except (PlexrateError, OSError):
+        return False

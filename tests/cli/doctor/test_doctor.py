@@ -184,9 +184,12 @@ def test_an_interrupted_probe_is_finished_by_the_next_doctor(emu: Emulator, tmp_
     assert emu.library.rating(key) is None
 
 
-def test_config_check_points_to_doctor(emu: Emulator, tmp_path: Path) -> None:
+def test_config_check_points_to_doctor_until_it_ran(emu: Emulator, tmp_path: Path) -> None:
+    hint = "`plexrate doctor` checks what plexrate will do on this server"
     result = invoke(emu, tmp_path, "config", "check")
     assert result.exit_code == 0
-    assert "`plexrate doctor` checks what plexrate will do on this server" in " ".join(
-        result.stderr.split()
-    )
+    assert hint in " ".join(result.stderr.split())
+    doctor_json(emu, tmp_path)
+    again = invoke(emu, tmp_path, "config", "check")
+    assert again.exit_code == 0
+    assert hint not in " ".join(again.stderr.split())
