@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from unattended import run_unattended
 
 from plexrate.emulator import Emulator
 
@@ -19,16 +20,12 @@ NAME = "東京 ★ Café"
 
 def _plexrate(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("PLEXRATE_")}
-    return subprocess.run(
+    return run_unattended(
         [sys.executable, "-m", "plexrate", *args],
-        # cron, systemd and the Task Scheduler give no input; nor do these tests.
-        stdin=subprocess.DEVNULL,
         cwd=tmp_path,
         # What Windows gives a redirected stream; Python honours it on Linux too.
         env={**clean, "PYTHONIOENCODING": "cp1252", **env},
-        capture_output=True,
-        timeout=120,
-        check=False,
+        text=False,
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
+from unattended import run_unattended
 
 from plexrate.cli import logfile
 from plexrate.cli.app import app
@@ -249,16 +250,7 @@ def test_a_scheduled_style_run_logs_the_library_warnings_of_the_plex_layer(
         "PLEXRATE_PLEX_TOKEN": emulator.token,
         "PLEXRATE_LIBRARY_NAME": "No Such Library",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "plexrate", "run", "--yes", "--json"],
-        # cron, systemd and the Task Scheduler give no input; nor do these tests.
-        stdin=subprocess.DEVNULL,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_unattended([sys.executable, "-m", "plexrate", "run", "--yes", "--json"], env=env)
     assert done.returncode == 3, done.stderr
     (line,) = _log_lines(folders.log / "plexrate.log")
     assert " ERROR plexrate run: " in line

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from unattended import run_unattended
 
 from plexrate.emulator import Emulator
 
@@ -74,17 +75,7 @@ def _as_cron(command: str, home: Path) -> subprocess.CompletedProcess[str]:
     # cron's environment: HOME, LOGNAME, SHELL and a minimal PATH; the command runs through
     # /bin/sh in the home folder. Nothing of the test's own environment (XDG_*, PLEXRATE_*).
     env = {"HOME": str(home), "LOGNAME": "plexrate", "SHELL": "/bin/sh", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        ["/bin/sh", "-c", command],
-        # cron, systemd and the Task Scheduler give no input; nor do these tests.
-        stdin=subprocess.DEVNULL,
-        cwd=home,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_unattended(["/bin/sh", "-c", command], cwd=home, env=env, timeout=300)
 
 
 @pytest.mark.skipif(shutil.which("sh", path="/bin") is None, reason="needs /bin/sh")
@@ -112,16 +103,11 @@ def test_the_cron_line_runs_writes_then_has_nothing_left(home: Path) -> None:
 
 def test_the_systemd_service_command_runs(home: Path) -> None:
     command = _exec_start(home)
-    done = subprocess.run(
+    done = run_unattended(
         command.split(),
-        # cron, systemd and the Task Scheduler give no input; nor do these tests.
-        stdin=subprocess.DEVNULL,
         cwd="/",  # a user service starts in the root folder unless told otherwise
         env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from unattended import run_unattended
 
 from plexrate.emulator import Emulator
 
@@ -42,17 +43,7 @@ def _env(emulator: Emulator, state: Path) -> dict[str, str]:
 
 
 def _plexrate(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(LAUNCHER), *args],
-        # cron, systemd and the Task Scheduler give no input; nor do these tests.
-        stdin=subprocess.DEVNULL,
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_unattended([sys.executable, str(LAUNCHER), *args], env=env, cwd=cwd)
 
 
 @pytest.fixture
@@ -129,15 +120,6 @@ def test_plexrate_imports_no_posix_only_module(tmp_path: Path) -> None:
         "    importlib.import_module(info.name)\n"
         "print('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        # cron, systemd and the Task Scheduler give no input; nor do these tests.
-        stdin=subprocess.DEVNULL,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_unattended([sys.executable, "-c", code], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
