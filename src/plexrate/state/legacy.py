@@ -305,8 +305,8 @@ class LegacyOutcome(StrEnum):
     OWNED = "owned"
     """The old tool inferred it and Plex still holds that value (at Plex's one decimal)."""
     ANCHOR = "anchor"
-    """The person's own rating the file recorded: ``m: true``, or a ``t: 2`` twin member without
-    the inferred tag. Never plexrate's."""
+    """The person's own rating the file recorded: ``m: true``, a ``t: 2`` twin member without the
+    inferred tag, or any entry without the tag where the old tool was tagging. Never plexrate's."""
     CHANGED = "changed"
     """Plex holds another value than the file recorded: the person changed it since."""
     UNRATED = "unrated"
