@@ -598,7 +598,8 @@ class Applier:
         check = self._read_back([c.key for c in chunk])
         unchanged = [c.key for c in chunk if self._untouched(check, c)]
         vanished = self._rate(unchanged, rating) | check.gone
-        sample = [c for c in evidence if c.key in unchanged and c.key not in vanished]
+        rated = set(unchanged) - vanished
+        sample = [c for c in evidence if c.key in rated]
         seen = self._read_back([c.key for c in sample])
         still = _not_stored(seen, sample, rating)
         if still is not None:
@@ -609,8 +610,7 @@ class Applier:
                 hint="check that the token's account may edit this library "
                 "(`plexrate doctor` tells), then rerun: nothing unconfirmed is lost",
             )
-        skipped = {c.key for c in chunk if c.key not in unchanged}
-        return _ratings(seen, without=skipped), vanished | seen.gone
+        return _ratings(seen), vanished | seen.gone
 
     def _untouched(self, seen: ReadBack, change: Change) -> bool:
         """Whether Plex still holds ``change``'s value before the write and nobody rated the
