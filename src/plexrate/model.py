@@ -378,3 +378,27 @@ class ObservedItem:
     def has_tag(self, name: str) -> bool:
         wanted = name.casefold()
         return any(tag.casefold() == wanted for tag in self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """Server times (epoch seconds) from which the next read lists changed tracks.
+
+    Each is at or before the moment the read that set it began, in the server's own clock, so a
+    change made after that moment has a later time (``plex/changes.py``; kept in the snapshot
+    cache, ``state/snapcache.py``). None: no track had the attribute yet, so every track that has
+    it since is listed.
+    """
+
+    rated: int | None = None
+    added: int | None = None
+    viewed: int | None = None
+    skipped: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {
+            "rated": self.rated,
+            "added": self.added,
+            "viewed": self.viewed,
+            "skipped": self.skipped,
+        }

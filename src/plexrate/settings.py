@@ -314,6 +314,7 @@ class Settings(BaseSettings):
     legacy_state_path: FilePath = Path("plex_state.json")
     state_journal_mode: Annotated[StateJournalMode, BeforeValidator(_lower)] = StateJournalMode.AUTO
     journal_keep_runs: Whole = Field(30, ge=0, le=1_000_000)
+    whole_read_hours: Number = Field(168.0, ge=0, le=100_000)
     inference_model: Annotated[InferenceModel, BeforeValidator(_lower)] = (
         InferenceModel.HIERARCHICAL
     )

@@ -27,6 +27,7 @@ from plexrate.admin.stateio import (
 )
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
+from plexrate.incremental import ReadInfo, read_library
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import (
     CHANGED_NOTE,
@@ -36,7 +37,6 @@ from plexrate.plex import (
     PlexClient,
     connect_with,
     read_items,
-    read_snapshot,
 )
 from plexrate.plex.client import RetryHook
 from plexrate.plex.pacing import pacing_for
@@ -112,6 +112,8 @@ class Session:
     started: float = field(default_factory=time.monotonic)
     migration: MigrationSummary | None = None
     """What migrating the old tool's state file did (or, in a dry run, would do) this time."""
+    read: ReadInfo | None = None
+    """How the library was read: whole, or only what changed since the last run (issue 23)."""
     released: set[int] = field(default_factory=set)
     """Claims a dry run would drop: the person's ratings an earlier import took (see
     ``_release_anchors_taken_earlier``)."""
@@ -188,8 +190,8 @@ def open_session(
         if profile is not None and profile.page_size and profile.page_size < client.page_size:
             # doctor found the server refusing larger pages (docs/real-servers.md).
             client.page_size = profile.page_size
-        snapshot = read_snapshot(
-            client, tags=managed_tags(settings), page_size=client.page_size, progress=progress
+        snapshot, read = read_library(
+            settings, client, store, tags=managed_tags(settings), keep=write, progress=progress
         )
         if snapshot.rejected:
             dialog.warn(rejected_message(snapshot))
@@ -201,6 +203,7 @@ def open_session(
             write=write,
             reconciled=reconciled,
             profile=profile,
+            read=read,
         )
         session.rekeyed = _rekey_orphans(session, dialog=dialog)
         if migrate_legacy:

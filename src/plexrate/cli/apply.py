@@ -115,6 +115,9 @@ def plan_and_apply(
         extra = dict(details()) if details is not None else {}
         if session.migration is not None:
             extra["migration"] = session.migration.document()
+        if session.read is not None:
+            extra["read"] = session.read.as_dict()
+        read = session.read
         if dry:
             if flags.json_output:
                 extra.update(command=command, library=library)
@@ -140,7 +143,7 @@ def plan_and_apply(
         document.update(command=command, library=library)
         print_json(app.out, json.dumps(document, ensure_ascii=False))
     elif not flags.quiet:
-        for line in summary_lines(outcome, plan, requests=requests):
+        for line in summary_lines(outcome, plan, requests=requests, read=read):
             app.err.print(line)
     if outcome.status is RunStatus.INTERRUPTED:
         app.err.print(

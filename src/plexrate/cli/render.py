@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from plexrate.cli.progress import finish_live
+from plexrate.incremental import ReadInfo
 from plexrate.model import Change, ItemType, Phase, Plan, stars
 from plexrate.workflow import RunOutcome
 
@@ -252,7 +253,23 @@ def prior_line(stats: Mapping[str, Any]) -> str | None:
     return line + "."
 
 
-def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any]) -> list[str]:
+def read_line(read: ReadInfo) -> str:
+    """How the library was read, in one line (issue 23)."""
+    if read.whole:
+        return f"Read the whole library ({read.requests:,} requests): {escape(read.why)}."
+    return (
+        f"Read only what changed since the last run ({read.requests:,} requests, "
+        f"{escape(read.why)})."
+    )
+
+
+def summary_lines(
+    outcome: RunOutcome,
+    plan: Plan,
+    *,
+    requests: Mapping[str, Any],
+    read: ReadInfo | None = None,
+) -> list[str]:
     report = outcome.report
     stats = plan.stats
     if plan.changes:
@@ -267,6 +284,8 @@ def summary_lines(outcome: RunOutcome, plan: Plan, *, requests: Mapping[str, Any
             f"({count(requests.get('reads', 0), 'read')}, no write requests)."
         )
     lines = [first]
+    if read is not None:
+        lines.append(read_line(read))
     settled = settled_line(stats)
     if settled:
         lines.append(settled)

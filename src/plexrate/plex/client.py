@@ -97,6 +97,8 @@ class SectionInfo:
     id: int
     uuid: str
     title: str
+    scanned_at: int | None = None
+    """The section's ``scannedAt`` (a re-scan since the last run means reading it whole)."""
 
 
 @dataclass(slots=True)
@@ -402,7 +404,14 @@ def connect(
             hint=f"music libraries: {names}; set LIBRARY_NAME or pass --library",
         )
     section = match[-1]
-    info = SectionInfo(id=int(section.key), uuid=str(section.uuid), title=str(section.title))
+    data = getattr(section, "_data", None)
+    scanned = data.get("scannedAt") if isinstance(data, Element) else None
+    info = SectionInfo(
+        id=int(section.key),
+        uuid=str(section.uuid),
+        title=str(section.title),
+        scanned_at=int(scanned) if scanned and scanned.isdigit() else None,
+    )
     return PlexClient(
         server,
         info,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TypeVar
 from xml.etree.ElementTree import Element
@@ -131,12 +131,17 @@ def _page(
     params: dict[str, str | int] | None,
     start: int,
     size: int,
+    path: str | None = None,
 ) -> tuple[Element, list[Element], int]:
-    """One page of a (filtered) section listing: the container, its items and the total."""
-    query: dict[str, str | int] = {"type": item_type.plex_type, **(params or {})}
-    kind = f"list-{item_type.value}" + ("-filtered" if params else "")
+    """One page of a (filtered) section listing, or of ``path`` (an album's children): the
+    container, its items and the total."""
+    if path is None:
+        query: dict[str, str | int] = {"type": item_type.plex_type, **(params or {})}
+        kind = f"list-{item_type.value}" + ("-filtered" if params else "")
+    else:
+        query, kind = dict(params or {}), f"children-{item_type.value}"
     container = client.read(
-        f"/library/sections/{client.section.id}/all",
+        path or f"/library/sections/{client.section.id}/all",
         kind=kind,
         params=query,
         start=start,
@@ -156,6 +161,7 @@ def iter_listing(
     description: str | None = None,
     start: int = 0,
     task: ProgressTask | None = None,
+    path: str | None = None,
 ) -> Iterator[tuple[Element, Element]]:
     """Yield ``(container, element)`` for each item of a (filtered) section listing, by pages,
     from item ``start`` on. Progress goes to ``task`` when given (the caller closes it), else
@@ -164,7 +170,7 @@ def iter_listing(
     try:
         while True:
             container, items, total = _page(
-                client, item_type, params=params, start=start, size=page_size
+                client, item_type, params=params, start=start, size=page_size, path=path
             )
             if task is None and description is not None:
                 task = own = progress.task(description, total=total)
@@ -533,19 +539,27 @@ def _in_library_order(
     return artists, albums, tracks
 
 
-def read_snapshot(
+@dataclass(slots=True)
+class Upper:
+    """Artists and albums as read, with who carries the first managed tag."""
+
+    artists: dict[int, Artist]
+    albums: dict[int, Album]
+    artist_members: set[int] | None
+    album_members: set[int] | None
+    artists_split: bool
+    albums_split: bool
+
+
+def read_upper(
     client: PlexClient,
     *,
-    tags: Sequence[str] = (),
-    page_size: int = MAX_PAGE_SIZE,
-    progress: Progress = NULL_PROGRESS,
-) -> LibrarySnapshot:
-    """Read every artist, album and track, the members of each tag in ``tags``, and Live albums."""
-    names = list(dict.fromkeys(t for t in tags if t))
-    # The first tag (plexrate's inferred tag) is read with the listings themselves; others, far
-    # rarer (the twin tag), by their own filtered listings.
-    first = names[0] if names else None
-    rejects: Rejects = {}
+    first: str | None,
+    page_size: int,
+    progress: Progress,
+    rejects: Rejects,
+) -> Upper:
+    """Every artist and album, their Live and Compilation subformats, and who carries ``first``."""
     artists, artist_members, artists_split = _read_type(
         client,
         ItemType.ARTIST,
@@ -583,19 +597,91 @@ def read_snapshot(
     )
     for key in (live | compilations) & albums.keys():
         albums[key] = replace(albums[key], live=key in live, compilation=key in compilations)
-    tracks, track_members, tracks_split = _read_type(
+    return Upper(artists, albums, artist_members, album_members, artists_split, albums_split)
+
+
+def read_tracks(
+    client: PlexClient,
+    *,
+    first: str | None,
+    page_size: int,
+    progress: Progress,
+    rejects: Rejects,
+    see: Callable[[Element], None] | None = None,
+) -> tuple[dict[int, Track], set[int] | None, bool]:
+    """Every track, who carries ``first``, and whether they were read in halves. ``see`` is shown
+    each track element (for the change marks, ``plex/changes.py``)."""
+    make = _track
+    if see is not None:
+        observe = see
+
+        def make(element: Element, container: Element) -> Track:
+            observe(element)
+            return _track(element, container)
+
+    return _read_type(
         client,
         ItemType.TRACK,
-        _track,
+        make,
         tag=first,
         page_size=page_size,
         progress=progress,
         description="Reading tracks",
         rejects=rejects,
     )
-    if artists_split or albums_split or tracks_split:
+
+
+def other_tags(
+    client: PlexClient,
+    names: Sequence[str],
+    listed: Mapping[ItemType, Collection[int]],
+    *,
+    page_size: int,
+    types: Sequence[ItemType] = tuple(ItemType),
+) -> dict[str, set[int]]:
+    """Members of each further managed tag (the twin tag) among the ``types`` listed."""
+    found: dict[str, set[int]] = {}
+    for name in names:
+        members: set[int] = set()
+        for item_type in types:
+            members |= tagged_keys(
+                client,
+                field="mood",
+                name=name,
+                item_type=item_type,
+                page_size=page_size,
+                universe=listed[item_type],
+            )
+        found[name] = members
+    return found
+
+
+def read_snapshot(
+    client: PlexClient,
+    *,
+    tags: Sequence[str] = (),
+    page_size: int = MAX_PAGE_SIZE,
+    progress: Progress = NULL_PROGRESS,
+    see: Callable[[Element], None] | None = None,
+) -> LibrarySnapshot:
+    """Read every artist, album and track, the members of each tag in ``tags``, and Live albums.
+    ``see`` is shown each track element as it is read."""
+    names = list(dict.fromkeys(t for t in tags if t))
+    # The first tag (plexrate's inferred tag) is read with the listings themselves; others, far
+    # rarer (the twin tag), by their own filtered listings.
+    first = names[0] if names else None
+    rejects: Rejects = {}
+    upper = read_upper(client, first=first, page_size=page_size, progress=progress, rejects=rejects)
+    artists, albums = upper.artists, upper.albums
+    tracks, track_members, tracks_split = read_tracks(
+        client, first=first, page_size=page_size, progress=progress, rejects=rejects, see=see
+    )
+    if upper.artists_split or upper.albums_split or tracks_split:
         artists, albums, tracks = _in_library_order(
-            artists, albums, tracks, reorder=(artists_split, albums_split, tracks_split)
+            artists,
+            albums,
+            tracks,
+            reorder=(upper.artists_split, upper.albums_split, tracks_split),
         )
     listed: dict[ItemType, Collection[int]] = {
         ItemType.ARTIST: artists.keys(),
@@ -605,19 +691,11 @@ def read_snapshot(
     tagged: dict[str, frozenset[int]] = {}
     if first is not None:
         tagged[first] = frozenset(
-            set().union(*(m for m in (artist_members, album_members, track_members) if m))
-        )
-    for name in names[1:]:
-        members: set[int] = set()
-        for item_type in ItemType:
-            members |= tagged_keys(
-                client,
-                field="mood",
-                name=name,
-                item_type=item_type,
-                page_size=page_size,
-                universe=listed[item_type],
+            set().union(
+                *(m for m in (upper.artist_members, upper.album_members, track_members) if m)
             )
+        )
+    for name, members in other_tags(client, names[1:], listed, page_size=page_size).items():
         tagged[name] = frozenset(members)
     return LibrarySnapshot(
         library_uuid=client.section.uuid,

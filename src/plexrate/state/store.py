@@ -1003,6 +1003,26 @@ class StateStore:
             rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
         return [_entry(r) for r in rows]
 
+    def journal_mark(self) -> tuple[int, int]:
+        """The newest journal entry id and run id in the file (0 when there are none): what the
+        snapshot cache notes when it reads the library, so that later entries are known to be
+        writes the copy does not show yet (``state/snapcache.py``)."""
+        with self._guard():
+            entry = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0]
+            run = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+        return int(entry), int(run)
+
+    def journal_after(self, entry_id: int) -> list[JournalEntry]:
+        """This library's journal entries newer than ``entry_id``, oldest first."""
+        with self._guard():
+            if self._library_id is None:
+                return []
+            rows = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE library_id = ? AND id > ? ORDER BY id",
+                (self._library_id, entry_id),
+            ).fetchall()
+        return [_entry(r) for r in rows]
+
     def original_values(self, *, run_id: int | None = None) -> dict[int, OriginalValue]:
         """What undo needs, per item, over all runs or one run (confirmed writes only).
 

@@ -1,0 +1,211 @@
+"""Read the library whole, or only what changed since the copy kept from the last run (issue 23).
+
+``read_library`` decides which: a change read needs a cached copy of this library from this server
+with these managed tags, a section Plex has not re-scanned since, a whole read within
+``WHOLE_READ_HOURS``, and every plexrate write since that copy confirmed (they are laid over it,
+since an edit-form write may leave no trace a listing could find). Anything else is a whole read,
+and ``ReadInfo.why`` says which condition asked for it. ``plex/changes.py`` falls back to reading
+the tracks whole itself when its counts do not add up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from plexrate.model import LibrarySnapshot, Marks, normalise_rating
+from plexrate.plex import PlexClient
+from plexrate.plex.changes import LibraryRead, read_changes, read_whole
+from plexrate.progress import NULL_PROGRESS, Progress
+from plexrate.settings import Settings
+from plexrate.state import EntryStatus, JournalEntry, StateStore
+from plexrate.state.snapcache import CachedSnapshot, CacheHeader, SnapshotCache, cache_path
+
+
+@dataclass(frozen=True, slots=True)
+class ReadInfo:
+    """How a session read the library."""
+
+    whole: bool
+    why: str
+    """Why it was read whole, or what the change read found."""
+    requests: int
+    seconds: float
+    changed_tracks: int = 0
+    since: float | None = None
+    """Local time of the read the changes were counted from (change reads only)."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "whole": self.whole,
+            "why": self.why,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "changed_tracks": self.changed_tracks,
+            "since": self.since,
+        }
+
+
+def _same_tags(a: Sequence[str], b: Sequence[str]) -> bool:
+    return [t.casefold() for t in a] == [t.casefold() for t in b]
+
+
+def _hours(seconds: float) -> str:
+    hours = seconds / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+
+
+def why_whole(
+    cached: CachedSnapshot | None,
+    *,
+    settings: Settings,
+    client: PlexClient,
+    store: StateStore,
+    tags: Sequence[str],
+    now: float,
+) -> str | None:
+    """Why the library must be read whole this time, or None when a change read will do."""
+    if settings.whole_read_hours == 0:
+        return "WHOLE_READ_HOURS is 0"
+    if cached is None:
+        return "no copy of the library from an earlier run"
+    header = cached.header
+    if header.server_id != client.machine_id or header.section_id != client.section.id:
+        return "the copy from the last run is of another server or section"
+    if not _same_tags(header.tags, tags):
+        return "the tags plexrate manages changed since the last run"
+    if header.rejected:
+        return "the last read left out items with values Plex should not send"
+    scanned = client.section.scanned_at
+    if header.scanned_at is not None and scanned is not None and scanned != header.scanned_at:
+        return "Plex scanned the library since the last run"
+    age = now - header.whole_read_at
+    if age > settings.whole_read_hours * 3600 or age < 0:
+        return f"the last whole read was {_hours(max(age, 0))} ago (WHOLE_READ_HOURS)"
+    if store.compacted_runs() & set(range(header.run_mark + 1, store.journal_mark()[1] + 1)):
+        return "the journal of runs since the last read was compacted"
+    return None
+
+
+def overlay(
+    snapshot: LibrarySnapshot, entries: Sequence[JournalEntry]
+) -> tuple[LibrarySnapshot | None, str]:
+    """``snapshot`` with plexrate's writes in ``entries`` applied, or None and why it cannot be
+    (a write whose outcome is not known)."""
+    if not entries:
+        return snapshot, ""
+    unsure = [e for e in entries if e.status is not EntryStatus.CONFIRMED]
+    if unsure:
+        pending = sum(1 for e in unsure if e.status is EntryStatus.PENDING)
+        what = "unconfirmed" if pending else "failed and may have landed"
+        return None, f"{len(unsure):,} writes since the last read are {what}"
+    artists, albums, tracks = dict(snapshot.artists), dict(snapshot.albums), dict(snapshot.tracks)
+    tagged = {name: set(keys) for name, keys in snapshot.tagged.items()}
+    by_fold = {name.casefold(): name for name in tagged}
+    for entry in entries:
+        key = entry.key
+        if entry.set_rating:
+            value = normalise_rating(entry.written_value)
+            if key in tracks:
+                tracks[key] = replace(tracks[key], rating=value)
+            elif key in albums:
+                albums[key] = replace(albums[key], rating=value)
+            elif key in artists:
+                artists[key] = replace(artists[key], rating=value)
+        for tag in entry.add_tags:
+            name = by_fold.get(tag.casefold())
+            if name is not None:
+                tagged[name].add(key)
+        for tag in entry.remove_tags:
+            name = by_fold.get(tag.casefold())
+            if name is not None:
+                tagged[name].discard(key)
+    return (
+        replace(
+            snapshot,
+            artists=MappingProxyType(artists),
+            albums=MappingProxyType(albums),
+            tracks=MappingProxyType(tracks),
+            tagged=MappingProxyType({k: frozenset(v) for k, v in tagged.items()}),
+        ),
+        "",
+    )
+
+
+def read_library(
+    settings: Settings,
+    client: PlexClient,
+    store: StateStore,
+    *,
+    tags: Sequence[str],
+    keep: bool,
+    progress: Progress = NULL_PROGRESS,
+    clock: Callable[[], float] = time.time,
+) -> tuple[LibrarySnapshot, ReadInfo]:
+    """The library now, read whole or by its changes; with ``keep`` the copy for the next run is
+    written (a write session; dry runs and reports use the copy but change nothing)."""
+    started = time.monotonic()
+    now = clock()
+    cache = SnapshotCache(cache_path(settings.state_path))
+    entry_mark, run_mark = store.journal_mark()
+    cached = cache.load(client.section.uuid)
+    why = why_whole(cached, settings=settings, client=client, store=store, tags=tags, now=now)
+    base: LibrarySnapshot | None = None
+    if why is None and cached is not None:
+        base, why = overlay(cached.snapshot, store.journal_after(cached.header.journal_mark))
+    result: LibraryRead
+    if base is not None and cached is not None:
+        result = read_changes(
+            client,
+            base,
+            cached.header.marks,
+            tags=tags,
+            page_size=client.page_size,
+            progress=progress,
+        )
+    else:
+        result = read_whole(
+            client, tags=tags, page_size=client.page_size, progress=progress, why=why or ""
+        )
+    snapshot = result.snapshot
+    if keep:
+        whole_at = now if result.whole or cached is None else cached.header.whole_read_at
+        header = CacheHeader(
+            library_uuid=client.section.uuid,
+            server_id=client.machine_id,
+            section_id=client.section.id,
+            tags=tuple(tags),
+            scanned_at=client.section.scanned_at,
+            marks=result.marks if result.marks is not None else Marks(),
+            journal_mark=entry_mark,
+            run_mark=run_mark,
+            read_at=now,
+            whole_read_at=whole_at,
+            rejected=len(snapshot.rejected),
+        )
+        unchanged: set[str] = set()
+        if base is not None and not result.whole:
+            previous = cached.snapshot if cached is not None else None
+            if previous is not None:
+                unchanged = {
+                    part
+                    for part, same in (
+                        ("artists", previous.artists == snapshot.artists),
+                        ("albums", previous.albums == snapshot.albums),
+                        ("tracks", previous.tracks == snapshot.tracks),
+                        ("tagged", previous.tagged == snapshot.tagged),
+                    )
+                    if same
+                }
+        cache.save(header, snapshot, unchanged=unchanged)
+    info = ReadInfo(
+        whole=result.whole,
+        why=result.why,
+        requests=result.requests,
+        seconds=time.monotonic() - started,
+        changed_tracks=result.changed_tracks,
+        since=None if result.whole or cached is None else cached.header.read_at,
+    )
+    return snapshot, info

@@ -1,0 +1,249 @@
+"""The library as plexrate last read it, kept beside the state file so the next run reads only
+what changed since (docs/state.md, "Snapshot cache"; issue 23).
+
+The cache is disposable: losing it, or finding it damaged, written by another version, for another
+library or with other managed tags, only costs one whole read of the library. That is why it lives
+in a file of its own (``<state>.snapshot.sqlite``) rather than in the state: the state is the
+ownership record, kept with integrity checks and a journal; this file is a copy of what Plex said.
+
+Each part is one row holding zlib-compressed JSON (one list per record, fields in dataclass order):
+a header, the artists, the albums, the tracks and the managed tags' members. A run rewrites only the
+parts that changed, so a run that found nothing new writes a header of a few hundred bytes. JSON,
+not pickle: the file is read back into the process and must never be able to run code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from plexrate.model import Album, Artist, LibrarySnapshot, Marks, Track
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+"""Bumped whenever the records or the header change shape; an older cache is read whole again."""
+
+_PARTS = ("artists", "albums", "tracks", "tagged")
+
+
+def cache_path(state_path: Path) -> Path:
+    """Where the snapshot cache of the state file ``state_path`` lives."""
+    return state_path.with_name(state_path.stem + ".snapshot.sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHeader:
+    """What a cached snapshot was read from, and when."""
+
+    library_uuid: str
+    server_id: str
+    section_id: int
+    tags: tuple[str, ...]
+    """The managed tags whose members were read; other tags mean a whole read."""
+    scanned_at: int | None
+    """The section's ``scannedAt`` then; a re-scan since means a whole read."""
+    marks: Marks
+    journal_mark: int
+    """The last journal entry id when the library was read: later entries are plexrate's own
+    writes since, laid over the cached copy on the next read."""
+    run_mark: int
+    """The last run id then (a run after it whose journal was compacted means a whole read)."""
+    read_at: float
+    """Local time of the read (``time.time()``)."""
+    whole_read_at: float
+    """Local time of the last whole read this copy descends from."""
+    rejected: int = 0
+    """Items the read left out for values Plex should not send (a whole read next time)."""
+    settled: str = ""
+    """Set when a full run found nothing to write on exactly this copy: the fingerprint of what
+    it planned with (settings and ownership). A read that finds nothing new may then skip
+    planning, as the plan would be the same empty one."""
+    format: int = CACHE_FORMAT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "library_uuid": self.library_uuid,
+            "server_id": self.server_id,
+            "section_id": self.section_id,
+            "tags": list(self.tags),
+            "scanned_at": self.scanned_at,
+            "marks": self.marks.as_dict(),
+            "journal_mark": self.journal_mark,
+            "run_mark": self.run_mark,
+            "rejected": self.rejected,
+            "read_at": self.read_at,
+            "whole_read_at": self.whole_read_at,
+            "settled": self.settled,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CacheHeader:
+        marks = data["marks"]
+        return cls(
+            library_uuid=str(data["library_uuid"]),
+            server_id=str(data["server_id"]),
+            section_id=int(data["section_id"]),
+            tags=tuple(str(t) for t in data["tags"]),
+            scanned_at=None if data["scanned_at"] is None else int(data["scanned_at"]),
+            marks=Marks(**{k: (None if v is None else int(v)) for k, v in marks.items()}),
+            journal_mark=int(data["journal_mark"]),
+            run_mark=int(data["run_mark"]),
+            rejected=int(data.get("rejected", 0)),
+            read_at=float(data["read_at"]),
+            whole_read_at=float(data["whole_read_at"]),
+            settled=str(data.get("settled", "")),
+            format=int(data["format"]),
+        )
+
+
+@dataclass(slots=True)
+class CachedSnapshot:
+    header: CacheHeader
+    snapshot: LibrarySnapshot
+    unchanged: set[str] = field(default_factory=set)
+    """Parts known to equal what the file holds (``save`` skips them)."""
+
+
+def _pack(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode("utf-8"), 1)
+
+
+def _unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+_ARTIST_TUPLES = {i for i, f in enumerate(fields(Artist)) if f.name == "genres"}
+_ALBUM_TUPLES = {i for i, f in enumerate(fields(Album)) if f.name == "genres"}
+
+
+def _rows(records: Mapping[int, Any]) -> list[list[Any]]:
+    return [list(astuple(r)) for r in records.values()]
+
+
+def _records(cls: Any, rows: Sequence[Sequence[Any]], tuples: set[int]) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    width = len(fields(cls))
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"a cached {cls.__name__} has {len(row)} fields, not {width}")
+        values = [tuple(v) if i in tuples else v for i, v in enumerate(row)]
+        record = cls(*values)
+        out[record.key] = record
+    return out
+
+
+class SnapshotCache:
+    """One cache file; every method swallows its own storage errors (a cache never stops a run)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=5.0)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS parts (library TEXT NOT NULL, name TEXT NOT NULL, "
+            "data BLOB NOT NULL, PRIMARY KEY (library, name))"
+        )
+        return conn
+
+    def load(self, library_uuid: str) -> CachedSnapshot | None:
+        """The cached copy of ``library_uuid``, or None when there is none worth using."""
+        if not self.path.exists():
+            return None
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
+            try:
+                rows = dict(
+                    conn.execute(
+                        "SELECT name, data FROM parts WHERE library = ?", (library_uuid,)
+                    ).fetchall()
+                )
+            finally:
+                conn.close()
+            if "header" not in rows:
+                return None
+            header = CacheHeader.from_json(_unpack(rows["header"]))
+            if header.format != CACHE_FORMAT or any(p not in rows for p in _PARTS):
+                return None
+            tagged = {
+                str(k): frozenset(int(x) for x in v) for k, v in _unpack(rows["tagged"]).items()
+            }
+            snapshot = LibrarySnapshot(
+                library_uuid=header.library_uuid,
+                section_id=header.section_id,
+                section_title="",
+                artists=MappingProxyType(
+                    _records(Artist, _unpack(rows["artists"]), _ARTIST_TUPLES)
+                ),
+                albums=MappingProxyType(_records(Album, _unpack(rows["albums"]), _ALBUM_TUPLES)),
+                tracks=MappingProxyType(_records(Track, _unpack(rows["tracks"]), set())),
+                tagged=MappingProxyType(tagged),
+            )
+        except (sqlite3.Error, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
+            log.info("snapshot cache %s not used: %s", self.path, exc)
+            return None
+        return CachedSnapshot(header=header, snapshot=snapshot, unchanged=set(_PARTS))
+
+    def save(
+        self,
+        header: CacheHeader,
+        snapshot: LibrarySnapshot,
+        *,
+        unchanged: set[str] | frozenset[str] = frozenset(),
+    ) -> bool:
+        """Write ``snapshot`` under ``header``; parts in ``unchanged`` are left as the file has
+        them. False (and the file left as it was, or removed) when it cannot be written."""
+        parts: dict[str, Any] = {}
+        if "artists" not in unchanged:
+            parts["artists"] = _rows(snapshot.artists)
+        if "albums" not in unchanged:
+            parts["albums"] = _rows(snapshot.albums)
+        if "tracks" not in unchanged:
+            parts["tracks"] = _rows(snapshot.tracks)
+        if "tagged" not in unchanged:
+            parts["tagged"] = {k: sorted(v) for k, v in snapshot.tagged.items()}
+        try:
+            conn = self._connect()
+            try:
+                with conn:
+                    if len(parts) == len(_PARTS):
+                        conn.execute("DELETE FROM parts WHERE library = ?", (header.library_uuid,))
+                    for name, value in parts.items():
+                        conn.execute(
+                            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?)",
+                            (header.library_uuid, name, _pack(value)),
+                        )
+                    # The header goes last in the same transaction: a copy is whole or absent.
+                    conn.execute(
+                        "INSERT OR REPLACE INTO parts VALUES (?, 'header', ?)",
+                        (header.library_uuid, _pack(header.to_json())),
+                    )
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not keep the library snapshot in %s: %s", self.path, exc)
+            return False
+        return True
+
+    def forget(self, library_uuid: str) -> None:
+        """Drop the copy of one library (the next run reads it whole)."""
+        if not self.path.exists():
+            return
+        try:
+            conn = self._connect()
+            try:
+                with conn:
+                    conn.execute("DELETE FROM parts WHERE library = ?", (library_uuid,))
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as exc:
+            log.info("could not clear the snapshot cache %s: %s", self.path, exc)
