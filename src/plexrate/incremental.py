@@ -11,11 +11,12 @@ the tracks whole itself when its counts do not add up.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
-from plexrate.model import LibrarySnapshot, Marks, normalise_rating
+from plexrate.model import LibrarySnapshot, Marks, Plan, normalise_rating
 from plexrate.plex import PlexClient
 from plexrate.plex.changes import LibraryRead, read_changes, read_whole
 from plexrate.progress import NULL_PROGRESS, Progress
@@ -36,6 +37,12 @@ class ReadInfo:
     changed_tracks: int = 0
     since: float | None = None
     """Local time of the read the changes were counted from (change reads only)."""
+    nothing_new: bool = False
+    """A change read that found the library exactly as the cached copy, with no plexrate write
+    since: a plan made from it equals the last one."""
+    settled: str = ""
+    """With ``nothing_new``: the fingerprint of a full run that planned nothing from the copy."""
+    settled_plan: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +52,7 @@ class ReadInfo:
             "seconds": round(self.seconds, 3),
             "changed_tracks": self.changed_tracks,
             "since": self.since,
+            "nothing_new": self.nothing_new,
         }
 
 
@@ -153,8 +161,11 @@ def read_library(
     cached = cache.load(client.section.uuid)
     why = why_whole(cached, settings=settings, client=client, store=store, tags=tags, now=now)
     base: LibrarySnapshot | None = None
+    since_entries = 0
     if why is None and cached is not None:
-        base, why = overlay(cached.snapshot, store.journal_after(cached.header.journal_mark))
+        entries = store.journal_after(cached.header.journal_mark)
+        since_entries = len(entries)
+        base, why = overlay(cached.snapshot, entries)
     result: LibraryRead
     if base is not None and cached is not None:
         result = read_changes(
@@ -170,6 +181,28 @@ def read_library(
             client, tags=tags, page_size=client.page_size, progress=progress, why=why or ""
         )
     snapshot = result.snapshot
+    unchanged: set[str] = set()
+    if cached is not None and base is not None and not result.whole:
+        previous = cached.snapshot
+        unchanged = {
+            part
+            for part, same in (
+                ("artists", previous.artists == snapshot.artists),
+                ("albums", previous.albums == snapshot.albums),
+                ("tracks", previous.tracks == snapshot.tracks),
+                ("tagged", previous.tagged == snapshot.tagged),
+            )
+            if same
+        }
+    nothing_new = (
+        cached is not None
+        and len(unchanged) == 4
+        and since_entries == 0
+        and result.changed_tracks == 0
+        and not snapshot.rejected
+    )
+    settled = cached.header.settled if nothing_new and cached is not None else ""
+    settled_plan = cached.header.settled_plan if nothing_new and cached is not None else {}
     if keep:
         whole_at = now if result.whole or cached is None else cached.header.whole_read_at
         header = CacheHeader(
@@ -184,21 +217,9 @@ def read_library(
             read_at=now,
             whole_read_at=whole_at,
             rejected=len(snapshot.rejected),
+            settled=settled,
+            settled_plan=settled_plan,
         )
-        unchanged: set[str] = set()
-        if base is not None and not result.whole:
-            previous = cached.snapshot if cached is not None else None
-            if previous is not None:
-                unchanged = {
-                    part
-                    for part, same in (
-                        ("artists", previous.artists == snapshot.artists),
-                        ("albums", previous.albums == snapshot.albums),
-                        ("tracks", previous.tracks == snapshot.tracks),
-                        ("tagged", previous.tagged == snapshot.tagged),
-                    )
-                    if same
-                }
         cache.save(header, snapshot, unchanged=unchanged)
     info = ReadInfo(
         whole=result.whole,
@@ -207,5 +228,25 @@ def read_library(
         seconds=time.monotonic() - started,
         changed_tracks=result.changed_tracks,
         since=None if result.whole or cached is None else cached.header.read_at,
+        nothing_new=nothing_new,
+        settled=settled,
+        settled_plan=settled_plan,
     )
     return snapshot, info
+
+
+def settle(settings: Settings, library_uuid: str, fingerprint: str, plan: Plan) -> None:
+    """Note that a full run planned nothing from the copy just kept (see ``ReadInfo.settled``)."""
+    SnapshotCache(cache_path(settings.state_path)).settle(
+        library_uuid, fingerprint, {"stats": dict(plan.stats), "notes": list(plan.notes)}
+    )
+
+
+def settled_plan(read: ReadInfo | None, fingerprint: str) -> Plan | None:
+    """The plan a full run would make, without making it: the empty one noted last time, when
+    nothing changed since and it was made with the same settings and ownership."""
+    if read is None or not read.nothing_new or not read.settled or read.settled != fingerprint:
+        return None
+    stats = read.settled_plan.get("stats") or {}
+    notes = read.settled_plan.get("notes") or []
+    return Plan(changes=[], stats=dict(stats), notes=[str(n) for n in notes])

@@ -11,6 +11,7 @@ No typer, no rich: people are asked and told things through a ``Dialog``, which 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -27,7 +28,7 @@ from plexrate.admin.stateio import (
 )
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
-from plexrate.incremental import ReadInfo, read_library
+from plexrate.incremental import ReadInfo, read_library, settle, settled_plan
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import (
     CHANGED_NOTE,
@@ -558,3 +559,34 @@ def compact_journal(store: StateStore, *, keep_runs: int) -> None:
             report.entries_removed,
             report.items,
         )
+
+
+def plan_fingerprint(
+    session: Session, owned: Mapping[int, OwnedItem], args: Mapping[str, Any]
+) -> str:
+    """What a plan depends on besides the library: settings, the command's arguments and
+    ownership (every claim, hashed), so an unchanged library with the same fingerprint plans the
+    same."""
+    digest = hashlib.sha256()
+    digest.update(repr(session.settings.engine_config()).encode())
+    digest.update(json.dumps(dict(args), sort_keys=True, default=str).encode())
+    for key in sorted(owned):
+        digest.update(repr(owned[key]).encode())
+    return digest.hexdigest()
+
+
+def plan_whole_run(
+    session: Session, args: Mapping[str, Any], build: Callable[[dict[int, OwnedItem]], Plan]
+) -> Plan:
+    """The plan of a full run (every phase, every artist): made by ``build``, or, when the library
+    read showed nothing new since a full run that planned nothing with the same fingerprint,
+    that same empty plan without making it (issue 23: a rerun with nothing to do)."""
+    owned = session.owned()
+    fingerprint = plan_fingerprint(session, owned, args)
+    known = settled_plan(session.read, fingerprint)
+    if known is not None:
+        return known
+    plan = build(owned)
+    if session.write and not plan.changes:
+        settle(session.settings, session.snapshot.library_uuid, fingerprint, plan)
+    return plan

@@ -18,7 +18,7 @@ from plexrate.cli.options import (
     QuietOpt,
     YesOpt,
 )
-from plexrate.model import INFERENCE_PHASES, Phase, Plan
+from plexrate.model import INFERENCE_PHASES, OwnedItem, Phase, Plan
 
 if TYPE_CHECKING:
     from plexrate.workflow import Session
@@ -63,15 +63,23 @@ def run_phases(
 ) -> None:
     """Plan the phases against the live library and print the plan, or write it."""
     from plexrate.engine.plan import build_plan
+    from plexrate.workflow import plan_whole_run
+
+    whole = phases == INFERENCE_PHASES and not start_letter
 
     def make_plan(session: Session) -> Plan:
-        return build_plan(
-            session.snapshot,
-            owned=session.owned(),
-            config=session.settings.engine_config(),
-            phases=phases,
-            start_letter=start_letter,
-        )
+        def build(owned: dict[int, OwnedItem]) -> Plan:
+            return build_plan(
+                session.snapshot,
+                owned=owned,
+                config=session.settings.engine_config(),
+                phases=phases,
+                start_letter=start_letter,
+            )
+
+        if whole:
+            return plan_whole_run(session, {"command": command}, build)
+        return build(session.owned())
 
     plan_and_apply(
         app,
@@ -80,7 +88,7 @@ def run_phases(
         make_plan=make_plan,
         args={"phases": [p.value for p in phases], "start_letter": start_letter},
         # Only a complete full run proves the ownership record covers the whole library.
-        marks_ownership_built=phases == INFERENCE_PHASES and not start_letter,
+        marks_ownership_built=whole,
     )
 
 

@@ -66,6 +66,8 @@ class CacheHeader:
     """Set when a full run found nothing to write on exactly this copy: the fingerprint of what
     it planned with (settings and ownership). A read that finds nothing new may then skip
     planning, as the plan would be the same empty one."""
+    settled_plan: Mapping[str, Any] = field(default_factory=dict)
+    """That empty plan's figures and notes, for the summary of a run that skips planning."""
     format: int = CACHE_FORMAT
 
     def to_json(self) -> dict[str, Any]:
@@ -83,6 +85,7 @@ class CacheHeader:
             "read_at": self.read_at,
             "whole_read_at": self.whole_read_at,
             "settled": self.settled,
+            "settled_plan": dict(self.settled_plan),
         }
 
     @classmethod
@@ -101,6 +104,7 @@ class CacheHeader:
             read_at=float(data["read_at"]),
             whole_read_at=float(data["whole_read_at"]),
             settled=str(data.get("settled", "")),
+            settled_plan=dict(data.get("settled_plan") or {}),
             format=int(data["format"]),
         )
 
@@ -233,6 +237,29 @@ class SnapshotCache:
             log.warning("could not keep the library snapshot in %s: %s", self.path, exc)
             return False
         return True
+
+    def settle(self, library_uuid: str, fingerprint: str, plan: Mapping[str, Any]) -> None:
+        """Note on the copy of ``library_uuid`` that a full run planned nothing from it."""
+        try:
+            conn = self._connect()
+            try:
+                with conn:
+                    row = conn.execute(
+                        "SELECT data FROM parts WHERE library = ? AND name = 'header'",
+                        (library_uuid,),
+                    ).fetchone()
+                    if row is None:
+                        return
+                    data = dict(_unpack(row[0]))
+                    data["settled"], data["settled_plan"] = fingerprint, dict(plan)
+                    conn.execute(
+                        "UPDATE parts SET data = ? WHERE library = ? AND name = 'header'",
+                        (_pack(data), library_uuid),
+                    )
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError, ValueError, zlib.error) as exc:
+            log.info("could not note the settled plan in %s: %s", self.path, exc)
 
     def forget(self, library_uuid: str) -> None:
         """Drop the copy of one library (the next run reads it whole)."""
