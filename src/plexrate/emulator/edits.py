@@ -90,6 +90,9 @@ class WriteResult:
     tags_removed: int = 0
     tag_ops: int = 0
     ignored: list[str] = field(default_factory=list)
+    rated: list[AnyItem] = field(default_factory=list)
+    """Items whose rating a person would see as rated (set or cleared): what ``media.rate``
+    webhooks announce."""
 
 
 def _check_tag_type(name: str) -> str:
@@ -260,7 +263,13 @@ def apply_edit(
                 changed = True
         if "userRating" in spec.fields:
             item.user_rating = rating
-            item.last_rated_at = now
+            # Whether an edit-form rating moves lastRatedAt is unknown (docs/real-servers.md,
+            # "Rating timestamps"); the strict emulator leaves it, so "rated since" listings
+            # miss edit-form ratings unless the leniency says otherwise.
+            if strictness.edit_sets_last_rated:
+                if rating is not None or strictness.clear_sets_last_rated:
+                    item.last_rated_at = now
+                result.rated.append(item)
             result.ratings_written += 1
             changed = True
         if "summary" in spec.fields:
@@ -340,8 +349,26 @@ def apply_rate(
 ) -> tuple[AnyItem, WriteResult]:
     """``/:/rate?key=…&identifier=com.plexapp.plugins.library&rating=…`` (``-1`` clears)."""
     item, rating, rated_at = check_rate(library, params)
+    rate_item(
+        library, item, rating, at=now if rated_at is None else rated_at, strictness=strictness
+    )
+    return item, WriteResult(items=1, ratings_written=1, rated=[item])
+
+
+def rate_item(
+    library: EmulatorLibrary,
+    item: AnyItem,
+    rating: float | None,
+    *,
+    at: int,
+    strictness: Strictness = STRICT,
+) -> None:
+    """What ``/:/rate`` does to one item: ``rating`` (None clears) and, for a set rating,
+    ``lastRatedAt``. A clear leaves ``lastRatedAt`` as it was: whether Plex moves it is unknown
+    (docs/real-servers.md, "Rating timestamps"), and an unchanged stamp is the harder case for a
+    client that finds changes by date."""
     item.user_rating = strictness.stored_rating(rating)
-    item.last_rated_at = now if rated_at is None else rated_at
-    item.updated_at = now
+    if rating is not None or strictness.clear_sets_last_rated:
+        item.last_rated_at = at
+    item.updated_at = at
     library.bump()
-    return item, WriteResult(items=1, ratings_written=1)

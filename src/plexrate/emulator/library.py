@@ -142,10 +142,12 @@ class TrackItem(Item):
     parent_index: int | None = None
     duration: int | None = None
     # The person's listening, served as Plex serves it (``viewCount``, ``skipCount``,
-    # ``lastViewedAt``) and other listeners' count (``ratingCount``); 0 and None are left out.
+    # ``lastViewedAt``, ``lastSkippedAt``) and other listeners' count (``ratingCount``); 0 and
+    # None are left out.
     view_count: int = 0
     skip_count: int = 0
     last_viewed_at: int | None = None
+    last_skipped_at: int | None = None
     rating_count: int | None = None
     # Hidden truth (JSON ``latent``), kept as two plain fields: a dict per track would cost tens of
     # megabytes at 300,000 tracks.
@@ -592,6 +594,7 @@ def _section_dict(section: Section) -> dict[str, Any]:
         _put(t, "viewCount", track.view_count or None)
         _put(t, "skipCount", track.skip_count or None)
         _put(t, "lastViewedAt", track.last_viewed_at)
+        _put(t, "lastSkippedAt", track.last_skipped_at)
         _put(t, "ratingCount", track.rating_count)
         latent: dict[str, Any] = {}
         _put(latent, "true_rating", track.true_rating)
@@ -640,6 +643,7 @@ _TRACK_KEYS = _COMMON_KEYS | {
     "viewCount",
     "skipCount",
     "lastViewedAt",
+    "lastSkippedAt",
     "ratingCount",
 }
 _SECTION_KEYS = frozenset(
@@ -806,6 +810,7 @@ class _Loader:
             view_count=self._count(raw.get("viewCount"), f"{path}.viewCount"),
             skip_count=self._count(raw.get("skipCount"), f"{path}.skipCount"),
             last_viewed_at=self._opt_int(raw.get("lastViewedAt"), f"{path}.lastViewedAt"),
+            last_skipped_at=self._opt_int(raw.get("lastSkippedAt"), f"{path}.lastSkippedAt"),
             rating_count=self._opt_int(raw.get("ratingCount"), f"{path}.ratingCount"),
             true_rating=self._rating(latent.get("true_rating"), f"{path}.latent.true_rating"),
             recording=self._opt_int(latent.get("recording"), f"{path}.latent.recording"),

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from plexrate.emulator.library import (
     KIND_BY_SEARCH_TYPE,
@@ -31,6 +31,7 @@ from plexrate.emulator.library import (
     TrackItem,
     sort_key,
 )
+from plexrate.emulator.strictness import RATED_LENIENCY, STRICT, Strictness
 
 
 class QueryError(ValueError):
@@ -65,13 +66,23 @@ def is_passive(name: str) -> bool:
     )
 
 
-def _date_value(item: AnyItem, name: str) -> int | None:
+def _date_value(library: EmulatorLibrary, item: AnyItem, name: str) -> int | None:
     if name == "originallyAvailableAt":
         if isinstance(item, AlbumItem) and item.originally_available_at:
             y, m, d = (int(p) for p in item.originally_available_at.split("-"))
             return calendar.timegm((y, m, d, 0, 0, 0))
         return None
-    value: int | None = getattr(item, _DATE_ATTRS[name])
+    if name in ("lastViewedAt", "lastSkippedAt") and not isinstance(item, TrackItem):
+        # An album or artist was last played when its latest track was (Meta lists
+        # album.lastViewedAt and artist.lastViewedAt; tracks hold the plays).
+        attr = _DATE_ATTRS[name]
+        stamps = [
+            getattr(t, attr)
+            for t in (library.get(k) for k in library.leaves_of(item.rating_key))
+            if t is not None and getattr(t, attr) is not None
+        ]
+        return max(stamps, default=None)
+    value: int | None = getattr(item, _DATE_ATTRS[name], None)
     return value
 
 
@@ -79,11 +90,13 @@ _DATE_ATTRS = {
     "addedAt": "added_at",
     "updatedAt": "updated_at",
     "lastRatedAt": "last_rated_at",
+    "lastViewedAt": "last_viewed_at",
+    "lastSkippedAt": "last_skipped_at",
     "originallyAvailableAt": "originally_available_at",
 }
 
 
-def _number(item: AnyItem, name: str) -> float | None:
+def _number(library: EmulatorLibrary, item: AnyItem, name: str) -> float | None:
     if name == "userRating":
         return item.user_rating
     if name == "id":
@@ -92,14 +105,25 @@ def _number(item: AnyItem, name: str) -> float | None:
         return item.critic_rating if isinstance(item, AlbumItem) else None
     if name == "year":
         return item.year if isinstance(item, AlbumItem) else None
-    if name == "index":
-        return item.index if isinstance(item, TrackItem) else None
-    if name == "parentIndex":
-        return item.parent_index if isinstance(item, TrackItem) else None
-    if name == "duration":
-        return item.duration if isinstance(item, TrackItem) else None
+    if isinstance(item, TrackItem):
+        if name == "viewCount":
+            return item.view_count
+        if name == "skipCount":
+            return item.skip_count
+        if name == "index":
+            return item.index
+        if name == "duration":
+            return item.duration
+        if name == "ratingCount":
+            return item.rating_count
+        return None
     if name == "viewCount":
-        return 0
+        # An album's plays are its tracks' plays (Meta: album.viewCount "Album Plays").
+        return sum(
+            t.view_count
+            for t in (library.get(k) for k in library.leaves_of(item.rating_key))
+            if isinstance(t, TrackItem)
+        )
     return None
 
 
@@ -117,12 +141,118 @@ def _text(item: AnyItem, name: str) -> str | None:
     return None
 
 
+# What each filter field is; which fields each libtype offers is FILTER_FIELDS below.
 _INTEGER_FIELDS = frozenset(
-    {"userRating", "id", "rating", "year", "index", "parentIndex", "duration", "viewCount"}
+    {
+        "userRating",
+        "id",
+        "rating",
+        "year",
+        "index",
+        "duration",
+        "viewCount",
+        "skipCount",
+        "ratingCount",
+    }
 )
 _STRING_FIELDS = frozenset({"title", "titleSort", "studio", "guid", "originalTitle"})
 _DATE_FIELDS = frozenset(_DATE_ATTRS)
 _TAG_FIELDS = frozenset(TAG_ELEMENTS)
+
+# Filter fields per libtype: those the real ``Meta`` lists (home-assistant/core's recording of a
+# real server, tests/components/plex/fixtures/library_music_metadata.xml; docs/real-servers.md,
+# "Filter and sort fields") that the emulator can evaluate, plus the hidden ones plexapi adds by
+# hand and clients send (``LibrarySection._manualFields``: id, guid, index; on tracks duration,
+# ratingCount; label). ``lastRatedAt`` on albums and artists and ``updatedAt`` anywhere are not in
+# the Meta, so the strict emulator refuses them (the ``album-artist-rated-filters`` leniency
+# offers lastRatedAt).
+_HIDDEN = frozenset({"id", "guid", "index", "label"})
+FILTER_FIELDS: dict[ItemKind, frozenset[str]] = {
+    "artist": _HIDDEN
+    | {
+        "title",
+        "userRating",
+        "genre",
+        "collection",
+        "country",
+        "mood",
+        "style",
+        "addedAt",
+        "lastViewedAt",
+    },
+    "album": _HIDDEN
+    | {
+        "title",
+        "year",
+        "genre",
+        "viewCount",
+        "lastViewedAt",
+        "userRating",
+        "rating",
+        "studio",
+        "mood",
+        "style",
+        "format",
+        "subformat",
+        "collection",
+        "addedAt",
+        "originallyAvailableAt",
+    },
+    "track": _HIDDEN
+    | {
+        "mood",
+        "title",
+        "viewCount",
+        "lastViewedAt",
+        "skipCount",
+        "lastSkippedAt",
+        "userRating",
+        "lastRatedAt",
+        "addedAt",
+        "duration",
+        "ratingCount",
+    },
+}
+# Sorts per libtype, likewise: the real Meta's ``Sort`` keys the emulator can order by, plus
+# plexapi's hand-added guid, id and index (and ``absoluteIndex`` on tracks, part of Plex's own
+# default track order). albums and artists offer no ``lastRatedAt`` sort.
+_HIDDEN_SORTS = frozenset({"guid", "id", "index"})
+SORT_FIELDS: dict[ItemKind, frozenset[str]] = {
+    "artist": _HIDDEN_SORTS | {"titleSort", "userRating", "addedAt", "lastViewedAt", "viewCount"},
+    "album": _HIDDEN_SORTS
+    | {
+        "titleSort",
+        "year",
+        "originallyAvailableAt",
+        "rating",
+        "userRating",
+        "addedAt",
+        "lastViewedAt",
+        "viewCount",
+    },
+    "track": _HIDDEN_SORTS
+    | {
+        "titleSort",
+        "absoluteIndex",
+        "originalTitle",
+        "userRating",
+        "duration",
+        "viewCount",
+        "addedAt",
+        "lastViewedAt",
+        "lastRatedAt",
+        "ratingCount",
+    },
+}
+
+
+def offered(kind: ItemKind, name: str, strictness: Strictness, *, sort: bool = False) -> bool:
+    """Whether a ``kind`` listing takes a filter (or, with ``sort``, a sort) on ``name``."""
+    table = SORT_FIELDS if sort else FILTER_FIELDS
+    if name in table[kind]:
+        return True
+    return name == "lastRatedAt" and kind != "track" and strictness.allows(RATED_LENIENCY)
+
 
 _KEY = re.compile(r"^(?:([A-Za-z]+)\.)?([A-Za-z]+)([!<>=&]*)$")
 _RELATIVE = re.compile(r"^-?(\d+)(mon|[smhdwy])$")
@@ -149,8 +279,17 @@ def _parse_date(value: str, now: float) -> int:
 
 
 def parse_filters(
-    pairs: Iterable[tuple[str, str]], library: EmulatorLibrary, *, now: float
+    pairs: Iterable[tuple[str, str]],
+    library: EmulatorLibrary,
+    *,
+    now: float,
+    kind: ItemKind | None = None,
+    strictness: Strictness = STRICT,
 ) -> list[Filter]:
+    """The request's filters; 400 (QueryError) for a field the libtype does not offer.
+
+    ``kind`` is the listing's type: an unprefixed field is that type's (without it, any type's).
+    """
     filters = []
     for key, value in pairs:
         if is_passive(key):
@@ -161,6 +300,12 @@ def parse_filters(
         level, name, op = match.groups()
         if level is not None and level not in _LEVEL:
             raise QueryError(f"unknown libtype prefix in {key!r}")
+        owner: ItemKind | None = cast(ItemKind, level) if level else kind
+        known = name in _INTEGER_FIELDS | _STRING_FIELDS | _DATE_FIELDS | _TAG_FIELDS
+        if known and owner is not None and not offered(owner, name, strictness):
+            # Plex's Meta does not list it for this type (docs/real-servers.md, "Filter and
+            # sort fields"): refused by name rather than answered unfiltered.
+            raise QueryError(f"filter field {key!r}: {owner} listings offer no {name} filter")
         parts = value.split(",")
         parsed: tuple[Any, ...]
         if name in _INTEGER_FIELDS:
@@ -200,14 +345,14 @@ def _tag_names(library: EmulatorLibrary, tag_type: str, parts: Sequence[str]) ->
         yield text.casefold()
 
 
-def _matches(item: AnyItem, flt: Filter) -> bool:
+def _matches(library: EmulatorLibrary, item: AnyItem, flt: Filter) -> bool:
     name, op, values = flt.field, flt.op, flt.values
     if name in _TAG_FIELDS:
         have = {t.casefold() for t in item.get_tags(name)}
         hit = any(v in have for v in values)
         return hit if op == "" else not hit
     if name in _INTEGER_FIELDS:
-        number = _number(item, name)
+        number = _number(library, item, name)
         if op == "!":
             return number is None or all(number != v for v in values)
         if number is None:
@@ -218,7 +363,7 @@ def _matches(item: AnyItem, flt: Filter) -> bool:
             return any(number > v for v in values)
         return any(number < v for v in values)
     if name in _DATE_FIELDS:
-        stamp = _date_value(item, name)
+        stamp = _date_value(library, item, name)
         if stamp is None:
             return False
         if op == ">>":
@@ -261,9 +406,9 @@ def predicate(library: EmulatorLibrary, filters: Sequence[Filter]) -> Callable[[
     def test(item: AnyItem) -> bool:
         for flt in filters:
             if flt.level is None or flt.level == item.kind:
-                if not _matches(item, flt):
+                if not _matches(library, item, flt):
                     return False
-            elif not any(_matches(x, flt) for x in _related(library, item, flt.level)):
+            elif not any(_matches(library, x, flt) for x in _related(library, item, flt.level)):
                 return False
         return True
 
@@ -316,21 +461,31 @@ def _sort_value(library: EmulatorLibrary, item: AnyItem, level: str | None, name
         target = related[0] if related else None
     if target is None:
         return None
-    if name in ("titleSort", "title"):
-        return sort_key(target.sort_title if name == "titleSort" else target.title)
-    if name in _INTEGER_FIELDS:
-        return _number(target, name)
-    if name in _DATE_FIELDS:
-        return _date_value(target, name)
-    if name in ("guid", "originalTitle", "studio"):
-        value = _text(target, name)
-        return None if value is None else sort_key(value)
+    if name == "titleSort":
+        return sort_key(target.sort_title)
     if name == "absoluteIndex":
-        return _number(target, "index")
-    raise QueryError(f"unsupported sort field {name!r}")
+        return _number(library, target, "index")
+    if name in _INTEGER_FIELDS:
+        return _number(library, target, name)
+    if name in _DATE_FIELDS:
+        return _date_value(library, target, name)
+    value = _text(target, name)
+    return None if value is None else sort_key(value)
 
 
-def apply_sort(library: EmulatorLibrary, items: list[AnyItem], sort: str) -> list[AnyItem]:
+def apply_sort(
+    library: EmulatorLibrary,
+    items: list[AnyItem],
+    sort: str,
+    *,
+    kind: ItemKind | None = None,
+    strictness: Strictness = STRICT,
+) -> list[AnyItem]:
+    """``items`` in the order ``sort`` asks (``addedAt:desc``, ``artist.titleSort,album.year``…).
+
+    Items without a value sort lowest, as SQLite orders NULLs: first ascending, last descending.
+    Ties keep ratingKey order, so a client paging through a sorted listing sees every item once.
+    """
     specs = []
     for part in sort.split(","):
         raw = part.strip()
@@ -340,19 +495,30 @@ def apply_sort(library: EmulatorLibrary, items: list[AnyItem], sort: str) -> lis
         match = re.fullmatch(r"(?:([A-Za-z]+)\.)?([A-Za-z]+)", field_part)
         if not match or direction not in ("", "asc", "desc", "nullsLast"):
             raise QueryError(f"unsupported sort {raw!r}")
-        specs.append((match.group(1), match.group(2), direction))
-    result = list(items)
-    # Stable sorts applied from the last key to the first give a multi-key order; NULLs sort
-    # lowest like SQLite's, so they come first ascending and last descending.
+        level, name = match.group(1), match.group(2)
+        if level is not None and level not in _LEVEL:
+            raise QueryError(f"unknown libtype prefix in sort {raw!r}")
+        owner: ItemKind | None = cast(ItemKind, level) if level else kind
+        if owner is None:
+            if not any(offered(k, name, strictness, sort=True) for k in SORT_FIELDS):
+                raise QueryError(f"unsupported sort field {name!r}")
+        elif not offered(owner, name, strictness, sort=True):
+            raise QueryError(f"sort {raw!r}: {owner} listings offer no {name} sort")
+        specs.append((level, name, direction))
+    result = sorted(items, key=lambda it: it.rating_key)
+    # Stable sorts applied from the last key to the first give a multi-key order.
     for level, name, direction in reversed(specs):
         decorated = [(_sort_value(library, it, level, name), i) for i, it in enumerate(result)]
         if direction == "nullsLast":
             decorated.sort(key=lambda p: (p[0] is None, p[0] if p[0] is not None else 0))
-        else:
+        elif direction == "desc":
+            # Descending, ties still in the earlier order: sort on the negated position too.
             decorated.sort(
-                key=lambda p: (p[0] is not None, p[0] if p[0] is not None else 0),
-                reverse=direction == "desc",
+                key=lambda p: (p[0] is not None, p[0] if p[0] is not None else 0, -p[1]),
+                reverse=True,
             )
+        else:
+            decorated.sort(key=lambda p: (p[0] is not None, p[0] if p[0] is not None else 0))
         result = [result[i] for _, i in decorated]
     return result
 
@@ -427,6 +593,7 @@ def select(
     cache: ListingCache,
     *,
     now: float | None = None,
+    strictness: Strictness = STRICT,
 ) -> list[AnyItem] | Sequence[AnyItem]:
     """Every item of ``kind`` in ``section`` that the request's filters keep, in order."""
     params = dict(pairs)
@@ -435,10 +602,23 @@ def select(
     limit_raw = params.get("limit")
     if not filter_pairs and not sort and limit_raw is None:
         return section.items(kind)
-    key = (section.key, kind, tuple(filter_pairs), sort, limit_raw, library.version)
+    moment = time.time() if now is None else now
+    # A relative date ("-30d") means another instant every second; only such a listing keys its
+    # cache entry on the clock, so paging through any other stays one scan.
+    relative = any(_RELATIVE.match(p) for _, v in filter_pairs for p in v.split(","))
+    key = (
+        section.key,
+        kind,
+        tuple(filter_pairs),
+        sort,
+        limit_raw,
+        library.version,
+        int(moment) if relative else None,
+        strictness,
+    )
 
     def build() -> list[AnyItem]:
-        filters = parse_filters(pairs, library, now=time.time() if now is None else now)
+        filters = parse_filters(pairs, library, now=moment, kind=kind, strictness=strictness)
         base = _by_id(library, section, kind, filters)
         if base is None:
             base = list(section.items(kind))
@@ -446,7 +626,7 @@ def select(
             test = predicate(library, filters)
             base = [it for it in base if test(it)]
         if sort:
-            base = apply_sort(library, base, sort)
+            base = apply_sort(library, base, sort, kind=kind, strictness=strictness)
         if limit_raw is not None:
             try:
                 base = base[: int(limit_raw)]

@@ -23,6 +23,7 @@ from plexrate.emulator.library import (
     Section,
     TrackItem,
 )
+from plexrate.emulator.strictness import RATED_LENIENCY, STRICT, Strictness
 
 IDENTIFIER = "com.plexapp.plugins.library"
 MEDIA_TAG_VERSION = "1717200000"
@@ -372,6 +373,7 @@ def track(
         f' viewCount="{item.view_count}"' if item.view_count else "",
         f' skipCount="{item.skip_count}"' if item.skip_count else "",
         f' lastViewedAt="{item.last_viewed_at}"' if item.last_viewed_at is not None else "",
+        f' lastSkippedAt="{item.last_skipped_at}"' if item.last_skipped_at is not None else "",
         f' ratingCount="{item.rating_count}"' if item.rating_count is not None else "",
         f' musicAnalysisVersion="1" thumb="/library/metadata/{item.album_key}/thumb/{stamp}"',
         f' parentThumb="/library/metadata/{item.album_key}/thumb/{stamp}"',
@@ -438,8 +440,11 @@ def filter_choices(
     )
 
 
-# (field, type, subType) per libtype: what the emulator can filter on. plexapi validates every
-# filter against this description, so a field missing here cannot be sent by plexapi at all.
+# (field, type, subType) per libtype: what the emulator can filter on, as the real Meta names it
+# (home-assistant/core tests/components/plex/fixtures/library_music_metadata.xml, a real server;
+# fields the emulator cannot evaluate, such as decade or mediaBitrate, are left out). plexapi
+# validates every filter against this description plus its own hand-added fields, so a field
+# missing here cannot be sent by plexapi at all. ``query.FILTER_FIELDS`` is what the emulator takes.
 _FIELDS: dict[ItemKind, tuple[tuple[str, str, str | None, str], ...]] = {
     "artist": (
         ("title", "string", None, "Artist Title"),
@@ -450,11 +455,14 @@ _FIELDS: dict[ItemKind, tuple[tuple[str, str, str | None, str], ...]] = {
         ("mood", "tag", None, "Artist Mood"),
         ("style", "tag", None, "Artist Style"),
         ("addedAt", "date", None, "Date Artist Added"),
+        ("lastViewedAt", "date", None, "Artist Last Played"),
     ),
     "album": (
         ("title", "string", None, "Album Title"),
         ("year", "integer", "year", "Year"),
         ("genre", "tag", None, "Album Genre"),
+        ("viewCount", "integer", None, "Album Plays"),
+        ("lastViewedAt", "date", None, "Album Last Played"),
         ("userRating", "integer", "rating", "Album Rating"),
         ("rating", "integer", "rating", "Album Critic Rating"),
         ("studio", "string", None, "Record Label"),
@@ -465,17 +473,28 @@ _FIELDS: dict[ItemKind, tuple[tuple[str, str, str | None, str], ...]] = {
         ("collection", "tag", None, "Album Collection"),
         ("addedAt", "date", None, "Date Album Added"),
         ("originallyAvailableAt", "date", None, "Date Album Released"),
+        ("label", "tag", None, "Label"),
     ),
     "track": (
         ("mood", "tag", None, "Track Mood"),
         ("title", "string", None, "Track Title"),
+        ("viewCount", "integer", None, "Track Plays"),
+        ("lastViewedAt", "date", None, "Track Last Played"),
+        ("skipCount", "integer", None, "Track Skips"),
+        ("lastSkippedAt", "date", None, "Track Last Skipped"),
         ("userRating", "integer", "rating", "Track Rating"),
         ("lastRatedAt", "date", None, "Track Last Rated"),
         ("addedAt", "date", None, "Track Added At"),
     ),
 }
 _FILTERS: dict[ItemKind, tuple[tuple[str, str], ...]] = {
-    "artist": (("genre", "Genre"), ("mood", "Mood"), ("style", "Style"), ("country", "Country")),
+    "artist": (
+        ("genre", "Genre"),
+        ("mood", "Mood"),
+        ("style", "Style"),
+        ("country", "Country"),
+        ("collection", "Collection"),
+    ),
     "album": (
         ("genre", "Genre"),
         ("mood", "Mood"),
@@ -483,6 +502,7 @@ _FILTERS: dict[ItemKind, tuple[tuple[str, str], ...]] = {
         ("format", "Format"),
         ("subformat", "Type"),
         ("collection", "Collection"),
+        ("label", "Labels"),
     ),
     "track": (("mood", "Mood"),),
 }
@@ -491,6 +511,8 @@ _SORTS: dict[ItemKind, tuple[tuple[str, str, str], ...]] = {
         ("titleSort", "asc", "Title"),
         ("userRating", "desc", "Rating"),
         ("addedAt", "desc", "Date Added"),
+        ("lastViewedAt", "desc", "Date Played"),
+        ("viewCount", "desc", "Plays"),
     ),
     "album": (
         ("titleSort", "asc", "Title"),
@@ -499,15 +521,27 @@ _SORTS: dict[ItemKind, tuple[tuple[str, str, str], ...]] = {
         ("rating", "desc", "Critic Rating"),
         ("userRating", "desc", "Rating"),
         ("addedAt", "desc", "Date Added"),
+        ("lastViewedAt", "desc", "Date Played"),
+        ("viewCount", "desc", "Plays"),
     ),
     "track": (
         ("titleSort", "asc", "Title"),
+        ("originalTitle", "desc", "Artist"),
         ("userRating", "desc", "Rating"),
         ("duration", "desc", "Duration"),
+        ("viewCount", "desc", "Plays"),
         ("addedAt", "desc", "Date Added"),
+        ("lastViewedAt", "desc", "Date Played"),
         ("lastRatedAt", "desc", "Date Rated"),
+        ("ratingCount", "desc", "Popularity"),
     ),
 }
+# What the ``album-artist-rated-filters`` leniency adds (a newer server might offer it).
+_RATED_FIELD: dict[ItemKind, tuple[str, str, str | None, str]] = {
+    "artist": ("lastRatedAt", "date", None, "Artist Last Rated"),
+    "album": ("lastRatedAt", "date", None, "Album Last Rated"),
+}
+_RATED_SORT = ("lastRatedAt", "desc", "Date Rated")
 _TYPE_TITLES: dict[ItemKind, str] = {"artist": "Artists", "album": "Albums", "track": "Tracks"}
 _OPERATORS: dict[str, tuple[tuple[str, str], ...]] = {
     "tag": (("=", "is"), ("!=", "is not")),
@@ -533,8 +567,9 @@ def _field_types() -> str:
     return "".join(out)
 
 
-def meta(section: Section, *, active: ItemKind) -> str:
+def meta(section: Section, *, active: ItemKind, strictness: Strictness = STRICT) -> str:
     sid = section.key
+    rated = strictness.allows(RATED_LENIENCY)
     out = ["<Meta>\n"]
     for kind in KINDS:
         st = SEARCH_TYPES[kind]
@@ -548,12 +583,16 @@ def meta(section: Section, *, active: ItemKind) -> str:
                 f' key="/library/sections/{sid}/{name}?type={st}" title="{title}"'
                 ' type="filter" />\n'
             )
-        for key, direction, title in _SORTS[kind]:
+        sorts = _SORTS[kind] + ((_RATED_SORT,) if rated and kind in _RATED_FIELD else ())
+        for key, direction, title in sorts:
             out.append(
                 f'<Sort defaultDirection="{direction}" descKey="{key}:desc" key="{key}"'
                 f' title="{title}" />\n'
             )
-        for name, type_name, sub, title in _FIELDS[kind]:
+        fields = _FIELDS[kind]
+        if rated and kind in _RATED_FIELD:
+            fields = (*fields, _RATED_FIELD[kind])
+        for name, type_name, sub, title in fields:
             subtype = f' subType="{sub}"' if sub else ""
             out.append(
                 f'<Field key="{kind}.{name}"{subtype} title="{title}" type="{type_name}" />\n'

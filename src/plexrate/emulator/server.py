@@ -491,7 +491,15 @@ class EmulatorApp:
         kind = listing_kind(section, request.params)
         items: Sequence[AnyItem] = ()
         if kind is not None:
-            items = select(self.library, section, kind, request.pairs, self.cache)
+            items = select(
+                self.library,
+                section,
+                kind,
+                request.pairs,
+                self.cache,
+                now=self.clock(),
+                strictness=self.strictness,
+            )
         page, start = self._page(request, items)
         skip = self._skip(request)
         lib = self.library
@@ -505,7 +513,7 @@ class EmulatorApp:
         ]
         active: ItemKind = kind or "artist"
         if request.params.get("includeMeta") == "1" and section.is_music:
-            parts.insert(0, render.meta(section, active=active))
+            parts.insert(0, render.meta(section, active=active, strictness=self.strictness))
         titles = {"artist": "All Artists", "album": "All Albums", "track": "All Tracks"}
         container = render.section_container(
             section,

@@ -37,7 +37,21 @@ LENIENCIES: dict[str, str] = {
     "date-sets-year": (
         "an originallyAvailableAt edit also sets the album's year (not known of real servers)"
     ),
+    "album-artist-rated-filters": (
+        "offer lastRatedAt filters and sorts on albums and artists (the real Meta lists them "
+        "for tracks only; a newer server might offer them)"
+    ),
+    "edit-sets-last-rated": (
+        "a userRating.value edit sets lastRatedAt and sends media.rate webhooks, as /:/rate "
+        "does (not known of real servers)"
+    ),
+    "clear-sets-last-rated": (
+        "clearing a rating (/:/rate rating=-1) moves lastRatedAt, so date filters see clears "
+        "(not known of real servers)"
+    ),
 }
+RATED_LENIENCY = "album-artist-rated-filters"
+EDIT_RATED_LENIENCY = "edit-sets-last-rated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +108,14 @@ class Strictness:
     @property
     def date_sets_year(self) -> bool:
         return "date-sets-year" in self.lenient
+
+    @property
+    def clear_sets_last_rated(self) -> bool:
+        return "clear-sets-last-rated" in self.lenient
+
+    @property
+    def edit_sets_last_rated(self) -> bool:
+        return EDIT_RATED_LENIENCY in self.lenient
 
 
 STRICT = Strictness()
