@@ -195,11 +195,7 @@ def read_library(
             if same
         }
     nothing_new = (
-        cached is not None
-        and len(unchanged) == 4
-        and since_entries == 0
-        and result.changed_tracks == 0
-        and not snapshot.rejected
+        cached is not None and len(unchanged) == 4 and since_entries == 0 and not snapshot.rejected
     )
     settled = cached.header.settled if nothing_new and cached is not None else ""
     settled_plan = cached.header.settled_plan if nothing_new and cached is not None else {}

@@ -104,7 +104,8 @@ class LibraryRead:
     why: str
     """Why the tracks were read whole, or what a change read found."""
     changed_tracks: int = 0
-    """Tracks a change read listed again (rated, added, played, skipped, on a changed album)."""
+    """Tracks that differ from the copy the read started from (changed, added or gone); every
+    track for a whole read."""
     requests: int = 0
 
 
@@ -122,7 +123,14 @@ def read_whole(
         client, tags=tags, page_size=page_size, progress=progress, see=tracker.see
     )
     marks = tracker.marks(None, seconds=time.monotonic() - started)
-    return LibraryRead(snapshot, marks, whole=True, why=why, requests=client.counts.reads - before)
+    return LibraryRead(
+        snapshot,
+        marks,
+        whole=True,
+        why=why,
+        changed_tracks=len(snapshot.tracks),
+        requests=client.counts.reads - before,
+    )
 
 
 def _shape(album: Album) -> Album:
@@ -274,7 +282,8 @@ def _changed_tracks(
     rejects: Rejects,
     tracker: MarkTracker,
 ) -> tuple[dict[int, Track], dict[str, set[int]], int, str]:
-    """The tracks, who of them carries each managed tag, how many were listed, and a summary."""
+    """The tracks, who of them carries each managed tag, how many differ from ``previous``
+    (changed, added or gone), and a summary."""
     gone = previous.albums.keys() - albums.keys()
     moved = [
         key
@@ -357,9 +366,12 @@ def _changed_tracks(
                     choices=choices,
                 )
             members[name] = kept
+    differ = sum(1 for k, t in tracks.items() if previous.tracks.get(k) != t) + sum(
+        1 for k in previous.tracks if k not in tracks
+    )
     why = (
-        f"{listed:,} tracks listed again"
+        f"{listed:,} tracks listed again, {differ:,} changed"
         + (f", {len(moved)} albums new or changed" if moved else "")
         + (f", {len(gone)} albums gone" if gone else "")
     )
-    return tracks, members, listed, why
+    return tracks, members, differ, why
