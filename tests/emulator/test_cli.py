@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from plexapi.server import PlexServer
+from test_webhooks import Receiver
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
@@ -125,3 +127,45 @@ def test_commands_have_help_and_are_documented() -> None:
         assert result.exit_code == 0
         assert "Examples" in result.stdout
         assert f"plexrate emulator {command}" in docs
+
+
+@pytest.mark.integration
+def test_serve_sends_webhooks_to_every_webhook_url(
+    small_library: EmulatorLibrary, tmp_path: Path
+) -> None:
+    path = tmp_path / "lib.json"
+    small_library.save(path)
+    first, second = Receiver(), Receiver()
+    proc, info = start_serve(
+        "--library", str(path), "--webhook", first.url, "--webhook", second.url
+    )
+    try:
+        assert info["webhooks"] == 2
+        # Only the number of URLs is printed: a URL may hold the receiver's secret.
+        assert "s3cret" not in json.dumps(info)
+        answer = requests.put(
+            f"{info['url']}/:/rate",
+            params={"key": 302, "identifier": "com.plexapp.plugins.library", "rating": 4},
+            headers={"X-Plex-Token": info["token"]},
+            timeout=5,
+        )
+        assert answer.status_code == 200
+        for got in (first, second):
+            got.wait(1)
+            assert [(e["event"], e["rating"]) for e in got.events()] == [("media.rate", 4.0)]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+        first.close()
+        second.close()
+    assert proc.returncode == 0
+
+
+def test_serve_refuses_a_webhook_that_is_not_http() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["emulator", "serve", "--tracks", "5", "--port", "0", "--webhook", "ftp://x/y"],
+        env=ENV,
+    )
+    assert result.exit_code != 0
+    assert "--webhook" in result.output

@@ -209,6 +209,13 @@ def serve(
             "are allowed, library edits answer 401."
         ),
     ] = None,
+    webhook: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="POST Plex webhooks (media.rate when a rating is set or cleared, library.new "
+            "when an album is added) to this URL, as a Plex Pass server does (repeatable)."
+        ),
+    ] = None,
     tls_ca: Annotated[
         Path | None,
         typer.Option(
@@ -257,6 +264,11 @@ def serve(
     )
     for extra in shared_token or ():
         emulator.add_account(extra, "shared")
+    for url in webhook or ():
+        try:
+            emulator.add_webhook(url)
+        except ValueError as exc:
+            raise UsageError(f"--webhook: {exc}") from None
     try:
         emulator.start()
     except OSError as exc:
@@ -280,6 +292,7 @@ def serve(
         "lenient": sorted(lenient or ()),
         "misbehave": misbehave,
         "ca_bundle": None if tls_ca is None else str(tls_ca),
+        "webhooks": len(webhook or ()),
         **counts,
     }
     sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")

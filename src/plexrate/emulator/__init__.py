@@ -24,19 +24,22 @@ from typing import Any
 from plexrate.emulator.faults import FaultPlan
 from plexrate.emulator.generator import generate_library
 from plexrate.emulator.latency import Backlog, LatencyModel, old_tool_workload, resolve
-from plexrate.emulator.library import SCHEMA, EmulatorLibrary
+from plexrate.emulator.library import SCHEMA, Added, AnyItem, EmulatorLibrary
 from plexrate.emulator.misbehave import MISBEHAVIOURS, Misbehaviour
 from plexrate.emulator.server import ROLES, EmulatorApp, Role, _Server
 from plexrate.emulator.stats import EmulatorStats, RequestRecord
 from plexrate.emulator.strictness import LENIENCIES, Strictness
 from plexrate.emulator.tls import TlsFiles
+from plexrate.emulator.webhooks import Delivery
 
 __all__ = [
     "LENIENCIES",
     "MISBEHAVIOURS",
     "ROLES",
     "SCHEMA",
+    "Added",
     "Backlog",
+    "Delivery",
     "Emulator",
     "EmulatorLibrary",
     "EmulatorStats",
@@ -75,11 +78,14 @@ class Emulator:
         lenient: Iterable[str] | Strictness | None = None,
         tls: TlsFiles | None = None,
         misbehave: Misbehaviour | None = None,
+        webhooks: Iterable[str] = (),
     ) -> None:
         """``lenient`` names the real-server rules to switch off (``emulator.strictness``); by
         default the emulator is at least as strict as a real Plex server. ``tls`` serves HTTPS
         with that certificate (``TlsFiles.self_signed`` makes one for a plex.direct-style name);
-        ``misbehave`` starts it misbehaving (see ``misbehave()``)."""
+        ``misbehave`` starts it misbehaving (see ``misbehave()``); ``webhooks`` are URLs to POST
+        Plex webhooks to (``add_webhook``). ``clock`` stamps everything the emulator dates
+        (ratings, additions, relative date filters): a fake one runs a day in seconds."""
         self.library = library
         self.token = token or secrets.token_urlsafe(16)
         self.tls = tls
@@ -96,6 +102,8 @@ class Emulator:
             strictness=Strictness.of(lenient),
         )
         self._app.misbehaviour = misbehave
+        for url in webhooks:
+            self._app.webhooks.add(url)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -131,6 +139,7 @@ class Emulator:
         server.server_close()
         if thread is not None:
             thread.join(timeout=5)
+        self._app.webhooks.close()
         self._server = None
         self._thread = None
 
@@ -233,6 +242,97 @@ class Emulator:
         """Delete items (and the albums and tracks under them) while serving, as Plex would."""
         with self._app.write_lock:
             return self.library.delete(list(rating_keys))
+
+    # ------------------------------------------------------------------------- a person's changes
+    # What a person does in Plex (or Plex's scanner does) while a client runs, stamped on the
+    # emulator's clock unless ``at`` says otherwise; the same as EmulatorLibrary's methods, plus
+    # the webhooks a real server would send.
+    def now(self) -> int:
+        """The emulator's clock, in epoch seconds (``clock`` given to the constructor)."""
+        return self._app.now()
+
+    def play(self, rating_key: int, *, at: int | None = None) -> None:
+        """The person played a track: ``viewCount`` + 1, ``lastViewedAt`` (no webhook: plays
+        send media.scrobble, which no plexrate listener wants)."""
+        with self._app.write_lock:
+            self.library.play(rating_key, at=self._at(at))
+
+    def skip(self, rating_key: int, *, at: int | None = None) -> None:
+        """The person skipped a track: ``skipCount`` + 1, ``lastSkippedAt``."""
+        with self._app.write_lock:
+            self.library.skip(rating_key, at=self._at(at))
+
+    def person_rate(
+        self, rating_key: int, value: float | None, *, at: int | None = None
+    ) -> AnyItem:
+        """The person rated an item in Plex (``None`` clears), as ``/:/rate`` does, and the
+        ``media.rate`` webhook goes out. Returns a copy of the item as it is now."""
+        with self._app.write_lock, self.library.lock:
+            found = self.library.person_rate(
+                rating_key, value, at=self._at(at), strictness=self._app.strictness
+            )
+            live = self.library.get(rating_key)
+            assert live is not None
+            self._app.announce_rating(live)
+            return found
+
+    def add_album(
+        self,
+        artist_key: int | None,
+        *,
+        tracks: int,
+        at: int | None = None,
+        seed: int = 0,
+    ) -> Added:
+        """Plex's scanner added an album (by a new artist when ``artist_key`` is None); one
+        ``library.new`` webhook for the album goes out (none per track)."""
+        with self._app.write_lock, self.library.lock:
+            added = self.library.add_album(artist_key, tracks=tracks, at=self._at(at), seed=seed)
+            album = self.library.get(added.album_key)
+            assert album is not None
+            self._app.announce_new(album)
+            return added
+
+    def rematch_album(
+        self,
+        rating_key: int,
+        *,
+        at: int | None = None,
+        rekey: bool = False,
+        keep_guids: bool = False,
+        title: str | None = None,
+        seed: int = 0,
+    ) -> dict[int, int]:
+        """An album re-matched in Plex (``EmulatorLibrary.rematch_album``); no webhook."""
+        with self._app.write_lock:
+            return self.library.rematch_album(
+                rating_key,
+                at=self._at(at),
+                rekey=rekey,
+                keep_guids=keep_guids,
+                title=title,
+                seed=seed,
+            )
+
+    def _at(self, at: int | None) -> int:
+        return self._app.now() if at is None else int(at)
+
+    # ------------------------------------------------------------------------- webhooks
+    def add_webhook(self, url: str) -> None:
+        """POST Plex webhooks (``media.rate``, ``library.new``) to ``url`` from now on."""
+        self._app.webhooks.add(url)
+
+    @property
+    def webhook_urls(self) -> list[str]:
+        return self._app.webhooks.urls
+
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every event sent so far (up to 10,000), oldest first, with each receiver's answer."""
+        return self._app.webhooks.deliveries()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every event queued so far was delivered or given up on."""
+        return self._app.webhooks.wait_idle(timeout)
 
     def before_answer(self, callback: Callable[[int], None] | None) -> None:
         """Call ``callback(n)`` when the n-th successful write has been applied, before its

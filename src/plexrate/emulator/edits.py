@@ -363,12 +363,5 @@ def rate_item(
     at: int,
     strictness: Strictness = STRICT,
 ) -> None:
-    """What ``/:/rate`` does to one item: ``rating`` (None clears) and, for a set rating,
-    ``lastRatedAt``. A clear leaves ``lastRatedAt`` as it was: whether Plex moves it is unknown
-    (docs/real-servers.md, "Rating timestamps"), and an unchanged stamp is the harder case for a
-    client that finds changes by date."""
-    item.user_rating = strictness.stored_rating(rating)
-    if rating is not None or strictness.clear_sets_last_rated:
-        item.last_rated_at = at
-    item.updated_at = at
-    library.bump()
+    """What ``/:/rate`` does to one item (``EmulatorLibrary.set_rating``)."""
+    library.set_rating(item, rating, at=at, strictness=strictness)

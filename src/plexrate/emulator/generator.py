@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -911,6 +913,45 @@ def generate_library(
         machine_identifier=f"{rng.getrandbits(160):040x}",
     )
     return EmulatorLibrary(server=server, sections=sections)
+
+
+def new_album_records(
+    artist: ArtistItem | None,
+    *,
+    taken: Collection[str],
+    tracks: int,
+    at: int,
+    seed: int,
+    first_key: int,
+    first_recording: int,
+) -> tuple[ArtistItem | None, AlbumItem, list[TrackItem]]:
+    """A new studio album of ``tracks`` unrated tracks named the way the generator names things,
+    by ``artist`` or (None) by a new artist whose name is not in ``taken``: what Plex's scanner
+    adds when the person drops a new album into the library. Keys count up from ``first_key``
+    (artist, album, then tracks in order); everything is added and updated at ``at``.
+    ``EmulatorLibrary.add_album`` puts the records into a library."""
+    gen = _Generator(tracks=tracks, seed=seed, now=at, rated_fraction=0.0)
+    gen.next_key = first_key - 1
+    gen.next_recording = first_recording - 1
+    gen.artist_names.update(name.casefold() for name in taken)
+    new_artist: ArtistItem | None = None
+    if artist is None:
+        plan = gen.new_artist()
+        new_artist = plan.item
+        new_artist.added_at = new_artist.updated_at = at
+    else:
+        quality = float((artist.latent or {}).get("quality", 6.2))
+        plan = _ArtistPlan(item=artist, quality=quality, affinity=0.0)
+    plan.year = time.gmtime(at).tm_year
+    quality = min(9.6, max(1.5, gen.gauss(plan.quality, 0.85)))
+    album = gen.new_album(
+        plan, title=gen.album_title(), kind="studio", quality=quality, year=plan.year
+    )
+    album.added_at = album.updated_at = at
+    for index in range(1, tracks + 1):
+        track = gen.add_track(album, gen.fresh_song(plan, quality), index=index)
+        track.updated_at = at
+    return new_artist, album, gen.album_tracks[album.rating_key]
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -12,6 +12,8 @@ Hidden generator truth (what the person would rate a track, album and artist qua
 from __future__ import annotations
 
 import json
+import math
+import random
 import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from plexrate.emulator.strictness import STRICT, Strictness
 from plexrate.errors import InputFileError
 
 SCHEMA = "plexrate-emulator-library/1"
@@ -159,6 +162,16 @@ class TrackItem(Item):
 AnyItem = ArtistItem | AlbumItem | TrackItem
 
 
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What ``EmulatorLibrary.add_album`` created."""
+
+    artist_key: int
+    album_key: int
+    track_keys: tuple[int, ...]
+    new_artist: bool
+
+
 @dataclass(slots=True, kw_only=True)
 class ServerInfo:
     friendly_name: str = "plexrate-emulator"
@@ -253,6 +266,7 @@ class EmulatorLibrary:
         self._items: dict[int, AnyItem] = {}
         self._children: dict[int, list[int]] = {}
         self._positions: dict[int, int] | None = None
+        self._max_key = 0
         self._reindex()
 
     # ----------------------------------------------------------------------------- structure
@@ -272,6 +286,9 @@ class EmulatorLibrary:
                     item.section_key = section.key
                     items[item.rating_key] = item
         self._items = items
+        # Plex never hands out a ratingKey twice: new items get keys above every key the
+        # library ever held, deleted ones included.
+        self._max_key = max(self._max_key, max(items, default=0))
         for section in self.sections:
             artists = {a.rating_key: a for a in section.artists}
             albums = {a.rating_key: a for a in section.albums}
@@ -420,6 +437,197 @@ class EmulatorLibrary:
             self._positions = None
             self.bump()
             return sorted(doomed)
+
+    # ----------------------------------------------------------------------------- changes
+    # What a person (or Plex's scanner) does to the library while a client runs. Each takes the
+    # lock, stamps with ``at`` (epoch seconds on the emulator's clock) and bumps ``version``.
+    def play(self, rating_key: int, *, at: int) -> None:
+        """The person played a track to the end: ``viewCount`` + 1, ``lastViewedAt`` = ``at``."""
+        with self.lock:
+            track = self._require_track(rating_key, "played")
+            track.view_count += 1
+            track.last_viewed_at = at
+            self.bump()
+
+    def skip(self, rating_key: int, *, at: int) -> None:
+        """The person skipped a track: ``skipCount`` + 1, ``lastSkippedAt`` = ``at``."""
+        with self.lock:
+            track = self._require_track(rating_key, "skipped")
+            track.skip_count += 1
+            track.last_skipped_at = at
+            self.bump()
+
+    def person_rate(
+        self,
+        rating_key: int,
+        value: float | None,
+        *,
+        at: int,
+        strictness: Strictness = STRICT,
+    ) -> AnyItem:
+        """The person rated an item (``None`` clears), exactly as ``/:/rate`` does: a set rating
+        stamps ``lastRatedAt``, a clear leaves it (unless ``clear-sets-last-rated``). Returns a
+        copy of the item as it is now."""
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 10):
+            raise ValueError(f"a rating is between 0 and 10, or None to clear; got {value!r}")
+        with self.lock:
+            item = self._require(rating_key)
+            self.set_rating(item, value, at=at, strictness=strictness)
+            found = self.item(rating_key)
+            assert found is not None
+            return found
+
+    def set_rating(
+        self, item: AnyItem, value: float | None, *, at: int, strictness: Strictness = STRICT
+    ) -> None:
+        """``/:/rate``'s effect on the live record ``item`` (the caller holds the lock).
+
+        Whether Plex moves ``lastRatedAt`` when a rating is cleared is unknown
+        (docs/real-servers.md, "Rating timestamps"); an unchanged stamp is the harder case for a
+        client that finds changes by date, so the strict emulator keeps it.
+        """
+        item.user_rating = strictness.stored_rating(value)
+        if value is not None or strictness.clear_sets_last_rated:
+            item.last_rated_at = at
+        item.updated_at = at
+        self.bump()
+
+    def add_album(
+        self,
+        artist_key: int | None,
+        *,
+        tracks: int,
+        at: int,
+        seed: int = 0,
+        section_key: int | None = None,
+    ) -> Added:
+        """Plex's scanner found a new album of ``tracks`` tracks by ``artist_key`` (None: by a new
+        artist). Names, guids and durations look like the generator's; nothing is rated. New
+        ratingKeys lie above every key the library ever held; ``addedAt`` = ``updatedAt`` =
+        ``at`` on the new items, and the section's ``updatedAt`` moves to ``at`` (a scan ran)."""
+        # The generator builds on this module: imported here, not at the top, to avoid a cycle.
+        from plexrate.emulator.generator import new_album_records  # noqa: PLC0415
+
+        if tracks < 1:
+            raise ValueError("an album needs at least one track")
+        with self.lock:
+            if artist_key is None:
+                section = self.default_section if section_key is None else self.section(section_key)
+                if section is None or not section.is_music:
+                    raise KeyError(section_key)
+                artist: ArtistItem | None = None
+            else:
+                found = self._require(artist_key)
+                if not isinstance(found, ArtistItem):
+                    raise ValueError(f"item {artist_key} is a {found.kind}, not an artist")
+                artist = found
+                section = self.section(found.section_key)
+                assert section is not None
+            records = new_album_records(
+                artist,
+                taken={a.title for s in self.music_sections() for a in s.artists},
+                tracks=tracks,
+                at=at,
+                seed=seed,
+                first_key=self._max_key + 1,
+                first_recording=1
+                + max(
+                    (t.recording or 0 for s in self.music_sections() for t in s.tracks), default=0
+                ),
+            )
+            new_artist, album, new_tracks = records
+            if new_artist is not None:
+                section.artists.append(new_artist)
+            section.albums.append(album)
+            section.tracks.extend(new_tracks)
+            owner = new_artist or artist
+            assert owner is not None
+            for item in (*((new_artist,) if new_artist else ()), album, *new_tracks):
+                item.section_key = section.key
+                self._items[item.rating_key] = item
+                self._max_key = max(self._max_key, item.rating_key)
+                for tag_type in TAG_ELEMENTS:
+                    for name in item.get_tags(tag_type):
+                        self.tags.register(tag_type, name)
+            self._children.setdefault(owner.rating_key, []).append(album.rating_key)
+            self._children[album.rating_key] = [t.rating_key for t in new_tracks]
+            section.updated_at = max(section.updated_at, at)
+            self._resort(section)
+            return Added(
+                artist_key=owner.rating_key,
+                album_key=album.rating_key,
+                track_keys=tuple(t.rating_key for t in new_tracks),
+                new_artist=new_artist is not None,
+            )
+
+    def rematch_album(
+        self,
+        rating_key: int,
+        *,
+        at: int,
+        rekey: bool = False,
+        keep_guids: bool = False,
+        title: str | None = None,
+        seed: int = 0,
+    ) -> dict[int, int]:
+        """The person fixed an album's match, or Plex re-matched it: new guids for the album and
+        its tracks (unless ``keep_guids``), ``title`` if given, ``updatedAt`` = ``at`` on all of
+        them; ``addedAt``, ratings, moods and locks stay.
+
+        With ``rekey`` the album and its tracks also move to new ratingKeys above every key the
+        library ever held (what a re-scan that deletes and re-adds them does; the old keys are
+        gone). ``keep_guids`` with ``rekey`` is the shape plexrate finds by guid. Returns old key
+        → new key for the album and each track (the same key without ``rekey``).
+        """
+        rng = random.Random(f"rematch:{seed}:{rating_key}")
+        with self.lock:
+            album = self._require(rating_key)
+            if not isinstance(album, AlbumItem):
+                raise ValueError(f"item {rating_key} is a {album.kind}, not an album")
+            section = self.section(album.section_key)
+            assert section is not None
+            tracks = [self._items[k] for k in self.children_of(rating_key)]
+            if not keep_guids:
+                album.guid = f"plex://album/{rng.getrandbits(96):024x}"
+                for track in tracks:
+                    track.guid = f"plex://track/{rng.getrandbits(96):024x}"
+            if title is not None:
+                album.title = title
+            for item in (album, *tracks):
+                item.updated_at = at
+            moves = {item.rating_key: item.rating_key for item in (album, *tracks)}
+            if rekey:
+                for item in (album, *tracks):
+                    self._max_key += 1
+                    moves[item.rating_key] = self._max_key
+                for item in (album, *tracks):
+                    del self._items[item.rating_key]
+                    item.rating_key = moves[item.rating_key]
+                    self._items[item.rating_key] = item
+                for track in tracks:
+                    assert isinstance(track, TrackItem)
+                    track.album_key = album.rating_key
+                self._children[album.rating_key] = [
+                    moves[k] for k in self._children.pop(rating_key, [])
+                ]
+                siblings = self._children.get(album.artist_key, [])
+                siblings[:] = [moves.get(k, k) for k in siblings]
+            section.updated_at = max(section.updated_at, at)
+            self._resort(section)
+            return moves
+
+    def _resort(self, section: Section) -> None:
+        artists = {a.rating_key: a for a in section.artists}
+        albums = {a.rating_key: a for a in section.albums}
+        self._sort_section(section, artists, albums)
+        self._positions = None
+        self.bump()
+
+    def _require_track(self, rating_key: int, done: str) -> TrackItem:
+        found = self._require(rating_key)
+        if not isinstance(found, TrackItem):
+            raise ValueError(f"only tracks are {done}; item {rating_key} is a {found.kind}")
+        return found
 
     # ----------------------------------------------------------------------------- accessors
     def item(self, rating_key: int) -> AnyItem | None:

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from plexrate.emulator import render
+from plexrate.emulator import render, webhooks
 from plexrate.emulator.edits import (
     EditError,
     EditNotFound,
@@ -48,6 +48,7 @@ from plexrate.emulator.misbehave import Misbehaviour
 from plexrate.emulator.query import ListingCache, QueryError, listing_kind, paging, select
 from plexrate.emulator.stats import RequestRecord, StatsRecorder
 from plexrate.emulator.strictness import STRICT, Strictness
+from plexrate.emulator.webhooks import OWNER_ACCOUNT_ID, WebhookSender
 
 XML = "text/xml;charset=utf-8"
 JSON = "application/json"
@@ -99,6 +100,8 @@ class Request:
     headers: Mapping[str, str]
     groups: tuple[str, ...] = ()
     params: dict[str, str] = field(default_factory=dict)
+    token: str | None = None
+    """The token the request carried (never logged: it picks the webhook's Account)."""
 
     def __post_init__(self) -> None:
         self.params = dict(self.pairs)
@@ -175,6 +178,7 @@ class EmulatorApp:
         """Write requests answered with success (misbehaviours may start after some)."""
         self.before_answer: Callable[[int], None] | None = None
         self.stopping = threading.Event()
+        self.webhooks = WebhookSender()
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
 
@@ -299,6 +303,7 @@ class EmulatorApp:
             _send(handler, status, body, kind, head=method == "HEAD", extra=extra)
             return
         role = self._role(handler, pairs)
+        request.token = self._token(handler, pairs)
         if route.endpoint != "GET /identity" and role is None:
             record(401)
             _send(handler, 401, _html(401, "Unauthorized"), "text/html")
@@ -352,11 +357,47 @@ class EmulatorApp:
                 self._writes_answered += 1
                 self.after_write(self._writes_answered)
 
-    def _role(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> Role | None:
-        """The role of the account whose token the request carries; None for no known token."""
+    @staticmethod
+    def _token(handler: _Handler, pairs: Sequence[tuple[str, str]]) -> str | None:
         given = handler.headers.get("X-Plex-Token")
         if given is None:
             given = next((v for k, v in pairs if k == "X-Plex-Token"), None)
+        return given
+
+    def account(self, token: str | None) -> tuple[int, str]:
+        """The webhook ``Account`` (id, title) of a token: the owner is account 1, every other
+        account gets the next ids in the order it was added."""
+        owner = self.library.server.friendly_name
+        for number, known in enumerate(self.accounts):
+            if token is not None and hmac.compare_digest(token.encode(), known.encode()):
+                if number == 0:
+                    return OWNER_ACCOUNT_ID, f"{owner} owner"
+                return OWNER_ACCOUNT_ID + number, f"{self.accounts[known]} user {number}"
+        return OWNER_ACCOUNT_ID, f"{owner} owner"
+
+    def announce_rating(self, item: AnyItem, token: str | None = None) -> None:
+        """Send ``media.rate`` for ``item`` as it is now (the caller holds the library lock)."""
+        if not self.webhooks.urls:
+            return
+        number, title = self.account(token)
+        body = webhooks.payload(
+            self.library,
+            "media.rate",
+            item,
+            account_id=number,
+            account_title=title,
+            rating=item.user_rating,
+        )
+        self.webhooks.send("media.rate", body)
+
+    def announce_new(self, item: AnyItem) -> None:
+        """Send ``library.new`` for ``item`` (the caller holds the library lock)."""
+        if self.webhooks.urls:
+            self.webhooks.send("library.new", webhooks.payload(self.library, "library.new", item))
+
+    def _role(self, handler: _Handler, pairs: Sequence[tuple[str, str]]) -> Role | None:
+        """The role of the account whose token the request carries; None for no known token."""
+        given = self._token(handler, pairs)
         if given is None:
             return None
         found: Role | None = None
@@ -651,6 +692,8 @@ class EmulatorApp:
         _, result = apply_rate(
             self.library, request.params, now=self.now(), strictness=self.strictness
         )
+        for item in result.rated:
+            self.announce_rating(item, request.token)
         return Reply(items=0, ratings=result.ratings_written, rate_calls=1)
 
     def _edit(self, request: Request) -> Reply:
@@ -661,6 +704,10 @@ class EmulatorApp:
             del spec.fields[name]
             spec.ignored.append(f"{name}.value")
         result = apply_edit(self.library, section, spec, now=self.now(), strictness=self.strictness)
+        # Only with edit-sets-last-rated does an edit-form rating count as the person's rating
+        # (apply_edit lists nothing otherwise): one event per item, as a person rating each.
+        for item in result.rated:
+            self.announce_rating(item, request.token)
         return Reply(
             ratings=result.ratings_written,
             tags_added=result.tags_added,
