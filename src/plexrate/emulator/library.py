@@ -194,10 +194,17 @@ class Section:
     language: str = "en"
     created_at: int = 1_600_000_000
     updated_at: int = 1_600_000_000
+    scanned_at: int | None = None
+    """When the scanner last ran (``scannedAt``); None: as ``updated_at``. Adding files means a
+    scan; a re-match chosen in Plex's UI (``rematch_album`` without ``rekey``) does not."""
     location: str | None = None
     artists: list[ArtistItem] = field(default_factory=list)
     albums: list[AlbumItem] = field(default_factory=list)
     tracks: list[TrackItem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.scanned_at is None:
+            self.scanned_at = self.updated_at
 
     @property
     def is_music(self) -> bool:
@@ -552,6 +559,7 @@ class EmulatorLibrary:
             self._children.setdefault(owner.rating_key, []).append(album.rating_key)
             self._children[album.rating_key] = [t.rating_key for t in new_tracks]
             section.updated_at = max(section.updated_at, at)
+            section.scanned_at = max(section.scanned_at or section.updated_at, at)
             self._resort(section)
             return Added(
                 artist_key=owner.rating_key,
@@ -613,6 +621,9 @@ class EmulatorLibrary:
                 siblings = self._children.get(album.artist_key, [])
                 siblings[:] = [moves.get(k, k) for k in siblings]
             section.updated_at = max(section.updated_at, at)
+            if rekey:
+                # New rating keys are what a re-scan that drops and re-adds the files gives.
+                section.scanned_at = max(section.scanned_at or section.updated_at, at)
             self._resort(section)
             return moves
 
@@ -772,6 +783,7 @@ def _section_dict(section: Section) -> dict[str, Any]:
     out["language"] = section.language
     out["createdAt"] = section.created_at
     out["updatedAt"] = section.updated_at
+    _put(out, "scannedAt", section.scanned_at)
     _put(out, "location", section.location)
     if not section.is_music:
         return out
@@ -928,6 +940,7 @@ class _Loader:
             language=self._str(raw.get("language", "en"), f"{path}.language"),
             created_at=self._int(raw.get("createdAt", 1_600_000_000), f"{path}.createdAt"),
             updated_at=self._int(raw.get("updatedAt", 1_600_000_000), f"{path}.updatedAt"),
+            scanned_at=self._opt_int(raw.get("scannedAt"), f"{path}.scannedAt"),
             location=self._opt_str(raw.get("location"), f"{path}.location"),
         )
         if section.is_music:

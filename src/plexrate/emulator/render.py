@@ -206,7 +206,7 @@ def sections(library: EmulatorLibrary) -> bytes:
                 "uuid": s.uuid,
                 "updatedAt": s.updated_at,
                 "createdAt": s.created_at,
-                "scannedAt": s.updated_at,
+                "scannedAt": s.updated_at if s.scanned_at is None else s.scanned_at,
                 "content": 1,
                 "directory": 1,
                 "contentChangedAt": s.updated_at,
