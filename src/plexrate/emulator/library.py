@@ -877,6 +877,7 @@ _SECTION_KEYS = frozenset(
         "language",
         "createdAt",
         "updatedAt",
+        "scannedAt",
         "location",
         "artists",
         "albums",
