@@ -455,14 +455,15 @@ def left_to_person(store: StateStore) -> list[JournalEntry]:
 
 
 def rated_meanwhile(session: Session, written: set[int]) -> int | None:
-    """How many items were rated in Plex after the snapshot that plexrate did not write: the
-    person's, which the check before each write left alone (issue 16).
+    """How many tracks were rated in Plex after the snapshot that plexrate did not write: the
+    person's, which the check before each write left alone (issue 16). Tracks only, because a
+    real server offers a ``lastRatedAt`` filter on tracks alone (``readback.rated_since``).
 
     Measured on the server's clock: from the newest ``lastRatedAt`` the snapshot saw, then item
     by item against the snapshot's own value. None when the snapshot saw no ``lastRatedAt`` at
     all or the listing fails (the run's result stands either way).
     """
-    stamps = {item.key: item.rated_at for item in session.snapshot.all_items()}
+    stamps = {track.key: track.rated_at for track in session.snapshot.tracks.values()}
     since = max((s for s in stamps.values() if s is not None), default=None)
     if since is None:
         return None

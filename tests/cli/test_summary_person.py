@@ -25,7 +25,7 @@ def test_the_summary_says_what_was_left_to_the_person_and_what_stays_unconfirmed
         RunOutcome(1, report, RunStatus.COMPLETED, 1.0), plan_of(10), requests={"reads": 9}
     )
     text = " ".join(lines)
-    assert "Rated in Plex while plexrate ran: 4 items plexrate did not write" in text
+    assert "Rated in Plex while plexrate ran: 4 tracks plexrate did not write" in text
     assert "Left 3 items to you: changed in Plex during the run, so not written (A — B:" in text
     assert "2 writes landed but could not be read back" in text
 

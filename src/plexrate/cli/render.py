@@ -311,7 +311,7 @@ def summary_lines(
         lines.append(escape(evidence))
     if report.rated_meanwhile:
         lines.append(
-            f"Rated in Plex while plexrate ran: {count(report.rated_meanwhile, 'item')} "
+            f"Rated in Plex while plexrate ran: {count(report.rated_meanwhile, 'track')} "
             "plexrate did not write; your ratings stay as you set them."
         )
     if report.changed:

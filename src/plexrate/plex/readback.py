@@ -152,15 +152,20 @@ def _int(value: str | None) -> int | None:
 
 
 def rated_since(client: PlexClient, since: int, *, page_size: int) -> dict[int, int]:
-    """Every item whose ``lastRatedAt`` is after ``since`` (epoch seconds, the server's clock):
-    key → lastRatedAt. One filtered listing per type (``track.lastRatedAt>>=``: a date filter
-    field, plex-api.md §7.8), so asking costs three requests whatever the library's size."""
+    """Every track whose ``lastRatedAt`` is after ``since`` (epoch seconds, the server's clock):
+    key → lastRatedAt. One filtered listing (``track.lastRatedAt>>=``), so asking costs one
+    request whatever the library's size.
+
+    Tracks only: ``track.lastRatedAt`` is the one rating date a real server lists as a filter
+    (its ``/library/sections/{id}/all?includeMeta=1`` answer; docs/real-servers.md, "Filter and
+    sort fields"), and a server refuses a filter it does not list with 400. Albums and artists
+    rated meanwhile are still protected by the check before each write.
+    """
     found: dict[int, int] = {}
-    for item_type in ItemType:
-        params: dict[str, str | int] = {f"{item_type.value}.lastRatedAt>>": since}
-        for _, element in iter_listing(client, item_type, page_size=page_size, params=params):
-            key = _int(element.get("ratingKey"))
-            stamp = _int(element.get("lastRatedAt"))
-            if key is not None and stamp is not None and stamp > since:
-                found[key] = stamp
+    params: dict[str, str | int] = {"track.lastRatedAt>>": since}
+    for _, element in iter_listing(client, ItemType.TRACK, page_size=page_size, params=params):
+        key = _int(element.get("ratingKey"))
+        stamp = _int(element.get("lastRatedAt"))
+        if key is not None and stamp is not None and stamp > since:
+            found[key] = stamp
     return found
