@@ -151,15 +151,22 @@ def read_library(
     keep: bool,
     progress: Progress = NULL_PROGRESS,
     clock: Callable[[], float] = time.time,
+    whole_because: str | None = None,
 ) -> tuple[LibrarySnapshot, ReadInfo]:
     """The library now, read whole or by its changes; with ``keep`` the copy for the next run is
-    written (a write session; dry runs and reports use the copy but change nothing)."""
+    written (a write session; dry runs and reports use the copy but change nothing).
+
+    ``whole_because`` forces a whole read and is the reason given: for the commands that audit or
+    repair tags, which a change read can miss when the person moves a tag from one track to
+    another (the tag's count stays the same; docs/run.md, "Reading only what changed")."""
     started = time.monotonic()
     now = clock()
     cache = SnapshotCache(cache_path(settings.state_path))
     entry_mark, run_mark = store.journal_mark()
     cached = cache.load(client.section.uuid)
-    why = why_whole(cached, settings=settings, client=client, store=store, tags=tags, now=now)
+    why = whole_because or why_whole(
+        cached, settings=settings, client=client, store=store, tags=tags, now=now
+    )
     base: LibrarySnapshot | None = None
     since_entries = 0
     if why is None and cached is not None:

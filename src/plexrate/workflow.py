@@ -158,6 +158,7 @@ def open_session(
     migrate_legacy: bool = True,
     sleep: Callable[[float], None] | None = None,
     on_retry: RetryHook | None = None,
+    whole_because: str | None = None,
 ) -> Session:
     """Connect, open the state, settle unconfirmed writes, read the library, run the guards.
 
@@ -167,6 +168,7 @@ def open_session(
     ``migrate_legacy`` False skips the automatic import of the old tool's state file, for the
     command that imports one by hand. ``sleep`` waits between retries (the CLI's can be cut
     short by Ctrl-C); ``on_retry`` hears of each retry, so a terminal can say what it waits for.
+    ``whole_because`` reads the library whole, for that reason, even where a change read would do.
     """
     client = connect_with(settings, library=library, sleep=sleep, on_retry=on_retry)
     store = StateStore(
@@ -192,7 +194,13 @@ def open_session(
             # doctor found the server refusing larger pages (docs/real-servers.md).
             client.page_size = profile.page_size
         snapshot, read = read_library(
-            settings, client, store, tags=managed_tags(settings), keep=write, progress=progress
+            settings,
+            client,
+            store,
+            tags=managed_tags(settings),
+            keep=write,
+            progress=progress,
+            whole_because=whole_because,
         )
         if snapshot.rejected:
             dialog.warn(rejected_message(snapshot))

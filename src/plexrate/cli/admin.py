@@ -137,6 +137,10 @@ HELP_IMPORT = (
 # Any non-empty UUID opens a state file read-only to list the libraries it holds.
 _PROBE_UUID = "-"
 
+# A change read settles a tag's track members by their count, which a tag moved from one track to
+# another leaves as it was; the commands that audit or repair tags must see every member.
+TAG_AUDIT_READ = "this command checks every tag, so it reads the library whole"
+
 
 # -- shared ------------------------------------------------------------------------------------
 
@@ -542,6 +546,7 @@ def verify(
     with read_session(
         app,
         command="admin verify",
+        whole_because=TAG_AUDIT_READ,
         config=config,
         library=library,
         quiet=quiet,
@@ -780,6 +785,7 @@ def reconstruct(
             progress=progress,
             force=force,
             guard_tags=False,
+            whole_because=TAG_AUDIT_READ,
         ) as session,
     ):
         result = plan_reconstruct(
@@ -884,7 +890,14 @@ def sync_tags(
         quiet=quiet,
         sample=sample,
     )
-    plan_and_apply(app, flags, command="admin sync-tags", make_plan=make_plan, guard_tags=False)
+    plan_and_apply(
+        app,
+        flags,
+        command="admin sync-tags",
+        make_plan=make_plan,
+        guard_tags=False,
+        whole_because=TAG_AUDIT_READ,
+    )
 
 
 # -- state export / import ---------------------------------------------------------------------

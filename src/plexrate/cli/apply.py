@@ -52,6 +52,7 @@ def plan_and_apply(
     make_plan: Callable[[Session], Plan],
     args: Mapping[str, Any] | None = None,
     guard_tags: bool = True,
+    whole_because: str | None = None,
     marks_ownership_built: bool = False,
     overrides: Mapping[str, Any] | None = None,
     details: Callable[[], Mapping[str, Any]] | None = None,
@@ -59,7 +60,8 @@ def plan_and_apply(
     """Make the plan against the live library; print it (dry run) or write it as one run.
 
     ``overrides`` are further settings given by the command's own flags. ``details`` adds keys
-    of the command's own to the ``--json`` document (called once the plan is made). Returns the
+    of the command's own to the ``--json`` document (called once the plan is made).
+    ``whole_because`` reads the library whole, for that reason (``workflow.open_session``). Returns the
     outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
@@ -102,6 +104,7 @@ def plan_and_apply(
             guard_tags=guard_tags,
             sleep=stop.retry_wait,
             on_retry=retry_notice(app, quiet=flags.quiet),
+            whole_because=whole_because,
         ) as session,
     ):
         plan = make_plan(session)
@@ -217,6 +220,7 @@ def read_session(
     json_output: bool,
     guard_tags: bool = False,
     progress: Progress | None = None,
+    whole_because: str | None = None,
 ) -> Iterator[Session]:
     """A read-only session for commands that only look (reports, verify, export, evaluate).
 
@@ -256,6 +260,7 @@ def read_session(
                 guard_tags=guard_tags,
                 sleep=stop.retry_wait,
                 on_retry=retry_notice(app, quiet=quiet or json_output),
+                whole_because=whole_because,
             )
         )
         if own_progress:
