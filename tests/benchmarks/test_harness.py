@@ -185,7 +185,10 @@ def test_quick_run_end_to_end(tmp_path: Path) -> None:
     assert first["floor"]["write_requests"] <= first["writes"]
     assert plain["tags_added"] == 0 and plain["changed"]["ratings"] == first["changed"]["ratings"]
     assert noop["writes"] == 0 and noop["checks"] == {"no_writes": True, "library_unchanged": True}
-    assert noop["reads"] < 20
+    # A rerun reads artists and albums whole and the tracks by their changes: a fixed handful of
+    # filtered listings and counts (docs/run.md, "Reading only what changed") that return few items.
+    assert noop["reads"] < 30
+    assert noop["items_returned"] < first["items_returned"] / 2
     for s in (first, noop, plain):
         assert s["peak_rss_mib"] > 10 and s["wall_s"] > 0 and s["cooldown_extra_s"] >= 0
 
