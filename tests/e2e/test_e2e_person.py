@@ -120,6 +120,12 @@ def library_state(dump: dict[str, Any]) -> dict[int, tuple[float | None, bool]]:
     return out
 
 
+def _inferred_a_step_apart(a: tuple[float | None, bool], b: tuple[float | None, bool]) -> bool:
+    """Both inferred (tagged) and one rating step apart at most."""
+    (x, x_tagged), (y, y_tagged) = a, b
+    return x_tagged and y_tagged and x is not None and y is not None and abs(x - y) < 0.1 + 1e-9
+
+
 def with_values(dump: dict[str, Any], values: dict[int, float | None]) -> EmulatorLibrary:
     """The library as dumped, holding ``values`` as ratings the person set by hand."""
     data = copy.deepcopy(dump)
@@ -186,8 +192,18 @@ def test_run_never_overwrites_the_person_and_a_rerun_ends_where_a_full_run_ends(
     reference: PlexrateCli = cli_for(with_values(initial, person.set))
     run_ok(reference, "run")
     expected = library_state(reference.emulator.dump())
-    differ = {k: (final[k], expected[k]) for k in final if final[k] != expected[k]}
+    # A value plexrate holds is rewritten only when its inference moved by the rewrite threshold
+    # (at least six tenths of a step, docs/inference.md): one written while the person's ratings
+    # were still arriving may stay one step from what a fresh run writes. Everything else is
+    # equal: the person's values, what is rated, what carries the tag.
+    differ = {
+        k: (final[k], expected[k])
+        for k in final
+        if final[k] != expected[k] and not _inferred_a_step_apart(final[k], expected[k])
+    }
     assert differ == {}
+    # And the library it ends in is settled: another run writes nothing.
+    assert cli.ok_json("run", "--apply", "--yes")["written"] == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plexrate.engine.maths import album_prior, bayesian, clamp, critic_score, gravity
-from plexrate.engine.precision import epsilon, moved, quantise, worth_writing
+from plexrate.engine.precision import epsilon, moved, quantise, rewrite_threshold, worth_writing
 
 
 def test_critic_score_maps_and_clamps() -> None:
@@ -107,6 +107,23 @@ def test_epsilon_at_300k_and_without_dynamic_precision() -> None:
     # 0.02 × (log10 300,000 − 2) = 0.02 × 3.4771 = 0.06954
     assert epsilon(300_000, dynamic=True) == pytest.approx(0.069542, abs=1e-6)
     assert epsilon(300_000, dynamic=False) == 0.02
+
+
+@pytest.mark.parametrize(
+    ("n", "dynamic", "step", "expected"),
+    [
+        (500, True, 0.0, 0.06),
+        (10_000, True, 0.0, 0.06),
+        (300_000, True, 0.0, 0.069542),
+        (300_000, False, 0.0, 0.06),
+        (500, True, 1.0, 0.6),
+        (500, True, 2.0, 1.2),
+    ],
+)
+def test_the_rewrite_threshold_is_epsilon_with_a_floor_of_six_tenths_of_a_step(
+    n: int, dynamic: bool, step: float, expected: float
+) -> None:
+    assert rewrite_threshold(n, dynamic=dynamic, step=step) == pytest.approx(expected, abs=1e-6)
 
 
 def test_moved_is_at_least_epsilon_despite_float_noise() -> None:

@@ -58,7 +58,7 @@ def test_worked_example_stats() -> None:
         "prior": 7.0,
         "prior_tracks": 3,
         "manual_tracks": 4,  # one of them filler: the prior rests on 3
-        "epsilon": 0.02,
+        "epsilon": 0.06,
         "changes": 12,
         "rating_writes": 12,
         "hijacks": 0,
@@ -137,19 +137,45 @@ def test_an_owned_value_within_epsilon_missing_its_tag_gets_a_tag_only_change() 
 
 
 def test_dynamic_precision_widens_epsilon_on_big_libraries() -> None:
-    lib, owned = with_x_in_plex(7.37)
+    lib, owned = with_x_in_plex(7.335)
     lib.album(31, 3, "Box set")
-    for key in range(100_000, 110_000):
+    for key in range(100_000, 300_000):
         lib.track(key, 31)
     snapshot = lib.snapshot()
-    assert snapshot.size == 10_019
+    assert snapshot.size == 200_019
     dynamic = build_plan(snapshot, owned=owned, config=CFG, phases=[Phase.ALBUM_UP])
-    # ε = 0.02 × (log10 10,019 − 2) = 0.040016, and 7.4 − 7.37 = 0.03 stays.
-    assert dynamic.stats["epsilon"] == pytest.approx(0.040016, abs=1e-6)
+    # ε = 0.02 × (log10 200,019 − 2) = 0.066022, above the floor of 0.06 (six tenths of a
+    # step), and 7.4 − 7.335 = 0.065 stays.
+    assert dynamic.stats["epsilon"] == pytest.approx(0.066022, abs=1e-6)
     assert dynamic.changes == []
     flat = dataclasses.replace(CFG, dynamic_precision=False)
     static = build_plan(snapshot, owned=owned, config=flat, phases=[Phase.ALBUM_UP])
+    assert static.stats["epsilon"] == pytest.approx(0.06)
     assert [(c.key, c.after) for c in static.changes] == [(10, 7.4)]
+
+
+@pytest.mark.parametrize(
+    ("current", "step", "rewritten"),
+    [
+        # X's inference is 7.4. Stored half a step away or less, it is not rewritten: a value
+        # written from an inference that then drifted a hair across the middle between two
+        # steps stays as it was.
+        (7.35, 0.0, False),
+        (7.45, 0.0, False),
+        (7.33, 0.0, True),
+        # Half stars (1.0 on the 0-10 scale): X would round to 7.0; a stored 8.0 is 0.6 away.
+        (8.0, 1.0, True),
+        (7.9, 1.0, False),
+    ],
+)
+def test_the_threshold_is_at_least_six_tenths_of_a_step(
+    current: float, step: float, rewritten: bool
+) -> None:
+    lib, owned = with_x_in_plex(current)
+    cfg = dataclasses.replace(CFG, rating_step=step)
+    plan = build_plan(lib.snapshot(), owned=owned, config=cfg, phases=[Phase.ALBUM_UP])
+    assert plan.stats["epsilon"] == pytest.approx(0.6 * (step or 0.1))
+    assert (10 in by_key(plan.changes)) is rewritten
 
 
 def test_no_tags_when_the_inferred_tag_is_empty() -> None:

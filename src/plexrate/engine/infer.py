@@ -21,7 +21,13 @@ from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
-from plexrate.engine.precision import FLOAT_SLACK, epsilon, moved, quantise, worth_writing
+from plexrate.engine.precision import (
+    FLOAT_SLACK,
+    moved,
+    quantise,
+    rewrite_threshold,
+    worth_writing,
+)
 from plexrate.model import (
     INFERENCE_PHASES,
     Album,
@@ -345,8 +351,10 @@ class _Run:
         self.config = config
         self.index = index
         self.hidden = hidden
-        self.eps = epsilon(snapshot.size, dynamic=config.dynamic_precision)
         self.step = config.rating_step
+        self.eps = rewrite_threshold(
+            snapshot.size, dynamic=config.dynamic_precision, step=self.step
+        )
         self.kinds: dict[int, RatingKind] = {}
         self.working: dict[int, float] = {}
         self.assignments: dict[int, Assignment] = {}

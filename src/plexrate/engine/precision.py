@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import math
 
-from plexrate.model import RATING_MAX
+from plexrate.model import PLEX_RATING_STEP, RATING_MAX
 
 BASE_EPSILON = 0.02
+# The rewrite threshold is at least this share of a rating step. Rounding to a step makes a value
+# flip where the inference crosses the middle between two steps; a threshold below half a step
+# lets the smallest drift across that middle rewrite the value (6.851 writes 6.9, then 6.849 is
+# 0.051 from it and writes 6.8). Above half a step, a freshly written value (at most half a step
+# from its inference) needs a real move, here a tenth of a step, before it is rewritten.
+HYSTERESIS_STEPS = 0.6
 # Differences of values at Plex's one decimal are multiples of 0.1 plus binary noise; without
 # this slack 7.1 - 7.0 = 0.0999999… would count as "less than 0.1".
 FLOAT_SLACK = 1e-9
@@ -27,6 +33,18 @@ def epsilon(n_items: int, *, dynamic: bool) -> float:
     if not dynamic or n_items < 1000:
         return BASE_EPSILON
     return BASE_EPSILON * (math.log10(n_items) - 2.0)
+
+
+def rewrite_threshold(n_items: int, *, dynamic: bool, step: float) -> float:
+    """The threshold a run measures moves against: ``epsilon``, and at least
+    ``HYSTERESIS_STEPS`` of the rating step (``step`` 0 is Plex's one decimal).
+
+    Without the floor, one rating moves the prior μ a hair and every inference sitting near the
+    middle between two steps crosses it: one rating on a 3,000-track library rewrote 920 values
+    (issue 23; docs/benchmarks.md, "Incremental runs").
+    """
+    unit = step if step > 0 else PLEX_RATING_STEP
+    return max(epsilon(n_items, dynamic=dynamic), HYSTERESIS_STEPS * unit)
 
 
 def moved(new: float, old: float, eps: float) -> bool:
