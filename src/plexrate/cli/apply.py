@@ -61,8 +61,8 @@ def plan_and_apply(
 
     ``overrides`` are further settings given by the command's own flags. ``details`` adds keys
     of the command's own to the ``--json`` document (called once the plan is made).
-    ``whole_because`` reads the library whole, for that reason (``workflow.open_session``). Returns the
-    outcome of a run that completed; a dry run returns None; a stopped run exits 130.
+    ``whole_because`` reads the library whole, for that reason (``workflow.open_session``).
+    Returns the outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import (
