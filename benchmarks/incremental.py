@@ -33,7 +33,7 @@ from plexrate.emulator import Emulator, generate_library
 TOKEN = "bench-token"
 
 
-def _run(emu: Emulator, state: Path, **env: str) -> dict[str, Any]:
+def _run(emu: Emulator, state: Path, *, profile: Path | None = None, **env: str) -> dict[str, Any]:
     environ = dict(
         os.environ,
         PLEXRATE_PLEX_URL=emu.url,
@@ -42,10 +42,13 @@ def _run(emu: Emulator, state: Path, **env: str) -> dict[str, Any]:
         PLEXRATE_NO_PAGER="1",
         **env,
     )
-    before = emu.stats().requests
+    before = emu.stats()
     started = time.monotonic()
+    command = [sys.executable, "-m", "plexrate", "run", "--apply", "--yes", "--json"]
+    if profile is not None:
+        command[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "plexrate"]
     done = subprocess.run(
-        [sys.executable, "-m", "plexrate", "run", "--apply", "--yes", "--json"],
+        command,
         env=environ,
         capture_output=True,
         text=True,
@@ -56,9 +59,17 @@ def _run(emu: Emulator, state: Path, **env: str) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"run failed ({done.returncode}): {done.stderr[-2000:]}")
     document = json.loads(done.stdout)
+    after = emu.stats()
     return {
         "seconds": round(seconds, 2),
-        "requests": emu.stats().requests - before,
+        "requests": after.requests - before.requests,
+        "listings": {
+            kind: n - before.listings.get(kind, 0)
+            for kind, n in after.listings.items()
+            if n != before.listings.get(kind, 0)
+        },
+        "items_returned": after.items_returned - before.items_returned,
+        "modeled_seconds": round(after.modeled_seconds - before.modeled_seconds, 2),
         "read": document.get("read"),
         "written": document.get("written"),
     }
@@ -70,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--latency", default="plex")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the first change-read rerun here"
+    )
     args = parser.parse_args(argv)
 
     library = generate_library(tracks=args.tracks, seed=args.seed)
@@ -80,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             results["first"] = _run(emu, state)
         with Emulator(library, token=TOKEN, latency=args.latency) as emu:
             results["whole"] = _run(emu, state, PLEXRATE_WHOLE_READ_HOURS="0")
-            results["changes"] = _run(emu, state)
+            results["changes"] = _run(emu, state, profile=args.profile)
             results["changes_again"] = _run(emu, state)
             track = library.keys("track")[len(library.keys("track")) // 2]
             emu.person_rate(track, 9.0)
