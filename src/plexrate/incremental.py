@@ -142,6 +142,73 @@ def overlay(
     )
 
 
+# How much later than its own write's stamp Plex may date an item plexrate wrote before the date
+# is taken for someone else's rating. Plex stamps a write while answering it and plexrate notes the
+# answer's time, so the gap between the two is the answer's delay: seconds, a minute at worst.
+RERATED_SLACK = 60.0
+# Fewer ratings written than this give no trustworthy median of the two clocks' offset.
+MIN_OFFSET_SAMPLES = 5
+
+
+def rated_again(
+    previous: LibrarySnapshot, snapshot: LibrarySnapshot, entries: Sequence[JournalEntry]
+) -> frozenset[int]:
+    """Items Plex dates as rated since ``previous`` was read by someone other than plexrate;
+    ``entries`` are plexrate's journal entries since then.
+
+    A person who rates an item plexrate inferred at exactly the value plexrate wrote changes
+    nothing but its ``lastRatedAt``; without that date, plexrate would take the item for its own
+    and move it on the next drift. An item plexrate did not write since is compared with the date
+    ``previous`` saw (both Plex's clock). One plexrate rated since is compared with the moment
+    plexrate's write was answered, carried to Plex's clock by the median offset between Plex's
+    dates and plexrate's over everything it rated since (a person re-rates few of those); a date
+    more than ``RERATED_SLACK`` later is someone else's. With too few of plexrate's ratings to
+    measure the offset, those items are left as plexrate's.
+    """
+    resolved: dict[int, float] = {}
+    unknown: set[int] = set()
+    for entry in entries:
+        if not entry.set_rating:
+            continue  # moving a tag dates no rating
+        if entry.resolved_at is None:
+            unknown.add(entry.key)  # may have landed at any time
+        else:
+            resolved[entry.key] = max(entry.resolved_at, resolved.get(entry.key, 0.0))
+    found: set[int] = set()
+    # plexrate's own ratings since: did Plex date them (their dates moved)? A server that dates
+    # edit-form ratings moves nearly all of them; one that does not, nearly none.
+    moved: dict[int, float] = {}
+    kept = 0
+    for key, at in resolved.items():
+        item = snapshot.item(key)
+        before = previous.item(key)
+        if item is None or before is None:
+            continue
+        stamp = item.rated_at
+        if stamp is not None and (before.rated_at is None or stamp > before.rated_at):
+            moved[key] = stamp - at
+        else:
+            kept += 1
+    if len(moved) + kept >= MIN_OFFSET_SAMPLES:
+        if len(moved) <= kept:
+            found.update(moved)  # Plex did not date plexrate's writes: a date is someone's
+        else:
+            offsets = sorted(moved.values())
+            offset = offsets[len(offsets) // 2]
+            found.update(k for k, gap in moved.items() if gap > offset + RERATED_SLACK)
+    for now in (snapshot.artists, snapshot.albums, snapshot.tracks):
+        for key, item in now.items():
+            stamp = item.rated_at
+            if stamp is None or key in unknown or key in resolved:
+                continue
+            before = previous.item(key)
+            if before is None:
+                continue
+            if before.rated_at is None or stamp > before.rated_at:
+                found.add(key)
+    return frozenset(found)
+
+
 def read_library(
     settings: Settings,
     client: PlexClient,
@@ -167,6 +234,18 @@ def read_library(
     why = whole_because or why_whole(
         cached, settings=settings, client=client, store=store, tags=tags, now=now
     )
+    # The last read can date what was rated since (rated_again) when it is of this section and
+    # the journal still holds every write plexrate made since, whether or not it is read whole.
+    cached_mark = cached.header.journal_mark if cached is not None else 0
+    comparable = (
+        cached is not None
+        and cached.header.server_id == client.machine_id
+        and cached.header.section_id == client.section.id
+        and not (
+            store.compacted_runs()
+            & set(range(cached.header.run_mark + 1, store.journal_mark()[1] + 1))
+        )
+    )
     base: LibrarySnapshot | None = None
     since_entries = 0
     if why is None and cached is not None:
@@ -188,6 +267,16 @@ def read_library(
             client, tags=tags, page_size=client.page_size, progress=progress, why=why or ""
         )
     snapshot = result.snapshot
+    if cached is not None and comparable:
+        entries = store.journal_after(cached_mark)
+        written = {e.key for e in entries if e.set_rating}
+        found = rated_again(cached.snapshot, snapshot, entries) | (
+            set(cached.header.rated_again) - written
+        )
+        if found:
+            # Only what plexrate owns can be taken for its own; the rest is the person's anyway.
+            found &= store.owned_guids().keys()
+        snapshot = replace(snapshot, rated_again=frozenset(found))
     unchanged: set[str] = set()
     if cached is not None and base is not None and not result.whole:
         previous = cached.snapshot
@@ -202,7 +291,11 @@ def read_library(
             if same
         }
     nothing_new = (
-        cached is not None and len(unchanged) == 4 and since_entries == 0 and not snapshot.rejected
+        cached is not None
+        and len(unchanged) == 4
+        and since_entries == 0
+        and not snapshot.rejected
+        and not snapshot.rated_again
     )
     settled = cached.header.settled if nothing_new and cached is not None else ""
     settled_plan = cached.header.settled_plan if nothing_new and cached is not None else {}
@@ -222,6 +315,7 @@ def read_library(
             rejected=len(snapshot.rejected),
             settled=settled,
             settled_plan=settled_plan,
+            rated_again=tuple(sorted(snapshot.rated_again)),
         )
         cache.save(header, snapshot, unchanged=unchanged)
     info = ReadInfo(

@@ -221,6 +221,10 @@ class LibrarySnapshot:
     server_name: str = ""
     rejected: tuple[Rejected, ...] = ()
     """Items left out because Plex sent values that cannot be ratings (see ``Rejected``)."""
+    rated_again: frozenset[int] = frozenset()
+    """Items whose ``lastRatedAt`` moved since plexrate's last read of this library although
+    plexrate wrote nothing to them since: someone rated them, maybe at the value plexrate holds
+    (``incremental.rated_again``). Empty when there is no earlier read to compare with."""
 
     def item(self, key: int) -> Item | None:
         return self.tracks.get(key) or self.albums.get(key) or self.artists.get(key)

@@ -354,3 +354,21 @@ def test_the_inference_must_match_the_request() -> None:
         build_plan(snapshot, owned={}, config=CFG, phases=[Phase.TWINS], inference=inference)
     plan = build_plan(snapshot, owned={}, config=CFG, inference=inference)
     assert plan.changes == build_plan(snapshot, owned={}, config=CFG).changes
+
+
+def test_an_owned_value_rated_again_in_plex_at_the_same_value_is_the_persons() -> None:
+    """Plex dates a rating of X since the last read that plexrate did not write: the person chose
+    the value plexrate held, and it is theirs from now on (hijacked, the tag taken off)."""
+    lib, owned = with_x_in_plex(7.4)
+    snapshot = dataclasses.replace(lib.snapshot(), rated_again=frozenset({10}))
+
+    plan = build_plan(snapshot, owned=owned, config=CFG)
+
+    hijack = by_key(plan.changes)[10]
+    assert hijack.phase is Phase.HIJACK
+    assert not hijack.set_rating
+    assert hijack.remove_tags == (TAG,)
+    assert "rated in Plex again" in hijack.reason
+    # Without the date, the same library keeps X as plexrate's.
+    plain = build_plan(lib.snapshot(), owned=owned, config=CFG)
+    assert 10 not in {c.key for c in plain.changes if c.phase is Phase.HIJACK}

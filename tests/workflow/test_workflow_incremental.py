@@ -10,6 +10,7 @@ a whole read made at the same moment: artists, albums, tracks and the managed ta
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,88 @@ def test_the_first_read_is_whole_and_the_next_reads_changes(
     assert not second.whole
     assert changed.tracks[track].rating == 3.0
     _same(changed, whole)
+
+
+def _run(settings: Settings, *, write: bool = True) -> Any:
+    with open_session(settings, write=write, command="run", dialog=SilentDialog()) as session:
+        plan = build_plan(
+            session.snapshot,
+            owned=session.owned(),
+            config=settings.engine_config(),
+            phases=INFERENCE_PHASES,
+        )
+        if write:
+            execute(session, plan, command="run")
+        return session.snapshot, plan, session.owned()
+
+
+def test_an_owned_item_the_person_rates_at_plexrates_value_becomes_theirs(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Rating an inferred item at exactly the value plexrate wrote changes nothing but its
+    lastRatedAt; that date, compared with the last read's, is what makes the value the
+    person's. A dry run in between and a run that reads the library whole both still see it."""
+    emu = emulator_factory(generate_library(tracks=150, seed=3))
+    settings_ = settings_for(emu, tmp_path)
+    _, _, owned = _run(settings_)
+    album = next(k for k in emu.library.keys("album") if k in owned)
+    track = next(k for k in emu.library.keys("track") if k in owned)
+    other = next(k for k in emu.library.keys("album") if k in owned and k != album)
+    # Two minutes after plexrate's write: sooner, Plex's date cannot be told from plexrate's own
+    # (incremental.RERATED_SLACK; the last test here).
+    later = int(time.time()) + 120
+    for key in (album, track):
+        emu.person_rate(key, owned[key].value, at=later)
+
+    snapshot, plan, _ = _run(settings_, write=False)
+    assert snapshot.rated_again == {album, track}
+    hijacked = {c.key for c in plan.changes if c.phase.value == "hijack"}
+    assert hijacked == {album, track}
+
+    snapshot, plan, owned_after = _run(settings_)
+    assert snapshot.rated_again == {album, track}
+    assert album not in owned_after and track not in owned_after
+    assert other in owned_after
+    # The person's values stay where they put them.
+    assert emu.library.get(album).user_rating == owned[album].value  # type: ignore[union-attr]
+    assert emu.library.get(track).user_rating == owned[track].value  # type: ignore[union-attr]
+
+    # Acted on: the next read flags nothing, and plexrate's own writes never count.
+    snapshot, plan, _ = _run(settings_, write=False)
+    assert snapshot.rated_again == frozenset()
+
+
+def test_an_item_found_rated_again_stays_flagged_until_a_run_acts_on_it(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    emu = emulator_factory(generate_library(tracks=150, seed=3))
+    settings_ = settings_for(emu, tmp_path)
+    _, _, owned = _run(settings_)
+    album = next(k for k in emu.library.keys("album") if k in owned)
+    emu.person_rate(album, owned[album].value, at=int(time.time()) + 120)
+    # A read that keeps its copy (as a run does before it plans) but whose run never acts.
+    changed, _, _ = _read_both(settings_, emu)
+    assert changed.rated_again == {album}
+    changed, _, _ = _read_both(settings_, emu)
+    assert changed.rated_again == {album}
+
+
+@pytest.mark.parametrize(
+    ("dates_edits", "after", "found"), [(False, 5, True), (True, 5, False), (True, 120, True)]
+)
+def test_a_server_that_dates_plexrates_ratings_hides_a_same_value_rating_for_a_minute(
+    emulator_factory: Factory, tmp_path: Path, dates_edits: bool, after: int, found: bool
+) -> None:
+    """A server that does not date edit-form ratings (the strict emulator) shows any later date
+    as someone's. One that does dates plexrate's own write too: within a minute of it, the same
+    value set by the person is not told apart (the limit in docs/run.md)."""
+    emu = emulator_factory(
+        generate_library(tracks=150, seed=3),
+        lenient={"edit-sets-last-rated"} if dates_edits else set(),
+    )
+    settings_ = settings_for(emu, tmp_path)
+    _, _, owned = _run(settings_)
+    album = next(k for k in emu.library.keys("album") if k in owned)
+    emu.person_rate(album, owned[album].value, at=int(time.time()) + after)
+    changed, _, _ = _read_both(settings_, emu)
+    assert changed.rated_again == ({album} if found else frozenset())

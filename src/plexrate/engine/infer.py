@@ -109,6 +109,9 @@ class HijackRule(StrEnum):
     """HIJACK_INTEGER_ONLY on: the new value is a whole number, a half-star step a client sets."""
     RATED_SINCE = "rated-since"
     """HIJACK_INTEGER_ONLY on: Plex's lastRatedAt is newer than plexrate's write."""
+    RATED_AGAIN = "rated-again"
+    """Plex holds plexrate's value, but dates a rating since plexrate's last read that plexrate
+    did not write (``LibrarySnapshot.rated_again``): the person chose that same value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +386,7 @@ class _Run:
         hidden = self.hidden
         kinds = self.kinds
         working = self.working
+        rated_again = self.snapshot.rated_again
         items: tuple[Mapping[int, Artist | Album | Track], ...] = (
             self.snapshot.artists,
             self.snapshot.albums,
@@ -404,10 +408,13 @@ class _Run:
                     kinds[key] = RatingKind.CLEARED
                     self.cleared.append(key)
                     continue
-                elif abs(rating - claim.value) <= tolerance:
+                elif abs(rating - claim.value) <= tolerance and key not in rated_again:
                     kinds[key] = RatingKind.INFERRED
                     working[key] = rating
                     continue
+                elif key in rated_again:
+                    rule = HijackRule.RATED_AGAIN
+                    kind = RatingKind.HIJACKED
                 else:
                     rule = hijack_rule(rating, item.rated_at, claim, integer_only=integer_only)
                     if rule is None:

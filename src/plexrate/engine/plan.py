@@ -35,6 +35,7 @@ _HIJACK_RULE_TEXT = {
     HijackRule.ANY_CHANGE: "any change is yours",
     HijackRule.WHOLE_NUMBER: "HIJACK_INTEGER_ONLY: a whole-number value",
     HijackRule.RATED_SINCE: "HIJACK_INTEGER_ONLY: rated in Plex after plexrate's write",
+    HijackRule.RATED_AGAIN: "rated in Plex again, at the value plexrate held",
 }
 _PHASE_RANK = {Phase.HIJACK: 0, **{p: i + 1 for i, p in enumerate(INFERENCE_PHASES)}}
 _PHASE_TYPE = {

@@ -68,6 +68,10 @@ class CacheHeader:
     planning, as the plan would be the same empty one."""
     settled_plan: Mapping[str, Any] = field(default_factory=dict)
     """That empty plan's figures and notes, for the summary of a run that skips planning."""
+    rated_again: tuple[int, ...] = ()
+    """Owned items found rated again in Plex (``LibrarySnapshot.rated_again``) that plexrate has
+    not written since: kept until a run acts on them, as the next read no longer sees the date
+    move."""
     format: int = CACHE_FORMAT
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +90,7 @@ class CacheHeader:
             "whole_read_at": self.whole_read_at,
             "settled": self.settled,
             "settled_plan": dict(self.settled_plan),
+            "rated_again": list(self.rated_again),
         }
 
     @classmethod
@@ -105,6 +110,7 @@ class CacheHeader:
             whole_read_at=float(data["whole_read_at"]),
             settled=str(data.get("settled", "")),
             settled_plan=dict(data.get("settled_plan") or {}),
+            rated_again=tuple(int(k) for k in data.get("rated_again") or ()),
             format=int(data["format"]),
         )
 
