@@ -94,6 +94,9 @@ def _same(changed: LibrarySnapshot, whole: LibrarySnapshot) -> None:
     assert dict(changed.artists) == dict(whole.artists)
     assert dict(changed.albums) == dict(whole.albums)
     assert dict(changed.tracks) == dict(whole.tracks)
+    # In the same order too: exports and reports list items as the snapshot holds them.
+    assert list(changed.tracks) == list(whole.tracks)
+    assert list(changed.albums) == list(whole.albums)
     tags = set(changed.tagged) | set(whole.tagged)
     for tag in tags:
         assert changed.tagged.get(tag, frozenset()) == whole.tagged.get(tag, frozenset()), tag
