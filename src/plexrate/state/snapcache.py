@@ -145,7 +145,13 @@ def _records(cls: Any, rows: Sequence[Sequence[Any]], tuples: set[int]) -> dict[
     for row in rows:
         if len(row) != width:
             raise ValueError(f"a cached {cls.__name__} has {len(row)} fields, not {width}")
-        values = [tuple(v) if i in tuples else v for i, v in enumerate(row)]
+        values = row
+        if tuples:
+            # Only the few tuple fields are converted: a comprehension over every field of
+            # 300,000 tracks cost more than decoding the JSON.
+            values = list(row)
+            for i in tuples:
+                values[i] = tuple(values[i])
         record = cls(*values)
         out[record.key] = record
     return out
