@@ -130,6 +130,23 @@ def test_the_persons_change_between_run_and_undo_survives(px: Plexrate) -> None:
     assert px.owned() == {}
 
 
+def test_a_rating_set_at_plexrates_own_value_survives_undo(px: Plexrate) -> None:
+    """The person rated an album at exactly the value plexrate wrote, two minutes later: Plex
+    dates the rating, and undo leaves it as theirs (``rated_again``)."""
+    emu = px.emulator
+    run_apply(px)
+    owned = px.owned()
+    album = next(k for k, (kind, _, _) in sorted(owned.items()) if kind == "album")
+    value = owned[album][1]
+    emu.person_rate(album, value, at=int(time.time()) + 120)
+
+    result = px("admin", "undo", "--apply", "--json")
+    assert result.exit_code == 0, result.stderr
+    left = {s["key"]: s for s in result.json()["left_alone"]}
+    assert left[album]["why"] == "changed"
+    assert library_state(emu)[album][0] == value
+
+
 def test_the_report_names_the_items_left_alone_in_text_mode(px: Plexrate) -> None:
     emu = px.emulator
     run_apply(px)

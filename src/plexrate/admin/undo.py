@@ -168,7 +168,7 @@ class _UndoPlanner:
         remove = casefold_union(
             self.tags.carried(key), self.unknown(original.tags_added if original else ())
         )
-        if self.changed_since(item.rating, claim.value):
+        if self.changed_since(item.rating, claim.value, key=key):
             self.person_changed(item, written=claim.value, remove=remove, owned=True)
             return
         target: float | None = None
@@ -218,7 +218,7 @@ class _UndoPlanner:
                     )
                 )
             return
-        if self.changed_since(current, original.last_written):
+        if self.changed_since(current, original.last_written, key=key):
             self.person_changed(
                 item,
                 written=original.last_written,
@@ -280,13 +280,18 @@ class _UndoPlanner:
 
     # -- building blocks -----------------------------------------------------------------------
 
-    def changed_since(self, current: float | None, written: float | None) -> bool:
-        """The person rated the item since plexrate wrote ``written``.
+    def changed_since(self, current: float | None, written: float | None, *, key: int) -> bool:
+        """The person rated the item since plexrate wrote ``written``: to another value, or to
+        that same value (Plex dated a rating plexrate did not write, ``rated_again``).
 
         An item Plex shows unrated is not counted: like the engine (a *cleared* item), undo
         still treats it as plexrate's, and unrated is where it goes anyway.
         """
-        return current is not None and not same_rating(current, written, tolerance=self.tolerance)
+        if current is None:
+            return False
+        return key in self.snapshot.rated_again or not same_rating(
+            current, written, tolerance=self.tolerance
+        )
 
     def restored_twin(
         self,
