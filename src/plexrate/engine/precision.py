@@ -40,8 +40,8 @@ def rewrite_threshold(n_items: int, *, dynamic: bool, step: float) -> float:
     ``HYSTERESIS_STEPS`` of the rating step (``step`` 0 is Plex's one decimal).
 
     Without the floor, one rating moves the prior μ a hair and every inference sitting near the
-    middle between two steps crosses it: one rating on a 3,000-track library rewrote 920 values
-    (issue 23; docs/benchmarks.md, "Incremental runs").
+    middle between two steps crosses it: one rating on a 5,000-track library rewrote 69 values,
+    12 with the floor (issue 23; docs/benchmarks.md, "Incremental runs").
     """
     unit = step if step > 0 else PLEX_RATING_STEP
     return max(epsilon(n_items, dynamic=dynamic), HYSTERESIS_STEPS * unit)
