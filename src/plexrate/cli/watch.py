@@ -360,7 +360,8 @@ def watch(
     poll_every = interval if interval is not None else (None if webhook else 60.0)
 
     def notify(kind: str, message: str) -> None:
-        if quiet or json_output:
+        # stderr, so --json keeps stdout for the cycles' documents.
+        if quiet:
             return
         if kind in ("event", "ignored") and not verbose:
             return
@@ -379,7 +380,7 @@ def watch(
                     f"cannot listen on {listen}: {exc.strerror or exc}",
                     hint="choose another --listen HOST:PORT",
                 ) from None
-        if not quiet and not json_output:
+        if not quiet:
             how = []
             if receiver is not None:
                 bound_host, bound_port = receiver.address
