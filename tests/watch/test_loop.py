@@ -104,37 +104,60 @@ def test_a_burst_of_webhooks_is_one_cycle_and_echoes_are_not_the_persons() -> No
     assert counters.ignored == 2
 
 
-@pytest.mark.parametrize("error", [PlexUnreachable("Plex is away"), StateLocked("locked")])
-def test_plex_away_or_the_library_locked_is_waited_out(error: Exception) -> None:
-    h = Harness(stop_after=1)
+@pytest.mark.parametrize(
+    ("error", "after"),
+    [(PlexUnreachable("Plex is away"), "reconnect"), (StateLocked("locked"), "poll")],
+)
+def test_plex_going_away_or_the_library_locked_is_waited_out(error: Exception, after: str) -> None:
+    h = Harness(stop_after=2)
     failures = [error, error]
     messages: list[tuple[str, str]] = []
+    probes: list[int] = []
 
-    def connect() -> Scope:
-        if isinstance(error, PlexUnreachable) and failures:
+    def probe() -> Fingerprint:
+        probes.append(1)
+        # Reached for the start cycle; then Plex is away for two polls, or a change is seen.
+        if isinstance(error, PlexUnreachable) and h.cycles and failures:
             raise failures.pop()
-        return SCOPE
+        return fingerprint(1 if not h.cycles else 2)
 
     def cycle(trigger: Trigger) -> CycleResult:
-        if isinstance(error, StateLocked) and failures:
+        if isinstance(error, StateLocked) and h.cycles and failures:
             raise failures.pop()
         return h.cycle(trigger)
 
     loop = WatchLoop(
-        connect=connect,
+        connect=lambda: SCOPE,
         cycle=cycle,
         should_stop=h.should_stop,
+        probe=probe,
+        interval=5,
         backoff=Backoff(first=1, ceiling=4),
         notify=lambda kind, message: messages.append((kind, message)),
         clock=h.clock,
         sleep=h.sleep,
     )
-    loop.run()
-    assert len(h.cycles) == 1
+    counters = loop.run()
+    assert [t.reason for t in h.cycles] == ["start", after]
     assert [m for _, m in messages] == [
         f"{error}; trying again in 1s",
         f"{error}; trying again in 2s",
     ]
+    assert counters.outages == (2 if after == "reconnect" else 0)
+
+
+def test_a_plex_never_reached_ends_the_watch_at_once() -> None:
+    h = Harness(stop_after=1)
+
+    def connect() -> Scope:
+        raise PlexUnreachable("cannot reach a Plex server at http://127.0.0.1:9")
+
+    loop = WatchLoop(
+        connect=connect, cycle=h.cycle, should_stop=h.should_stop, clock=h.clock, sleep=h.sleep
+    )
+    with pytest.raises(PlexUnreachable):
+        loop.run()
+    assert h.cycles == []
 
 
 def test_a_refused_token_ends_the_watch() -> None:

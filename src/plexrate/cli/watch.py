@@ -29,11 +29,9 @@ from plexrate.errors import ConfigError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from plexrate.model import Plan
-    from plexrate.plex.client import PlexClient
     from plexrate.settings import Settings
-    from plexrate.watch.events import Scope, WebhookEvent
+    from plexrate.watch.events import WebhookEvent
     from plexrate.watch.loop import CycleResult, Trigger
-    from plexrate.watch.poll import Fingerprint
     from plexrate.workflow import Session
 
 WATCH_HELP = """Keep the ratings current: run inference again whenever the library changes.
@@ -151,10 +149,10 @@ def _secret(app: AppContext, settings: Settings, *, quiet: bool) -> str:
     return secret
 
 
-def _written(session_plan: Any, touched: set[int]) -> dict[int, float | None]:
+def _written(plan: Plan, touched: set[int]) -> dict[int, float | None]:
     return {
         change.key: change.after
-        for change in session_plan.changes
+        for change in plan.changes
         if change.set_rating and change.key in touched
     }
 
@@ -175,8 +173,8 @@ def _cycle_line(stamp: str, document: dict[str, Any], trigger: Trigger) -> str:
     return f"{stamp} {what} · read {reads:,} requests · {trigger.reason}{extra}"
 
 
-class _Watch:
-    """What the loop calls: connect (the probe's connection), probe, cycle."""
+class _Cycle:
+    """One watch cycle: ``run --apply`` through the run's own code, reported as one line."""
 
     def __init__(
         self,
@@ -192,26 +190,8 @@ class _Watch:
         self.flags = flags
         self.signals = signals
         self.verbose = verbose
-        self.client: PlexClient | None = None
 
-    def connect(self) -> Scope:
-        from plexrate.plex.client import connect_with
-        from plexrate.watch.events import Scope
-
-        self.client = None
-        client = connect_with(self.settings)
-        self.client = client
-        return Scope(server_uuid=client.machine_id, section_id=client.section.id)
-
-    def probe(self) -> Fingerprint:
-        from plexrate.watch.poll import probe
-
-        if self.client is None:
-            self.connect()
-        assert self.client is not None
-        return probe(self.client)
-
-    def cycle(self, trigger: Trigger) -> CycleResult:
+    def __call__(self, trigger: Trigger) -> CycleResult:
         from plexrate.cli.interrupt import ctrl_c_asks
         from plexrate.cli.phases import inference_plan
         from plexrate.cli.progress import progress_for
@@ -331,6 +311,7 @@ def watch(
 ) -> None:
     from plexrate.watch.debounce import Debouncer
     from plexrate.watch.loop import WatchLoop
+    from plexrate.watch.poll import Connection
     from plexrate.watch.receiver import Receiver, parse_listen, reachable_host, webhook_url
 
     app = get_app(ctx)
@@ -355,7 +336,8 @@ def watch(
         quiet=quiet,
     )
     signals = _Signals()
-    runner = _Watch(app, settings, flags, signals=signals, verbose=verbose)
+    cycle = _Cycle(app, settings, flags, signals=signals, verbose=verbose)
+    plex = Connection(settings)
     events: queue.Queue[WebhookEvent] = queue.Queue()
     poll_every = interval if interval is not None else (None if webhook else 60.0)
 
@@ -365,8 +347,11 @@ def watch(
             return
         if kind in ("event", "ignored") and not verbose:
             return
-        style = "yellow" if kind in ("unreachable", "locked") else "dim"
-        app.err.print(f"{time.strftime('%H:%M:%S')} {escape(message)}", style=style, soft_wrap=True)
+        if kind in ("unreachable", "locked"):
+            # "Warning:" puts it in the log file too, with its time.
+            app.err.print(f"Warning: {escape(message)}", style="yellow", soft_wrap=True)
+            return
+        app.err.print(f"{time.strftime('%H:%M:%S')} {escape(message)}", style="dim", soft_wrap=True)
 
     receiver: Receiver | None = None
     previous = _between_cycles(signals)
@@ -397,10 +382,10 @@ def watch(
                 soft_wrap=True,
             )
         loop = WatchLoop(
-            connect=runner.connect,
-            cycle=runner.cycle,
+            connect=plex.connect,
+            cycle=cycle,
             should_stop=lambda: signals.stop,
-            probe=runner.probe if poll_every is not None else None,
+            probe=plex.probe if poll_every is not None else None,
             interval=poll_every,
             events=events if receiver is not None else None,
             debouncer=Debouncer(),

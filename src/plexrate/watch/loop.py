@@ -11,9 +11,10 @@ check before each write that leaves the person's ratings alone. This module only
 - after Plex came back from being unreachable.
 
 A cycle that wrote is followed by one more once the probe or plexrate's own webhooks show its
-writes; that one reads them back, plans nothing and settles. Plex being away
+writes; that one reads them back, plans nothing and settles. Plex going away once it was reached
 (``PlexUnreachable``) or another plexrate command holding the library (``StateLocked``) is waited
-out with a growing pause; anything else ends the watch with its error. Stopping is the caller's
+out with a growing pause; anything else, a Plex never reached included, ends the watch with its
+error. Stopping is the caller's
 ``should_stop``, checked at least every ``TICK`` seconds; a signal during a cycle is handled by the
 cycle itself (it stops between two write requests and closes its run in the journal).
 """
@@ -174,6 +175,7 @@ class WatchLoop:
 
     def run(self) -> Counters:
         scope: Scope | None = None
+        connected = False
         pending: Trigger | None = Trigger("start")
         baseline: Fingerprint | None = None
         next_poll = self._clock() + self._interval
@@ -181,6 +183,7 @@ class WatchLoop:
             try:
                 if scope is None:
                     scope = self._connect()
+                    connected = True
                 self._take_events(scope, 0)
                 fresh = False
                 if pending is None and self._debouncer.ready():
@@ -211,6 +214,11 @@ class WatchLoop:
                         return self.counters
                     continue
             except (PlexUnreachable, StateLocked) as exc:
+                if self._once or (isinstance(exc, PlexUnreachable) and not connected):
+                    # One cycle asked for: its failure is the answer. And a Plex never reached
+                    # is more likely a wrong PLEX_URL than an outage: said at once, as by every
+                    # command (a service manager restarts the watch if it was an outage).
+                    raise
                 delay = self._backoff.delay()
                 if isinstance(exc, StateLocked):
                     self._notify("locked", f"{exc.message}; trying again in {delay:g}s")

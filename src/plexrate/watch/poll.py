@@ -26,7 +26,9 @@ from xml.etree.ElementTree import Element
 
 from plexrate.errors import PlexError
 from plexrate.model import ItemType
-from plexrate.plex.client import PlexClient
+from plexrate.plex.client import PlexClient, connect_with
+from plexrate.settings import Settings
+from plexrate.watch.events import Scope
 
 REQUESTS_PER_PROBE = 3
 
@@ -113,3 +115,25 @@ def probe(client: PlexClient) -> Fingerprint:
         newest_play=_newest(played, "lastViewedAt", "viewCount"),
         rated_albums=_total(albums, "count of rated albums", client),
     )
+
+
+class Connection:
+    """The connection polls go through, kept between them (connecting costs two requests) and
+    made again after Plex went away."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: PlexClient | None = None
+
+    def connect(self) -> Scope:
+        """Connect (raising what ``connect_with`` raises) and say what webhooks to accept."""
+        self._client = None
+        client = connect_with(self._settings)
+        self._client = client
+        return Scope(server_uuid=client.machine_id, section_id=client.section.id)
+
+    def probe(self) -> Fingerprint:
+        if self._client is None:
+            self.connect()
+        assert self._client is not None
+        return probe(self._client)
