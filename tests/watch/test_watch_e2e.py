@@ -277,12 +277,35 @@ def test_plex_going_away_and_coming_back_is_waited_out(
 
 def test_a_refused_token_is_a_clear_error(watched_for: Callable[..., Watched]) -> None:
     watched = watched_for(library())
-    result = watched.cli.invoke(
-        "watch", "--once", env={**FAST, "PLEXRATE_PLEX_TOKEN": "not-the-token-0123456789"}
+    # Not --once: the loop itself must give up on a refused token, not wait for it.
+    watch = watched.start(env={**FAST, "PLEXRATE_PLEX_TOKEN": "not-the-token-0123456789"})
+    assert watch.process.wait(timeout=30) == 4
+    watch.wait_for(lambda: len(watch.documents) == 1, timeout=5, what="the JSON error")
+    assert watch.documents[0]["exit_code"] == 4
+    stderr = "\n".join(watch.errors)
+    assert "Error:" in stderr and "token" in stderr.lower()
+    assert "not-the-token-0123456789" not in stderr + str(watch.documents)
+
+
+def test_a_missing_secret_is_made_once_and_kept_in_the_config(
+    watched_for: Callable[..., Watched], tmp_path: Any
+) -> None:
+    watched = watched_for(library())
+    no_secret: dict[str, str | None] = {"PLEXRATE_WATCH_SECRET": None}
+    # Without a config file there is nowhere to keep one: say how to set it.
+    alone = watched.cli.invoke("watch", "--webhook", "--show-url", env=no_secret)
+    assert alone.exit_code == 3 and "WATCH_SECRET" in alone.output
+    init = watched.cli.invoke(
+        "config", "init", "--yes", "--url", watched.emulator.url, env=no_secret
     )
-    assert result.exit_code == 4, result.output
-    assert "token" in result.output.lower()
-    assert "not-the-token-0123456789" not in result.output
+    assert init.exit_code == 0, init.output
+    first = watched.cli.invoke("watch", "--show-url", "--listen", "127.0.0.1:32555", env=no_secret)
+    assert first.exit_code == 0, first.output
+    url = first.stdout.strip()
+    assert url.startswith("http://127.0.0.1:32555/") and len(url.rsplit("/", 1)[1]) >= 16
+    assert "saved it as WATCH_SECRET" in first.stderr and url not in first.stderr
+    again = watched.cli.invoke("watch", "--show-url", "--listen", "127.0.0.1:32555", env=no_secret)
+    assert again.stdout.strip() == url
 
 
 def test_a_rating_the_person_changes_while_watch_runs_stays_theirs(
