@@ -206,6 +206,26 @@ def test_webhooks_bring_a_burst_in_one_cycle_within_ten_seconds(
     assert watch.stop() == 0
 
 
+def test_an_added_album_is_rated_after_its_library_new_webhook(
+    watched_for: Callable[..., Watched],
+) -> None:
+    watched = watched_for(library())
+    emulator = watched.emulator
+    port = free_port()
+    emulator.add_webhook(f"http://127.0.0.1:{port}/{SECRET}")
+    watch = watched.start("--webhook", "--listen", f"127.0.0.1:{port}", env=FAST)
+    watch.wait_cycles(1, trigger="start")
+    quiet(watch)
+    artist = next(iter(snapshot_from_dump(emulator.dump()).artists))
+    # One event for the album, none for its tracks (as Plex): the cycle finds them itself.
+    added = emulator.add_album(artist, tracks=5, seed=3)
+    cycle = watch.wait_cycles(1, trigger="webhook", timeout=20)
+    assert cycle["events"] == 1 and cycle["written"] > 0
+    assert emulator.library.rating(added.album_key) is not None
+    assert all(emulator.library.rating(k) is not None for k in added.track_keys)
+    assert watch.stop() == 0
+
+
 def test_sigterm_while_writing_closes_the_run_and_undo_works(
     watched_for: Callable[..., Watched],
 ) -> None:
