@@ -56,26 +56,31 @@ def wait_until(condition: Callable[[], bool], *, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def same_history(initial: dict[str, Any], rate: dict[int, float], tmp: Any) -> dict[int, Any]:
-    """The ratings ``plexrate run --apply`` leaves on a copy of the library given the same
-    history as the watched one: a first run, the person's ratings, a second run. (The person
-    rates over inferred ratings, which hands them back to the person: a hijack, not what a
-    first run on a library that never had inferred ratings meets.)"""
+def fresh_run(
+    initial: dict[str, Any], rate: dict[int, float], tmp: Any, *, runs_before: int = 0
+) -> dict[int, Any]:
+    """The ratings ``plexrate run --apply`` leaves on a copy of the library the person rated the
+    same way: on a fresh state, or after ``runs_before`` runs made before the person rated (the
+    watched library's history: the person then rates over inferred ratings)."""
     from plexrate.emulator import Emulator
 
     emulator = Emulator(EmulatorLibrary.from_dict(initial), token="fresh-token-0123456789").start()
     env = {
         "PLEXRATE_PLEX_URL": emulator.url,
         "PLEXRATE_PLEX_TOKEN": emulator.token,
-        "PLEXRATE_STATE_PATH": str(tmp / "fresh.sqlite"),
+        "PLEXRATE_STATE_PATH": str(tmp / f"fresh{runs_before}.sqlite"),
     }
+
+    def run() -> None:
+        result = CliRunner().invoke(app, ["run", "--apply", "--yes", "--quiet"], env=env)
+        assert result.exit_code == 0, result.output
+
     try:
-        first = CliRunner().invoke(app, ["run", "--apply", "--yes", "--quiet"], env=env)
-        assert first.exit_code == 0, first.output
+        for _ in range(runs_before):
+            run()
         for key, value in rate.items():
             emulator.person_rate(key, value)
-        second = CliRunner().invoke(app, ["run", "--apply", "--yes", "--quiet"], env=env)
-        assert second.exit_code == 0, second.output
+        run()
         return ratings(emulator.dump())
     finally:
         emulator.stop()
@@ -102,7 +107,7 @@ def quiet(watch: WatchProcess, seconds: float = 2.5) -> None:
             return
 
 
-def test_polling_brings_ratings_to_their_album_and_artist_as_a_run_would(
+def test_polling_brings_ratings_to_their_album_and_artist_as_a_full_run_would(
     watched_for: Callable[..., Watched], tmp_path: Any
 ) -> None:
     watched = watched_for(library())
@@ -129,10 +134,13 @@ def test_polling_brings_ratings_to_their_album_and_artist_as_a_run_would(
     quiet(watch)
     assert watch.stop() == 0
 
-    # The library is what plexrate run --apply gives after the same ratings.
-    expected = same_history(initial, dict.fromkeys(tracks[:3], 2.0), tmp_path)
+    # The library is what one plexrate run --apply gives after the same ratings: on a fresh
+    # state, and after a first run as here.
+    rated = dict.fromkeys(tracks[:3], 2.0)
     got = ratings(emulator.dump())
-    assert rating_differences(expected, got, tolerance=SAME) == {}
+    for runs_before in (0, 1):
+        expected = fresh_run(initial, rated, tmp_path, runs_before=runs_before)
+        assert rating_differences(expected, got, tolerance=SAME) == {}, runs_before
     assert [got[k] for k in tracks[:3]] == [2.0] * 3
     assert got[album] is not None and got[album] < album_before
     assert got[artist] is not None and all(got[k] is not None for k in tracks)
