@@ -330,6 +330,9 @@ class Settings(BaseSettings):
     ca_bundle: OptionalPath = None
     # None means the platform's log folder (load_settings fills it in); os.devnull turns it off.
     log_file: OptionalPath = None
+    # The path part of the webhook URL `plexrate watch --webhook` answers (docs/watch.md): Plex
+    # sends no credential of its own, so this is the receiver's only check.
+    watch_secret: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -370,6 +373,26 @@ class Settings(BaseSettings):
             register_secret(value)
         if any(ch.isspace() for ch in value):
             raise PydanticCustomError("token_space", "contains spaces or line breaks")
+        return value
+
+    @field_validator("watch_secret", mode="before")
+    @classmethod
+    def _watch_secret(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        register_secret(value)
+        if len(value) < WATCH_SECRET_MIN or not all(ch in _URL_SAFE for ch in value):
+            raise PydanticCustomError(
+                "watch_secret",
+                "must be at least {min} characters of letters, digits, - and _ "
+                "(it is part of a URL)",
+                {"min": WATCH_SECRET_MIN},
+            )
         return value
 
     @field_validator("rating_step")
@@ -476,6 +499,12 @@ class Settings(BaseSettings):
 # The list of keys (config show, docs, example file)
 
 
+SECRET_SETTINGS = frozenset({"plex_token", "watch_secret"})
+"""Settings never shown: ``config show`` prints ``***`` for them."""
+WATCH_SECRET_MIN = 16
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 @dataclass(frozen=True, slots=True)
 class SettingKey:
     path: str
@@ -518,7 +547,7 @@ def setting_keys() -> tuple[SettingKey, ...]:
             file_key=path.upper(),
             env_var=_env_var(path.split(".")),
             default=to_jsonable_python(info.get_default(call_default_factory=True)),
-            secret=path == "plex_token",
+            secret=path in SECRET_SETTINGS,
         )
         for path, info in _walk(Settings)
     )

@@ -27,6 +27,7 @@ from plexrate.cli.evaluate import evaluate_app
 from plexrate.cli.menu import MENU_HELP, menu
 from plexrate.cli.phases import register as register_phases
 from plexrate.cli.report import report_app
+from plexrate.cli.watch import register as register_watch
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
 
@@ -192,6 +193,7 @@ register_phases(app)
 app.command("menu", help=MENU_HELP)(menu)
 app.command("demo", help=DEMO_HELP)(demo)
 app.command("doctor", help=DOCTOR_HELP)(doctor)
+register_watch(app)
 app.add_typer(config_app, name="config")
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(evaluate_app)

@@ -24,6 +24,8 @@ from plexrate.model import Plan
 
 if TYPE_CHECKING:
     # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.cli.interrupt import StopRequest
+    from plexrate.incremental import ReadInfo
     from plexrate.plex.client import RetryEvent, RetryHook
     from plexrate.progress import Progress
     from plexrate.settings import Settings
@@ -64,25 +66,14 @@ def plan_and_apply(
     ``whole_because`` reads the library whole, for that reason (``workflow.open_session``).
     Returns the outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
-    from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.interrupt import (
-        StopRequest,
-        ctrl_c_asks,
-        sigterm_interrupts,
-        stop_on_signals,
-    )
+    from plexrate.cli.interrupt import StopRequest, ctrl_c_asks, sigterm_interrupts
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.state import RunStatus
-    from plexrate.workflow import execute, open_session
 
     settings = app.load_settings(
         flags.config,
         {"library_name": flags.library, "dry_run": flags.dry_run, **(overrides or {})},
-    )
-    dry = settings.dry_run
-    dialog = CliDialog(
-        app.err, interactive=app.interactive, yes=flags.yes, force=flags.force, quiet=flags.quiet
     )
     with (
         sigterm_interrupts(),
@@ -94,52 +85,30 @@ def plan_and_apply(
                 suspend=getattr(progress, "suspended", None),
             )
         ) as stop,
-        open_session(
-            settings,
-            write=not dry,
-            command=command,
-            dialog=dialog,
-            progress=progress,
-            force=flags.force,
-            guard_tags=guard_tags,
-            sleep=stop.retry_wait,
-            on_retry=retry_notice(app, quiet=flags.quiet),
-            whole_because=whole_because,
-        ) as session,
     ):
-        plan = make_plan(session)
-        old_pauses = old_cooldown_cost(app, settings, plan)
-        if old_pauses is not None and session.store.meta(OLD_COOLDOWN_SEEN) is None:
-            if not flags.quiet:
-                app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
-            if not dry:
-                session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
-        library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
-        extra = dict(details()) if details is not None else {}
-        if session.migration is not None:
-            extra["migration"] = session.migration.document()
-        if session.read is not None:
-            extra["read"] = session.read.as_dict()
-        read = session.read
-        if dry:
+        done = plan_in_session(
+            app,
+            settings,
+            flags,
+            command=command,
+            make_plan=make_plan,
+            stop=stop,
+            progress=progress,
+            args=args,
+            guard_tags=guard_tags,
+            whole_because=whole_because,
+            marks_ownership_built=marks_ownership_built,
+            details=details,
+        )
+        plan, extra, library = done.plan, done.extra, done.library
+        if done.outcome is None:
             if flags.json_output:
                 extra.update(command=command, library=library)
                 print_json(app.out, plan_json(plan, extra=extra))
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
             return None
-        with stop_on_signals(stop):
-            outcome = execute(
-                session,
-                plan,
-                command=command,
-                args=args,
-                progress=progress,
-                checkpoint=stop.checkpoint,
-                marks_ownership_built=marks_ownership_built,
-                sleep=stop.pause,
-            )
-        requests = session.client.counts.as_dict()
+        outcome, requests, read = done.outcome, done.requests, done.read
     if flags.json_output:
         document = outcome_dict(outcome, requests=requests, plan=plan)
         document.update(extra)
@@ -160,6 +129,91 @@ def plan_and_apply(
             hint="see the summary above; rerun to retry them",
         )
     return outcome
+
+
+@dataclass
+class Planned:
+    """What ``plan_in_session`` made and did: the plan, and the run's outcome unless it was a
+    dry run (``outcome`` None)."""
+
+    plan: Plan
+    outcome: RunOutcome | None
+    requests: dict[str, Any]
+    """The session's requests to Plex (reads, writes, retries, by kind)."""
+    read: ReadInfo | None
+    extra: dict[str, Any]
+    """The command's own keys for ``--json`` (``details``, the migration, the read report)."""
+    library: dict[str, str]
+
+
+def plan_in_session(
+    app: AppContext,
+    settings: Settings,
+    flags: WriteFlags,
+    *,
+    command: str,
+    make_plan: Callable[[Session], Plan],
+    stop: StopRequest,
+    progress: Progress,
+    args: Mapping[str, Any] | None = None,
+    guard_tags: bool = True,
+    whole_because: str | None = None,
+    marks_ownership_built: bool = False,
+    details: Callable[[], Mapping[str, Any]] | None = None,
+) -> Planned:
+    """Open a session, make the plan and, unless ``settings`` say dry run, write it as one run.
+
+    The part of ``plan_and_apply`` that ``watch`` repeats every cycle; printing is the caller's.
+    ``stop`` routes Ctrl-C and SIGTERM while the plan is written (``stop_on_signals``).
+    """
+    from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.interrupt import stop_on_signals
+    from plexrate.workflow import execute, open_session
+
+    dry = settings.dry_run
+    dialog = CliDialog(
+        app.err, interactive=app.interactive, yes=flags.yes, force=flags.force, quiet=flags.quiet
+    )
+    with open_session(
+        settings,
+        write=not dry,
+        command=command,
+        dialog=dialog,
+        progress=progress,
+        force=flags.force,
+        guard_tags=guard_tags,
+        sleep=stop.retry_wait,
+        on_retry=retry_notice(app, quiet=flags.quiet),
+        whole_because=whole_because,
+    ) as session:
+        plan = make_plan(session)
+        old_pauses = old_cooldown_cost(app, settings, plan)
+        if old_pauses is not None and session.store.meta(OLD_COOLDOWN_SEEN) is None:
+            if not flags.quiet:
+                app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
+            if not dry:
+                session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
+        library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
+        extra = dict(details()) if details is not None else {}
+        if session.migration is not None:
+            extra["migration"] = session.migration.document()
+        if session.read is not None:
+            extra["read"] = session.read.as_dict()
+        read = session.read
+        if dry:
+            return Planned(plan, None, session.client.counts.as_dict(), read, extra, library)
+        with stop_on_signals(stop):
+            outcome = execute(
+                session,
+                plan,
+                command=command,
+                args=args,
+                progress=progress,
+                checkpoint=stop.checkpoint,
+                marks_ownership_built=marks_ownership_built,
+                sleep=stop.pause,
+            )
+        return Planned(plan, outcome, session.client.counts.as_dict(), read, extra, library)
 
 
 OLD_COOLDOWN_SEEN = "notice.old_cooldown"

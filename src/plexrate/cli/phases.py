@@ -53,6 +53,32 @@ def _start_letter(value: str | None) -> str | None:
     return value
 
 
+def inference_plan(
+    session: Session,
+    *,
+    command: str,
+    phases: tuple[Phase, ...] = INFERENCE_PHASES,
+    start_letter: str | None = None,
+) -> Plan:
+    """The plan of ``phases`` against the session's library: a full run's goes through
+    ``plan_whole_run`` (the remembered empty plan when nothing is new)."""
+    from plexrate.engine.plan import build_plan
+    from plexrate.workflow import plan_whole_run
+
+    def build(owned: dict[int, OwnedItem]) -> Plan:
+        return build_plan(
+            session.snapshot,
+            owned=owned,
+            config=session.settings.engine_config(),
+            phases=phases,
+            start_letter=start_letter,
+        )
+
+    if phases == INFERENCE_PHASES and not start_letter:
+        return plan_whole_run(session, {"command": command}, build)
+    return build(session.owned())
+
+
 def run_phases(
     app: AppContext,
     flags: WriteFlags,
@@ -62,24 +88,10 @@ def run_phases(
     start_letter: str | None,
 ) -> None:
     """Plan the phases against the live library and print the plan, or write it."""
-    from plexrate.engine.plan import build_plan
-    from plexrate.workflow import plan_whole_run
-
     whole = phases == INFERENCE_PHASES and not start_letter
 
     def make_plan(session: Session) -> Plan:
-        def build(owned: dict[int, OwnedItem]) -> Plan:
-            return build_plan(
-                session.snapshot,
-                owned=owned,
-                config=session.settings.engine_config(),
-                phases=phases,
-                start_letter=start_letter,
-            )
-
-        if whole:
-            return plan_whole_run(session, {"command": command}, build)
-        return build(session.owned())
+        return inference_plan(session, command=command, phases=phases, start_letter=start_letter)
 
     plan_and_apply(
         app,

@@ -1,0 +1,190 @@
+"""The loop's decisions with fakes for Plex: when a cycle runs, and what it survives."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+
+import pytest
+
+from plexrate.errors import PlexAuthError, PlexUnreachable, StateLocked
+from plexrate.watch.debounce import Debouncer
+from plexrate.watch.events import Scope, WebhookEvent
+from plexrate.watch.loop import Backoff, CycleResult, Trigger, WatchLoop
+from plexrate.watch.poll import Fingerprint, Newest
+
+SCOPE = Scope(server_uuid="m1", section_id=1)
+
+
+def fingerprint(rated: int) -> Fingerprint:
+    newest = Newest("1", "100", "8.0")
+    return Fingerprint(rated, newest, 10, newest, 0)
+
+
+def rate(key: int, value: float | None = 6.0, *, server: str = "m1") -> WebhookEvent:
+    return WebhookEvent("media.rate", server, 1, "owner", 1, "track", (key, 20, 30), value)
+
+
+class Harness:
+    """Runs the loop until ``stop_after`` cycles, on a fake clock that only the loop's own
+    waits move; ``script`` does one thing each time the loop asks whether to stop."""
+
+    def __init__(self, *, stop_after: int) -> None:
+        self.now = 0.0
+        self.cycles: list[Trigger] = []
+        self.stop_after = stop_after
+        self.results: list[CycleResult] = []
+        self.script: list[Callable[[], None]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def should_stop(self) -> bool:
+        if self.script:
+            self.script.pop(0)()
+        return len(self.cycles) >= self.stop_after
+
+    def cycle(self, trigger: Trigger) -> CycleResult:
+        self.cycles.append(trigger)
+        return self.results.pop(0) if self.results else CycleResult()
+
+
+def test_polling_runs_a_cycle_only_when_the_probe_changes() -> None:
+    h = Harness(stop_after=2)
+    seen = iter([fingerprint(3)] * 6 + [fingerprint(4)] * 100)
+    probes: list[Fingerprint] = []
+
+    def probe() -> Fingerprint:
+        probes.append(next(seen))
+        return probes[-1]
+
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        probe=probe,
+        interval=5,
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    counters = loop.run()
+    assert [t.reason for t in h.cycles] == ["start", "poll"]
+    # The baseline before the start cycle, five idle polls, then the one that differed.
+    assert len(probes) == 7 and counters.probes == 7
+
+
+def test_a_burst_of_webhooks_is_one_cycle_and_echoes_are_not_the_persons() -> None:
+    h = Harness(stop_after=2)
+    events: queue.Queue[WebhookEvent] = queue.Queue()
+    # The start cycle wrote 6.0 to track 5: Plex's media.rate for it is plexrate's own.
+    h.results = [CycleResult(written={5: 6.0})]
+    h.script = (
+        [lambda: None] * 2
+        + [
+            lambda k=k: events.put(rate(k))
+            for k in (1, 2, 3, 4)  # type: ignore[misc]
+        ]
+        + [lambda: events.put(rate(5)), lambda: events.put(rate(7, server="elsewhere"))]
+    )
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        events=events,
+        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    counters = loop.run()
+    assert [t.reason for t in h.cycles] == ["start", "webhook"]
+    assert [e.rating_keys[0] for e in h.cycles[1].events] == [1, 2, 3, 4]
+    assert counters.ignored == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "after"),
+    [(PlexUnreachable("Plex is away"), "reconnect"), (StateLocked("locked"), "poll")],
+)
+def test_plex_going_away_or_the_library_locked_is_waited_out(error: Exception, after: str) -> None:
+    h = Harness(stop_after=2)
+    failures = [error, error]
+    messages: list[tuple[str, str]] = []
+    probes: list[int] = []
+
+    def probe() -> Fingerprint:
+        probes.append(1)
+        # Reached for the start cycle; then Plex is away for two polls, or a change is seen.
+        if isinstance(error, PlexUnreachable) and h.cycles and failures:
+            raise failures.pop()
+        return fingerprint(1 if not h.cycles else 2)
+
+    def cycle(trigger: Trigger) -> CycleResult:
+        if isinstance(error, StateLocked) and h.cycles and failures:
+            raise failures.pop()
+        return h.cycle(trigger)
+
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=cycle,
+        should_stop=h.should_stop,
+        probe=probe,
+        interval=5,
+        backoff=Backoff(first=1, ceiling=4),
+        notify=lambda kind, message: messages.append((kind, message)),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    counters = loop.run()
+    assert [t.reason for t in h.cycles] == ["start", after]
+    assert [m for _, m in messages] == [
+        f"{error}; trying again in 1s",
+        f"{error}; trying again in 2s",
+    ]
+    assert counters.outages == (2 if after == "reconnect" else 0)
+
+
+def test_a_plex_never_reached_ends_the_watch_at_once() -> None:
+    h = Harness(stop_after=1)
+
+    def connect() -> Scope:
+        raise PlexUnreachable("cannot reach a Plex server at http://127.0.0.1:9")
+
+    loop = WatchLoop(
+        connect=connect, cycle=h.cycle, should_stop=h.should_stop, clock=h.clock, sleep=h.sleep
+    )
+    with pytest.raises(PlexUnreachable):
+        loop.run()
+    assert h.cycles == []
+
+
+def test_a_refused_token_ends_the_watch() -> None:
+    h = Harness(stop_after=1)
+
+    def connect() -> Scope:
+        raise PlexAuthError("the Plex server refused the token")
+
+    loop = WatchLoop(
+        connect=connect, cycle=h.cycle, should_stop=h.should_stop, clock=h.clock, sleep=h.sleep
+    )
+    with pytest.raises(PlexAuthError):
+        loop.run()
+    assert h.cycles == []
+
+
+def test_a_stopped_cycle_ends_the_loop() -> None:
+    h = Harness(stop_after=5)
+    h.results = [CycleResult(stopped=True)]
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        probe=lambda: fingerprint(1),
+        interval=1,
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    assert len(h.cycles) == 1
