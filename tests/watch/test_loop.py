@@ -76,6 +76,32 @@ def test_polling_runs_a_cycle_only_when_the_probe_changes() -> None:
     assert len(probes) == 7 and counters.probes == 7
 
 
+def test_a_sweep_runs_a_cycle_when_nothing_else_did() -> None:
+    """An album the person re-rated leaves the probe as it was; the sweep still reads it."""
+    h = Harness(stop_after=3)
+    probes: list[float] = []
+
+    def probe() -> Fingerprint:
+        probes.append(h.now)
+        return fingerprint(3)
+
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        probe=probe,
+        interval=60,
+        sweep=900,
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    assert [t.reason for t in h.cycles] == ["start", "sweep", "sweep"]
+    # Fifteen idle polls between two sweeps, each probe the same.
+    assert 14 <= len(probes) / 2 <= 16
+    assert h.now == pytest.approx(1800, abs=1)
+
+
 def test_a_burst_of_webhooks_is_one_cycle_and_echoes_are_not_the_persons() -> None:
     h = Harness(stop_after=2)
     events: queue.Queue[WebhookEvent] = queue.Queue()

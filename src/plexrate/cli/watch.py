@@ -47,6 +47,10 @@ plexrate watch --webhook
 """
 
 DEFAULT_LISTEN = "0.0.0.0:32500"
+# A cycle that finds nothing costs about 25 requests on a small library and 60 at 300,000 tracks
+# (docs/benchmarks.md): every 15 minutes that is at most 5,800 requests a day, while an album
+# re-rated in Plexamp waits at most a quarter of an hour when only polling.
+DEFAULT_SWEEP = 900.0
 
 
 class _WatchStop(StopRequest):
@@ -288,6 +292,17 @@ def watch(
             "given, as a safety net for lost webhooks).",
         ),
     ] = None,
+    sweep: Annotated[
+        float,
+        typer.Option(
+            "--sweep",
+            metavar="SECONDS",
+            min=0,
+            help="Run a cycle at least this often even when nothing says the library changed "
+            "(polling cannot see an album or artist you re-rated, or a skip; a webhook can be "
+            "lost); 0 = never.",
+        ),
+    ] = DEFAULT_SWEEP,
     show_url: Annotated[
         bool,
         typer.Option(
@@ -375,6 +390,8 @@ def watch(
                 )
             if poll_every is not None:
                 how.append(f"asking Plex for changes every {poll_every:g}s")
+            if sweep > 0:
+                how.append(f"a full check at least every {sweep:g}s")
             app.err.print(
                 f"Watching library {escape(settings.library_name)!r}: "
                 + "; ".join(how)
@@ -387,6 +404,7 @@ def watch(
             should_stop=lambda: signals.stop,
             probe=plex.probe if poll_every is not None else None,
             interval=poll_every,
+            sweep=sweep,
             events=events if receiver is not None else None,
             debouncer=Debouncer(),
             notify=notify,

@@ -8,7 +8,10 @@ check before each write that leaves the person's ratings alone. This module only
 - after a burst of webhooks has been quiet for a moment (``Debouncer``);
 - when a poll's probe (``poll.probe``, three requests) differs from the one taken before the
   last cycle;
-- after Plex came back from being unreachable.
+- after Plex came back from being unreachable;
+- when no cycle ran for ``sweep`` seconds: the probe cannot see an album or artist the person
+  re-rated (only a count of rated albums, which a re-rating leaves as it was) or a skip, and a
+  webhook may be lost.
 
 A cycle that wrote is followed by one more once the probe or plexrate's own webhooks show its
 writes; that one reads them back, plans nothing and settles. Plex going away once it was reached
@@ -40,7 +43,7 @@ ECHO_TOLERANCE = 0.05
 @dataclass(frozen=True, slots=True)
 class Trigger:
     reason: str
-    """``start``, ``webhook``, ``poll`` or ``reconnect``."""
+    """``start``, ``webhook``, ``poll``, ``sweep`` or ``reconnect``."""
     events: tuple[WebhookEvent, ...] = ()
 
 
@@ -92,6 +95,7 @@ class WatchLoop:
         should_stop: Callable[[], bool],
         probe: Callable[[], Fingerprint] | None = None,
         interval: float | None = None,
+        sweep: float | None = None,
         events: queue.Queue[WebhookEvent] | None = None,
         debouncer: Debouncer[WebhookEvent] | None = None,
         backoff: Backoff | None = None,
@@ -107,6 +111,7 @@ class WatchLoop:
         self._should_stop = should_stop
         self._probe = probe
         self._interval = interval or 0.0
+        self._sweep = sweep if sweep is not None and sweep > 0 else None
         self._events = events
         self._debouncer = debouncer or Debouncer(clock=clock)
         self._backoff = backoff or Backoff()
@@ -179,6 +184,7 @@ class WatchLoop:
         pending: Trigger | None = Trigger("start")
         baseline: Fingerprint | None = None
         next_poll = self._clock() + self._interval
+        next_sweep: float | None = None
         while not self._should_stop():
             try:
                 if scope is None:
@@ -188,6 +194,8 @@ class WatchLoop:
                 fresh = False
                 if pending is None and self._debouncer.ready():
                     pending = Trigger("webhook", tuple(self._debouncer.take()))
+                if pending is None and next_sweep is not None and self._clock() >= next_sweep:
+                    pending = Trigger("sweep")
                 if pending is None and self._probe is not None and self._clock() >= next_poll:
                     seen = self._probe()
                     self.counters.probes += 1
@@ -207,6 +215,8 @@ class WatchLoop:
                         self._debouncer.take()
                     result = self._cycle(pending)
                     self.counters.cycles += 1
+                    if self._sweep is not None:
+                        next_sweep = self._clock() + self._sweep
                     pending = None
                     self._backoff.reset()
                     self._echoes = dict(result.written)
@@ -235,6 +245,7 @@ class WatchLoop:
                 for w in (
                     self._debouncer.wait(),
                     (next_poll - self._clock()) if self._probe is not None else None,
+                    (next_sweep - self._clock()) if next_sweep is not None else None,
                     TICK,
                 )
                 if w is not None
