@@ -34,17 +34,23 @@ if TYPE_CHECKING:
     from plexrate.watch.loop import CycleResult, Trigger
     from plexrate.workflow import Session
 
-WATCH_HELP = """Keep the ratings current: run inference again whenever the library changes.
-
-Without --webhook it asks Plex every --interval seconds whether anything changed (three small
-requests) and runs a cycle when it did; with --webhook it listens for the webhooks Plex sends
-when you rate something or an album is added. A cycle is `plexrate run --apply` reading only what
-changed, so it writes exactly what a full run would, never overwrites a rating you set, and can
-be undone with `plexrate admin undo`. Ctrl-C or SIGTERM stops it between two writes.
-
-Example: plexrate watch --webhook --show-url, paste the URL into Plex (Settings > Webhooks), then
-plexrate watch --webhook
-"""
+WATCH_HELP = "\n\n".join(
+    (
+        "Keep the ratings current: run inference again whenever the library changes.",
+        "Without --webhook it asks Plex every --interval seconds whether anything changed (three "
+        "small requests) and runs a cycle when it did; with --webhook it listens for the webhooks "
+        "Plex sends when you rate something or an album is added. A cycle also runs at least "
+        "every --sweep seconds, for what neither shows (an album or artist rated in Plexamp, "
+        "when polling).",
+        "A cycle is `plexrate run --apply` reading only what changed, so it writes exactly what "
+        "a full run would, never overwrites a rating you set, and can be undone with `plexrate "
+        "admin undo`. Ctrl-C or SIGTERM stops it between two writes.",
+        "Examples:",
+        "plexrate watch",
+        "plexrate watch --webhook --show-url   (paste the URL into Plex: Settings > Webhooks)",
+        "plexrate watch --webhook",
+    )
+)
 
 DEFAULT_LISTEN = "0.0.0.0:32500"
 # A cycle that finds nothing costs about 25 requests on a small library and 60 at 300,000 tracks
