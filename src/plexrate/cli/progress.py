@@ -83,7 +83,7 @@ def finish_live() -> None:
 class RichProgress:
     """One live display on stderr holding a bar per task: count, rate, ETA and current item."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, transient: bool = False) -> None:
         self._bar = RichBar(
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),
@@ -94,8 +94,9 @@ class RichProgress:
             TimeRemainingColumn(compact=True),
             TextColumn("[dim]{task.fields[label]}", markup=True),
             console=console,
-            # A finished run keeps its bars on screen as a record of what happened.
-            transient=False,
+            # A finished run keeps its bars on screen as a record of what happened; a watch
+            # cycle's go, leaving its one summary line.
+            transient=transient,
             redirect_stdout=False,
             redirect_stderr=False,
         )
@@ -133,11 +134,13 @@ def wants_progress(console: Console, *, quiet: bool, json_output: bool) -> bool:
 
 
 @contextmanager
-def progress_for(console: Console, *, quiet: bool, json_output: bool) -> Iterator[Progress]:
+def progress_for(
+    console: Console, *, quiet: bool, json_output: bool, transient: bool = False
+) -> Iterator[Progress]:
     if not wants_progress(console, quiet=quiet, json_output=json_output):
         yield NULL_PROGRESS
         return
-    progress = RichProgress(console)
+    progress = RichProgress(console, transient=transient)
     progress.start()
     try:
         yield progress

@@ -154,7 +154,7 @@ def _secret(app: AppContext, settings: Settings, *, quiet: bool) -> str:
         app.err.print(
             f"Made a webhook secret and saved it as WATCH_SECRET in {escape(str(path))} "
             "(`plexrate watch --webhook --show-url` shows the URL for Plex).",
-            soft_wrap=True,
+            soft_wrap=not app.err.is_terminal,
         )
     return secret
 
@@ -219,7 +219,9 @@ class _Cycle:
         previous = _during_cycle(self.signals)
         try:
             with (
-                progress_for(app.err, quiet=flags.quiet, json_output=flags.json_output) as progress,
+                progress_for(
+                    app.err, quiet=flags.quiet, json_output=flags.json_output, transient=True
+                ) as progress,
                 ctrl_c_asks(
                     _WatchStop(
                         app.err,
@@ -261,8 +263,10 @@ class _Cycle:
         if flags.json_output:
             print_json(app.out, json.dumps(document, ensure_ascii=False))
         elif not flags.quiet and (wrote or self.verbose):
+            # Wrapped at word boundaries on a terminal; one line each in a log or a pipe.
             app.err.print(
-                escape(_cycle_line(time.strftime("%H:%M:%S"), document, trigger)), soft_wrap=True
+                escape(_cycle_line(time.strftime("%H:%M:%S"), document, trigger)),
+                soft_wrap=not app.err.is_terminal,
             )
         stopped = outcome.status is RunStatus.INTERRUPTED
         return CycleResult(stopped=stopped, written=_written(done.plan, outcome.report.touched))
@@ -370,9 +374,15 @@ def watch(
             return
         if kind in ("unreachable", "locked"):
             # "Warning:" puts it in the log file too, with its time.
-            app.err.print(f"Warning: {escape(message)}", style="yellow", soft_wrap=True)
+            app.err.print(
+                f"Warning: {escape(message)}", style="yellow", soft_wrap=not app.err.is_terminal
+            )
             return
-        app.err.print(f"{time.strftime('%H:%M:%S')} {escape(message)}", style="dim", soft_wrap=True)
+        app.err.print(
+            f"{time.strftime('%H:%M:%S')} {escape(message)}",
+            style="dim",
+            soft_wrap=not app.err.is_terminal,
+        )
 
     receiver: Receiver | None = None
     previous = _between_cycles(signals)
@@ -402,7 +412,7 @@ def watch(
                 f"Watching library {escape(settings.library_name)!r}: "
                 + "; ".join(how)
                 + ". Ctrl-C stops.",
-                soft_wrap=True,
+                soft_wrap=not app.err.is_terminal,
             )
         loop = WatchLoop(
             connect=plex.connect,
