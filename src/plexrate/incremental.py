@@ -169,6 +169,10 @@ def rated_again(
     unknown: set[int] = set()
     for entry in entries:
         if not entry.set_rating:
+            if entry.own is not None:
+                # Claimed or let go since (a bulk import handing an item back, a hijack): who
+                # owns it was decided after that date, so the date says nothing more.
+                unknown.add(entry.key)
             continue  # moving a tag dates no rating
         if entry.resolved_at is None:
             unknown.add(entry.key)  # may have landed at any time
@@ -269,7 +273,7 @@ def read_library(
     snapshot = result.snapshot
     if cached is not None and comparable:
         entries = store.journal_after(cached_mark)
-        written = {e.key for e in entries if e.set_rating}
+        written = {e.key for e in entries if e.set_rating or e.own is not None}
         found = rated_again(cached.snapshot, snapshot, entries) | (
             set(cached.header.rated_again) - written
         )

@@ -412,11 +412,14 @@ class _Run:
                     kinds[key] = RatingKind.INFERRED
                     working[key] = rating
                     continue
-                elif key in rated_again:
+                elif abs(rating - claim.value) <= tolerance:
+                    # Plex's value is plexrate's, but Plex dated a rating plexrate did not write.
                     rule = HijackRule.RATED_AGAIN
                     kind = RatingKind.HIJACKED
                 else:
                     rule = hijack_rule(rating, item.rated_at, claim, integer_only=integer_only)
+                    if rule is None and key in rated_again:
+                        rule = HijackRule.RATED_AGAIN
                     if rule is None:
                         kinds[key] = RatingKind.INFERRED
                         working[key] = rating
