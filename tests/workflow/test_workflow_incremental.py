@@ -80,14 +80,7 @@ def _act(emu: Emulator, settings: Settings, step: tuple[str, int, float]) -> Non
         if len(albums) > 3:
             lib.delete([_pick(albums, index)])
     elif kind == "plexrate-run":
-        with open_session(settings, write=True, command="run", dialog=SilentDialog()) as session:
-            plan = build_plan(
-                session.snapshot,
-                owned=session.owned(),
-                config=settings.engine_config(),
-                phases=INFERENCE_PHASES,
-            )
-            execute(session, plan, command="run")
+        _run(settings)
 
 
 def _same(changed: LibrarySnapshot, whole: LibrarySnapshot) -> None:

@@ -183,25 +183,26 @@ def _keeps_track_order(
         artist.sort_title != old_artists[key].sort_title for key, artist in artists.items()
     ):
         return False
-    for key, album in albums.items():
-        old_album = old_albums[key]
-        if album is not old_album and (
-            album.sort_title != old_album.sort_title
-            or album.year != old_album.year
-            or album.artist_key != old_album.artist_key
-            or album.artist_title != old_album.artist_title
-        ):
-            return False
-    for key, track in tracks.items():
-        old_track = before[key]
-        if track is not old_track and (
-            track.album_key != old_track.album_key
-            or track.disc != old_track.disc
-            or track.index != old_track.index
-            or track.title != old_track.title
-        ):
-            return False
-    return True
+    return not _reordered(albums, old_albums, _ALBUM_ORDER) and not _reordered(
+        tracks, before, _TRACK_ORDER
+    )
+
+
+# What places an album or a track in library order (``snapshot._in_library_order``).
+_ALBUM_ORDER = ("sort_title", "year", "artist_key", "artist_title")
+_TRACK_ORDER = ("album_key", "disc", "index", "title")
+
+
+def _reordered(
+    now: Mapping[int, object], before: Mapping[int, object], names: Sequence[str]
+) -> bool:
+    """Whether an item replaced since ``before`` (the unchanged are the same objects) differs in
+    a field that orders it."""
+    for key, item in now.items():
+        old = before[key]
+        if item is not old and any(getattr(item, n) != getattr(old, n) for n in names):
+            return True
+    return False
 
 
 class _Unsure(Exception):
