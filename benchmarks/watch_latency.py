@@ -1,0 +1,178 @@
+"""How long a rating takes to reach its album, artist and unrated tracks under ``plexrate watch``.
+
+    .venv/bin/python -m benchmarks.watch_latency --tracks 50000 --webhook
+    .venv/bin/python -m benchmarks.watch_latency --tracks 50000 --interval 60
+
+One generated library and state folder; the first run is made without latency (as in
+``benchmarks.incremental``), then the library is served under ``--latency`` (``plex`` with its load
+model) and ``plexrate watch --json`` runs as a real process, with ``--webhook`` (the emulator posts
+Plex-shaped webhooks to it) or polling every ``--interval`` seconds. Once its start cycle is done,
+the person rates ``--ratings`` tracks in Plex one at a time, each on an album of its own, waiting
+for the cycle that follows each. Reported per rating: seconds from the rating to the end of the
+cycle that wrote its consequences, that cycle's requests and writes, and its trigger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from plexrate.emulator import Emulator, generate_library
+from plexrate.emulator.library import TrackItem
+
+TOKEN = "bench-token"
+SECRET = "bench-watch-secret-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(emu: Emulator, state: Path) -> dict[str, str]:
+    home = {
+        name: str(state.parent / name.lower())
+        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+    }
+    return dict(
+        os.environ,
+        **home,
+        PLEXRATE_PLEX_URL=emu.url,
+        PLEXRATE_PLEX_TOKEN=TOKEN,
+        PLEXRATE_STATE_PATH=str(state),
+        PLEXRATE_WATCH_SECRET=SECRET,
+        PLEXRATE_NO_PAGER="1",
+        PLEXAPI_PLEXAPI_AUTORELOAD="false",
+    )
+
+
+def _first_run(emu: Emulator, state: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "plexrate", "run", "--apply", "--yes", "--quiet"],
+        env=_env(emu, state),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"first run failed ({done.returncode}): {done.stderr[-2000:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tracks", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--latency", default="plex")
+    parser.add_argument("--webhook", action="store_true")
+    parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--ratings", type=int, default=5)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+
+    library = generate_library(tracks=args.tracks, seed=args.seed)
+    results: dict[str, Any] = {
+        "tracks": args.tracks,
+        "latency": args.latency,
+        "mode": "webhook" if args.webhook else f"poll every {args.interval:g}s",
+    }
+    # Tracks the person left unrated (plexrate infers them), spread over the library; chosen
+    # before the first run, which rates them all.
+    tracks = [
+        item
+        for key in library.keys("track")
+        if isinstance(item := library.get(key), TrackItem) and item.user_rating is None
+    ]
+    step = max(1, len(tracks) // (args.ratings + 1))
+    with tempfile.TemporaryDirectory() as folder:
+        state = Path(folder) / "plexrate_state.sqlite"
+        with Emulator(library, token=TOKEN, latency="none") as emu:
+            started = time.monotonic()
+            _first_run(emu, state)
+            results["first_run_seconds"] = round(time.monotonic() - started, 1)
+        port = _free_port()
+        hooks = [f"http://127.0.0.1:{port}/{SECRET}"] if args.webhook else []
+        with Emulator(library, token=TOKEN, latency=args.latency, webhooks=hooks) as emu:
+            command = [sys.executable, "-m", "plexrate", "watch", "--json", "--quiet"]
+            if args.webhook:
+                command += ["--webhook", "--listen", f"127.0.0.1:{port}"]
+            else:
+                command += ["--interval", f"{args.interval:g}"]
+            process = subprocess.Popen(
+                command,
+                env=_env(emu, state),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            documents: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
+
+            def pump() -> None:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    documents.put((time.monotonic(), json.loads(line)))
+
+            threading.Thread(target=pump, daemon=True).start()
+            try:
+                at, start = documents.get(timeout=900)
+                results["start_cycle"] = {
+                    "requests": start["requests"]["reads"] + start["requests"]["writes"],
+                    "written": start["written"],
+                }
+                runs: list[dict[str, Any]] = []
+                for n in range(args.ratings):
+                    track = tracks[(n + 1) * step]
+                    emu.reset_stats()
+                    rated = time.monotonic()
+                    emu.person_rate(track.rating_key, 10.0)
+                    while True:
+                        at, document = documents.get(timeout=900)
+                        if document.get("written"):
+                            break
+                    runs.append(
+                        {
+                            "seconds": round(at - rated, 2),
+                            "trigger": document.get("trigger"),
+                            "written": document.get("written"),
+                            "requests": emu.stats().requests,
+                            "read_requests": (document.get("read") or {}).get("requests"),
+                            "whole": (document.get("read") or {}).get("whole"),
+                        }
+                    )
+                    # Let the follow-up cycle (which reads plexrate's own writes) pass.
+                    time.sleep(5 if args.webhook else args.interval + 5)
+                    while not documents.empty():
+                        documents.get_nowait()
+                results["ratings"] = runs
+                seconds = [r["seconds"] for r in runs]
+                results["seconds"] = {
+                    "median": round(statistics.median(seconds), 2),
+                    "max": max(seconds),
+                }
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                results["exit_code"] = process.returncode
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
