@@ -11,7 +11,7 @@ the tracks whole itself when its counts do not add up.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -223,13 +223,16 @@ def read_library(
     progress: Progress = NULL_PROGRESS,
     clock: Callable[[], float] = time.time,
     whole_because: str | None = None,
+    upper_hint: Collection[int] | None = None,
 ) -> tuple[LibrarySnapshot, ReadInfo]:
     """The library now, read whole or by its changes; with ``keep`` the copy for the next run is
     written (a write session; dry runs and reports use the copy but change nothing).
 
     ``whole_because`` forces a whole read and is the reason given: for the commands that audit or
     repair tags, which a change read can miss when the person moves a tag from one track to
-    another (the tag's count stays the same; docs/run.md, "Reading only what changed")."""
+    another (the tag's count stays the same; docs/run.md, "Reading only what changed").
+    ``upper_hint`` (``plex.changes.read_changes``) takes artists and albums from the copy but for
+    those keys, when a change read will do."""
     started = time.monotonic()
     now = clock()
     cache = SnapshotCache(cache_path(settings.state_path))
@@ -265,6 +268,7 @@ def read_library(
             tags=tags,
             page_size=client.page_size,
             progress=progress,
+            upper_hint=upper_hint,
         )
     else:
         result = read_whole(

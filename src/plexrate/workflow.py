@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -159,6 +159,7 @@ def open_session(
     sleep: Callable[[float], None] | None = None,
     on_retry: RetryHook | None = None,
     whole_because: str | None = None,
+    upper_hint: Collection[int] | None = None,
 ) -> Session:
     """Connect, open the state, settle unconfirmed writes, read the library, run the guards.
 
@@ -169,6 +170,7 @@ def open_session(
     command that imports one by hand. ``sleep`` waits between retries (the CLI's can be cut
     short by Ctrl-C); ``on_retry`` hears of each retry, so a terminal can say what it waits for.
     ``whole_because`` reads the library whole, for that reason, even where a change read would do.
+    ``upper_hint`` (from webhooks) reads only those artists and albums again in a change read.
     """
     client = connect_with(settings, library=library, sleep=sleep, on_retry=on_retry)
     store = StateStore(
@@ -201,6 +203,7 @@ def open_session(
             keep=write,
             progress=progress,
             whole_because=whole_because,
+            upper_hint=upper_hint,
         )
         if snapshot.rejected:
             dialog.warn(rejected_message(snapshot))

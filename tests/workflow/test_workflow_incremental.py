@@ -268,3 +268,77 @@ def test_a_server_that_dates_plexrates_ratings_hides_a_same_value_rating_for_a_m
     emu.person_rate(album, owned[album].value, at=int(time.time()) + after)
     changed, _, _ = _read_both(settings_, emu)
     assert changed.rated_again == ({album} if found else frozenset())
+
+
+RATING_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "rate-track",
+                "clear-track",
+                "rate-album",
+                "rate-artist",
+                "play",
+                "skip",
+                "plexrate-run",
+            ]
+        ),
+        st.integers(0, 10_000),
+        st.sampled_from([2.0, 4.0, 6.0, 7.0, 8.0, 10.0]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _rated_upper(emu: Emulator, step: tuple[str, int, float]) -> set[int]:
+    """The artist or album a step rated: what its media.rate webhook names."""
+    kind, index, _ = step
+    if kind == "rate-album":
+        return {_pick(emu.library.keys("album"), index)}
+    if kind == "rate-artist":
+        return {_pick(emu.library.keys("artist"), index)}
+    return set()
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=RATING_STEPS)
+def test_a_read_of_the_artists_and_albums_webhooks_named_equals_a_whole_read(
+    emulator_factory: Factory, tmp_path_factory: pytest.TempPathFactory, steps: list[Any]
+) -> None:
+    """What ``plexrate watch --webhook`` reads: the tracks by their changes, and of artists and
+    albums only those a webhook named (rated), the rest from the last read. When every rating
+    came with its webhook, that is the library a whole read gives."""
+    emu = emulator_factory(generate_library(tracks=150, seed=11))
+    folder = tmp_path_factory.mktemp("hint")
+    settings_ = settings_for(emu, folder)
+    _act(emu, settings_, ("plexrate-run", 0, 0.0))
+    _read_both(settings_, emu)
+    for step in steps:
+        named = _rated_upper(emu, step)
+        _act(emu, settings_, step)
+        client = connect(url=emu.url, token=emu.token, library=emu.section_title, page_size=100)
+        store = StateStore(
+            settings_.state_path,
+            library_uuid=client.section.uuid,
+            library_title=client.section.title,
+            server_id=client.machine_id,
+            command="test",
+        )
+        try:
+            tags = managed_tags(settings_)
+            before = emu.stats().listings.get("album", 0)
+            changed, info = read_library(
+                settings_, client, store, tags=tags, keep=True, upper_hint=named
+            )
+            listed_albums = emu.stats().listings.get("album", 0) - before
+        finally:
+            store.close()
+        _same(changed, read_snapshot(client, tags=tags, page_size=100))
+        if not info.whole:
+            assert listed_albums == 0, "albums were listed although webhooks named them"
+            assert "as webhooks named them" in info.why

@@ -9,7 +9,7 @@ the Ctrl-C pause, the summary, and the exit codes (0 done, 1 some writes refused
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +158,7 @@ def plan_in_session(
     args: Mapping[str, Any] | None = None,
     guard_tags: bool = True,
     whole_because: str | None = None,
+    upper_hint: Collection[int] | None = None,
     marks_ownership_built: bool = False,
     details: Callable[[], Mapping[str, Any]] | None = None,
 ) -> Planned:
@@ -185,6 +186,7 @@ def plan_in_session(
         sleep=stop.retry_wait,
         on_retry=retry_notice(app, quiet=flags.quiet),
         whole_because=whole_because,
+        upper_hint=upper_hint,
     ) as session:
         plan = make_plan(session)
         old_pauses = old_cooldown_cost(app, settings, plan)

@@ -33,10 +33,20 @@ from types import MappingProxyType
 from xml.etree.ElementTree import Element
 
 from plexrate.errors import PlexAuthError, PlexError, PlexUnreachable
-from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Marks, Track
+from plexrate.model import (
+    Album,
+    Artist,
+    ItemType,
+    LibrarySnapshot,
+    Marks,
+    ObservedItem,
+    Track,
+)
 from plexrate.plex.client import PlexClient
+from plexrate.plex.readback import ReadBack, read_items
 from plexrate.plex.snapshot import (
     Rejects,
+    Upper,
     _choice_keys,
     _in_library_order,
     _int,
@@ -205,6 +215,61 @@ def _reordered(
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class _FromCopy:
+    """Artists and albums taken from the cached copy, with the items webhooks named read again."""
+
+    upper: Upper
+    observed: Mapping[int, ObservedItem]
+
+
+def _upper_from_copy(
+    client: PlexClient, previous: LibrarySnapshot, hint: Collection[int], *, first: str | None
+) -> _FromCopy | None:
+    """Artists and albums as ``previous`` holds them, with the rating and tags of the ``hint``
+    keys read again (one request per 1,000); None when a key is not in the copy or its read
+    fails, and they must be read whole.
+
+    Only rating, rating date and tags are taken from the detail read: a detail answer carries
+    every genre where a listing carries three (docs/real-servers.md), and the copy must stay
+    what a listing would give.
+    """
+    artists, albums = dict(previous.artists), dict(previous.albums)
+    keys = set(hint)
+    if any(k not in artists and k not in albums for k in keys):
+        return None
+    seen = read_items(client, keys, kind="webhook-read") if keys else ReadBack()
+    if set(seen.found) != keys:
+        return None
+    for key, observed in seen.found.items():
+        if key in artists:
+            artists[key] = replace(artists[key], rating=observed.rating, rated_at=observed.rated_at)
+        else:
+            albums[key] = replace(albums[key], rating=observed.rating, rated_at=observed.rated_at)
+    members: tuple[set[int] | None, set[int] | None] = (None, None)
+    if first is not None:
+        carried = _carriers(previous, first, seen.found)
+        members = (carried & artists.keys(), carried & albums.keys())
+    return _FromCopy(Upper(artists, albums, *members, False, False), seen.found)
+
+
+def _carriers(
+    previous: LibrarySnapshot, tag: str, observed: Mapping[int, ObservedItem]
+) -> set[int]:
+    """Who carries ``tag`` in the copy, with the items read again as they are now."""
+    wanted = tag.casefold()
+    carried: set[int] = set()
+    for name, keys in previous.tagged.items():
+        if name.casefold() == wanted:
+            carried |= keys
+    for key, item in observed.items():
+        if item.has_tag(tag):
+            carried.add(key)
+        else:
+            carried.discard(key)
+    return carried
+
+
 class _Unsure(Exception):
     """The change read cannot vouch for the tracks; the message says why."""
 
@@ -217,17 +282,32 @@ def read_changes(
     tags: Sequence[str],
     page_size: int,
     progress: Progress = NULL_PROGRESS,
+    upper_hint: Collection[int] | None = None,
 ) -> LibraryRead:
     """``previous`` (plexrate's own writes since already laid over it) brought up to date.
 
     The result equals what ``read_snapshot`` would read now, or the tracks were read whole and
-    ``LibraryRead.why`` says what did not add up.
+    ``LibraryRead.why`` says what did not add up. ``upper_hint``, from webhooks, names every
+    artist and album rated since (none for a track's rating): those are read again and the rest
+    taken from the copy, instead of listing every artist and album. That trusts the webhooks;
+    ``plexrate watch`` reads them whole again at least every ``--sweep``.
     """
     started, before = time.monotonic(), client.counts.reads
     names = list(dict.fromkeys(t for t in tags if t))
     first = names[0] if names else None
     rejects: Rejects = {}
-    upper = read_upper(client, first=first, page_size=page_size, progress=progress, rejects=rejects)
+    from_copy = (
+        _upper_from_copy(client, previous, upper_hint, first=first)
+        if upper_hint is not None
+        else None
+    )
+    upper = (
+        from_copy.upper
+        if from_copy is not None
+        else read_upper(
+            client, first=first, page_size=page_size, progress=progress, rejects=rejects
+        )
+    )
     tracker = MarkTracker()
     track_members: set[int] | None
     by_tag: dict[str, set[int]] = {}
@@ -245,6 +325,11 @@ def read_changes(
         )
         track_members = by_tag.get(first) if first is not None else None
         whole, why = False, found
+        if from_copy is not None:
+            why += (
+                f"; artists and albums from the last read, {len(from_copy.observed):,} read "
+                "again as webhooks named them"
+            )
     except _Unsure as exc:
         log.info("reading every track: %s", exc)
         rejects = {k: v for k, v in rejects.items() if k[0] is not ItemType.TRACK}
@@ -287,6 +372,12 @@ def read_changes(
         )
     if whole:
         found_others = other_tags(client, names[1:], listed, page_size=page_size)
+    elif from_copy is not None:
+        upper_keys = artists.keys() | albums.keys()
+        found_others = {
+            name: (_carriers(previous, name, from_copy.observed) & upper_keys) | by_tag[name]
+            for name in names[1:]
+        }
     else:
         # Track members of the further tags were settled by _changed_tracks; the artists' and
         # albums' are read as a whole read reads them.
