@@ -95,7 +95,10 @@ def _same(changed: LibrarySnapshot, whole: LibrarySnapshot) -> None:
         assert changed.tagged.get(tag, frozenset()) == whole.tagged.get(tag, frozenset()), tag
 
 
-def _read_both(settings: Settings, emu: Emulator) -> tuple[LibrarySnapshot, Any, LibrarySnapshot]:
+def _read_changed(
+    settings: Settings, emu: Emulator, *, upper_hint: set[int] | None = None
+) -> tuple[LibrarySnapshot, Any]:
+    """The library as a run reads it (by its changes where it can), keeping the copy."""
     client = connect(url=emu.url, token=emu.token, library=emu.section_title, page_size=100)
     store = StateStore(
         settings.state_path,
@@ -105,12 +108,21 @@ def _read_both(settings: Settings, emu: Emulator) -> tuple[LibrarySnapshot, Any,
         command="test",
     )
     try:
-        tags = managed_tags(settings)
-        changed, info = read_library(settings, client, store, tags=tags, keep=True)
+        return read_library(
+            settings, client, store, tags=managed_tags(settings), keep=True, upper_hint=upper_hint
+        )
     finally:
         store.close()
-    whole = read_snapshot(client, tags=tags, page_size=100)
-    return changed, info, whole
+
+
+def _whole(settings: Settings, emu: Emulator) -> LibrarySnapshot:
+    client = connect(url=emu.url, token=emu.token, library=emu.section_title, page_size=100)
+    return read_snapshot(client, tags=managed_tags(settings), page_size=100)
+
+
+def _read_both(settings: Settings, emu: Emulator) -> tuple[LibrarySnapshot, Any, LibrarySnapshot]:
+    changed, info = _read_changed(settings, emu)
+    return changed, info, _whole(settings, emu)
 
 
 STEPS = st.lists(
@@ -321,24 +333,10 @@ def test_a_read_of_the_artists_and_albums_webhooks_named_equals_a_whole_read(
     for step in steps:
         named = _rated_upper(emu, step)
         _act(emu, settings_, step)
-        client = connect(url=emu.url, token=emu.token, library=emu.section_title, page_size=100)
-        store = StateStore(
-            settings_.state_path,
-            library_uuid=client.section.uuid,
-            library_title=client.section.title,
-            server_id=client.machine_id,
-            command="test",
-        )
-        try:
-            tags = managed_tags(settings_)
-            before = emu.stats().listings.get("album", 0)
-            changed, info = read_library(
-                settings_, client, store, tags=tags, keep=True, upper_hint=named
-            )
-            listed_albums = emu.stats().listings.get("album", 0) - before
-        finally:
-            store.close()
-        _same(changed, read_snapshot(client, tags=tags, page_size=100))
+        before = emu.stats().listings.get("album", 0)
+        changed, info = _read_changed(settings_, emu, upper_hint=named)
+        listed_albums = emu.stats().listings.get("album", 0) - before
+        _same(changed, _whole(settings_, emu))
         if not info.whole:
             assert listed_albums == 0, "albums were listed although webhooks named them"
             assert "as webhooks named them" in info.why
