@@ -12,6 +12,7 @@ import json
 import queue
 import secrets
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -412,8 +413,14 @@ def watch(
             try:
                 receiver = Receiver(host, port, secret=secret, on_event=events.put).start()
             except OSError as exc:
+                # A host name that resolves to nothing ("nonsense") is the likeliest typo.
+                what = (
+                    f"no address is called {host!r}"
+                    if isinstance(exc, socket.gaierror)
+                    else (exc.strerror or str(exc))
+                )
                 raise UsageError(
-                    f"cannot listen on {listen}: {exc.strerror or exc}",
+                    f"cannot listen on {listen}: {what}",
                     hint="choose another --listen HOST:PORT",
                 ) from None
         if not quiet:
