@@ -92,9 +92,15 @@ def why_whole(
     age = now - header.whole_read_at
     if age > settings.whole_read_hours * 3600 or age < 0:
         return f"the last whole read was {_hours(max(age, 0))} ago (WHOLE_READ_HOURS)"
-    if store.compacted_runs() & set(range(header.run_mark + 1, store.journal_mark()[1] + 1)):
+    if _compacted_since(store, header.run_mark):
         return "the journal of runs since the last read was compacted"
     return None
+
+
+def _compacted_since(store: StateStore, run_mark: int) -> bool:
+    """Whether a run after ``run_mark`` had its journal compacted (its writes are no longer
+    listed one by one)."""
+    return bool(store.compacted_runs() & set(range(run_mark + 1, store.journal_mark()[1] + 1)))
 
 
 def overlay(
@@ -243,20 +249,21 @@ def read_library(
     )
     # The last read can date what was rated since (rated_again) when it is of this section and
     # the journal still holds every write plexrate made since, whether or not it is read whole.
-    cached_mark = cached.header.journal_mark if cached is not None else 0
     comparable = (
         cached is not None
         and cached.header.server_id == client.machine_id
         and cached.header.section_id == client.section.id
-        and not (
-            store.compacted_runs()
-            & set(range(cached.header.run_mark + 1, store.journal_mark()[1] + 1))
-        )
+        and not _compacted_since(store, cached.header.run_mark)
+    )
+    # plexrate's writes since the copy, read once: laid over it, and told from others' ratings.
+    entries = (
+        store.journal_after(cached.header.journal_mark)
+        if cached is not None and (comparable or why is None)
+        else []
     )
     base: LibrarySnapshot | None = None
     since_entries = 0
     if why is None and cached is not None:
-        entries = store.journal_after(cached.header.journal_mark)
         since_entries = len(entries)
         base, why = overlay(cached.snapshot, entries)
     result: LibraryRead
@@ -276,7 +283,6 @@ def read_library(
         )
     snapshot = result.snapshot
     if cached is not None and comparable:
-        entries = store.journal_after(cached_mark)
         written = {e.key for e in entries if e.set_rating or e.own is not None}
         found = rated_again(cached.snapshot, snapshot, entries) | (
             set(cached.header.rated_again) - written
