@@ -209,6 +209,15 @@ OptionalPath = Annotated[
 _FILE_KEYS = AliasGenerator(serialization_alias=str.upper)
 
 
+def _secret_text(value: object) -> object:
+    """A secret setting as stripped text, None when blank; anything else is left to the type."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        return value
+    return value.strip() or None
+
+
 def check_plex_url(url: str) -> str:
     """The URL as plexrate uses it (no trailing slash); ValueError says what is wrong with it.
 
@@ -362,13 +371,9 @@ class Settings(BaseSettings):
     @field_validator("plex_token", mode="before")
     @classmethod
     def _plex_token(cls, value: object) -> object:
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
+        value = _secret_text(value)
         if not isinstance(value, str):
             return value
-        value = value.strip()
-        if not value:
-            return None
         if value != PLACEHOLDER_TOKEN:
             register_secret(value)
         if any(ch.isspace() for ch in value):
@@ -378,13 +383,9 @@ class Settings(BaseSettings):
     @field_validator("watch_secret", mode="before")
     @classmethod
     def _watch_secret(cls, value: object) -> object:
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
+        value = _secret_text(value)
         if not isinstance(value, str):
             return value
-        value = value.strip()
-        if not value:
-            return None
         register_secret(value)
         if len(value) < WATCH_SECRET_MIN or not all(ch in _URL_SAFE for ch in value):
             raise PydanticCustomError(
