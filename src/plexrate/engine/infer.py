@@ -408,11 +408,11 @@ class _Run:
                     kinds[key] = RatingKind.CLEARED
                     self.cleared.append(key)
                     continue
-                elif abs(rating - claim.value) <= tolerance and key not in rated_again:
-                    kinds[key] = RatingKind.INFERRED
-                    working[key] = rating
-                    continue
                 elif abs(rating - claim.value) <= tolerance:
+                    if key not in rated_again:
+                        kinds[key] = RatingKind.INFERRED
+                        working[key] = rating
+                        continue
                     # Plex's value is plexrate's, but Plex dated a rating plexrate did not write.
                     rule = HijackRule.RATED_AGAIN
                     kind = RatingKind.HIJACKED
