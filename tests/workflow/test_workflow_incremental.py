@@ -125,28 +125,23 @@ def _read_both(settings: Settings, emu: Emulator) -> tuple[LibrarySnapshot, Any,
     return changed, info, _whole(settings, emu)
 
 
-STEPS = st.lists(
-    st.tuples(
-        st.sampled_from(
-            [
-                "rate-track",
-                "clear-track",
-                "rate-album",
-                "rate-artist",
-                "delete-album",
-                "play",
-                "skip",
-                "add-album",
-                "rematch-album",
-                "plexrate-run",
-            ]
+RATING_KINDS = ["rate-track", "clear-track", "rate-album", "rate-artist", "play", "skip"]
+LIBRARY_KINDS = ["delete-album", "add-album", "rematch-album"]
+
+
+def _steps(kinds: list[str], *, max_size: int) -> st.SearchStrategy[list[tuple[str, int, float]]]:
+    return st.lists(
+        st.tuples(
+            st.sampled_from([*kinds, "plexrate-run"]),
+            st.integers(0, 10_000),
+            st.sampled_from([2.0, 4.0, 6.0, 7.0, 8.0, 10.0]),
         ),
-        st.integers(0, 10_000),
-        st.sampled_from([2.0, 4.0, 6.0, 7.0, 8.0, 10.0]),
-    ),
-    min_size=1,
-    max_size=8,
-)
+        min_size=1,
+        max_size=max_size,
+    )
+
+
+STEPS = _steps(RATING_KINDS + LIBRARY_KINDS, max_size=8)
 
 
 @settings(
@@ -282,25 +277,7 @@ def test_a_server_that_dates_plexrates_ratings_hides_a_same_value_rating_for_a_m
     assert changed.rated_again == ({album} if found else frozenset())
 
 
-RATING_STEPS = st.lists(
-    st.tuples(
-        st.sampled_from(
-            [
-                "rate-track",
-                "clear-track",
-                "rate-album",
-                "rate-artist",
-                "play",
-                "skip",
-                "plexrate-run",
-            ]
-        ),
-        st.integers(0, 10_000),
-        st.sampled_from([2.0, 4.0, 6.0, 7.0, 8.0, 10.0]),
-    ),
-    min_size=1,
-    max_size=6,
-)
+RATING_STEPS = _steps(RATING_KINDS, max_size=6)
 
 
 def _rated_upper(emu: Emulator, step: tuple[str, int, float]) -> set[int]:
