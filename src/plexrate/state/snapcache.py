@@ -20,7 +20,7 @@ import operator
 import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -163,11 +163,47 @@ def _records(cls: Any, rows: Sequence[Sequence[Any]], tuples: set[int]) -> dict[
     return out
 
 
+def _as_loaded(header: CacheHeader, snapshot: LibrarySnapshot) -> LibrarySnapshot:
+    """``snapshot`` as ``load`` would give it back: only the parts the file keeps, in mappings of
+    their own (the caller's may be plain dicts)."""
+    return LibrarySnapshot(
+        library_uuid=header.library_uuid,
+        section_id=header.section_id,
+        section_title="",
+        artists=MappingProxyType(dict(snapshot.artists)),
+        albums=MappingProxyType(dict(snapshot.albums)),
+        tracks=MappingProxyType(dict(snapshot.tracks)),
+        tagged=MappingProxyType({str(k): frozenset(v) for k, v in snapshot.tagged.items()}),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """The copy this process last loaded or saved, with the header row it was saved under."""
+
+    library_uuid: str
+    blob: bytes
+    header: CacheHeader
+    snapshot: LibrarySnapshot
+
+    def matches(self, library_uuid: str, blob: bytes) -> bool:
+        return library_uuid == self.library_uuid and bytes(blob) == self.blob
+
+
+# ``plexrate watch`` loads the copy at every cycle, and at 300,000 tracks decoding it costs
+# seconds. The header row changes with every save (it carries the time of the read and the journal
+# mark), so when the file's header is byte for byte the one this process last loaded or saved,
+# nothing else wrote the copy since and the records in memory are what the file holds. Snapshots
+# are immutable, so handing the same one out twice is safe.
+_KEPT: dict[str, _Kept] = {}
+
+
 class SnapshotCache:
     """One cache file; every method swallows its own storage errors (a cache never stops a run)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._key = str(path.resolve())
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=5.0)
@@ -184,6 +220,15 @@ class SnapshotCache:
         try:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
             try:
+                head = conn.execute(
+                    "SELECT data FROM parts WHERE library = ? AND name = 'header'",
+                    (library_uuid,),
+                ).fetchone()
+                kept = _KEPT.get(self._key)
+                if head is not None and kept is not None and kept.matches(library_uuid, head[0]):
+                    return CachedSnapshot(
+                        header=kept.header, snapshot=kept.snapshot, unchanged=set(_PARTS)
+                    )
                 rows = dict(
                     conn.execute(
                         "SELECT name, data FROM parts WHERE library = ?", (library_uuid,)
@@ -213,6 +258,7 @@ class SnapshotCache:
         except (sqlite3.Error, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
             log.info("snapshot cache %s not used: %s", self.path, exc)
             return None
+        _KEPT[self._key] = _Kept(library_uuid, rows["header"], header, snapshot)
         return CachedSnapshot(header=header, snapshot=snapshot, unchanged=set(_PARTS))
 
     def save(
@@ -245,15 +291,18 @@ class SnapshotCache:
                             (header.library_uuid, name, _pack(value)),
                         )
                     # The header goes last in the same transaction: a copy is whole or absent.
+                    blob = _pack(header.to_json())
                     conn.execute(
                         "INSERT OR REPLACE INTO parts VALUES (?, 'header', ?)",
-                        (header.library_uuid, _pack(header.to_json())),
+                        (header.library_uuid, blob),
                     )
             finally:
                 conn.close()
         except (sqlite3.Error, OSError) as exc:
+            _KEPT.pop(self._key, None)
             log.warning("could not keep the library snapshot in %s: %s", self.path, exc)
             return False
+        _KEPT[self._key] = _Kept(header.library_uuid, blob, header, _as_loaded(header, snapshot))
         return True
 
     def settle(self, library_uuid: str, fingerprint: str, plan: Mapping[str, Any]) -> None:
@@ -270,17 +319,25 @@ class SnapshotCache:
                         return
                     data = dict(_unpack(row[0]))
                     data["settled"], data["settled_plan"] = fingerprint, dict(plan)
+                    blob = _pack(data)
                     conn.execute(
                         "UPDATE parts SET data = ? WHERE library = ? AND name = 'header'",
-                        (_pack(data), library_uuid),
+                        (blob, library_uuid),
                     )
+                    kept = _KEPT.get(self._key)
+                    if kept is not None and kept.matches(library_uuid, row[0]):
+                        _KEPT[self._key] = replace(
+                            kept, blob=blob, header=CacheHeader.from_json(data)
+                        )
             finally:
                 conn.close()
         except (sqlite3.Error, OSError, ValueError, zlib.error) as exc:
+            _KEPT.pop(self._key, None)
             log.info("could not note the settled plan in %s: %s", self.path, exc)
 
     def forget(self, library_uuid: str) -> None:
         """Drop the copy of one library (the next run reads it whole)."""
+        _KEPT.pop(self._key, None)
         if not self.path.exists():
             return
         try:

@@ -1,0 +1,133 @@
+"""The snapshot cache hands back what it holds, whether from the file or from the copy this process
+kept when it last loaded or saved it (``plexrate watch`` loads it at every cycle)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+from plexrate.model import Album, Artist, LibrarySnapshot, Marks, Track
+from plexrate.state import snapcache
+from plexrate.state.snapcache import CacheHeader, SnapshotCache
+
+
+def _snapshot(rating: float | None, *, title: str = "Section") -> LibrarySnapshot:
+    artist = Artist(key=1, title="A", sort_title="A", rating=8.0, genres=("Rock", "Pop"))
+    album = Album(
+        key=2, title="B", sort_title="B", artist_key=1, artist_title="A", genres=("Rock",)
+    )
+    tracks = {
+        k: Track(key=k, title=f"T{k}", album_key=2, artist_key=1, album_title="B", album_artist="A")
+        for k in (3, 4)
+    }
+    tracks[3] = replace(tracks[3], rating=rating, rated_at=1_700_000_000)
+    return LibrarySnapshot(
+        library_uuid="lib",
+        section_id=5,
+        section_title=title,
+        artists=MappingProxyType({1: artist}),
+        albums=MappingProxyType({2: album}),
+        tracks=tracks,  # a plain dict: the cache must not keep the caller's mapping
+        tagged=MappingProxyType({"Inferred": frozenset({2, 4})}),
+        rated_again=frozenset({3}),
+    )
+
+
+def _header(read_at: float) -> CacheHeader:
+    return CacheHeader(
+        library_uuid="lib",
+        server_id="srv",
+        section_id=5,
+        tags=("Inferred",),
+        scanned_at=None,
+        marks=Marks(),
+        journal_mark=7,
+        run_mark=2,
+        read_at=read_at,
+        whole_read_at=read_at,
+    )
+
+
+def _from_file(path: Path) -> LibrarySnapshot:
+    snapcache._KEPT.clear()
+    loaded = SnapshotCache(path).load("lib")
+    assert loaded is not None
+    return loaded.snapshot
+
+
+def test_the_kept_copy_equals_what_the_file_gives_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    original = _snapshot(6.0)
+    assert SnapshotCache(path).save(_header(1.0), original)
+    kept = SnapshotCache(path).load("lib")
+    assert kept is not None
+    # Only what the file holds: not the title, nor what the read found rated again.
+    assert kept.snapshot.section_title == "" and kept.snapshot.rated_again == frozenset()
+    assert kept.snapshot.tracks[3].rating == 6.0
+    assert isinstance(original.tracks, dict)
+    original.tracks[3] = replace(original.tracks[3], rating=1.0)
+    assert kept.snapshot.tracks[3].rating == 6.0
+    assert kept.snapshot == _from_file(path)
+
+
+def test_a_copy_written_by_another_process_is_read_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    cache = SnapshotCache(path)
+    assert cache.save(_header(1.0), _snapshot(6.0))
+    assert cache.load("lib") is not None  # kept in this process
+    # The other process has no copy in memory: it reads the file, re-rates a track, saves.
+    child = (
+        "import sys\n"
+        "from dataclasses import replace\n"
+        "from pathlib import Path\n"
+        "from plexrate.state.snapcache import SnapshotCache\n"
+        "cache = SnapshotCache(Path(sys.argv[1]))\n"
+        "old = cache.load('lib')\n"
+        "tracks = dict(old.snapshot.tracks)\n"
+        "tracks[3] = replace(tracks[3], rating=9.0)\n"
+        "new = replace(old.snapshot, tracks=tracks)\n"
+        "assert cache.save(replace(old.header, read_at=2.0), new)\n"
+    )
+    subprocess.run([sys.executable, "-c", child, str(path)], check=True)
+    loaded = cache.load("lib")
+    assert loaded is not None
+    assert loaded.header.read_at == 2.0
+    assert loaded.snapshot.tracks[3].rating == 9.0
+
+
+def test_a_header_changed_in_the_file_is_not_answered_from_memory(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    cache = SnapshotCache(path)
+    assert cache.save(_header(1.0), _snapshot(6.0))
+    # Same records, another header (another writer, or an older plexrate): the file decides.
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE parts SET data = ? WHERE name = 'header'",
+            (snapcache._pack(_header(3.0).to_json()),),
+        )
+    loaded = cache.load("lib")
+    assert loaded is not None and loaded.header.read_at == 3.0
+
+
+def test_settling_updates_the_kept_header(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    cache = SnapshotCache(path)
+    assert cache.save(_header(1.0), _snapshot(6.0))
+    cache.settle("lib", "fp", {"stats": {"tracks": 2}, "notes": []})
+    kept = cache.load("lib")
+    assert kept is not None and kept.header.settled == "fp"
+    snapcache._KEPT.clear()
+    again = cache.load("lib")
+    assert again is not None and again.header == kept.header
+
+
+def test_a_forgotten_copy_is_gone_from_memory_too(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    cache = SnapshotCache(path)
+    assert cache.save(_header(1.0), _snapshot(6.0))
+    cache.forget("lib")
+    assert cache.load("lib") is None
