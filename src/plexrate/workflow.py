@@ -594,11 +594,18 @@ def plan_whole_run(
     read showed nothing new since a full run that planned nothing with the same fingerprint,
     that same empty plan without making it (issue 23: a rerun with nothing to do)."""
     owned = session.owned()
-    fingerprint = plan_fingerprint(session, owned, args)
-    known = settled_plan(session.read, fingerprint)
-    if known is not None:
-        return known
+    read = session.read
+    # Hashing every claim costs seconds at 300,000 tracks: only done when a settled plan may be
+    # reused, or is about to be noted (a watch cycle after a rating needs neither).
+    fingerprint: str | None = None
+    if read is not None and read.nothing_new and read.settled:
+        fingerprint = plan_fingerprint(session, owned, args)
+        known = settled_plan(read, fingerprint)
+        if known is not None:
+            return known
     plan = build(owned)
     if session.write and not plan.changes:
+        if fingerprint is None:
+            fingerprint = plan_fingerprint(session, owned, args)
         settle(session.settings, session.snapshot.library_uuid, fingerprint, plan)
     return plan
