@@ -245,6 +245,11 @@ class Applier:
         self._checks_refused = 0
         self.report = ApplyReport(mode=mode)
 
+    def knows_form(self, item_type: ItemType) -> bool:
+        """Whether a read-back already showed that the edit form stores ``item_type`` ratings
+        (until then, a value-setting chunk of that type is read back once written)."""
+        return item_type in self._verified
+
     def apply(self, changes: Iterable[Change]) -> ApplyReport:
         """Write ``changes`` phase by phase; returns early (``stopped``) if the checkpoint says so.
 
