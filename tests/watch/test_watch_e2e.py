@@ -264,6 +264,7 @@ def test_sigterm_while_writing_closes_the_run_and_undo_works(
     again = watched.start("--once", env=env)
     assert again.process.wait(timeout=30) == 0
     assert again.documents[-1]["status"] == "completed"
+    assert not any("Watching" in line for line in again.errors)  # one cycle is no watching
     undo = watched.cli.invoke("admin", "undo", "--apply", "--yes", "--quiet")
     assert undo.exit_code == 0, undo.output
     assert rating_differences(initial, ratings(emulator.dump()), tolerance=SAME) == {}
@@ -299,6 +300,9 @@ def test_plex_going_away_and_coming_back_is_waited_out(
     assert watch.process.poll() is None
     line = next(line for line in watch.errors if "trying again" in line)
     assert "stopped answering" in line or "cannot reach" in line
+    assert any("Plex answers again (away for" in line for line in watch.errors)
+    # Said once, at the first connection; not again when Plex comes back.
+    assert sum("Watching library" in line for line in watch.errors) == 1
     assert emulator.token not in "\n".join(watch.errors)
     assert watch.stop() == 0
 
@@ -313,6 +317,7 @@ def test_a_refused_token_is_a_clear_error(watched_for: Callable[..., Watched]) -
     stderr = "\n".join(watch.errors)
     assert "Error:" in stderr and "token" in stderr.lower()
     assert "not-the-token-0123456789" not in stderr + str(watch.documents)
+    assert "Watching" not in stderr  # nothing was ever watched
 
 
 def test_a_missing_secret_is_made_once_and_kept_in_the_config(

@@ -31,7 +31,7 @@ from plexrate.errors import ConfigError, ExitCode, UsageError
 if TYPE_CHECKING:
     from plexrate.model import Plan
     from plexrate.settings import Settings
-    from plexrate.watch.events import WebhookEvent
+    from plexrate.watch.events import Scope, WebhookEvent
     from plexrate.watch.loop import CycleResult, Trigger
     from plexrate.workflow import Session
 
@@ -401,7 +401,7 @@ def watch(
             return
         app.err.print(
             f"{time.strftime('%H:%M:%S')} {escape(message)}",
-            style="dim",
+            style="" if kind == "back" else "dim",
             soft_wrap=not app.err.is_terminal,
         )
 
@@ -423,8 +423,9 @@ def watch(
                     f"cannot listen on {listen}: {what}",
                     hint="choose another --listen HOST:PORT",
                 ) from None
-        if not quiet:
-            how = []
+        how: list[str] = []
+        if not quiet and not once:
+            # Said once Plex answered: a wrong URL or token fails first, without it.
             if receiver is not None:
                 bound_host, bound_port = receiver.address
                 how.append(
@@ -435,14 +436,21 @@ def watch(
                 how.append(f"asking Plex for changes every {poll_every:g}s")
             if sweep > 0:
                 how.append(f"a full check at least every {sweep:g}s")
-            app.err.print(
-                f"Watching library {escape(settings.library_name)!r}: "
-                + "; ".join(how)
-                + ". Ctrl-C stops.",
-                soft_wrap=not app.err.is_terminal,
-            )
+
+        def connect() -> Scope:
+            scope = plex.connect()
+            if how:
+                app.err.print(
+                    f"Watching library {escape(settings.library_name)!r}: "
+                    + "; ".join(how)
+                    + ". Ctrl-C stops.",
+                    soft_wrap=not app.err.is_terminal,
+                )
+                how.clear()
+            return scope
+
         loop = WatchLoop(
-            connect=plex.connect,
+            connect=connect,
             cycle=cycle,
             should_stop=lambda: signals.stop,
             probe=plex.probe if poll_every is not None else None,

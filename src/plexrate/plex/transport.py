@@ -295,7 +295,7 @@ def _unauthorized(ctx: Context, status: int) -> PlexAuthError:
         )
     return PlexAuthError(
         f"the Plex server at {ctx.url} refused the token ({status} Unauthorized)",
-        hint="set a valid PLEX_TOKEN (Plex Web: any item › Get Info › View XML shows it)",
+        hint="set a valid PLEX_TOKEN; Plex Web shows it under any item › Get Info › View XML",
     )
 
 
@@ -450,7 +450,7 @@ def tls_error(exc: BaseException, url: str, *, verify: bool | str) -> ConfigErro
             return TlsError(
                 f"the certificate of {url} is issued for {shown}, not for {host}: Plex's "
                 f"certificates name its plex.direct address, {direct}",
-                hint=f"set PLEX_URL to {direct} (Plex Web: Get Info › View XML shows it), {fixes}",
+                hint=f"set PLEX_URL to {direct}, which Plex Web shows under Get Info › View XML; {fixes}",
             )
         return TlsError(
             f"the certificate of {url} is not issued for {host} (it names {shown})",

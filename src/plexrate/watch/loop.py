@@ -79,7 +79,8 @@ class Counters:
 
 
 Notify = Callable[[str, str], None]
-"""``notify(kind, message)``: ``unreachable``, ``locked``, ``ignored``, ``event``."""
+"""``notify(kind, message)``: ``unreachable``, ``back`` (reached again after ``unreachable``),
+``locked``, ``ignored``, ``event``."""
 
 
 def _silent(kind: str, message: str) -> None:  # noqa: ARG001 - a Notify that says nothing
@@ -170,6 +171,11 @@ class WatchLoop:
         self._debouncer.add(event)
 
     # -------------------------------------------------------------------------------- the loop
+    def _back(self, away_since: float) -> None:
+        """After a probe or cycle reached Plex again."""
+        away = self._clock() - away_since
+        self._notify("back", f"Plex answers again (away for {away:.0f}s)")
+
     def _pause(self, seconds: float, scope: Scope | None) -> None:
         deadline = self._clock() + seconds
         while not self._should_stop():
@@ -182,6 +188,7 @@ class WatchLoop:
         scope: Scope | None = None
         connected = False
         pending: Trigger | None = Trigger("start")
+        away_since: float | None = None
         baseline: Fingerprint | None = None
         next_poll = self._clock() + self._interval
         next_sweep: float | None = None
@@ -199,6 +206,9 @@ class WatchLoop:
                 if pending is None and self._probe is not None and self._clock() >= next_poll:
                     seen = self._probe()
                     self.counters.probes += 1
+                    if away_since is not None:
+                        self._back(away_since)
+                        away_since = None
                     next_poll = self._clock() + self._interval
                     fresh = True
                     if seen != baseline:
@@ -215,6 +225,9 @@ class WatchLoop:
                         self._debouncer.take()
                     result = self._cycle(pending)
                     self.counters.cycles += 1
+                    if away_since is not None:
+                        self._back(away_since)
+                        away_since = None
                     if self._sweep is not None:
                         next_sweep = self._clock() + self._sweep
                     pending = None
@@ -236,6 +249,8 @@ class WatchLoop:
                     self.counters.outages += 1
                     self._notify("unreachable", f"{exc.message}; trying again in {delay:g}s")
                     scope = None
+                    if away_since is None:
+                        away_since = self._clock()
                 # Whatever happened meanwhile is read by the cycle after the pause.
                 pending = pending or Trigger("reconnect")
                 self._pause(delay, scope)
