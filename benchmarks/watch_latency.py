@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from plexrate.emulator import Emulator, generate_library
-from plexrate.emulator.library import TrackItem
+from plexrate.emulator.library import EmulatorLibrary, TrackItem
 
 TOKEN = "bench-token"
 SECRET = "bench-watch-secret-0123456789"
@@ -70,6 +70,40 @@ def _first_run(emu: Emulator, state: Path) -> None:
         raise SystemExit(f"first run failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
+def _scope(library: EmulatorLibrary, track: TrackItem, unrated: set[int]) -> list[int]:
+    """What a rating on ``track`` reaches (issue 23): its album, its artist and the album's
+    other tracks the person left unrated (``unrated``, before plexrate's first run)."""
+    others = [key for key in library.children_of(track.album_key) if key != track.rating_key]
+    return [track.album_key, track.artist_key, *(k for k in others if k in unrated)]
+
+
+class _Arrivals:
+    """Samples the ratings of ``keys`` every 50 ms and remembers when each last changed, so
+    that once the cycle is over the moment its scope got its final values is known."""
+
+    def __init__(self, library: EmulatorLibrary, keys: list[int]) -> None:
+        self._library = library
+        self._keys = keys
+        self._last: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        seen = {key: self._library.rating(key) for key in self._keys}
+        while not self._done.wait(0.05):
+            for key in self._keys:
+                value = self._library.rating(key)
+                if value != seen[key]:
+                    seen[key], self._last[key] = value, time.monotonic()
+
+    def stop(self) -> float | None:
+        """When the last item of the scope that changed took its final value (None: none did)."""
+        self._done.set()
+        self._thread.join()
+        return max(self._last.values(), default=None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tracks", type=int, default=50_000)
@@ -79,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=60.0)
     parser.add_argument("--ratings", type=int, default=5)
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--profile", type=Path, help="run watch under cProfile, written here")
     args = parser.parse_args(argv)
 
     library = generate_library(tracks=args.tracks, seed=args.seed)
@@ -95,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(item := library.get(key), TrackItem) and item.user_rating is None
     ]
     step = max(1, len(tracks) // (args.ratings + 1))
+    unrated = {t.rating_key for t in tracks}
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "plexrate_state.sqlite"
         with Emulator(library, token=TOKEN, latency="none") as emu:
@@ -105,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         hooks = [f"http://127.0.0.1:{port}/{SECRET}"] if args.webhook else []
         with Emulator(library, token=TOKEN, latency=args.latency, webhooks=hooks) as emu:
             command = [sys.executable, "-m", "plexrate", "watch", "--json", "--quiet"]
+            if args.profile is not None:
+                command[1:3] = ["-m", "cProfile", "-o", str(args.profile), "-m", "plexrate"]
             if args.webhook:
                 command += ["--webhook", "--listen", f"127.0.0.1:{port}"]
             else:
@@ -134,15 +172,20 @@ def main(argv: list[str] | None = None) -> int:
                 for n in range(args.ratings):
                     track = tracks[(n + 1) * step]
                     emu.reset_stats()
+                    scope = _scope(emu.library, track, unrated)
+                    watcher = _Arrivals(emu.library, scope)
                     rated = time.monotonic()
                     emu.person_rate(track.rating_key, 10.0)
                     while True:
                         at, document = documents.get(timeout=900)
                         if document.get("written"):
                             break
+                    arrived = watcher.stop()
                     runs.append(
                         {
                             "seconds": round(at - rated, 2),
+                            "scope_seconds": None if arrived is None else round(arrived - rated, 2),
+                            "scope_items": len(scope),
                             "trigger": document.get("trigger"),
                             "written": document.get("written"),
                             "requests": emu.stats().requests,
@@ -160,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
                     "median": round(statistics.median(seconds), 2),
                     "max": max(seconds),
                 }
+                scoped = [r["scope_seconds"] for r in runs if r["scope_seconds"] is not None]
+                if scoped:
+                    results["scope_seconds"] = {
+                        "median": round(statistics.median(scoped), 2),
+                        "max": max(scoped),
+                    }
             finally:
                 process.terminate()
                 try:
