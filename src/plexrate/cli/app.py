@@ -24,12 +24,15 @@ from plexrate.cli.demo import DEMO_HELP, demo
 from plexrate.cli.doctor import DOCTOR_HELP, doctor
 from plexrate.cli.emulator import app as emulator_app
 from plexrate.cli.evaluate import evaluate_app
+from plexrate.cli.helpfmt import install as install_help_format
 from plexrate.cli.menu import MENU_HELP, menu
 from plexrate.cli.phases import register as register_phases
 from plexrate.cli.report import report_app
 from plexrate.cli.watch import register as register_watch
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.redact import RedactingFilter, redact
+
+install_help_format()
 
 
 class PlexrateGroup(TyperGroup):
