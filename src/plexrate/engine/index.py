@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig, FillerRules, KeywordMatch, TwinRules
@@ -63,8 +64,19 @@ class LibraryIndex:
 
     @classmethod
     def build(cls, snapshot: LibrarySnapshot, config: EngineConfig) -> LibraryIndex:
-        with paused_gc():
-            return cls._build(snapshot, config)
+        previous = _last_built[0] if _last_built else None
+        if (
+            previous is not None
+            and previous.filler_rules == config.filler
+            and previous.twin_rules == config.twins
+            and _same_structure(previous.snapshot, snapshot)
+        ):
+            index = replace(previous, snapshot=snapshot)
+        else:
+            with paused_gc():
+                index = cls._build(snapshot, config)
+        _last_built[:] = [index]
+        return index
 
     @classmethod
     def _build(cls, snapshot: LibrarySnapshot, config: EngineConfig) -> LibraryIndex:
@@ -104,6 +116,51 @@ class LibraryIndex:
             and self.filler_rules == config.filler
             and self.twin_rules == config.twins
         )
+
+
+# What a record may change without changing anything the index holds: its ratings and play
+# counts. None of these is read to build an index (tests/engine/test_engine_index_reuse.py).
+VOLATILE_FIELDS = frozenset(
+    {"rating", "rated_at", "plays", "skips", "last_played", "popularity", "critic_rating"}
+)
+# ``plexrate watch`` plans every cycle on a library that differs from the last by a few ratings;
+# building the index again cost seconds at 300,000 tracks. The last index built is carried over
+# to a snapshot whose records differ from its own in volatile fields only. Unchanged records are
+# the very same objects from one read to the next (the snapshot cache hands them back), so the
+# check is an identity test for all but the few that changed; past a share of changed records a
+# fresh build is cheaper than comparing them.
+_last_built: list[LibraryIndex] = []
+_MAX_COMPARED = 0.05
+
+
+def _same_records(before: Mapping[int, Any], after: Mapping[int, Any]) -> bool:
+    # Record by record even when both are one mapping: it may have been changed in place.
+    if len(before) != len(after):
+        return False
+    budget = max(100, int(len(after) * _MAX_COMPARED))
+    for key, record in after.items():
+        old = before.get(key)
+        if old is record:
+            continue
+        budget -= 1
+        if old is None or budget < 0:
+            return False
+        if replace(old, **{f: getattr(record, f) for f in _volatile(type(record))}) != record:
+            return False
+    return True
+
+
+def _volatile(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name in VOLATILE_FIELDS)
+
+
+def _same_structure(before: LibrarySnapshot, after: LibrarySnapshot) -> bool:
+    """Whether ``after`` differs from ``before`` in nothing but volatile fields."""
+    return (
+        _same_records(before.artists, after.artists)
+        and _same_records(before.albums, after.albums)
+        and _same_records(before.tracks, after.tracks)
+    )
 
 
 def _library_order(
