@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
+import pytest
+
 from plexrate.model import Album, Artist, LibrarySnapshot, Marks, Track
 from plexrate.state import snapcache
 from plexrate.state.snapcache import CacheHeader, SnapshotCache
@@ -131,3 +133,79 @@ def test_a_forgotten_copy_is_gone_from_memory_too(tmp_path: Path) -> None:
     assert cache.save(_header(1.0), _snapshot(6.0))
     cache.forget("lib")
     assert cache.load("lib") is None
+
+
+def _library(n: int = 50) -> LibrarySnapshot:
+    tracks = {
+        k: Track(key=k, title=f"T{k}", album_key=2, artist_key=1, album_title="B", album_artist="A")
+        for k in range(100, 100 + n)
+    }
+    return replace(_snapshot(None), tracks=MappingProxyType(tracks))
+
+
+def _rated(snapshot: LibrarySnapshot, keys: range, value: float) -> LibrarySnapshot:
+    tracks = dict(snapshot.tracks)
+    for key in keys:
+        tracks[key] = replace(tracks[key], rating=value)
+    return replace(snapshot, tracks=MappingProxyType(tracks))
+
+
+def _stored(path: Path) -> dict[str, bytes]:
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("SELECT name, data FROM parts").fetchall())
+
+
+def test_a_few_changed_tracks_are_written_as_a_delta_over_the_tracks_part(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    cache = SnapshotCache(path)
+    first = _library()
+    assert cache.save(_header(1.0), first)
+    before = _stored(path)
+    second = _rated(first, range(100, 103), 7.0)
+    assert cache.save(_header(2.0), second)
+    after = _stored(path)
+    assert after["tracks"] == before["tracks"]  # the part itself was not rewritten
+    assert [row[0] for row in snapcache._unpack(after["tracks.delta"])] == [100, 101, 102]
+    # Then once more: the delta holds every difference from the part, not only the last one.
+    third = _rated(second, range(110, 111), 3.0)
+    assert cache.save(_header(3.0), third)
+    assert len(snapcache._unpack(_stored(path)["tracks.delta"])) == 4
+    loaded = _from_file(path)
+    assert loaded.tracks == third.tracks
+    assert list(loaded.tracks) == list(third.tracks)  # in the same order
+
+
+@pytest.mark.parametrize("change", ["many", "added", "reordered", "other-writer"])
+def test_the_tracks_part_is_written_whole_when_a_delta_would_not_do(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    cache = SnapshotCache(path)
+    first = _library()
+    assert cache.save(_header(1.0), first)
+    before = _stored(path)
+    if change == "many":
+        after = _rated(first, range(100, 110), 7.0)  # a fifth of the tracks
+    elif change == "added":
+        tracks = dict(first.tracks)
+        tracks[999] = replace(tracks[100], key=999)
+        after = replace(first, tracks=MappingProxyType(tracks))
+    elif change == "reordered":
+        after = replace(first, tracks=MappingProxyType(dict(reversed(first.tracks.items()))))
+    else:
+        after = _rated(first, range(100, 101), 7.0)
+        snapcache._KEPT.clear()  # as in a process that never loaded this copy
+    assert cache.save(_header(2.0), after)
+    stored = _stored(path)
+    assert stored["tracks"] != before["tracks"]
+    assert snapcache._unpack(stored["tracks.delta"]) == []
+    loaded = _from_file(path)
+    assert loaded.tracks == after.tracks and list(loaded.tracks) == list(after.tracks)
+
+
+def test_a_copy_of_the_older_format_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    assert SnapshotCache(path).save(replace(_header(1.0), format=1), _library())
+    snapcache._KEPT.clear()
+    # Format 1 had no delta: a reader of 2 reads the library whole rather than guess.
+    assert SnapshotCache(path).load("lib") is None

@@ -300,7 +300,11 @@ def test_plex_going_away_and_coming_back_is_waited_out(
     assert watch.process.poll() is None
     line = next(line for line in watch.errors if "trying again" in line)
     assert "stopped answering" in line or "cannot reach" in line
-    assert any("Plex answers again (away for" in line for line in watch.errors)
+    watch.wait_for(
+        lambda: any("Plex answers again (away for" in line for line in watch.errors),
+        timeout=5,
+        what="a message that Plex is back",
+    )
     # Said once, at the first connection; not again when Plex comes back.
     assert sum("Watching library" in line for line in watch.errors) == 1
     assert emulator.token not in "\n".join(watch.errors)

@@ -450,7 +450,8 @@ def tls_error(exc: BaseException, url: str, *, verify: bool | str) -> ConfigErro
             return TlsError(
                 f"the certificate of {url} is issued for {shown}, not for {host}: Plex's "
                 f"certificates name its plex.direct address, {direct}",
-                hint=f"set PLEX_URL to {direct}, which Plex Web shows under Get Info › View XML; {fixes}",
+                hint=f"set PLEX_URL to {direct}, which Plex Web shows under Get Info › View XML; "
+                + fixes,
             )
         return TlsError(
             f"the certificate of {url} is not issued for {host} (it names {shown})",

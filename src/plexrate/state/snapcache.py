@@ -29,10 +29,17 @@ from plexrate.model import Album, Artist, LibrarySnapshot, Marks, Track
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
-"""Bumped whenever the records or the header change shape; an older cache is read whole again."""
+CACHE_FORMAT = 2
+"""Bumped whenever the records or the header change shape; an older cache is read whole again.
+2: the tracks part may be followed by ``tracks.delta``, which a reader of 1 would not apply."""
 
 _PARTS = ("artists", "albums", "tracks", "tagged")
+_DELTA = "tracks.delta"
+# Rewriting the tracks part after every rating cost about 1.8 s at 300,000 tracks. When the tracks
+# are the same keys in the same order as the part holds, and only a few changed (ratings, plays),
+# only those go to ``tracks.delta``, laid over the part when it is read; past this share of
+# the tracks the part is written whole again and the delta emptied.
+_MAX_DELTA = 0.1
 
 
 def cache_path(state_path: Path) -> Path:
@@ -124,6 +131,9 @@ class CachedSnapshot:
     """Parts known to equal what the file holds (``save`` skips them)."""
 
 
+_EMPTY = zlib.compress(b"[]")
+
+
 def _pack(value: Any) -> bytes:
     return zlib.compress(json.dumps(value, separators=(",", ":")).encode("utf-8"), 1)
 
@@ -163,6 +173,45 @@ def _records(cls: Any, rows: Sequence[Sequence[Any]], tuples: set[int]) -> dict[
     return out
 
 
+def _delta(base: Mapping[int, Track], tracks: Mapping[int, Track]) -> dict[int, Track] | None:
+    """The tracks that differ from ``base``, or None when the part must be written whole: other
+    keys or another order (a delta replaces records in place), or too many changed."""
+    if len(base) != len(tracks) or list(base) != list(tracks):
+        return None
+    limit = len(tracks) * _MAX_DELTA
+    changed: dict[int, Track] = {}
+    for key, track in tracks.items():
+        old = base[key]
+        # Unchanged records are the same objects from one read to the next: an identity test.
+        if track is not old and track != old:
+            changed[key] = track
+            if len(changed) > limit:
+                return None
+    return changed
+
+
+def _parts(
+    snapshot: LibrarySnapshot, unchanged: set[str] | frozenset[str], known: _Kept | None
+) -> tuple[dict[str, Any], Mapping[int, Track]]:
+    """The parts to write, and the records the tracks part holds once they are written.
+    ``known``: the copy the file holds, when this process knows it."""
+    parts: dict[str, Any] = {}
+    if "artists" not in unchanged:
+        parts["artists"] = _rows(snapshot.artists)
+    if "albums" not in unchanged:
+        parts["albums"] = _rows(snapshot.albums)
+    if "tagged" not in unchanged:
+        parts["tagged"] = {k: sorted(v) for k, v in snapshot.tagged.items()}
+    if known is not None and "tracks" in unchanged:
+        return parts, known.base
+    delta = _delta(known.base, snapshot.tracks) if known is not None else None
+    if delta is None:
+        parts["tracks"], parts[_DELTA] = _rows(snapshot.tracks), []
+        return parts, MappingProxyType(dict(snapshot.tracks))
+    parts[_DELTA] = _rows(delta)
+    return parts, known.base if known is not None else snapshot.tracks
+
+
 def _as_loaded(header: CacheHeader, snapshot: LibrarySnapshot) -> LibrarySnapshot:
     """``snapshot`` as ``load`` would give it back: only the parts the file keeps, in mappings of
     their own (the caller's may be plain dicts)."""
@@ -185,6 +234,8 @@ class _Kept:
     blob: bytes
     header: CacheHeader
     snapshot: LibrarySnapshot
+    base: Mapping[int, Track]
+    """The records the tracks part holds (``snapshot.tracks`` without the delta laid over)."""
 
     def matches(self, library_uuid: str, blob: bytes) -> bool:
         return library_uuid == self.library_uuid and bytes(blob) == self.blob
@@ -241,6 +292,12 @@ class SnapshotCache:
             header = CacheHeader.from_json(_unpack(rows["header"]))
             if header.format != CACHE_FORMAT or any(p not in rows for p in _PARTS):
                 return None
+            base = _records(Track, _unpack(rows["tracks"]), set())
+            tracks = dict(base)
+            for key, track in _records(Track, _unpack(rows.get(_DELTA, _EMPTY)), set()).items():
+                if key not in tracks:
+                    raise ValueError(f"the delta holds track {key}, which the tracks part lacks")
+                tracks[key] = track
             tagged = {
                 str(k): frozenset(int(x) for x in v) for k, v in _unpack(rows["tagged"]).items()
             }
@@ -252,13 +309,13 @@ class SnapshotCache:
                     _records(Artist, _unpack(rows["artists"]), _ARTIST_TUPLES)
                 ),
                 albums=MappingProxyType(_records(Album, _unpack(rows["albums"]), _ALBUM_TUPLES)),
-                tracks=MappingProxyType(_records(Track, _unpack(rows["tracks"]), set())),
+                tracks=MappingProxyType(tracks),
                 tagged=MappingProxyType(tagged),
             )
         except (sqlite3.Error, OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
             log.info("snapshot cache %s not used: %s", self.path, exc)
             return None
-        _KEPT[self._key] = _Kept(library_uuid, rows["header"], header, snapshot)
+        _KEPT[self._key] = _Kept(library_uuid, rows["header"], header, snapshot, base)
         return CachedSnapshot(header=header, snapshot=snapshot, unchanged=set(_PARTS))
 
     def save(
@@ -270,20 +327,27 @@ class SnapshotCache:
     ) -> bool:
         """Write ``snapshot`` under ``header``; parts in ``unchanged`` are left as the file has
         them. False (and the file left as it was, or removed) when it cannot be written."""
-        parts: dict[str, Any] = {}
-        if "artists" not in unchanged:
-            parts["artists"] = _rows(snapshot.artists)
-        if "albums" not in unchanged:
-            parts["albums"] = _rows(snapshot.albums)
-        if "tracks" not in unchanged:
-            parts["tracks"] = _rows(snapshot.tracks)
-        if "tagged" not in unchanged:
-            parts["tagged"] = {k: sorted(v) for k, v in snapshot.tagged.items()}
+        kept = _KEPT.get(self._key)
         try:
             conn = self._connect()
             try:
                 with conn:
-                    if len(parts) == len(_PARTS):
+                    # The write lock first, then the header row: the delta, and the parts left
+                    # as they are, are only right over the copy this process knows the file holds.
+                    conn.execute("BEGIN IMMEDIATE")
+                    head = conn.execute(
+                        "SELECT data FROM parts WHERE library = ? AND name = 'header'",
+                        (header.library_uuid,),
+                    ).fetchone()
+                    known = (
+                        kept
+                        if kept is not None
+                        and head is not None
+                        and kept.matches(header.library_uuid, head[0])
+                        else None
+                    )
+                    parts, base = _parts(snapshot, unchanged if known else frozenset(), known)
+                    if len(parts) == len(_PARTS) + 1:
                         conn.execute("DELETE FROM parts WHERE library = ?", (header.library_uuid,))
                     for name, value in parts.items():
                         conn.execute(
@@ -302,7 +366,9 @@ class SnapshotCache:
             _KEPT.pop(self._key, None)
             log.warning("could not keep the library snapshot in %s: %s", self.path, exc)
             return False
-        _KEPT[self._key] = _Kept(header.library_uuid, blob, header, _as_loaded(header, snapshot))
+        _KEPT[self._key] = _Kept(
+            header.library_uuid, blob, header, _as_loaded(header, snapshot), base
+        )
         return True
 
     def settle(self, library_uuid: str, fingerprint: str, plan: Mapping[str, Any]) -> None:

@@ -220,6 +220,9 @@ class WatchLoop:
                         baseline = self._probe()
                         self.counters.probes += 1
                         next_poll = self._clock() + self._interval
+                        if away_since is not None:
+                            self._back(away_since)
+                            away_since = None
                     if pending.reason != "webhook":
                         # Events of the burst are covered by a cycle that reads anyway.
                         self._debouncer.take()
