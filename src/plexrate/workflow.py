@@ -538,7 +538,7 @@ def execute(
     )
     status = RunStatus.FAILED
     try:
-        report = applier.apply(writes)
+        report = applier.apply(writes, first=plan.first)
         status = RunStatus.INTERRUPTED if report.stopped else RunStatus.COMPLETED
     except (KeyboardInterrupt, PlexUnreachable):
         status = RunStatus.INTERRUPTED

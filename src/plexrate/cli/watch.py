@@ -15,7 +15,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,7 +29,7 @@ from plexrate.cli.options import ConfigOpt, JsonOpt, LibraryOpt, QuietOpt
 from plexrate.errors import ConfigError, ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from plexrate.model import Plan
+    from plexrate.model import LibrarySnapshot, Plan
     from plexrate.settings import Settings
     from plexrate.watch.events import Scope, WebhookEvent
     from plexrate.watch.loop import CycleResult, Trigger
@@ -215,7 +215,8 @@ class _Cycle:
 
         def make_plan(session: Session) -> Plan:
             # The run's own plan and fingerprint: a watch cycle and `plexrate run` are one thing.
-            return inference_plan(session, command="run")
+            plan = inference_plan(session, command="run")
+            return replace(plan, first=scope_of(trigger, session.snapshot)) if plan else plan
 
         previous = _during_cycle(self.signals)
         try:
@@ -272,6 +273,34 @@ class _Cycle:
             )
         stopped = outcome.status is RunStatus.INTERRUPTED
         return CycleResult(stopped=stopped, written=_written(done.plan, outcome.report.touched))
+
+
+def scope_of(trigger: Trigger, snapshot: LibrarySnapshot) -> frozenset[int]:
+    """What the ratings of a webhook cycle reach, written before the rest of the cycle's plan:
+    each rated item, its album and artist, and the tracks of the albums among them (and of the
+    artists' albums, for an artist rated)."""
+    from plexrate.watch.events import EventType
+
+    keys: set[int] = set()
+    artists: set[int] = set()
+    albums: set[int] = set()
+    for event in trigger.events:
+        if event.event != EventType.RATE or not event.rating_keys:
+            continue
+        keys.update(event.rating_keys)
+        # The rated item's album: itself, or a track's parent.
+        if event.item_type == "artist":
+            artists.add(event.rating_keys[0])
+        elif event.item_type == "album":
+            albums.add(event.rating_keys[0])
+        elif event.item_type == "track" and len(event.rating_keys) > 1:
+            albums.add(event.rating_keys[1])
+    if artists:
+        albums.update(k for k, a in snapshot.albums.items() if a.artist_key in artists)
+    keys.update(albums)
+    if albums:
+        keys.update(k for k, t in snapshot.tracks.items() if t.album_key in albums)
+    return frozenset(keys)
 
 
 def upper_hint(trigger: Trigger) -> frozenset[int] | None:
