@@ -17,7 +17,6 @@ keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryL
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import math
@@ -48,7 +47,7 @@ from plexrate.model import (
 from plexrate.redact import redact
 from plexrate.state import netfs, schema
 from plexrate.state.encoding import ITEM_TYPES, tags_from_json, tags_to_json
-from plexrate.state.legacy import LegacyMigration, LegacyState
+from plexrate.state.legacy import LegacyMigration, LegacyState, claims_to_record
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.ownership import OWNED_COLUMNS, OwnedRow, ownership_after
 from plexrate.state.reconcile import classify
@@ -1244,17 +1243,9 @@ class StateStore:
         if self.readonly:
             raise StateError(f"state file {self.path} is open read-only")
         backup = self._backup_legacy(legacy, backup_dir)
-        current = set(self.owned())
-        already = [*migration.already_owned]
-        rows: list[tuple[Any, ...]] = []
         now = self._clock()
-        for item in migration.owned:
-            if item.key in current:
-                already.append(item.key)
-            else:
-                # The old tool's write time is unknown; the import is its latest possible time,
-                # so a rating Plex stamps later is the person's (HIJACK_INTEGER_ONLY).
-                rows.append(_owned_row(dataclasses.replace(item, written_at=now)))
+        claims, already = claims_to_record(migration, set(self.owned()), now=now)
+        rows = [_owned_row(item) for item in claims]
         record = {
             "at": now,
             "source": str(legacy.source) if legacy.source else None,
@@ -1277,7 +1268,7 @@ class StateStore:
             backup=backup,
             not_in_library=migration.not_in_library,
             unrated=migration.unrated,
-            already_owned=tuple(sorted(already)),
+            already_owned=already,
             anchors=migration.anchors,
             changed=migration.changed,
         )
