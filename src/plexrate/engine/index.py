@@ -11,8 +11,8 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig, FillerRules, KeywordMatch, TwinRules
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.engine.text import (
     KeywordMatcher,
     clean_title,
