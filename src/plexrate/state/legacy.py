@@ -420,6 +420,7 @@ def plan_migration(
     claims: list[OwnedItem] = []
     buckets: dict[LegacyOutcome, list[int]] = {outcome: [] for outcome in LegacyOutcome}
     old_tool_tagged = tagged_by_old_tool(legacy, snapshot, inferred_tag, plexrates=owned)
+    rule = _Rule(snapshot, inferred_tag, old_tool_tagged)
     for key in sorted(legacy.entries):
         entry = legacy.entries[key]
         item = snapshot.item(key)
@@ -429,14 +430,7 @@ def plan_migration(
         if key in owned:
             buckets[LegacyOutcome.ALREADY_OWNED].append(key)
             continue
-        outcome = _decide(
-            snapshot,
-            key,
-            entry,
-            item.rating,
-            inferred_tag=inferred_tag,
-            old_tool_tagged=old_tool_tagged,
-        )
+        outcome = rule.outcome(key, entry, item.rating)
         if outcome is LegacyOutcome.OWNED and item.rating is not None:
             claims.append(
                 OwnedItem(
@@ -460,23 +454,22 @@ def plan_migration(
     )
 
 
-def _decide(
-    snapshot: LibrarySnapshot,
-    key: int,
-    entry: LegacyEntry,
-    current: float | None,
-    *,
-    inferred_tag: str,
-    old_tool_tagged: bool,
-) -> LegacyOutcome:
-    """``legacy_outcome`` of an entry whose item the snapshot has, rated ``current`` now."""
-    return legacy_outcome(
-        entry,
-        current,
-        tagged=snapshot.has_tag(inferred_tag, key),
-        tag_configured=bool(inferred_tag),
-        old_tool_tagged=old_tool_tagged,
-    )
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """``legacy_outcome`` bound to the library and to what the whole file says about tagging."""
+
+    snapshot: LibrarySnapshot
+    inferred_tag: str
+    old_tool_tagged: bool
+
+    def outcome(self, key: int, entry: LegacyEntry, current: float | None) -> LegacyOutcome:
+        return legacy_outcome(
+            entry,
+            current,
+            tagged=self.snapshot.has_tag(self.inferred_tag, key),
+            tag_configured=bool(self.inferred_tag),
+            old_tool_tagged=self.old_tool_tagged,
+        )
 
 
 def claims_to_record(
@@ -544,21 +537,13 @@ def anchors_taken_earlier(
         inferred_tag,
         plexrates={k for k, c in owned.items() if c.phase != Phase.IMPORT.value},
     )
+    rule = _Rule(snapshot, inferred_tag, old_tool_tagged)
     for key in sorted(legacy.entries):
         claim = owned.get(key)
         item = snapshot.item(key)
         if claim is None or item is None or claim.phase != Phase.IMPORT.value:
             continue
-        entry = legacy.entries[key]
-        outcome = _decide(
-            snapshot,
-            key,
-            entry,
-            item.rating,
-            inferred_tag=inferred_tag,
-            old_tool_tagged=old_tool_tagged,
-        )
-        if outcome is LegacyOutcome.ANCHOR:
+        if rule.outcome(key, legacy.entries[key], item.rating) is LegacyOutcome.ANCHOR:
             anchors.append(key)
     return tuple(anchors)
 
