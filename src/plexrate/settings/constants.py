@@ -21,3 +21,4 @@ MAX_SLEEP = 3600
 DOCS = "docs/settings.md"
 
 Source = Literal["default", "file", "env", "flag"]
+"""The layer a setting's value came from (``LoadedSettings.sources``)."""
