@@ -53,9 +53,10 @@ def test_the_engine_is_pure() -> None:
         assert not roots & forbidden, f"{path.name} imports {roots & forbidden}"
 
 
-# The state store's pure parts: what journal entries do to ownership, and the undo fold. The
-# store does the SQL around them; these stay testable on plain records.
-PURE_STATE = ("encoding.py", "ownership.py", "undo_fold.py")
+# The state store's pure parts: what journal entries do to ownership, the undo fold, and how
+# reconciliation settles an entry. The store does the SQL around them; these stay testable on
+# plain records.
+PURE_STATE = ("encoding.py", "ownership.py", "reconcile.py", "undo_fold.py")
 
 
 @pytest.mark.parametrize("name", PURE_STATE)

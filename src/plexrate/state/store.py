@@ -50,7 +50,7 @@ from plexrate.state.encoding import ITEM_TYPES, tags_from_json, tags_to_json
 from plexrate.state.legacy import LegacyMigration, LegacyState, claims_to_record
 from plexrate.state.lock import LibraryLock, current_command
 from plexrate.state.ownership import OWNED_COLUMNS, OwnedRow, ownership_after
-from plexrate.state.reconcile import classify
+from plexrate.state.reconcile import NOTES, settled_status, sort_out
 from plexrate.state.records import (
     CompactReport,
     EntryStatus,
@@ -930,43 +930,29 @@ class StateStore:
         if not pending:
             return ReconcileReport()
         now = self._clock()
-        groups: dict[Resolution, list[JournalEntry]] = {r: [] for r in Resolution}
-        for entry in pending:
-            groups[classify(entry, observed.get(entry.key))].append(entry)
+        groups = sort_out(pending, observed)
         confirmed = groups[Resolution.LANDED] + groups[Resolution.PARTIAL]
         confirmed.sort(key=lambda e: e.id)
         readback = {e.key: _observed_rating(observed[e.key]) for e in confirmed}
-        notes = {
-            Resolution.LANDED: "reconciled: landed",
-            Resolution.PARTIAL: "reconciled: the rating landed, a tag edit did not",
-            Resolution.NOT_SENT: "reconciled: not sent",
-            Resolution.TAGS_ONLY: "reconciled: tags changed but the rating was not written",
-            Resolution.CHANGED: "reconciled: changed in Plex since; not owned",
-            Resolution.VANISHED: "reconciled: the item no longer exists",
-        }
         settled: dict[Resolution, tuple[JournalEntry, ...]] = {}
         with self._write() as conn:
             fresh = self._pending_entries(conn, [e.id for e in pending])
             if len(fresh) != len(pending):
                 raise StateError("pending entries changed during reconciliation")
             for resolution, entries in groups.items():
-                status = (
-                    EntryStatus.CONFIRMED
-                    if resolution in (Resolution.LANDED, Resolution.PARTIAL)
-                    else EntryStatus.FAILED
-                )
+                status = settled_status(resolution)
                 rows = []
                 done = []
                 for e in entries:
                     value = readback.get(e.key) if status is EntryStatus.CONFIRMED else None
-                    rows.append((status.value, now, value, notes[resolution], e.id))
+                    rows.append((status.value, now, value, NOTES[resolution], e.id))
                     done.append(
                         replace(
                             e,
                             status=status,
                             resolved_at=now,
                             readback=value,
-                            note=notes[resolution],
+                            note=NOTES[resolution],
                         )
                     )
                 conn.executemany(
