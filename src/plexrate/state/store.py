@@ -12,6 +12,11 @@ invariant 1), so it must survive any crash (invariant 6). The protocol, describe
 A process killed anywhere leaves, at worst, pending entries; the next start reads those items
 back from Plex and settles them with ``resolve_pending``. Several libraries share one file, each
 keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryLock``.
+
+This module is the SQL and the file's lifecycle. What the rows mean is decided by pure modules
+beside it: ``ownership`` (what confirmed entries do to ownership), ``undo_fold`` (what undo
+needs per item), ``reconcile`` (what became of a pending entry) and ``legacy`` (what an import
+of the old tool's file takes).
 """
 
 from __future__ import annotations
