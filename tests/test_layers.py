@@ -51,3 +51,17 @@ def test_the_engine_is_pure() -> None:
     for path in (SRC / "engine").rglob("*.py"):
         roots = {m.split(".")[0] for m in _imports(path)}
         assert not roots & forbidden, f"{path.name} imports {roots & forbidden}"
+
+
+# The state store's pure parts: what journal entries do to ownership, the undo fold, and how
+# reconciliation settles an entry. The store does the SQL around them; these stay testable on
+# plain records.
+PURE_STATE = ("encoding.py", "ownership.py", "reconcile.py", "undo_fold.py")
+
+
+@pytest.mark.parametrize("name", PURE_STATE)
+def test_the_state_transitions_are_pure(name: str) -> None:
+    forbidden = {"sqlite3", "plexapi", "requests", "socket", "http", "urllib", "os"}
+    roots = {m.split(".")[0] for m in _imports(SRC / "state" / name)}
+    assert not roots & forbidden, f"{name} imports {roots & forbidden}"
+    assert not {m for m in _imports(SRC / "state" / name) if m == "plexrate.state.store"}

@@ -20,12 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plexrate.admin.common import count
-from plexrate.admin.stateio import (
-    MigrationSummary,
-    anchors_taken_earlier,
-    backup_to_recheck,
-    summarise_migration,
-)
+from plexrate.admin.stateio import MigrationSummary, summarise_migration
 from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
 from plexrate.incremental import ReadInfo, read_library, settle, settled_plan
@@ -55,6 +50,7 @@ from plexrate.state import (
     check_library_uuid,
     load_legacy,
 )
+from plexrate.state.legacy import anchors_taken_earlier, backup_to_recheck
 from plexrate.state.profile import ServerProfile, load_profile
 from plexrate.state.store import META_LEGACY_IMPORT
 

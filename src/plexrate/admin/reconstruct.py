@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from plexrate.admin.common import ManagedTags, item_order
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.errors import UsageError
 from plexrate.model import Item, ItemType, LibrarySnapshot, OwnedItem
 

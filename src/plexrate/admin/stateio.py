@@ -9,26 +9,19 @@ filler keywords (whole words) and the old tool's (substrings) disagree on this l
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Set
+from collections.abc import Set
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from plexrate.admin.common import count
 from plexrate.engine.config import FillerRules, KeywordMatch
 from plexrate.engine.index import filler_rule_difference
-from plexrate.errors import InputFileError
-from plexrate.model import LibrarySnapshot, OwnedItem, Phase
+from plexrate.model import LibrarySnapshot
 from plexrate.state import (
     LegacyMigration,
-    LegacyOutcome,
     LegacyState,
     UuidCheck,
-    legacy_outcome,
-    load_legacy,
     plan_migration,
-    tagged_by_old_tool,
 )
 
 
@@ -157,65 +150,3 @@ def summarise_migration(
         changed_tagged=sum(1 for k in migration.changed if snapshot.has_tag(inferred_tag, k)),
         tag=inferred_tag,
     )
-
-
-def backup_to_recheck(record: str | None) -> Path | None:
-    """The backup of a legacy file an earlier plexrate imported without the migration rule.
-
-    Before ``plan_migration`` an import owned every entry, v1.5's ``m: true`` anchors included;
-    the engine would then treat them as inferred and undo would clear them. ``record`` is the
-    store's ``legacy_import`` meta value. None when there is nothing to check: no import, one
-    made by the rule (its record lists ``outcomes``), or one checked already
-    (``anchors_checked``).
-    """
-    if record is None:
-        return None
-    try:
-        document = json.loads(record)
-    except json.JSONDecodeError:
-        return None
-    if (
-        not isinstance(document, dict)
-        or "outcomes" in document
-        or document.get("anchors_checked")
-        or not document.get("backup")
-    ):
-        return None
-    return Path(str(document["backup"]))
-
-
-def anchors_taken_earlier(
-    backup: Path,
-    owned: Mapping[int, OwnedItem],
-    snapshot: LibrarySnapshot,
-    *,
-    inferred_tag: str,
-) -> tuple[int, ...] | None:
-    """The person's ratings the import of ``backup`` took as the old tool's, decided now by the
-    rule; None when the backup cannot be read (nothing can be decided then)."""
-    try:
-        legacy = load_legacy(backup)
-    except InputFileError:
-        return None
-    anchors: list[int] = []
-    old_tool_tagged = tagged_by_old_tool(
-        legacy,
-        snapshot,
-        inferred_tag,
-        plexrates={k for k, c in owned.items() if c.phase != Phase.IMPORT.value},
-    )
-    for key in sorted(legacy.entries):
-        claim = owned.get(key)
-        item = snapshot.item(key)
-        if claim is None or item is None or claim.phase != Phase.IMPORT.value:
-            continue
-        outcome = legacy_outcome(
-            legacy.entries[key],
-            item.rating,
-            tagged=snapshot.has_tag(inferred_tag, key),
-            tag_configured=bool(inferred_tag),
-            old_tool_tagged=old_tool_tagged,
-        )
-        if outcome is LegacyOutcome.ANCHOR:
-            anchors.append(key)
-    return tuple(anchors)

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from plexrate.admin.common import ManagedTags, count, item_order, same_rating
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.model import Change, Item, LibrarySnapshot, OwnedItem, Phase, Plan, label
 
 
@@ -32,7 +32,7 @@ class Refusal:
 def plan_sync_tags(
     snapshot: LibrarySnapshot, *, owned: Mapping[int, OwnedItem], config: EngineConfig
 ) -> Plan:
-    # Hundreds of thousands of items and no reference cycles: see engine._gc.
+    # Hundreds of thousands of items and no reference cycles: see engine.gc_pause.
     with paused_gc():
         return _plan_sync_tags(snapshot, owned, config)
 

@@ -45,8 +45,8 @@ from plexrate.admin.common import (
     same_rating,
     stars_or_unrated,
 )
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.model import (
     INFERENCE_PHASES,
     Change,
@@ -128,7 +128,7 @@ def plan_undo(
     ``locks`` is ``StateStore.field_locks()``: per item, the fields plexrate's writes locked
     (True where the lock was there before plexrate's first write).
     """
-    # Hundreds of thousands of changes and no reference cycles: see engine._gc.
+    # Hundreds of thousands of changes and no reference cycles: see engine.gc_pause.
     with paused_gc():
         planner = _UndoPlanner(snapshot, owned, config, run_id, locks or {})
         if run_id is None:

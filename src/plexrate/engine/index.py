@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig, FillerRules, KeywordMatch, TwinRules
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.engine.text import (
     KeywordMatcher,
     clean_title,

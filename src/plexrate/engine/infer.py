@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import ArtistEvidence, EngineConfig, InferenceModel
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.engine.index import LibraryIndex
 from plexrate.engine.maths import DEFAULT_PRIOR, album_prior, bayesian, gravity
 from plexrate.engine.precision import (

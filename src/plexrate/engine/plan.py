@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
+from plexrate.engine.gc_pause import paused_gc
 from plexrate.engine.infer import (
     Hijack,
     HijackRule,

@@ -15,7 +15,10 @@ The formats (``docs/state.md``):
 * flat (older): ``{"<ratingKey>": 7.5, …}``.
 
 ``plan_migration`` is the one rule that decides, entry by entry, what becomes plexrate's: the
-import, its dry-run preview and the first run's migration all call it.
+import, its dry-run preview and the first run's migration all call it. This module is the only
+place that classifies entries: ``claims_to_record`` settles a plan against what the store owns
+when the import is recorded, and ``anchors_taken_earlier`` re-decides an import made before the
+rule existed.
 
 A file that cannot be read completely is an error, never an empty state: the old tool reset its
 state to empty on any parse error, which silently turned every inferred rating into a "manual" one
@@ -28,7 +31,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -417,6 +420,7 @@ def plan_migration(
     claims: list[OwnedItem] = []
     buckets: dict[LegacyOutcome, list[int]] = {outcome: [] for outcome in LegacyOutcome}
     old_tool_tagged = tagged_by_old_tool(legacy, snapshot, inferred_tag, plexrates=owned)
+    rule = _Rule(snapshot, inferred_tag, old_tool_tagged)
     for key in sorted(legacy.entries):
         entry = legacy.entries[key]
         item = snapshot.item(key)
@@ -426,13 +430,7 @@ def plan_migration(
         if key in owned:
             buckets[LegacyOutcome.ALREADY_OWNED].append(key)
             continue
-        outcome = legacy_outcome(
-            entry,
-            item.rating,
-            tagged=snapshot.has_tag(inferred_tag, key),
-            tag_configured=bool(inferred_tag),
-            old_tool_tagged=old_tool_tagged,
-        )
+        outcome = rule.outcome(key, entry, item.rating)
         if outcome is LegacyOutcome.OWNED and item.rating is not None:
             claims.append(
                 OwnedItem(
@@ -454,6 +452,100 @@ def plan_migration(
         not_in_library=tuple(buckets[LegacyOutcome.NOT_IN_LIBRARY]),
         already_owned=tuple(buckets[LegacyOutcome.ALREADY_OWNED]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """``legacy_outcome`` bound to the library and to what the whole file says about tagging."""
+
+    snapshot: LibrarySnapshot
+    inferred_tag: str
+    old_tool_tagged: bool
+
+    def outcome(self, key: int, entry: LegacyEntry, current: float | None) -> LegacyOutcome:
+        return legacy_outcome(
+            entry,
+            current,
+            tagged=self.snapshot.has_tag(self.inferred_tag, key),
+            tag_configured=bool(self.inferred_tag),
+            old_tool_tagged=self.old_tool_tagged,
+        )
+
+
+def claims_to_record(
+    migration: LegacyMigration, owned_now: Set[int], *, now: float
+) -> tuple[tuple[OwnedItem, ...], tuple[int, ...]]:
+    """What an import records of ``migration`` once the store says what it owns by now.
+
+    Returns the claims to record and every key plexrate already owns, sorted: an item it owns by
+    now keeps its newer record. The old tool's write time is unknown, so a claim is stamped with
+    the import's time, its latest possible one: a rating Plex stamps later is the person's
+    (HIJACK_INTEGER_ONLY).
+    """
+    already = [*migration.already_owned]
+    claims: list[OwnedItem] = []
+    for item in migration.owned:
+        if item.key in owned_now:
+            already.append(item.key)
+        else:
+            claims.append(replace(item, written_at=now))
+    return tuple(claims), tuple(sorted(already))
+
+
+def backup_to_recheck(record: str | None) -> Path | None:
+    """The backup of a legacy file an earlier plexrate imported without the migration rule.
+
+    Before ``plan_migration`` an import owned every entry, v1.5's ``m: true`` anchors included;
+    the engine would then treat them as inferred and undo would clear them. ``record`` is the
+    store's ``legacy_import`` meta value. None when there is nothing to check: no import, one
+    made by the rule (its record lists ``outcomes``), or one checked already
+    (``anchors_checked``).
+    """
+    if record is None:
+        return None
+    try:
+        document = json.loads(record)
+    except json.JSONDecodeError:
+        return None
+    if (
+        not isinstance(document, dict)
+        or "outcomes" in document
+        or document.get("anchors_checked")
+        or not document.get("backup")
+    ):
+        return None
+    return Path(str(document["backup"]))
+
+
+def anchors_taken_earlier(
+    backup: Path,
+    owned: Mapping[int, OwnedItem],
+    snapshot: LibrarySnapshot,
+    *,
+    inferred_tag: str,
+) -> tuple[int, ...] | None:
+    """The person's ratings the import of ``backup`` took as the old tool's, decided now by the
+    rule; None when the backup cannot be read (nothing can be decided then)."""
+    try:
+        legacy = load_legacy(backup)
+    except InputFileError:
+        return None
+    anchors: list[int] = []
+    old_tool_tagged = tagged_by_old_tool(
+        legacy,
+        snapshot,
+        inferred_tag,
+        plexrates={k for k, c in owned.items() if c.phase != Phase.IMPORT.value},
+    )
+    rule = _Rule(snapshot, inferred_tag, old_tool_tagged)
+    for key in sorted(legacy.entries):
+        claim = owned.get(key)
+        item = snapshot.item(key)
+        if claim is None or item is None or claim.phase != Phase.IMPORT.value:
+            continue
+        if rule.outcome(key, legacy.entries[key], item.rating) is LegacyOutcome.ANCHOR:
+            anchors.append(key)
+    return tuple(anchors)
 
 
 def _json_kind(value: object) -> str:

@@ -9,8 +9,20 @@ request did not land; otherwise nothing is owned.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from plexrate.model import ObservedItem, normalise_rating, same_rating
-from plexrate.state.records import JournalEntry, Resolution
+from plexrate.state.records import EntryStatus, JournalEntry, Resolution
+
+NOTES = {
+    Resolution.LANDED: "reconciled: landed",
+    Resolution.PARTIAL: "reconciled: the rating landed, a tag edit did not",
+    Resolution.NOT_SENT: "reconciled: not sent",
+    Resolution.TAGS_ONLY: "reconciled: tags changed but the rating was not written",
+    Resolution.CHANGED: "reconciled: changed in Plex since; not owned",
+    Resolution.VANISHED: "reconciled: the item no longer exists",
+}
+"""The journal note of an entry reconciliation settled."""
 
 
 def classify(entry: JournalEntry, seen: ObservedItem | None) -> Resolution:
@@ -48,3 +60,21 @@ def classify(entry: JournalEntry, seen: ObservedItem | None) -> Resolution:
     if at_before:
         return Resolution.NOT_SENT if tags_before else Resolution.TAGS_ONLY
     return Resolution.CHANGED
+
+
+def settled_status(resolution: Resolution) -> EntryStatus:
+    """Confirmed when the rating landed (its ownership effect then applies), failed otherwise."""
+    if resolution in (Resolution.LANDED, Resolution.PARTIAL):
+        return EntryStatus.CONFIRMED
+    return EntryStatus.FAILED
+
+
+def sort_out(
+    pending: Iterable[JournalEntry], observed: Mapping[int, ObservedItem]
+) -> dict[Resolution, list[JournalEntry]]:
+    """The entries by what became of them (``classify``), each list in the given order; an item
+    missing from ``observed`` is gone."""
+    groups: dict[Resolution, list[JournalEntry]] = {r: [] for r in Resolution}
+    for entry in pending:
+        groups[classify(entry, observed.get(entry.key))].append(entry)
+    return groups

@@ -12,13 +12,16 @@ invariant 1), so it must survive any crash (invariant 6). The protocol, describe
 A process killed anywhere leaves, at worst, pending entries; the next start reads those items
 back from Plex and settles them with ``resolve_pending``. Several libraries share one file, each
 keyed by its Plex UUID; one writer per library at a time, enforced by ``LibraryLock``.
+
+This module is the SQL and the file's lifecycle. What the rows mean is decided by pure modules
+beside it: ``ownership`` (what confirmed entries do to ownership), ``undo_fold`` (what undo
+needs per item), ``reconcile`` (what became of a pending entry) and ``legacy`` (what an import
+of the old tool's file takes).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import json
 import logging
 import math
@@ -48,9 +51,11 @@ from plexrate.model import (
 )
 from plexrate.redact import redact
 from plexrate.state import netfs, schema
-from plexrate.state.legacy import LegacyMigration, LegacyState
+from plexrate.state.encoding import ITEM_TYPES, tags_from_json, tags_to_json
+from plexrate.state.legacy import LegacyMigration, LegacyState, claims_to_record
 from plexrate.state.lock import LibraryLock, current_command
-from plexrate.state.reconcile import classify
+from plexrate.state.ownership import OWNED_COLUMNS, OwnedRow, ownership_after
+from plexrate.state.reconcile import NOTES, settled_status, sort_out
 from plexrate.state.records import (
     CompactReport,
     EntryStatus,
@@ -63,15 +68,14 @@ from plexrate.state.records import (
     RunInfo,
     RunStatus,
 )
+from plexrate.state.undo_fold import COMPACT_COLUMNS, FOLD_COLUMNS, UndoRecord, fold
 
-_ITEM_TYPES = {t.value: t for t in ItemType}
 _CHUNK = 900  # stays below SQLite's smallest bound-parameter limit (999 before 3.32)
 
 _ENTRY_COLUMNS = (
     "id, run_id, key, item_type, title, guid, phase, reason, set_rating, before, after, "
     "add_tags, remove_tags, own, twin, year, status, recorded_at, resolved_at, readback, note"
 )
-_OWNED_COLUMNS = "key, item_type, value, guid, phase, twin, run_id, written_at"
 
 META_LEGACY_IMPORT = "legacy_import"
 # Measured: a first run of 38,280 changes left an 18.5 MB file (483 bytes a change with ownership
@@ -592,9 +596,9 @@ class StateStore:
             if self._library_id is None:
                 return {}
             rows = self._conn.execute(
-                f"SELECT {_OWNED_COLUMNS} FROM owned WHERE library_id = ?", (self._library_id,)
+                f"SELECT {OWNED_COLUMNS} FROM owned WHERE library_id = ?", (self._library_id,)
             ).fetchall()
-        types = _ITEM_TYPES
+        types = ITEM_TYPES
         return {
             r[0]: OwnedItem(r[0], types[r[1]], r[2], r[3], r[4], r[5] == 1, r[6], r[7])
             for r in rows
@@ -931,43 +935,29 @@ class StateStore:
         if not pending:
             return ReconcileReport()
         now = self._clock()
-        groups: dict[Resolution, list[JournalEntry]] = {r: [] for r in Resolution}
-        for entry in pending:
-            groups[classify(entry, observed.get(entry.key))].append(entry)
+        groups = sort_out(pending, observed)
         confirmed = groups[Resolution.LANDED] + groups[Resolution.PARTIAL]
         confirmed.sort(key=lambda e: e.id)
         readback = {e.key: _observed_rating(observed[e.key]) for e in confirmed}
-        notes = {
-            Resolution.LANDED: "reconciled: landed",
-            Resolution.PARTIAL: "reconciled: the rating landed, a tag edit did not",
-            Resolution.NOT_SENT: "reconciled: not sent",
-            Resolution.TAGS_ONLY: "reconciled: tags changed but the rating was not written",
-            Resolution.CHANGED: "reconciled: changed in Plex since; not owned",
-            Resolution.VANISHED: "reconciled: the item no longer exists",
-        }
         settled: dict[Resolution, tuple[JournalEntry, ...]] = {}
         with self._write() as conn:
             fresh = self._pending_entries(conn, [e.id for e in pending])
             if len(fresh) != len(pending):
                 raise StateError("pending entries changed during reconciliation")
             for resolution, entries in groups.items():
-                status = (
-                    EntryStatus.CONFIRMED
-                    if resolution in (Resolution.LANDED, Resolution.PARTIAL)
-                    else EntryStatus.FAILED
-                )
+                status = settled_status(resolution)
                 rows = []
                 done = []
                 for e in entries:
                     value = readback.get(e.key) if status is EntryStatus.CONFIRMED else None
-                    rows.append((status.value, now, value, notes[resolution], e.id))
+                    rows.append((status.value, now, value, NOTES[resolution], e.id))
                     done.append(
                         replace(
                             e,
                             status=status,
                             resolved_at=now,
                             readback=value,
-                            note=notes[resolution],
+                            note=NOTES[resolution],
                         )
                     )
                 conn.executemany(
@@ -1029,7 +1019,7 @@ class StateStore:
         Over all runs, compacted runs count through their per-item summary (``compact``); a
         compacted run on its own has no entries left (see ``compacted_runs``).
         """
-        sql = f"SELECT {_FOLD_COLUMNS} FROM journal WHERE library_id = ? AND status = 'confirmed'"
+        sql = f"SELECT {FOLD_COLUMNS} FROM journal WHERE library_id = ? AND status = 'confirmed'"
         params: list[Any] = [self._library_id]
         if run_id is not None:
             sql = sql.replace("library_id = ?", "+library_id = ? AND run_id = ?")
@@ -1038,7 +1028,7 @@ class StateStore:
             if self._library_id is None:
                 return {}
             acc = {} if run_id is not None else self._compact_seeds(self._conn)
-            _fold(acc, self._conn.execute(sql + " ORDER BY id", params))
+            fold(acc, self._conn.execute(sql + " ORDER BY id", params))
             later: dict[int, int] = {}
             if run_id is not None:
                 for key, first_run in self._conn.execute(
@@ -1051,24 +1041,15 @@ class StateStore:
 
     # -- retention -----------------------------------------------------------------------------
 
-    def _compact_seeds(self, conn: sqlite3.Connection) -> dict[int, _Undo]:
-        seeds: dict[int, _Undo] = {}
+    def _compact_seeds(self, conn: sqlite3.Connection) -> dict[int, UndoRecord]:
+        seeds: dict[int, UndoRecord] = {}
         if self._version < 3:
             return seeds
         for row in conn.execute(
-            f"SELECT {_COMPACT_COLUMNS} FROM journal_compact WHERE library_id = ?",
+            f"SELECT {COMPACT_COLUMNS} FROM journal_compact WHERE library_id = ?",
             (self._library_id,),
         ):
-            undo = _Undo(row[0], _ITEM_TYPES[row[1]], row[2], row[8])
-            undo.wrote_rating = bool(row[3])
-            undo.before, undo.last_written = row[4], row[5]
-            undo.tags = {t.casefold(): t for t in _tags(row[6])}
-            undo.removed = {t.casefold(): t for t in _tags(row[7])}
-            undo.last_run = row[9]
-            undo.phase, undo.twin = row[10], bool(row[11])
-            undo.own = None if row[12] is None else bool(row[12])
-            undo.handed_over = row[13]
-            seeds[row[0]] = undo
+            seeds[row[0]] = UndoRecord.from_compact_row(row)
         return seeds
 
     def compacted_runs(self) -> set[int]:
@@ -1124,12 +1105,12 @@ class StateStore:
                     (run_id,),
                 ).fetchone()
                 rows = conn.execute(
-                    f"SELECT {_FOLD_COLUMNS} FROM journal WHERE run_id = ? "
+                    f"SELECT {FOLD_COLUMNS} FROM journal WHERE run_id = ? "
                     "AND status = 'confirmed' ORDER BY id",
                     (run_id,),
                 ).fetchall()
                 touched.update(int(r[1]) for r in rows)
-                _fold(acc, rows)
+                fold(acc, rows)
                 removed += conn.execute("DELETE FROM journal WHERE run_id = ?", (run_id,)).rowcount
                 conn.execute(
                     "UPDATE runs SET compacted_at = ?, compacted_counts = ? WHERE id = ?",
@@ -1142,7 +1123,7 @@ class StateStore:
                     ),
                 )
             conn.executemany(
-                f"INSERT OR REPLACE INTO journal_compact (library_id, {_COMPACT_COLUMNS}) "
+                f"INSERT OR REPLACE INTO journal_compact (library_id, {COMPACT_COLUMNS}) "
                 f"VALUES ({', '.join('?' * 15)})",
                 ((library, *acc[key].compact_row()) for key in sorted(touched)),
             )
@@ -1212,66 +1193,22 @@ class StateStore:
         readback: Mapping[int, float | None],
         now: float,
     ) -> None:
-        """Apply, in journal order, what confirmed entries mean for ownership.
-
-        own True claims the value written (read back if known); own False gives the item back;
-        own None keeps ownership as it is but follows a new value written to an owned item. An
-        item left unrated cannot be owned.
-        """
+        """Write what confirmed entries mean for ownership (``ownership.ownership_after``)."""
         library = self._ensure_library(conn)
         keys = list({e.key for e in entries})
-        state: dict[int, tuple[Any, ...] | None] = {}
+        current: dict[int, OwnedRow] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             for row in conn.execute(
-                f"SELECT {_OWNED_COLUMNS} FROM owned WHERE library_id = ? "
+                f"SELECT {OWNED_COLUMNS} FROM owned WHERE library_id = ? "
                 f"AND key IN ({', '.join('?' * len(chunk))})",
                 (library, *chunk),
             ):
-                state[row[0]] = tuple(row)
-        touched: set[int] = set()
-        claimed = False
-        for e in entries:
-            current = state.get(e.key)
-            value: float | None
-            if e.key in readback:
-                value = readback[e.key]
-            elif e.set_rating:
-                value = e.after
-            elif e.own is True and e.before is not None:
-                # An ownership-only claim takes what Plex held when it was planned: after a
-                # hijack (a bulk import handing the person's value back) the stored one is stale.
-                value = e.before
-            else:
-                value = current[2] if current is not None else e.before
-            if e.own is False or (e.own is not None and value is None):
-                state[e.key] = None
-            elif e.own is True and value is not None:
-                guid = e.guid or (current[3] if current is not None else "")
-                state[e.key] = (
-                    e.key,
-                    e.item_type.value,
-                    value,
-                    guid,
-                    e.phase,
-                    int(e.twin),
-                    e.run_id,
-                    now,
-                )
-                claimed = True
-            elif e.set_rating and current is not None:
-                if value is None:
-                    state[e.key] = None
-                else:
-                    guid = e.guid or current[3]
-                    state[e.key] = (*current[:2], value, guid, *current[4:6], e.run_id, now)
-            else:
-                continue
-            touched.add(e.key)
+                current[row[0]] = tuple(row)
+        change = ownership_after(entries, current, readback, now)
         upserts: list[tuple[Any, ...]] = []
         deletes: list[tuple[int, int]] = []
-        for key in touched:
-            row = state.get(key)
+        for key, row in change.rows.items():
             if row is None:
                 deletes.append((library, key))
             else:
@@ -1280,7 +1217,7 @@ class StateStore:
             conn.executemany("DELETE FROM owned WHERE library_id = ? AND key = ?", deletes)
         if upserts:
             conn.executemany(_UPSERT_OWNED, upserts)
-        if claimed:
+        if change.claimed:
             self._mark_built(conn, "run")
 
     # -- legacy import -------------------------------------------------------------------------
@@ -1297,17 +1234,9 @@ class StateStore:
         if self.readonly:
             raise StateError(f"state file {self.path} is open read-only")
         backup = self._backup_legacy(legacy, backup_dir)
-        current = set(self.owned())
-        already = [*migration.already_owned]
-        rows: list[tuple[Any, ...]] = []
         now = self._clock()
-        for item in migration.owned:
-            if item.key in current:
-                already.append(item.key)
-            else:
-                # The old tool's write time is unknown; the import is its latest possible time,
-                # so a rating Plex stamps later is the person's (HIJACK_INTEGER_ONLY).
-                rows.append(_owned_row(dataclasses.replace(item, written_at=now)))
+        claims, already = claims_to_record(migration, set(self.owned()), now=now)
+        rows = [_owned_row(item) for item in claims]
         record = {
             "at": now,
             "source": str(legacy.source) if legacy.source else None,
@@ -1330,7 +1259,7 @@ class StateStore:
             backup=backup,
             not_in_library=migration.not_in_library,
             unrated=migration.unrated,
-            already_owned=tuple(sorted(already)),
+            already_owned=already,
             anchors=migration.anchors,
             changed=migration.changed,
         )
@@ -1448,124 +1377,7 @@ class StateStore:
         return problems
 
 
-class _Undo:
-    __slots__ = (
-        "before",
-        "first_run",
-        "guid",
-        "handed_over",
-        "item_type",
-        "key",
-        "last_run",
-        "last_written",
-        "own",
-        "phase",
-        "removed",
-        "tags",
-        "twin",
-        "wrote_rating",
-    )
-
-    def __init__(self, key: int, item_type: ItemType, guid: str, run: int) -> None:
-        self.key = key
-        self.item_type = item_type
-        self.guid = guid
-        self.first_run = run
-        self.last_run = run
-        self.wrote_rating = False
-        self.before: float | None = None
-        self.last_written: float | None = None
-        self.tags: dict[str, str] = {}
-        self.removed: dict[str, str] = {}
-        self.phase = ""
-        self.twin = False
-        self.own: bool | None = None
-        self.handed_over: float | None = None
-
-    def value(self, superseded_by: int | None) -> OriginalValue:
-        return OriginalValue(
-            key=self.key,
-            item_type=self.item_type,
-            guid=self.guid,
-            wrote_rating=self.wrote_rating,
-            before=self.before,
-            last_written=self.last_written,
-            tags_added=tuple(sorted(self.tags.values())),
-            first_run_id=self.first_run,
-            last_run_id=self.last_run,
-            superseded_by=superseded_by,
-            rating_phase=self.phase,
-            rating_twin=self.twin,
-            tags_removed=tuple(sorted(self.removed.values())),
-            own=self.own,
-            handed_over=self.handed_over,
-        )
-
-    def compact_row(self) -> tuple[Any, ...]:
-        """The ``journal_compact`` columns (``_COMPACT_COLUMNS``) of this item."""
-        return (
-            self.key,
-            self.item_type.value,
-            self.guid,
-            int(self.wrote_rating),
-            self.before,
-            self.last_written,
-            _tags_json(tuple(self.tags.values())),
-            _tags_json(tuple(self.removed.values())),
-            self.first_run,
-            self.last_run,
-            self.phase,
-            int(self.twin),
-            None if self.own is None else int(self.own),
-            self.handed_over,
-        )
-
-
-_FOLD_COLUMNS = (
-    "run_id, key, item_type, guid, set_rating, before, after, readback, "
-    "add_tags, remove_tags, phase, own, twin"
-)
-_COMPACT_COLUMNS = (
-    "key, item_type, guid, wrote_rating, before, last_written, tags_added, tags_removed, "
-    "first_run_id, last_run_id, rating_phase, rating_twin, own, handed_over"
-)
 _VACUUM_MIN_BYTES = 4 * 1024 * 1024
-
-
-def _fold(acc: dict[int, _Undo], rows: Iterable[Sequence[Any]]) -> None:
-    """Fold confirmed journal rows (``_FOLD_COLUMNS``, in journal order) into ``acc``: the same
-    fold whether it starts empty or from a compacted item's record, so compacting a prefix of
-    the journal changes nothing undo sees."""
-    for row in rows:
-        run, key, item_type, guid, set_rating, before, after, readback = row[:8]
-        added, removed, phase, own, twin = row[8:]
-        undo = acc.get(key)
-        if undo is None:
-            undo = acc[key] = _Undo(key, _ITEM_TYPES[item_type], guid, run)
-            if not set_rating and own == 1 and before is not None:
-                # plexrate's first entry took the item without writing its rating: the
-                # person handed their own value over (a bulk import marking it inferred).
-                undo.handed_over = before
-        undo.last_run = run
-        if guid:
-            undo.guid = guid
-        if set_rating:
-            if not undo.wrote_rating:
-                undo.wrote_rating = True
-                undo.before = before
-                undo.phase = phase
-                undo.twin = twin == 1
-            undo.last_written = readback if readback is not None else after
-        if own is not None:
-            undo.own = own == 1
-        for tag in _tags(added):
-            folded = tag.casefold()
-            if undo.removed.pop(folded, None) is None:
-                undo.tags[folded] = tag
-        for tag in _tags(removed):
-            folded = tag.casefold()
-            if undo.tags.pop(folded, None) is None:
-                undo.removed[folded] = tag
 
 
 _INTENT_FIELDS = (
@@ -1579,7 +1391,7 @@ _INSERT_INTENT = (
 )
 
 _UPSERT_OWNED = (
-    f"INSERT INTO owned (library_id, {_OWNED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO owned (library_id, {OWNED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (library_id, key) DO UPDATE SET item_type = excluded.item_type, "
     "value = excluded.value, guid = excluded.guid, phase = excluded.phase, "
     "twin = excluded.twin, run_id = excluded.run_id, written_at = excluded.written_at"
@@ -1599,8 +1411,8 @@ def _intent_row(change: Change) -> tuple[Any, ...]:
         int(change.set_rating),
         change.before,
         change.after,
-        _tags_json(tuple(change.add_tags)),
-        _tags_json(tuple(change.remove_tags)),
+        tags_to_json(tuple(change.add_tags)),
+        tags_to_json(tuple(change.remove_tags)),
         None if change.own is None else int(change.own),
         int(change.twin),
         change.year,
@@ -1621,17 +1433,6 @@ def _owned_row(item: OwnedItem) -> tuple[Any, ...]:
     )
 
 
-# Nearly every entry carries one of a handful of tag lists; parse and format each once.
-@functools.lru_cache(maxsize=256)
-def _tags(text: str) -> tuple[str, ...]:
-    return tuple(json.loads(text))
-
-
-@functools.lru_cache(maxsize=256)
-def _tags_json(tags: tuple[str, ...]) -> str:
-    return json.dumps(list(tags))
-
-
 def _check_rating(value: float | None, what: str) -> None:
     if value is None:
         return
@@ -1644,7 +1445,7 @@ def _entry(r: Sequence[Any]) -> JournalEntry:
         id=r[0],
         run_id=r[1],
         key=r[2],
-        item_type=_ITEM_TYPES[r[3]],
+        item_type=ITEM_TYPES[r[3]],
         title=r[4],
         guid=r[5],
         phase=r[6],
@@ -1652,8 +1453,8 @@ def _entry(r: Sequence[Any]) -> JournalEntry:
         set_rating=bool(r[8]),
         before=r[9],
         after=r[10],
-        add_tags=_tags(r[11]),
-        remove_tags=_tags(r[12]),
+        add_tags=tags_from_json(r[11]),
+        remove_tags=tags_from_json(r[12]),
         own=None if r[13] is None else bool(r[13]),
         twin=bool(r[14]),
         year=r[15],

@@ -175,7 +175,7 @@ def test_a_failed_write_leaves_nothing_behind(
     def broken_dump(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("plexrate.settings.json.dump", broken_dump)
+    monkeypatch.setattr("plexrate.settings.writing.json.dump", broken_dump)
     result = run(["config", "init", "-y", "--url", "http://h:1", "--token", TOKEN])
     assert result.exit_code != 0
     assert list(tmp_path.iterdir()) == []
