@@ -84,6 +84,11 @@ def bullets(message: str) -> list[str]:
         ("INFERRED_TAG", "a,b", "• INFERRED_TAG: contains a comma, which Plex reads as"),
         ("STATE_PATH", "", "• STATE_PATH: is empty — set a file path"),
         ("STATE_PATH", 3, "• STATE_PATH: 3 is not a file path"),
+        (
+            "WATCH_SECRET",
+            "short",
+            "(it is part of a URL) — leave it out and `plexrate watch --webhook` makes one",
+        ),
     ],
 )
 def test_a_bad_value_names_the_key_and_the_fix(
@@ -93,6 +98,7 @@ def test_a_bad_value_names_the_key_and_the_fix(
     (bullet,) = bullets(message)
     assert bullet.startswith(expected) or expected in bullet, bullet
     assert " — " in bullet
+    assert "null" not in bullet  # a key without a default says so in words
 
 
 def test_nested_keys_and_list_items_are_named_as_written(tmp_path: Path) -> None:

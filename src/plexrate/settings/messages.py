@@ -56,6 +56,9 @@ def _expected(parts: list[str]) -> str:
         return f"set the server's address, e.g. {PLACEHOLDER_URL}"
     if path == "plex_token":
         return f"set your Plex token (see {DOCS})"
+    if path == "watch_secret":
+        # A secret has no useful default to show; `plexrate watch --webhook` makes one.
+        return "leave it out and `plexrate watch --webhook` makes one, or set a longer one"
     if info is None:
         return f"see {DOCS}"
     annotation = info.annotation
@@ -80,6 +83,8 @@ def _expected(parts: list[str]) -> str:
         what = f"a mood name of at most {MAX_TAG_LENGTH} characters"
     else:
         what = "text"
+    if default is None:
+        return f"set {what}, or leave it out"
     return f"set {what} (default {json.dumps(default, ensure_ascii=False)})"
 
 
