@@ -191,7 +191,7 @@ def test_the_tracks_part_is_written_whole_when_a_delta_would_not_do(
         tracks[999] = replace(tracks[100], key=999)
         after = replace(first, tracks=MappingProxyType(tracks))
     elif change == "reordered":
-        after = replace(first, tracks=MappingProxyType(dict(reversed(first.tracks.items()))))
+        after = replace(first, tracks=MappingProxyType(dict(reversed(list(first.tracks.items())))))
     else:
         after = _rated(first, range(100, 101), 7.0)
         snapcache._KEPT.clear()  # as in a process that never loaded this copy
