@@ -51,3 +51,18 @@ def test_the_engine_is_pure() -> None:
     for path in (SRC / "engine").rglob("*.py"):
         roots = {m.split(".")[0] for m in _imports(path)}
         assert not roots & forbidden, f"{path.name} imports {roots & forbidden}"
+
+
+# Feature packages sit above the session: they open one, the session knows nothing of them.
+FEATURE_PACKAGES = ("admin", "bulk", "reports", "evaluate", "doctor", "watch", "cli")
+# The session and the modules it alone is built from (legacy migration, re-keying, wording).
+SESSION_LAYER = ("session.py", "migration.py", "rekey.py", "wording.py")
+
+
+@pytest.mark.parametrize("name", SESSION_LAYER)
+def test_the_session_imports_no_feature_package(name: str) -> None:
+    features = {f"plexrate.{package}" for package in FEATURE_PACKAGES}
+    reached = {
+        m for m in _imports(SRC / name) if any(m == f or m.startswith(f + ".") for f in features)
+    }
+    assert not reached, f"{name} imports {sorted(reached)}"

@@ -14,7 +14,6 @@ from plexrate.admin.verify import (
     Override,
     TagMismatch,
     VerifyReport,
-    refind_orphans,
     verify,
 )
 
@@ -32,7 +31,6 @@ __all__ = [
     "plan_reconstruct",
     "plan_sync_tags",
     "plan_undo",
-    "refind_orphans",
     "removal_refusal",
     "run_rows",
     "same_rating",

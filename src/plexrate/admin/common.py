@@ -81,8 +81,3 @@ def casefold_union(*groups: Iterable[str]) -> tuple[str, ...]:
 def stars_or_unrated(rating: float | None) -> str:
     """A 0–10 rating in a reason text, as people read it: "3.5★", or "unrated"."""
     return stars(rating, unrated="unrated")
-
-
-def count(n: int, noun: str) -> str:
-    """``1 item``, ``2 items``, ``1,234 items``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

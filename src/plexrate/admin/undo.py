@@ -40,7 +40,6 @@ from enum import StrEnum
 from plexrate.admin.common import (
     ManagedTags,
     casefold_union,
-    count,
     item_order,
     same_rating,
     stars_or_unrated,
@@ -59,6 +58,7 @@ from plexrate.model import (
     label,
 )
 from plexrate.state import OriginalValue
+from plexrate.wording import count
 
 # A ``before`` written by these phases was a value plexrate owned at the time.
 OWNER_PHASES = frozenset({*(p.value for p in INFERENCE_PHASES), Phase.UNDO.value})

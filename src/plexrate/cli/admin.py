@@ -32,9 +32,9 @@ from plexrate.fileio import expand_user
 if TYPE_CHECKING:
     from plexrate.admin import Reconstruction, UndoReport, VerifyReport
     from plexrate.model import Plan
+    from plexrate.session import Session
     from plexrate.settings import Settings
     from plexrate.state import StateStore
-    from plexrate.workflow import Session
 
 admin_app = typer.Typer(
     name="admin",
@@ -459,7 +459,7 @@ def _verify_tables(app: AppContext, report: VerifyReport) -> None:
 
 
 def _verify_summary(report: VerifyReport) -> list[str]:
-    from plexrate.admin.common import count
+    from plexrate.wording import count
 
     counts = report.counts()
     if report.consistent and not report.owned:
@@ -561,7 +561,7 @@ def verify(
             state_problems=store.verify(deep=deep) if store.exists else (),
             ownership_built=store.ownership_built() or bool(session.extra_owned),
         )
-        from plexrate.workflow import left_to_person
+        from plexrate.session import left_to_person
 
         left = left_to_person(store) if store.exists else []
         if json_output:
@@ -670,8 +670,8 @@ def undo(
             locks=store.field_locks(),
         )
         if run is None and not store.ownership_built() and not session.extra_owned:
-            from plexrate.admin.common import count
-            from plexrate.workflow import tagged_unowned
+            from plexrate.session import tagged_unowned
+            from plexrate.wording import count
 
             lost = tagged_unowned(session)
             if lost:
@@ -714,7 +714,7 @@ def undo(
         for note in found["notes"]:
             app.err.print(escape(note))
     if not json_output and not quiet and found.get("yours"):
-        from plexrate.admin.common import count
+        from plexrate.wording import count
 
         # What undo never touches, said every time: the person's own ratings.
         app.err.print(
@@ -763,7 +763,7 @@ def reconstruct(
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
     from plexrate.errors import UsageError
-    from plexrate.workflow import open_session
+    from plexrate.session import open_session
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
@@ -792,12 +792,12 @@ def reconstruct(
             session.snapshot, owned=session.owned(), config=settings.engine_config()
         )
         if not dry:
-            from plexrate.workflow import recheck_claims
+            from plexrate.session import recheck_claims
 
             claims, changed = recheck_claims(session, result.claims, tag=settings.inferred_tag)
             session.store.set_owned(claims, source=SOURCE)
             if changed:
-                from plexrate.admin.common import count
+                from plexrate.wording import count
 
                 dialog.warn(
                     f"Left {count(len(changed), 'item')} to you: changed in Plex during the "
@@ -810,9 +810,9 @@ def reconstruct(
 
 
 def _reconstruct_summary(app: AppContext, result: Reconstruction, *, dry: bool) -> None:
-    from plexrate.admin.common import count
     from plexrate.cli.progress import finish_live
     from plexrate.model import ItemType
+    from plexrate.wording import count
 
     finish_live()
 
@@ -960,12 +960,12 @@ def state_import(
     library: LibraryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    from plexrate.admin.stateio import summarise_migration
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
     from plexrate.errors import StateError
+    from plexrate.migration import summarise_migration
+    from plexrate.session import open_session
     from plexrate.state import UuidCheck, check_library_uuid, load_legacy
-    from plexrate.workflow import open_session
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})

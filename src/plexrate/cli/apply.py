@@ -23,13 +23,13 @@ from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
 
 if TYPE_CHECKING:
-    # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    # The session pulls in plexapi, requests and SQLite: only a command that runs needs them.
     from plexrate.cli.interrupt import StopRequest
     from plexrate.incremental import ReadInfo
     from plexrate.plex.client import RetryEvent, RetryHook
     from plexrate.progress import Progress
+    from plexrate.session import RunOutcome, Session
     from plexrate.settings import Settings
-    from plexrate.workflow import RunOutcome, Session
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def plan_and_apply(
 
     ``overrides`` are further settings given by the command's own flags. ``details`` adds keys
     of the command's own to the ``--json`` document (called once the plan is made).
-    ``whole_because`` reads the library whole, for that reason (``workflow.open_session``).
+    ``whole_because`` reads the library whole, for that reason (``session.open_session``).
     Returns the outcome of a run that completed; a dry run returns None; a stopped run exits 130.
     """
     from plexrate.cli.interrupt import StopRequest, ctrl_c_asks, sigterm_interrupts
@@ -169,7 +169,7 @@ def plan_in_session(
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import stop_on_signals
-    from plexrate.workflow import execute, open_session
+    from plexrate.session import execute, open_session
 
     dry = settings.dry_run
     dialog = CliDialog(
@@ -287,7 +287,7 @@ def read_session(
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest, ctrl_c_asks
     from plexrate.cli.progress import finish_live, progress_for
-    from plexrate.workflow import open_session
+    from plexrate.session import open_session
 
     settings = app.load_settings(config, {"library_name": library})
     dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)

@@ -28,8 +28,8 @@ from plexrate.model import ItemType
 if TYPE_CHECKING:
     from plexrate.bulk import BulkInputError, CsvFile, ImportPlan
     from plexrate.model import Plan
+    from plexrate.session import Session
     from plexrate.settings import Settings
-    from plexrate.workflow import Session
 
 PROBLEMS_SHOWN = 50
 
@@ -164,7 +164,7 @@ def export_command(
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import print_json
-    from plexrate.workflow import tagged_unowned
+    from plexrate.session import tagged_unowned
 
     app = get_app(ctx)
     separator = DELIMITERS[_delimiter(delimiter)]

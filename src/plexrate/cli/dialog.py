@@ -1,4 +1,4 @@
-"""The CLI's side of ``workflow.Dialog``: messages on stderr, questions at a prompt or by flag."""
+"""The CLI's side of ``session.Dialog``: messages on stderr, questions at a prompt or by flag."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from plexrate.configedit import ConfigUpdate
     from plexrate.engine import EngineConfig
     from plexrate.evaluate import CrossValidation, Evaluation, Metrics, Score, TuneResult
-    from plexrate.workflow import Session
+    from plexrate.session import Session
 
 evaluate_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -275,7 +275,7 @@ def _cross_validation(
     filler: bool,
 ) -> CrossValidation:
     from plexrate.evaluate import CrossValidation
-    from plexrate.workflow import tagged_unowned
+    from plexrate.session import tagged_unowned
 
     unknown = tagged_unowned(session)
     if unknown and not session.store.ownership_built():

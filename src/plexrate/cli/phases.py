@@ -21,7 +21,7 @@ from plexrate.cli.options import (
 from plexrate.model import INFERENCE_PHASES, OwnedItem, Phase, Plan
 
 if TYPE_CHECKING:
-    from plexrate.workflow import Session
+    from plexrate.session import Session
 
 StartLetterOpt = Annotated[
     str | None,
@@ -63,7 +63,7 @@ def inference_plan(
     """The plan of ``phases`` against the session's library: a full run's goes through
     ``plan_whole_run`` (the remembered empty plan when nothing is new)."""
     from plexrate.engine.plan import build_plan
-    from plexrate.workflow import plan_whole_run
+    from plexrate.session import plan_whole_run
 
     def build(owned: dict[int, OwnedItem]) -> Plan:
         return build_plan(

@@ -16,7 +16,8 @@ from rich.table import Table
 from plexrate.cli.progress import finish_live
 from plexrate.incremental import ReadInfo
 from plexrate.model import Change, ItemType, Phase, Plan, stars
-from plexrate.workflow import RunOutcome
+from plexrate.session import RunOutcome
+from plexrate.wording import count
 
 SCALE_NOTE = "ratings are on Plex's 0-10 scale (stars x 2)"
 
@@ -105,11 +106,6 @@ def sample_table(plan: Plan, *, per_phase: int) -> Table:
                 escape(why),
             )
     return table
-
-
-def count(n: int, word: str) -> str:
-    """``1 album``, ``2 albums``, ``1,234 tracks``."""
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def _joined(parts: list[str]) -> str:

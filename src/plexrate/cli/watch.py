@@ -30,10 +30,10 @@ from plexrate.errors import ConfigError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from plexrate.model import Plan
+    from plexrate.session import Session
     from plexrate.settings import Settings
     from plexrate.watch.events import WebhookEvent
     from plexrate.watch.loop import CycleResult, Trigger
-    from plexrate.workflow import Session
 
 WATCH_HELP = "\n\n".join(
     (

@@ -19,16 +19,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from plexrate.admin.common import count
-from plexrate.admin.stateio import (
+from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
+from plexrate.incremental import ReadInfo, read_library, settle, settled_plan
+from plexrate.migration import (
     MigrationSummary,
     anchors_taken_earlier,
     backup_to_recheck,
     summarise_migration,
 )
-from plexrate.admin.verify import refind_orphans
-from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
-from plexrate.incremental import ReadInfo, read_library, settle, settled_plan
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import (
     CHANGED_NOTE,
@@ -44,6 +42,7 @@ from plexrate.plex.pacing import pacing_for
 from plexrate.plex.precheck import Expected, drift
 from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
+from plexrate.rekey import refind_orphans
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
     EntryStatus,
@@ -57,6 +56,7 @@ from plexrate.state import (
 )
 from plexrate.state.profile import ServerProfile, load_profile
 from plexrate.state.store import META_LEGACY_IMPORT
+from plexrate.wording import count
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
 def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
     """Import the old tool's plex_state.json the first time plexrate meets this library.
 
-    The summary (``admin.stateio``) is told before anything is recorded; a dry run keeps the
+    The summary (``plexrate.migration``) is told before anything is recorded; a dry run keeps the
     ownership it would import in memory only (``Session.extra_owned``).
     """
     store, settings, snapshot = session.store, session.settings, session.snapshot

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plexrate.admin.common import count
 from plexrate.engine.config import FillerRules, KeywordMatch
 from plexrate.engine.index import filler_rule_difference
 from plexrate.errors import InputFileError
@@ -30,6 +29,7 @@ from plexrate.state import (
     plan_migration,
     tagged_by_old_tool,
 )
+from plexrate.wording import count
 
 
 @dataclass(frozen=True, slots=True)
