@@ -55,8 +55,15 @@ def test_the_engine_is_pure() -> None:
 
 # Feature packages sit above the session: they open one, the session knows nothing of them.
 FEATURE_PACKAGES = ("admin", "bulk", "reports", "evaluate", "doctor", "watch", "cli")
-# The session and the modules it alone is built from (legacy migration, re-keying, wording).
-SESSION_LAYER = ("session.py", "migration.py", "rekey.py", "wording.py")
+# The session, what use cases return, and the small modules the session is built from.
+SESSION_LAYER = (
+    "session.py",
+    "usecase.py",
+    "migration.py",
+    "rekey.py",
+    "wording.py",
+    "commandline.py",
+)
 
 
 @pytest.mark.parametrize("name", SESSION_LAYER)
@@ -66,3 +73,19 @@ def test_the_session_imports_no_feature_package(name: str) -> None:
         m for m in _imports(SRC / name) if any(m == f or m.startswith(f + ".") for f in features)
     }
     assert not reached, f"{name} imports {sorted(reached)}"
+
+
+def _cli_modules() -> list[Path]:
+    return sorted((SRC / "cli").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _cli_modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_cli_reaches_state_and_plex_only_through_use_cases(path: Path) -> None:
+    # The CLI parses flags, calls one use case and renders: the state file and the server are
+    # the use cases' (and the session's) to open.
+    reached = {
+        m
+        for m in _imports(path)
+        if any(m == p or m.startswith(p + ".") for p in ("plexrate.state", "plexrate.plex"))
+    }
+    assert not reached, f"{path.name} imports {sorted(reached)}"

@@ -7,7 +7,6 @@ session, calls it, and prints or writes the result.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,11 +29,8 @@ from plexrate.cli.options import (
 from plexrate.fileio import expand_user
 
 if TYPE_CHECKING:
-    from plexrate.admin import Reconstruction, UndoReport, VerifyReport
-    from plexrate.model import Plan
-    from plexrate.session import Session
+    from plexrate.admin import Reconstruction, VerifyReport
     from plexrate.settings import Settings
-    from plexrate.state import StateStore
 
 admin_app = typer.Typer(
     name="admin",
@@ -134,19 +130,7 @@ HELP_IMPORT = (
     "Example: plexrate admin state import old/plex_state.json --apply"
 )
 
-# Any non-empty UUID opens a state file read-only to list the libraries it holds.
-_PROBE_UUID = "-"
-
-# A change read settles a tag's track members by their count, which a tag moved from one track to
-# another leaves as it was; the commands that audit or repair tags must see every member.
-TAG_AUDIT_READ = "this command checks every tag, so it reads the library whole"
-
-
 # -- shared ------------------------------------------------------------------------------------
-
-
-def _library_dict(session: Session) -> dict[str, str]:
-    return {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
 
 
 def _stars(value: float | None) -> str:
@@ -161,67 +145,18 @@ def _dump(app: AppContext, document: dict[str, Any]) -> None:
     print_json(app.out, json.dumps(document, ensure_ascii=False))
 
 
-def _offline_store(settings: Settings, *, required: bool) -> tuple[StateStore, dict[str, str]]:
-    """The library's records, opened read-only, found by library name without Plex if possible.
-
-    A state file names each library it holds; when exactly one has the configured name, no
-    connection is needed (listing runs works while Plex is down). Otherwise the library's UUID
-    comes from the server. ``required`` False accepts a state file with no library at all.
-    """
-    from plexrate.state import StateStore
-
-    path = settings.state_path
-    with StateStore(path, library_uuid=_PROBE_UUID, readonly=True) as probe:
-        libraries = probe.known_libraries()
-    wanted = settings.library_name.casefold()
-    matches = [lib for lib in libraries if lib.title.casefold() == wanted]
-    if len(matches) == 1:
-        uuid, title = matches[0].uuid, matches[0].title
-    elif not libraries and not required:
-        return StateStore(path, library_uuid=_PROBE_UUID, readonly=True), {
-            "title": settings.library_name,
-            "uuid": "",
-        }
-    else:
-        from plexrate.plex import connect_with
-
-        client = connect_with(settings)
-        uuid, title = client.section.uuid, client.section.title
-    store = StateStore(path, library_uuid=uuid, library_title=title, readonly=True)
-    return store, {"title": title, "uuid": uuid}
-
-
 # -- runs --------------------------------------------------------------------------------------
 
 
 def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool) -> dict[str, Any]:
-    """``admin runs --prune``: compact the journal now (the state file alone; Plex is asked only
-    to tell which library is meant)."""
-    from plexrate.errors import UsageError
-    from plexrate.state import StateStore
+    """``admin runs --prune``: compact the journal now, and say what it did."""
+    from plexrate.admin.usecases import prune_journal
 
-    keep_runs = settings.journal_keep_runs if keep is None else keep
-    if keep is None and keep_runs == 0:
-        raise UsageError(
-            "JOURNAL_KEEP_RUNS is 0, which keeps every run's journal",
-            hint="pass --keep N to compact all but the newest N runs",
-        )
-    probe, lib = _offline_store(settings, required=False)
-    probe.close()
-    if not lib["uuid"]:
-        return {"runs": [], "entries": 0, "items": 0, "bytes_before": 0, "bytes_after": 0}
-    before = _size(settings.state_path)
-    with StateStore(
-        settings.state_path,
-        library_uuid=lib["uuid"],
-        library_title=lib["title"],
-        command="plexrate admin runs --prune",
-        journal_mode=settings.state_journal_mode.value,
-    ) as store:
-        for note in store.notes:
-            app.err.print(escape(note))
-        report = store.compact(keep_runs=keep_runs)
-    after = _size(settings.state_path)  # closed: the write-ahead log is folded in
+    pruned = prune_journal(settings, keep=keep, tell=lambda note: app.err.print(escape(note)))
+    report = pruned.report
+    if report is None:
+        return pruned.document
+    before, after, keep_runs = pruned.bytes_before, pruned.bytes_after, pruned.keep_runs
     if not quiet:
         if report.runs:
             app.err.print(
@@ -241,23 +176,7 @@ def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool
                 f"Nothing to compact: {whole} is compacted already, or follows a run whose "
                 "writes are still unconfirmed."
             )
-    return {
-        "runs": list(report.runs),
-        "entries": report.entries_removed,
-        "items": report.items,
-        "vacuumed": report.vacuumed,
-        "bytes_before": before,
-        "bytes_after": after,
-    }
-
-
-def _size(path: Path) -> int:
-    """The state file with its write-ahead log, as it takes space on disk."""
-    total = 0
-    for part in (path, path.with_name(path.name + "-wal")):
-        with contextlib.suppress(OSError):
-            total += part.stat().st_size
-    return total
+    return pruned.document
 
 
 def _local(timestamp: float | None) -> str:
@@ -311,7 +230,7 @@ def runs(
         ),
     ] = None,
 ) -> None:
-    from plexrate.admin import run_rows
+    from plexrate.admin.usecases import list_runs
     from plexrate.errors import UsageError
 
     app = get_app(ctx)
@@ -321,9 +240,8 @@ def runs(
     pruned: dict[str, Any] | None = None
     if prune:
         pruned = _prune(app, settings, keep=keep, quiet=quiet or json_output)
-    store, lib = _offline_store(settings, required=False)
-    with store:
-        rows = run_rows(store.runs())
+    listed = list_runs(settings)
+    lib, rows = listed.library, listed.rows
     if json_output:
         document: dict[str, Any] = {"library": lib, "runs": rows}
         if pruned is not None:
@@ -362,57 +280,6 @@ def runs(
 
 
 # -- verify ------------------------------------------------------------------------------------
-
-
-def _verify_json(report: VerifyReport, session: Session) -> dict[str, Any]:
-    from plexrate.cli.render import SCALE_NOTE
-
-    def mismatch(items: Any) -> list[dict[str, Any]]:
-        return [{"key": m.key, "type": m.item_type.value, "title": m.title} for m in items]
-
-    return {
-        "consistent": report.consistent,
-        "library": _library_dict(session),
-        "scale": SCALE_NOTE,
-        "owned": report.owned,
-        "ownership_built": report.ownership_built,
-        "counts": report.counts(),
-        "overrides": [
-            {
-                "key": o.key,
-                "type": o.item_type.value,
-                "title": o.title,
-                "expected": o.expected,
-                "found": o.found,
-                "rule": o.rule,
-            }
-            for o in report.overrides
-        ],
-        "orphans": [
-            {
-                "key": o.key,
-                "type": o.item_type.value,
-                "guid": o.guid,
-                "value": o.value,
-                "new_key": o.new_key,
-            }
-            for o in report.orphans
-        ],
-        "tags": {
-            "tag": report.inferred_tag,
-            "missing": mismatch(report.missing_tag),
-            "unowned": mismatch(report.unowned_tag),
-        },
-        "twin_tags": {
-            "tag": report.twin_tag,
-            "missing": mismatch(report.twin_missing),
-            "unowned": mismatch(report.twin_unowned),
-        }
-        if report.twin_tag
-        else None,
-        "pending": report.pending,
-        "state_problems": list(report.state_problems),
-    }
 
 
 def _verify_tables(app: AppContext, report: VerifyReport) -> None:
@@ -539,7 +406,7 @@ def verify(
         ),
     ] = False,
 ) -> None:
-    from plexrate.admin import verify as check
+    from plexrate.admin.usecases import TAG_AUDIT_READ, verify_library
     from plexrate.cli.apply import read_session
 
     app = get_app(ctx)
@@ -552,24 +419,10 @@ def verify(
         quiet=quiet,
         json_output=json_output,
     ) as session:
-        store = session.store
-        report = check(
-            session.snapshot,
-            owned=session.owned(),
-            config=session.settings.engine_config(),
-            pending=len(store.pending()),
-            state_problems=store.verify(deep=deep) if store.exists else (),
-            ownership_built=store.ownership_built() or bool(session.extra_owned),
-        )
-        from plexrate.session import left_to_person
-
-        left = left_to_person(store) if store.exists else []
+        verified = verify_library(session, deep=deep)
+        report, left = verified.report, verified.left
         if json_output:
-            document = _verify_json(report, session)
-            document["left_to_you"] = [
-                {"key": e.key, "title": e.title, "run": e.run_id, "note": e.note} for e in left
-            ]
-            _dump(app, document)
+            _dump(app, verified.document)
         else:
             _verify_tables(app, report)
             if not quiet:
@@ -592,46 +445,6 @@ def verify(
 # -- undo --------------------------------------------------------------------------------------
 
 
-def _compacted_message(store: StateStore, run: int) -> str:
-    """What undo can still do for a run whose journal was compacted (JOURNAL_KEEP_RUNS)."""
-    gone = store.compacted_runs()
-    whole = [r.id for r in store.runs() if r.id not in gone and not r.dry_run]
-    which = (
-        f"runs {whole[0]}–{whole[-1]} can be undone one by one"
-        if len(whole) > 1
-        else f"run {whole[0]} can be undone on its own"
-        if whole
-        else "no run can be undone on its own"
-    )
-    return (
-        f"run {run} is older than the runs whose journal is kept whole (JOURNAL_KEEP_RUNS), so "
-        "its changes were folded into each item's record: they can no longer be undone apart "
-        "from the other runs. `plexrate admin undo` without --run still returns every item to "
-        f"its value before plexrate's first write; {which}"
-    )
-
-
-def _skips_json(report: UndoReport) -> dict[str, Any]:
-    return {
-        "run": report.run_id,
-        "left_alone": [
-            {
-                "key": s.key,
-                "type": s.item_type.value,
-                "title": s.title,
-                "why": s.why.value,
-                "written": s.written,
-                "found": s.found,
-                "run": s.run,
-            }
-            for s in report.left_alone
-        ],
-        "left_alone_counts": report.counts(),
-        "locks_released": report.locks_released,
-        "locks_left": report.locks_left,
-    }
-
-
 @admin_app.command("undo", help=HELP_UNDO)
 def undo(
     ctx: typer.Context,
@@ -646,49 +459,9 @@ def undo(
     config: ConfigOpt = None,
     sample: SampleOpt = 10,
 ) -> None:
-    from plexrate.admin import plan_undo
-    from plexrate.errors import UsageError
+    from plexrate.admin.usecases import plan_undo_run
 
     app = get_app(ctx)
-    found: dict[str, Any] = {}
-
-    def make_plan(session: Session) -> Plan:
-        store = session.store
-        if run is not None and run not in {r.id for r in store.runs()}:
-            raise UsageError(
-                f"run {run} does not exist for library {session.snapshot.section_title!r}",
-                hint="list the runs with `plexrate admin runs`",
-            )
-        if run is not None and run in store.compacted_runs():
-            raise UsageError(_compacted_message(store, run))
-        plan, report = plan_undo(
-            session.snapshot,
-            owned=session.owned(),
-            originals=store.original_values(run_id=run),
-            config=session.settings.engine_config(),
-            run_id=run,
-            locks=store.field_locks(),
-        )
-        if run is None and not store.ownership_built() and not session.extra_owned:
-            from plexrate.session import tagged_unowned
-            from plexrate.wording import count
-
-            lost = tagged_unowned(session)
-            if lost:
-                plan.notes.append(
-                    f"{count(len(lost), 'item')} carry plexrate's tag, but the state has no "
-                    "record of owning them: run `plexrate admin reconstruct` first to undo them."
-                )
-        found["report"] = report
-        found["notes"] = plan.notes
-        owned = session.owned()
-        found["yours"] = sum(
-            1
-            for item in session.snapshot.all_items()
-            if item.rating is not None and item.key not in owned
-        )
-        return plan
-
     flags = WriteFlags(
         config=config,
         library=library,
@@ -700,50 +473,29 @@ def undo(
         sample=sample,
     )
     command = "admin undo" if run is None else f"admin undo --run {run}"
-    outcome = plan_and_apply(
+    done = plan_and_apply(
         app,
         flags,
         command=command,
-        make_plan=make_plan,
+        make_plan=lambda session: plan_undo_run(session, run=run),
         args={"run": run},
         # Undo takes plexrate's tags off; it must work when the record has lost track of some.
         guard_tags=False,
-        details=lambda: _skips_json(found["report"]),
     )
-    if outcome is not None and not json_output and not quiet:
-        for note in found["notes"]:
+    if done.outcome is not None and not json_output and not quiet:
+        for note in done.result.notes:
             app.err.print(escape(note))
-    if not json_output and not quiet and found.get("yours"):
+    if not json_output and not quiet and done.result.yours:
         from plexrate.wording import count
 
         # What undo never touches, said every time: the person's own ratings.
         app.err.print(
-            f"Left alone: your own {count(int(found['yours']), 'rating')} (plexrate never "
+            f"Left alone: your own {count(done.result.yours, 'rating')} (plexrate never "
             "wrote them, so undo does not touch them)."
         )
 
 
 # -- reconstruct -------------------------------------------------------------------------------
-
-
-def _reconstruct_json(result: Reconstruction, session: Session, *, dry: bool) -> dict[str, Any]:
-    from plexrate.cli.render import SCALE_NOTE
-
-    return {
-        "dry_run": dry,
-        "library": _library_dict(session),
-        "scale": SCALE_NOTE,
-        "tag": result.tag,
-        "counts": result.counts(),
-        "claims": [
-            {"key": c.key, "type": c.item_type.value, "value": c.value, "twin": c.twin}
-            for c in result.claims
-        ],
-        "already_owned": list(result.already_owned),
-        "tagged_unrated": [
-            {"key": item.key, "type": item.item_type.value} for item in result.tagged_unrated
-        ],
-    }
 
 
 @admin_app.command("reconstruct", help=HELP_RECONSTRUCT)
@@ -758,21 +510,18 @@ def reconstruct(
     library: LibraryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    from plexrate.admin import plan_reconstruct
-    from plexrate.admin.reconstruct import SOURCE
+    from plexrate.admin.usecases import (
+        TAG_AUDIT_READ,
+        reconstruct_ownership,
+        require_inferred_tag,
+    )
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
-    from plexrate.errors import UsageError
     from plexrate.session import open_session
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
-    if not settings.inferred_tag:
-        raise UsageError(
-            "INFERRED_TAG is empty, so plexrate marked nothing it wrote and there is nothing "
-            "to rebuild ownership from",
-            hint="set INFERRED_TAG to the tag plexrate wrote with",
-        )
+    require_inferred_tag(settings)
     dry = settings.dry_run
     dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
     with (
@@ -788,25 +537,13 @@ def reconstruct(
             whole_because=TAG_AUDIT_READ,
         ) as session,
     ):
-        result = plan_reconstruct(
-            session.snapshot, owned=session.owned(), config=settings.engine_config()
-        )
-        if not dry:
-            from plexrate.session import recheck_claims
-
-            claims, changed = recheck_claims(session, result.claims, tag=settings.inferred_tag)
-            session.store.set_owned(claims, source=SOURCE)
-            if changed:
-                from plexrate.wording import count
-
-                dialog.warn(
-                    f"Left {count(len(changed), 'item')} to you: changed in Plex during the "
-                    "run, so not claimed (the next run reads them as yours)"
-                )
+        rebuilt = reconstruct_ownership(session)
+        for warning in rebuilt.warnings:
+            dialog.warn(warning)
         if json_output:
-            _dump(app, _reconstruct_json(result, session, dry=dry))
+            _dump(app, rebuilt.document)
         elif not quiet:
-            _reconstruct_summary(app, result, dry=dry)
+            _reconstruct_summary(app, rebuilt.result, dry=dry)
 
 
 def _reconstruct_summary(app: AppContext, result: Reconstruction, *, dry: bool) -> None:
@@ -861,24 +598,9 @@ def sync_tags(
     config: ConfigOpt = None,
     sample: SampleOpt = 10,
 ) -> None:
-    from plexrate.admin import plan_sync_tags, removal_refusal
-    from plexrate.errors import StateError
+    from plexrate.admin.usecases import TAG_AUDIT_READ, plan_tag_sync
 
     app = get_app(ctx)
-
-    def make_plan(session: Session) -> Plan:
-        owned = session.owned()
-        plan = plan_sync_tags(
-            session.snapshot, owned=owned, config=session.settings.engine_config()
-        )
-        refusal = removal_refusal(
-            plan,
-            owned_count=len(owned),
-            ownership_built=session.store.ownership_built() or bool(session.extra_owned),
-        )
-        if refusal is not None and not force:
-            raise StateError(refusal.message, hint=refusal.hint)
-        return plan
 
     flags = WriteFlags(
         config=config,
@@ -894,7 +616,7 @@ def sync_tags(
         app,
         flags,
         command="admin sync-tags",
-        make_plan=make_plan,
+        make_plan=lambda session: plan_tag_sync(session, force=force),
         guard_tags=False,
         whole_because=TAG_AUDIT_READ,
     )
@@ -920,21 +642,20 @@ def state_export(
     library: LibraryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
+    from plexrate.admin.usecases import default_state_file, export_state
     from plexrate.errors import PlexrateError
-    from plexrate.state import LEGACY_FILENAME, export_legacy
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library})
     loaded = app.loaded
     base = loaded.config_path.parent if loaded and loaded.config_path else Path.cwd()
-    target = (expand_user(path) if path is not None else base / LEGACY_FILENAME).absolute()
+    target = (expand_user(path) if path is not None else default_state_file(base)).absolute()
     if target.exists() and not force:
         raise PlexrateError(f"{target} already exists", hint="pass --force to replace it")
-    store, lib = _offline_store(settings, required=True)
-    with store:
-        count = export_legacy(store, target)
+    exported = export_state(settings, target)
+    count, lib = exported.items, exported.library
     if json_output:
-        _dump(app, {"path": str(target), "items": count, "library": lib, "format": "stamped"})
+        _dump(app, exported.document)
     elif not quiet:
         app.err.print(
             f"Wrote {count:,} inferred ratings of {escape(repr(lib['title']))} to "
@@ -960,17 +681,15 @@ def state_import(
     library: LibraryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
+    from plexrate.admin.usecases import import_state, read_state_file
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
-    from plexrate.errors import StateError
-    from plexrate.migration import summarise_migration
     from plexrate.session import open_session
-    from plexrate.state import UuidCheck, check_library_uuid, load_legacy
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
     source = expand_user(path).absolute()
-    legacy = load_legacy(source)
+    legacy = read_state_file(source)
     dry = settings.dry_run
     dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
     with (
@@ -986,64 +705,10 @@ def state_import(
             migrate_legacy=False,
         ) as session,
     ):
-        snapshot = session.snapshot
-        check = check_library_uuid(legacy.library_uuid, snapshot.library_uuid)
-        if check is UuidCheck.MISMATCH:
-            message = (
-                f"{source} was written for another library (uuid {legacy.library_uuid}), not "
-                f"{snapshot.section_title!r} (uuid {snapshot.library_uuid}). Importing it would "
-                "mark that library's ratings as plexrate's here, and undo would clear them. "
-                "Import anyway?"
-            )
-            if not (force or dialog.confirm(message, risky=True)):
-                raise StateError(
-                    f"{source} belongs to another library",
-                    hint="import this library's own file, or pass --force",
-                )
-        elif check is UuidCheck.UNSTAMPED:
-            dialog.info(
-                f"{source} records no library; importing it as {snapshot.section_title!r}'s"
-            )
-        summary = summarise_migration(
-            legacy,
-            snapshot,
-            inferred_tag=settings.inferred_tag,
-            filler=settings.engine_config().filler,
-            uuid_check=check,
-            owned=session.owned().keys(),
-        )
-        migration = summary.migration
-        backup: str | None = None
-        imported = len(migration.owned)
-        already = len(migration.already_owned)
-        if not dry:
-            result = session.store.import_legacy(
-                legacy, migration, backup_dir=settings.state_path.parent
-            )
-            backup = str(result.backup)
-            imported = result.imported
-            already = len(result.already_owned)
-        skipped = {
-            "not_in_library": len(migration.not_in_library),
-            "unrated": len(migration.unrated),
-            "already_owned": already,
-            "anchors": len(migration.anchors),
-            "changed": len(migration.changed),
-        }
-        document = {
-            "dry_run": dry,
-            "library": _library_dict(session),
-            "path": str(source),
-            "format": legacy.format.value,
-            "uuid_check": check.value,
-            "entries": len(legacy.entries),
-            "imported": imported,
-            "skipped": skipped,
-            "backup": backup,
-            "migration": summary.document(),
-        }
+        imported = import_state(session, legacy, source=source, dialog=dialog, force=force)
+    summary, backup = imported.summary, imported.backup
     if json_output:
-        _dump(app, document)
+        _dump(app, imported.document)
     elif not quiet:
         for line in summary.lines(dry=dry):
             app.err.print(escape(line))

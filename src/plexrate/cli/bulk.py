@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,7 @@ from plexrate.cli.options import (
     JsonOpt,
     LibraryOpt,
     QuietOpt,
+    SampleOpt,
     YesOpt,
 )
 from plexrate.errors import PlexrateError, UsageError
@@ -27,9 +28,6 @@ from plexrate.model import ItemType
 
 if TYPE_CHECKING:
     from plexrate.bulk import BulkInputError, CsvFile, ImportPlan
-    from plexrate.model import Plan
-    from plexrate.session import Session
-    from plexrate.settings import Settings
 
 PROBLEMS_SHOWN = 50
 
@@ -119,18 +117,6 @@ SkipInvalidOpt = Annotated[
         "while any row has a problem.",
     ),
 ]
-SampleOpt = Annotated[
-    int,
-    typer.Option("--sample", min=0, metavar="N", help="Dry run: show up to N example changes."),
-]
-
-
-def default_path(settings: Settings, item_type: ItemType) -> Path:
-    return {
-        ItemType.ARTIST: settings.bulk_artist_filename,
-        ItemType.ALBUM: settings.bulk_album_filename,
-        ItemType.TRACK: settings.bulk_track_filename,
-    }[item_type]
 
 
 def _delimiter(value: str, *, allowed: str = ", ; tab |") -> str:
@@ -160,11 +146,16 @@ def export_command(
     config: ConfigOpt = None,
 ) -> None:
     """Write every artist, album or track with its rating to a CSV file."""
-    from plexrate.bulk import DELIMITERS, export_csv
+    from plexrate.bulk import DELIMITERS
+    from plexrate.bulk.usecases import (
+        ExportOptions,
+        default_path,
+        export_file,
+        export_source,
+    )
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.progress import progress_for
     from plexrate.cli.render import print_json
-    from plexrate.session import tagged_unowned
 
     app = get_app(ctx)
     separator = DELIMITERS[_delimiter(delimiter)]
@@ -193,54 +184,28 @@ def export_command(
         quiet=quiet,
         json_output=json_output,
     ) as session:
-        if not session.store.ownership_built():
-            unknown = tagged_unowned(session)
-            if unknown:
-                many = len(unknown) != 1
-                app.err.print(
-                    f"[yellow]Warning:[/] {len(unknown):,} item{'s' if many else ''} "
-                    f"carr{'y' if many else 'ies'} the {escape(session.settings.inferred_tag)!r} "
-                    f"tag but the state does not own {'them' if many else 'it'}: exported as "
-                    "manual (run `plexrate admin reconstruct` first to rebuild ownership from "
-                    "the tags)"
-                )
-        snapshot, owned = session.snapshot, session.owned()
-        tolerance = session.settings.engine_config().hijack_tolerance
-        requests = session.client.counts.as_dict()
+        source = export_source(session)
+        unknown = source.unknown
+        if unknown:
+            many = len(unknown) != 1
+            app.err.print(
+                f"[yellow]Warning:[/] {len(unknown):,} item{'s' if many else ''} "
+                f"carr{'y' if many else 'ies'} the {escape(session.settings.inferred_tag)!r} "
+                f"tag but the state does not own {'them' if many else 'it'}: exported as "
+                "manual (run `plexrate admin reconstruct` first to rebuild ownership from "
+                "the tags)"
+            )
     # Written after the session has closed: its progress display is gone (one live display at a
     # time), and nothing here needs Plex or the state any more.
-    try:
-        with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
-            counts = export_csv(
-                target,
-                snapshot,
-                item_type=item_type,
-                owned=owned,
-                delimiter=separator,
-                bom=bom,
-                tolerance=tolerance,
-                progress=progress,
-            )
-    except OSError as exc:
-        raise PlexrateError(
-            f"cannot write {target}: {exc.strerror or exc}",
-            hint="nothing was exported; a previous file there is unchanged",
-        ) from None
-    library_info = {"title": snapshot.section_title, "uuid": snapshot.library_uuid}
-    seconds = time.monotonic() - started
-    figures = counts.as_dict()
+    options = ExportOptions(
+        target=target, item_type=item_type, separator=separator, bom=bom, started=started
+    )
+    with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
+        exported = export_file(source, options, progress=progress)
+    seconds = exported.seconds
+    figures = exported.counts.as_dict()
     if json_output:
-        document: dict[str, Any] = {
-            "command": "bulk export",
-            "library": library_info,
-            "type": item_type.value,
-            "path": str(target),
-            **figures,
-            "delimiter": "tab" if separator == "\t" else separator,
-            "seconds": round(seconds, 3),
-            "requests": requests,
-        }
-        print_json(app.out, json.dumps(document, ensure_ascii=False))
+        print_json(app.out, json.dumps(exported.document, ensure_ascii=False))
     elif not quiet:
         app.err.print(
             f"Exported {figures['rows']:,} {item_type.plural} ({figures['manual']:,} manual, "
@@ -268,6 +233,7 @@ def import_command(
 ) -> None:
     """Apply the edits of a bulk CSV file to Plex, as one journaled run."""
     from plexrate.bulk import BulkInputError, load_bulk_csv
+    from plexrate.bulk.usecases import default_path
 
     app = get_app(ctx)
     separator = _delimiter(delimiter) if delimiter is not None else None
@@ -290,7 +256,15 @@ def import_command(
         if csv_file.fatal:
             # Not a readable bulk CSV at all: say so before connecting to Plex.
             raise BulkInputError(csv_file.problems, source=str(target), fatal=True)
-        _import(app, flags, csv_file, target=target, skip_invalid=skip_invalid, saved_at=saved_at)
+        _import(
+            app,
+            flags,
+            csv_file,
+            target=target,
+            skip_invalid=skip_invalid,
+            saved_at=saved_at,
+            dry=settings.dry_run,
+        )
     except BulkInputError as exc:
         _print_problems(app, exc, target=target, item_type=item_type, json_output=json_output)
         raise
@@ -304,71 +278,23 @@ def _import(
     target: Path,
     skip_invalid: bool,
     saved_at: float,
+    dry: bool,
 ) -> None:
-    from plexrate.bulk import plan_import
+    from plexrate.bulk.usecases import ImportOptions, plan_bulk_import
 
-    made: list[ImportPlan] = []
-
-    def make_plan(session: Session) -> Plan:
-        settings = session.settings
-        result = plan_import(
-            csv_file,
-            session.snapshot,
-            owned=session.owned(),
-            inferred_tag=settings.inferred_tag,
-            twin_tag=settings.twin_logic.twin_tag,
-            skip_invalid=skip_invalid,
-            source=str(target),
-            saved_at=saved_at,
-            rated_since_saved=_rated_since(session, saved_at),
-        )
-        made.append(result)
-        _tell(app, flags, result, target=target, dry_run=settings.dry_run)
-        return result.plan
-
-    def json_extra() -> dict[str, Any]:
-        result = made[-1]
-        return {
-            "type": csv_file.item_type.value,
-            "path": str(target),
-            "skipped": [p.as_dict() for p in result.skipped],
-            "warnings": list(result.warnings),
-            "notes": list(result.plan.notes),
-        }
-
+    options = ImportOptions(target=target, skip_invalid=skip_invalid, saved_at=saved_at)
     plan_and_apply(
         app,
         flags,
         command="bulk import",
-        make_plan=make_plan,
+        make_plan=lambda session: plan_bulk_import(session, csv_file, options),
         args={
             "type": csv_file.item_type.value,
             "path": str(target),
             "skip_invalid": skip_invalid,
         },
-        details=json_extra,
+        on_plan=lambda made: _tell(app, flags, made.imported, target=target, dry_run=dry),
     )
-
-
-def _rated_since(session: Session, since: float) -> set[int]:
-    """Items whose rating plexrate wrote at or after ``since``, by its journal (confirmed writes).
-
-    Both times are this machine's, unlike Plex's ``lastRatedAt``; a rerun of an interrupted import
-    uses this to skip the rows it already applied.
-    """
-    from plexrate.state import EntryStatus
-
-    store = session.store
-    keys: set[int] = set()
-    for run in store.runs():
-        if run.finished_at is not None and run.finished_at < since:
-            continue
-        keys.update(
-            entry.key
-            for entry in store.journal(run_id=run.id, status=EntryStatus.CONFIRMED)
-            if entry.set_rating and entry.recorded_at >= since
-        )
-    return keys
 
 
 def _tell(

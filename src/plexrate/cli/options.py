@@ -56,3 +56,7 @@ ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Go ahead despite a safety check, such as an existing file."),
 ]
+SampleOpt = Annotated[
+    int,
+    typer.Option("--sample", min=0, metavar="N", help="Dry run: show up to N example changes."),
+]

@@ -17,9 +17,8 @@ from plexrate.cli.progress import finish_live
 from plexrate.incremental import ReadInfo
 from plexrate.model import Change, ItemType, Phase, Plan, stars
 from plexrate.session import RunOutcome
+from plexrate.usecase import SCALE_NOTE
 from plexrate.wording import count
-
-SCALE_NOTE = "ratings are on Plex's 0-10 scale (stars x 2)"
 
 
 def _phase_label(phase: Phase) -> str:

@@ -204,11 +204,11 @@ class _Cycle:
 
     def __call__(self, trigger: Trigger) -> CycleResult:
         from plexrate.cli.interrupt import ctrl_c_asks
-        from plexrate.cli.phases import inference_plan
         from plexrate.cli.progress import progress_for
         from plexrate.cli.render import outcome_dict, print_json
         from plexrate.model import INFERENCE_PHASES
-        from plexrate.state import RunStatus
+        from plexrate.phases.usecases import inference_plan
+        from plexrate.session import RunStatus
         from plexrate.watch.loop import CycleResult
 
         app, flags = self.app, self.flags
