@@ -1,0 +1,20 @@
+"""What the ``plexrate admin`` commands share: their JSON output and rating cells."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from plexrate.cli.context import AppContext
+
+
+def stars_cell(value: float | None) -> str:
+    from plexrate.model import stars
+
+    return stars(value)
+
+
+def dump(app: AppContext, document: dict[str, Any]) -> None:
+    from plexrate.cli.render import print_json
+
+    print_json(app.out, json.dumps(document, ensure_ascii=False))
