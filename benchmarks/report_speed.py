@@ -58,8 +58,8 @@ def _plexrate(*args: str, env: dict[str, str], cwd: Path) -> tuple[float, str]:
 def _in_process(env: dict[str, str]) -> dict[str, Any]:
     """Snapshot once through ``read_session``, then time each report's parts."""
     os.environ.update(env)
-    from plexrate.cli.apply import read_session
     from plexrate.cli.context import AppContext
+    from plexrate.cli.write_flow import read_session
     from plexrate.reports import (
         analyse,
         coverage,
@@ -68,7 +68,7 @@ def _in_process(env: dict[str, str]) -> dict[str, Any]:
         histogram,
         twins_inventory,
     )
-    from plexrate.reports.render import plain_text
+    from plexrate.reports.views import plain_text
 
     figures: dict[str, Any] = {}
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plexrate.cli.render import summary_lines
+from plexrate.cli.plan_output import summary_lines
 from plexrate.model import Change, ItemType, Phase, Plan
 from plexrate.plex import ApplyReport
 from plexrate.session import RunOutcome

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from plexrate.cli.apply import WriteFlags, plan_and_apply, read_session
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -22,6 +21,7 @@ from plexrate.cli.options import (
     SampleOpt,
     YesOpt,
 )
+from plexrate.cli.write_flow import WriteFlags, plan_and_apply, read_session
 from plexrate.errors import PlexrateError, UsageError
 from plexrate.fileio import expand_user
 from plexrate.model import ItemType
@@ -154,8 +154,8 @@ def export_command(
         export_source,
     )
     from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.plan_output import print_json
     from plexrate.cli.progress import progress_for
-    from plexrate.cli.render import print_json
 
     app = get_app(ctx)
     separator = DELIMITERS[_delimiter(delimiter)]
@@ -345,7 +345,7 @@ def _print_problems(
     item_type: ItemType,
     json_output: bool,
 ) -> None:
-    from plexrate.cli.render import print_json
+    from plexrate.cli.plan_output import print_json
 
     if json_output:
         document = {

@@ -17,9 +17,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from plexrate.cli.apply import read_session
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import ConfigOpt, JsonOpt, LibraryOpt, QuietOpt
+from plexrate.cli.write_flow import read_session
 
 if TYPE_CHECKING:
     from plexrate.configedit import ConfigUpdate
@@ -180,7 +180,7 @@ def evaluate_command(
     seconds = time.monotonic() - started
 
     if json_output:
-        from plexrate.cli.render import print_json
+        from plexrate.cli.plan_output import print_json
 
         document = {"command": "evaluate", "library": library_info, **evaluation_dict(evaluation)}
         print_json(app.out, json.dumps(document, ensure_ascii=False))
@@ -245,7 +245,7 @@ def tune_command(
         update = _write_best(app, result, config_path, quiet=quiet)
 
     if json_output:
-        from plexrate.cli.render import print_json
+        from plexrate.cli.plan_output import print_json
 
         document = {
             "command": "tune",

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from plexrate.cli.apply import WriteFlags, plan_and_apply
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -18,6 +17,7 @@ from plexrate.cli.options import (
     QuietOpt,
     YesOpt,
 )
+from plexrate.cli.write_flow import WriteFlags, plan_and_apply
 from plexrate.model import INFERENCE_PHASES, Phase
 
 StartLetterOpt = Annotated[

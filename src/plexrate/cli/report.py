@@ -70,7 +70,7 @@ def write_report_file(path: Path, report: Report, *, snapshot: LibrarySnapshot) 
 
     from plexrate.fileio import atomic_writer
     from plexrate.reports import document
-    from plexrate.reports.render import plain_text
+    from plexrate.reports.views import plain_text
 
     kind = output_format(path)
     if kind == OutputFormat.CSV:
@@ -83,7 +83,7 @@ def write_report_file(path: Path, report: Report, *, snapshot: LibrarySnapshot) 
             json.dump(document(report, snapshot=snapshot), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
     elif kind in (OutputFormat.HTML, OutputFormat.SVG):
-        from plexrate.reports.render import exported
+        from plexrate.reports.views import exported
 
         title = f"plexrate {report.name} of {snapshot.section_title}"
         text = exported(report, kind.value, title=title)
@@ -111,8 +111,8 @@ def run_report(
     """Read the library once, compute one report, and print it or write it to ``output``."""
     import json
 
-    from plexrate.cli.apply import read_session
-    from plexrate.cli.render import print_json
+    from plexrate.cli.plan_output import print_json
+    from plexrate.cli.write_flow import read_session
     from plexrate.errors import UsageError
     from plexrate.reports import analyse, document
 
@@ -144,7 +144,7 @@ def run_report(
     if json_output:
         print_json(app.out, json.dumps(document(report, snapshot=snapshot), ensure_ascii=False))
         return
-    from plexrate.reports.render import view
+    from plexrate.reports.views import view
 
     rendered = view(report, width=app.out.width)
     if _wants_pager(app):

@@ -15,6 +15,6 @@ def stars_cell(value: float | None) -> str:
 
 
 def dump(app: AppContext, document: dict[str, Any]) -> None:
-    from plexrate.cli.render import print_json
+    from plexrate.cli.plan_output import print_json
 
     print_json(app.out, json.dumps(document, ensure_ascii=False))

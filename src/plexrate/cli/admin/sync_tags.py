@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from plexrate.cli.apply import WriteFlags, plan_and_apply
 from plexrate.cli.context import get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -16,6 +15,7 @@ from plexrate.cli.options import (
     SampleOpt,
     YesOpt,
 )
+from plexrate.cli.write_flow import WriteFlags, plan_and_apply
 
 HELP_SYNC_TAGS = (
     "Make plexrate's tags match its ownership record: add where owned, remove where not.\n\n"

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from plexrate.cli.apply import WriteFlags, plan_and_apply
 from plexrate.cli.context import get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -19,6 +18,7 @@ from plexrate.cli.options import (
     SampleOpt,
     YesOpt,
 )
+from plexrate.cli.write_flow import WriteFlags, plan_and_apply
 
 HELP_UNDO = (
     "Take back what plexrate wrote: everything it owns, or one run with --run ID.\n\n"

@@ -160,7 +160,7 @@ def verify(
     ] = False,
 ) -> None:
     from plexrate.admin.usecases import TAG_AUDIT_READ, verify_library
-    from plexrate.cli.apply import read_session
+    from plexrate.cli.write_flow import read_session
 
     app = get_app(ctx)
     with read_session(

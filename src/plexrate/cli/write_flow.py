@@ -80,8 +80,14 @@ def plan_and_apply(
     A stopped run exits 130.
     """
     from plexrate.cli.interrupt import StopRequest, ctrl_c_asks, sigterm_interrupts
+    from plexrate.cli.plan_output import (
+        outcome_dict,
+        plan_json,
+        print_json,
+        print_plan,
+        summary_lines,
+    )
     from plexrate.cli.progress import progress_for
-    from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
     from plexrate.session import RunStatus
 
     settings = app.load_settings(

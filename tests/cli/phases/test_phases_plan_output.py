@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from plexrate.cli.render import print_plan, summary_lines
+from plexrate.cli.plan_output import print_plan, summary_lines
 from plexrate.model import Change, ItemType, Phase, Plan
 from plexrate.plex import ApplyReport
 from plexrate.session import RunOutcome

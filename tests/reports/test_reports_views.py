@@ -8,7 +8,7 @@ from rich.console import Console
 
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.reports import analyse, coverage, dissenters, histogram, twins_inventory
-from plexrate.reports.render import (
+from plexrate.reports.views import (
     INFERRED_GLYPH,
     MANUAL_GLYPH,
     UNRATED_GLYPH,
