@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -266,7 +266,7 @@ def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> Recon
             "Plex; their writes stay unconfirmed and are checked again next time"
         )
     dialog.info(
-        f"Checked {report.total:,} unconfirmed write{'' if report.total == 1 else 's'} of an "
+        f"Checked {count(report.total, 'unconfirmed write')} of an "
         f"interrupted run: {len(report.confirmed):,} had landed, {len(report.failed):,} had not"
     )
     for entry in report.changed:
@@ -319,14 +319,7 @@ def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
         would="mark that library's ratings as inferred here",
         hint="point LEGACY_STATE_PATH at this library's file, or pass --force",
     )
-    summary = summarise_migration(
-        legacy,
-        snapshot,
-        inferred_tag=settings.inferred_tag,
-        filler=settings.engine_config().filler,
-        uuid_check=check,
-        owned=store.owned().keys(),
-    )
+    summary = summarise_legacy(session, legacy, check, owned=store.owned().keys())
     session.migration = summary
     for line in summary.lines(dry=not session.write):
         dialog.info(line)
@@ -360,6 +353,21 @@ def confirm_legacy_library(
         if not (force or dialog.confirm(message, risky=True)):
             raise StateError(f"{path} belongs to another library", hint=hint)
     return check
+
+
+def summarise_legacy(
+    session: Session, legacy: LegacyState, check: UuidCheck, *, owned: Set[int]
+) -> MigrationSummary:
+    """What importing ``legacy`` into this session's library would do, told before it is done."""
+    settings = session.settings
+    return summarise_migration(
+        legacy,
+        session.snapshot,
+        inferred_tag=settings.inferred_tag,
+        filler=settings.engine_config().filler,
+        uuid_check=check,
+        owned=owned,
+    )
 
 
 def _release_anchors_taken_earlier(session: Session, *, dialog: Dialog) -> None:

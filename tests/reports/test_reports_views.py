@@ -13,10 +13,10 @@ from plexrate.reports.views import (
     MANUAL_GLYPH,
     UNRATED_GLYPH,
     plain_text,
-    signed_stars,
     stacked_bar,
     view,
 )
+from plexrate.wording import signed_stars
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

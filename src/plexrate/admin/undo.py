@@ -42,7 +42,6 @@ from plexrate.admin.common import (
     casefold_union,
     item_order,
     same_rating,
-    stars_or_unrated,
 )
 from plexrate.engine._gc import paused_gc
 from plexrate.engine.config import EngineConfig
@@ -58,7 +57,7 @@ from plexrate.model import (
     label,
 )
 from plexrate.state import OriginalValue
-from plexrate.wording import count
+from plexrate.wording import count, stars_or_unrated
 
 # A ``before`` written by these phases was a value plexrate owned at the time.
 OWNER_PHASES = frozenset({*(p.value for p in INFERENCE_PHASES), Phase.UNDO.value})

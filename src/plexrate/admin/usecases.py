@@ -20,7 +20,7 @@ from plexrate.admin.synctags import plan_sync_tags, removal_refusal
 from plexrate.admin.undo import UndoReport, plan_undo
 from plexrate.admin.verify import VerifyReport, verify
 from plexrate.errors import StateError, UsageError
-from plexrate.migration import MigrationSummary, summarise_migration
+from plexrate.migration import MigrationSummary
 from plexrate.plex import connect_with
 from plexrate.session import (
     Dialog,
@@ -28,6 +28,7 @@ from plexrate.session import (
     confirm_legacy_library,
     left_to_person,
     recheck_claims,
+    summarise_legacy,
     tagged_unowned,
 )
 from plexrate.settings import Settings
@@ -452,14 +453,7 @@ def import_state(
     )
     if check is UuidCheck.UNSTAMPED:
         dialog.info(f"{source} records no library; importing it as {snapshot.section_title!r}'s")
-    summary = summarise_migration(
-        legacy,
-        snapshot,
-        inferred_tag=settings.inferred_tag,
-        filler=settings.engine_config().filler,
-        uuid_check=check,
-        owned=session.owned().keys(),
-    )
+    summary = summarise_legacy(session, legacy, check, owned=session.owned().keys())
     migration = summary.migration
     backup: str | None = None
     imported = len(migration.owned)

@@ -20,11 +20,13 @@ from plexrate.cli.options import (
     QuietOpt,
     SampleOpt,
     YesOpt,
+    refuse_overwrite,
 )
 from plexrate.cli.write_flow import WriteFlags, plan_and_apply, read_session
-from plexrate.errors import PlexrateError, UsageError
+from plexrate.errors import UsageError
 from plexrate.fileio import expand_user
 from plexrate.model import ItemType
+from plexrate.wording import count
 
 if TYPE_CHECKING:
     from plexrate.bulk import BulkInputError, CsvFile, ImportPlan
@@ -164,17 +166,19 @@ def export_command(
     target = target.absolute()
     if target.is_dir():
         raise UsageError(f"{target} is a folder", hint="name a file to export to")
+    agreed = force
     if target.exists() and not force:
         # Only a person at a terminal is asked; --yes alone never replaces a file (--force does).
         dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=False, quiet=quiet)
-        if not (
-            dialog.interactive
-            and dialog.confirm(f"{target} already exists. Replace it?", risky=True)
-        ):
-            raise PlexrateError(
-                f"{target} already exists; nothing was exported",
-                hint="pass --force to replace it, or name another PATH",
-            )
+        agreed = dialog.interactive and dialog.confirm(
+            f"{target} already exists. Replace it?", risky=True
+        )
+    refuse_overwrite(
+        target,
+        force=agreed,
+        consequence="; nothing was exported",
+        hint="pass --force to replace it, or name another PATH",
+    )
     started = time.monotonic()
     with read_session(
         app,
@@ -188,9 +192,9 @@ def export_command(
         unknown = source.unknown
         if unknown:
             many = len(unknown) != 1
-            app.err.print(
-                f"[yellow]Warning:[/] {len(unknown):,} item{'s' if many else ''} "
-                f"carr{'y' if many else 'ies'} the {escape(session.settings.inferred_tag)!r} "
+            app.warn(
+                f"{count(len(unknown), 'item')} "
+                f"carr{'y' if many else 'ies'} the {session.settings.inferred_tag!r} "
                 f"tag but the state does not own {'them' if many else 'it'}: exported as "
                 "manual (run `plexrate admin reconstruct` first to rebuild ownership from "
                 "the tags)"
@@ -307,7 +311,7 @@ def _tell(
         app.err.print(f"[yellow]Skipping {rows:,} invalid rows (--skip-invalid):[/]")
         _list(app, [str(p) for p in result.skipped])
     for warning in result.warnings[:PROBLEMS_SHOWN]:
-        app.err.print(f"[yellow]Warning:[/] {escape(warning)}")
+        app.warn(warning)
     if len(result.warnings) > PROBLEMS_SHOWN:
         hidden = len(result.warnings) - PROBLEMS_SHOWN
         app.err.print(f"[yellow]… and {hidden:,} more warnings (--json lists them all)[/]")

@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from plexrate.cli.context import get_app
-from plexrate.cli.options import ConfigOpt, DryRunOpt, ForceOpt, JsonOpt, LibraryOpt, YesOpt
+from plexrate.cli.options import (
+    ConfigOpt,
+    DryRunOpt,
+    ForceOpt,
+    JsonOpt,
+    LibraryOpt,
+    YesOpt,
+    refuse_overwrite,
+)
 from plexrate.errors import UsageError
 from plexrate.fileio import expand_user
 from plexrate.settings import (
@@ -21,7 +29,6 @@ from plexrate.settings import (
     check_plex_url,
     public_config,
     public_value,
-    refuse_overwrite,
     setting_keys,
     write_config,
 )

@@ -6,6 +6,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from plexrate.cli.context import warn_on
+
 
 class CliDialog:
     """Prompts when a person is at a terminal; otherwise answers from ``--yes`` and ``--force``.
@@ -28,7 +30,7 @@ class CliDialog:
             self.console.print(escape(message))
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]Warning:[/] {escape(message)}")
+        warn_on(self.console, message)
 
     def confirm(self, message: str, *, risky: bool) -> bool:
         if self.force:

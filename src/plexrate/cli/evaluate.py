@@ -281,12 +281,10 @@ def _cross_validation(
     if unknown and not session.store.ownership_built():
         # These are most likely plexrate's own earlier values; scored as the person's ratings
         # they would measure plexrate against itself.
-        app.err.print(
-            f"Warning: {len(unknown):,} items carry the {session.settings.inferred_tag!r} tag but "
+        app.warn(
+            f"{len(unknown):,} items carry the {session.settings.inferred_tag!r} tag but "
             "the state file does not record plexrate as their owner; their ratings count as "
-            "yours here. Run `plexrate admin reconstruct` first for a fair measure.",
-            style="yellow",
-            markup=False,
+            "yours here. Run `plexrate admin reconstruct` first for a fair measure."
         )
     return CrossValidation(
         session.snapshot,
@@ -313,11 +311,9 @@ def _write_best(app: AppContext, result: TuneResult, path: Path, *, quiet: bool)
     for tunable in changed:
         source = sources.get(tunable.setting)
         if source in ("env", "flag") and not quiet:
-            app.err.print(
-                f"Warning: {tunable.key} is set by PLEXRATE_{tunable.key}, which overrides the "
-                "config file; unset it for the new value to take effect.",
-                style="yellow",
-                markup=False,
+            app.warn(
+                f"{tunable.key} is set by PLEXRATE_{tunable.key}, which overrides the "
+                "config file; unset it for the new value to take effect."
             )
     return update
 
@@ -505,7 +501,7 @@ def _table(title: str, label: str, figures: tuple[str, ...]) -> Table:
 
 def evaluation_tables(evaluation: Evaluation) -> list[Table]:
     from plexrate.evaluate import Baseline
-    from plexrate.model import stars
+    from plexrate.wording import stars
 
     accuracy = _table(
         "Accuracy on your hidden ratings (errors in stars)",
@@ -605,7 +601,7 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
 
 def evaluation_summary(evaluation: Evaluation, *, seconds: float) -> list[str]:
     from plexrate.evaluate import Baseline
-    from plexrate.model import stars
+    from plexrate.wording import stars
 
     overall = evaluation.overall()
     library_mean = evaluation.baseline(Baseline.LIBRARY_MEAN)

@@ -15,10 +15,10 @@ from rich.table import Table
 
 from plexrate.cli.progress import finish_live
 from plexrate.incremental import ReadInfo
-from plexrate.model import Change, ItemType, Phase, Plan, stars
+from plexrate.model import Change, ItemType, Phase, Plan
 from plexrate.session import RunOutcome
 from plexrate.usecase import SCALE_NOTE
-from plexrate.wording import count
+from plexrate.wording import count, stars
 
 
 def _phase_label(phase: Phase) -> str:

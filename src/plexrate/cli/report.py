@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from plexrate.cli.context import AppContext, get_app
-from plexrate.cli.options import ConfigOpt, ForceOpt, JsonOpt, LibraryOpt, QuietOpt
+from plexrate.cli.options import (
+    ConfigOpt,
+    ForceOpt,
+    JsonOpt,
+    LibraryOpt,
+    QuietOpt,
+    refuse_overwrite,
+)
 from plexrate.fileio import expand_user
 from plexrate.model import ItemType
 
@@ -121,8 +128,7 @@ def run_report(
         if output.is_dir():
             raise UsageError(f"{output} is a folder", hint="give a file name to --output")
         # Checked before the library is read: at 300,000 tracks that takes a while.
-        if output.exists() and not force:
-            raise UsageError(f"{output} already exists", hint="pass --force to replace it")
+        refuse_overwrite(output, force=force)
     with read_session(
         app,
         command=f"report {command}",

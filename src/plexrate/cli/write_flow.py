@@ -25,6 +25,7 @@ from plexrate.usecase import PlanResult, library_of
 
 if TYPE_CHECKING:
     # The session pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest
     from plexrate.incremental import ReadInfo
     from plexrate.progress import Progress
@@ -225,23 +226,21 @@ def plan_in_session(
             extra["migration"] = session.migration.document()
         if session.read is not None:
             extra["read"] = session.read.as_dict()
-        read = session.read
-        if dry:
-            return Planned(
-                plan, None, session.client.counts.as_dict(), read, extra, library, result
-            )
-        with stop_on_signals(stop):
-            outcome = execute(
-                session,
-                plan,
-                command=command,
-                args=args,
-                progress=progress,
-                checkpoint=stop.checkpoint,
-                marks_ownership_built=marks_ownership_built,
-                sleep=stop.pause,
-            )
-        return Planned(plan, outcome, session.client.counts.as_dict(), read, extra, library, result)
+        outcome: RunOutcome | None = None
+        if not dry:
+            with stop_on_signals(stop):
+                outcome = execute(
+                    session,
+                    plan,
+                    command=command,
+                    args=args,
+                    progress=progress,
+                    checkpoint=stop.checkpoint,
+                    marks_ownership_built=marks_ownership_built,
+                    sleep=stop.pause,
+                )
+        requests = session.client.counts.as_dict()
+        return Planned(plan, outcome, requests, session.read, extra, library, result)
 
 
 def old_cooldown_notice(app: AppContext, cost: tuple[int, float]) -> str:
@@ -268,6 +267,44 @@ def retry_notice(app: AppContext, *, quiet: bool) -> RetryHook:
         )
 
     return notice
+
+
+@contextmanager
+def state_session(
+    app: AppContext,
+    settings: Settings,
+    *,
+    command: str,
+    yes: bool,
+    force: bool,
+    quiet: bool,
+    json_output: bool,
+    migrate_legacy: bool = True,
+    whole_because: str | None = None,
+) -> Iterator[tuple[Session, CliDialog]]:
+    """A session for the commands that write the state file alone (``admin reconstruct``,
+    ``admin state import``), read-only when the settings say dry run, with the dialog the use
+    case asks through. Nothing is written to Plex, so there is no Ctrl-C pause to offer."""
+    from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.progress import progress_for
+    from plexrate.session import open_session
+
+    dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
+    with (
+        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
+        open_session(
+            settings,
+            write=not settings.dry_run,
+            command=command,
+            dialog=dialog,
+            progress=progress,
+            force=force,
+            guard_tags=False,
+            migrate_legacy=migrate_legacy,
+            whole_because=whole_because,
+        ) as session,
+    ):
+        yield session, dialog
 
 
 @contextmanager

@@ -8,12 +8,6 @@ from typing import Any
 from plexrate.cli.context import AppContext
 
 
-def stars_cell(value: float | None) -> str:
-    from plexrate.model import stars
-
-    return stars(value)
-
-
 def dump(app: AppContext, document: dict[str, Any]) -> None:
     from plexrate.cli.plan_output import print_json
 

@@ -18,6 +18,7 @@ from plexrate.cli.options import (
     QuietOpt,
     YesOpt,
 )
+from plexrate.cli.write_flow import state_session
 
 if TYPE_CHECKING:
     from plexrate.admin import Reconstruction
@@ -48,28 +49,21 @@ def reconstruct(
         reconstruct_ownership,
         require_inferred_tag,
     )
-    from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.progress import progress_for
-    from plexrate.session import open_session
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
     require_inferred_tag(settings)
     dry = settings.dry_run
-    dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
-    with (
-        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
-        open_session(
-            settings,
-            write=not dry,
-            command="admin reconstruct",
-            dialog=dialog,
-            progress=progress,
-            force=force,
-            guard_tags=False,
-            whole_because=TAG_AUDIT_READ,
-        ) as session,
-    ):
+    with state_session(
+        app,
+        settings,
+        command="admin reconstruct",
+        yes=yes,
+        force=force,
+        quiet=quiet,
+        json_output=json_output,
+        whole_because=TAG_AUDIT_READ,
+    ) as (session, dialog):
         rebuilt = reconstruct_ownership(session)
         for warning in rebuilt.warnings:
             dialog.warn(warning)

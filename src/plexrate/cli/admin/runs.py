@@ -16,6 +16,7 @@ from plexrate.cli.options import (
     LibraryOpt,
     QuietOpt,
 )
+from plexrate.wording import count
 
 if TYPE_CHECKING:
     from plexrate.settings import Settings
@@ -40,7 +41,7 @@ def _prune(app: AppContext, settings: Settings, *, keep: int | None, quiet: bool
     if not quiet:
         if report.runs:
             app.err.print(
-                f"Compacted {len(report.runs):,} run{'s' if len(report.runs) != 1 else ''} "
+                f"Compacted {count(len(report.runs), 'run')} "
                 f"({report.runs[0]}–{report.runs[-1]}): {report.entries_removed:,} journal "
                 f"entries folded into {report.items:,} item records; "
                 + (

@@ -18,7 +18,9 @@ from plexrate.cli.options import (
     LibraryOpt,
     QuietOpt,
     YesOpt,
+    refuse_overwrite,
 )
+from plexrate.cli.write_flow import state_session
 from plexrate.fileio import expand_user
 
 HELP_EXPORT = (
@@ -60,15 +62,13 @@ def state_export(
     config: ConfigOpt = None,
 ) -> None:
     from plexrate.admin.usecases import default_state_file, export_state
-    from plexrate.errors import PlexrateError
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library})
     loaded = app.loaded
     base = loaded.config_path.parent if loaded and loaded.config_path else Path.cwd()
     target = (expand_user(path) if path is not None else default_state_file(base)).absolute()
-    if target.exists() and not force:
-        raise PlexrateError(f"{target} already exists", hint="pass --force to replace it")
+    refuse_overwrite(target, force=force)
     exported = export_state(settings, target)
     count, lib = exported.items, exported.library
     if json_output:
@@ -79,7 +79,7 @@ def state_export(
             f"{escape(str(target))} (the old tool's format)."
         )
         if count == 0:
-            app.err.print("[yellow]Warning:[/] plexrate owns nothing in this library.")
+            app.warn("plexrate owns nothing in this library.")
 
 
 def state_import(
@@ -98,29 +98,22 @@ def state_import(
     config: ConfigOpt = None,
 ) -> None:
     from plexrate.admin.usecases import import_state, read_state_file
-    from plexrate.cli.dialog import CliDialog
-    from plexrate.cli.progress import progress_for
-    from plexrate.session import open_session
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library, "dry_run": dry_run})
     source = expand_user(path).absolute()
     legacy = read_state_file(source)
     dry = settings.dry_run
-    dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
-    with (
-        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
-        open_session(
-            settings,
-            write=not dry,
-            command="admin state import",
-            dialog=dialog,
-            progress=progress,
-            force=force,
-            guard_tags=False,
-            migrate_legacy=False,
-        ) as session,
-    ):
+    with state_session(
+        app,
+        settings,
+        command="admin state import",
+        yes=yes,
+        force=force,
+        quiet=quiet,
+        json_output=json_output,
+        migrate_legacy=False,
+    ) as (session, dialog):
         imported = import_state(session, legacy, source=source, dialog=dialog, force=force)
     summary, backup = imported.summary, imported.backup
     if json_output:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plexrate.cli.admin.common import dump, stars_cell
+from plexrate.cli.admin.common import dump
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -16,6 +16,7 @@ from plexrate.cli.options import (
     LibraryOpt,
     QuietOpt,
 )
+from plexrate.wording import count, stars
 
 if TYPE_CHECKING:
     from plexrate.admin import VerifyReport
@@ -44,8 +45,8 @@ def _verify_tables(app: AppContext, report: VerifyReport) -> None:
                 str(o.key),
                 o.item_type.value,
                 escape(o.title),
-                stars_cell(o.expected),
-                stars_cell(o.found),
+                stars(o.expected),
+                stars(o.found),
             )
         app.out.print(table)
     if report.orphans:
@@ -57,7 +58,7 @@ def _verify_tables(app: AppContext, report: VerifyReport) -> None:
                 str(orphan.key),
                 orphan.item_type.value,
                 escape(orphan.guid or "—"),
-                stars_cell(orphan.value),
+                stars(orphan.value),
                 str(orphan.new_key) if orphan.new_key is not None else "—",
             )
         app.out.print(table)
@@ -80,7 +81,6 @@ def _verify_tables(app: AppContext, report: VerifyReport) -> None:
 
 
 def _verify_summary(report: VerifyReport) -> list[str]:
-    from plexrate.wording import count
 
     counts = report.counts()
     if report.consistent and not report.owned:
@@ -184,8 +184,8 @@ def verify(
                 if left:
                     app.err.print(
                         escape(
-                            f"The last run (run {left[0].run_id}) left {len(left):,} item"
-                            f"{'' if len(left) == 1 else 's'} to you: changed in Plex during "
+                            f"The last run (run {left[0].run_id}) left {count(len(left), 'item')}"
+                            " to you: changed in Plex during "
                             f"the run, not written (first: {left[0].title}: {left[0].note}); "
                             "--json lists them all."
                         )
