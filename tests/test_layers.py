@@ -54,7 +54,7 @@ def test_the_engine_is_pure() -> None:
 
 
 # Feature packages sit above the session: they open one, the session knows nothing of them.
-FEATURE_PACKAGES = ("admin", "bulk", "reports", "evaluate", "doctor", "watch", "cli")
+FEATURE_PACKAGES = ("admin", "bulk", "phases", "reports", "evaluate", "doctor", "watch", "cli")
 # The session, what use cases return, and the small modules the session is built from.
 SESSION_LAYER = (
     "session.py",
@@ -89,3 +89,13 @@ def test_the_cli_reaches_state_and_plex_only_through_use_cases(path: Path) -> No
         if any(m == p or m.startswith(p + ".") for p in ("plexrate.state", "plexrate.plex"))
     }
     assert not reached, f"{path.name} imports {sorted(reached)}"
+
+
+@pytest.mark.parametrize("package", FEATURE_PACKAGES[:-1])
+def test_feature_packages_do_not_import_each_other(package: str) -> None:
+    others = {f"plexrate.{p}" for p in FEATURE_PACKAGES if p != package}
+    for path in (SRC / package).rglob("*.py"):
+        reached = {
+            m for m in _imports(path) if any(m == o or m.startswith(o + ".") for o in others)
+        }
+        assert not reached, f"{path.relative_to(SRC)} imports {sorted(reached)}"
