@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from plexrate.configedit import ConfigUpdate
     from plexrate.engine import EngineConfig
     from plexrate.evaluate import CrossValidation, Evaluation, Metrics, Score, TuneResult
-    from plexrate.session import Session
 
 evaluate_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -157,6 +156,7 @@ def evaluate_command(
 ) -> None:
     app = get_app(ctx)
     from plexrate.cli.progress import progress_for
+    from plexrate.evaluate.usecases import Sampling, evaluate_library
 
     started = time.monotonic()
     with (
@@ -171,12 +171,9 @@ def evaluate_command(
             progress=progress,
         ) as session,
     ):
-        engine_config = session.settings.engine_config()
-        cv = _cross_validation(
-            app, session, engine_config, folds=folds, seed=seed, stratify=stratify, filler=filler
-        )
-        evaluation = cv.run(engine_config, progress=progress)
-        library_info = _library(session)
+        sampling = Sampling(folds=folds, seed=seed, stratify=stratify, filler=filler)
+        evaluated = evaluate_library(session, sampling, warn=app.warn, progress=progress)
+    evaluation, library_info = evaluated.evaluation, evaluated.library
     seconds = time.monotonic() - started
 
     if json_output:
@@ -210,7 +207,8 @@ def tune_command(
     app = get_app(ctx)
     from plexrate.cli.progress import progress_for
     from plexrate.errors import ConfigError
-    from plexrate.evaluate import GRIDS, GridName, tune
+    from plexrate.evaluate import GridName
+    from plexrate.evaluate.usecases import Sampling, tune_library
 
     app.load_settings(config, {"library_name": library})
     config_path = app.loaded.config_path if app.loaded is not None else None
@@ -232,12 +230,11 @@ def tune_command(
             progress=progress,
         ) as session,
     ):
-        engine_config = session.settings.engine_config()
-        cv = _cross_validation(
-            app, session, engine_config, folds=folds, seed=seed, stratify=stratify, filler=filler
+        sampling = Sampling(folds=folds, seed=seed, stratify=stratify, filler=filler)
+        tuned = tune_library(
+            session, sampling, grid=GridName(grid.value), warn=app.warn, progress=progress
         )
-        result = tune(cv, config=engine_config, grid=GRIDS[GridName(grid.value)], progress=progress)
-        library_info = _library(session)
+    result, cv, library_info = tuned.result, tuned.cv, tuned.library
     seconds = time.monotonic() - started
 
     update = None
@@ -262,43 +259,6 @@ def tune_command(
 
 # ------------------------------------------------------------------------------------------------
 # Shared steps
-
-
-def _cross_validation(
-    app: AppContext,
-    session: Session,
-    config: EngineConfig,
-    *,
-    folds: int,
-    seed: int,
-    stratify: bool,
-    filler: bool,
-) -> CrossValidation:
-    from plexrate.evaluate import CrossValidation
-    from plexrate.session import tagged_unowned
-
-    unknown = tagged_unowned(session)
-    if unknown and not session.store.ownership_built():
-        # These are most likely plexrate's own earlier values; scored as the person's ratings
-        # they would measure plexrate against itself.
-        app.warn(
-            f"{len(unknown):,} items carry the {session.settings.inferred_tag!r} tag but "
-            "the state file does not record plexrate as their owner; their ratings count as "
-            "yours here. Run `plexrate admin reconstruct` first for a fair measure."
-        )
-    return CrossValidation(
-        session.snapshot,
-        owned=session.owned(),
-        config=config,
-        folds=folds,
-        seed=seed,
-        stratify=stratify,
-        include_filler=filler,
-    )
-
-
-def _library(session: Session) -> dict[str, str]:
-    return {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
 
 
 def _write_best(app: AppContext, result: TuneResult, path: Path, *, quiet: bool) -> ConfigUpdate:
