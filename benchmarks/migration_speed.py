@@ -2,7 +2,7 @@
 
 The old tool's work is laid down on the snapshot (every unrated item rated at full precision and
 tagged, as v1.4 leaves it), its state file written and parsed back, then the migration decided
-and summarised (``admin.stateio.summarise_migration``: the one rule for every entry, and the
+and summarised (``migration.summarise_migration``: the one rule for every entry, and the
 whole-word/substring filler comparison over every track). No server: this is the cost a first
 run adds to its snapshot read.
 
@@ -18,10 +18,10 @@ import time
 from types import MappingProxyType
 from typing import Any
 
-from plexrate.admin.stateio import summarise_migration
 from plexrate.emulator import generate_library
 from plexrate.emulator.offline import snapshot_of
 from plexrate.engine.config import EngineConfig
+from plexrate.migration import summarise_migration
 from plexrate.model import plex_rating
 from plexrate.state import UuidCheck, parse_legacy
 

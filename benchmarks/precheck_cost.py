@@ -21,9 +21,9 @@ from typing import Any
 
 from benchmarks.harness import PYTHON, EmulatorProcess, plexrate_env, run_child
 
-# The child with the check switched off: the same CLI, with the workflow's Baseline replaced.
+# The child with the check switched off: the same CLI, with the session's Baseline replaced.
 _UNCHECKED = (
-    "import sys, plexrate.workflow as w\n"
+    "import sys, plexrate.session as w\n"
     "class NoBaseline:\n"
     "    @staticmethod\n"
     "    def of(snapshot):\n"

@@ -56,10 +56,8 @@ def _plexrate(*args: str, env: dict[str, str], cwd: Path) -> tuple[float, str]:
 
 
 def _in_process(env: dict[str, str]) -> dict[str, Any]:
-    """Snapshot once through ``read_session``, then time each report's parts."""
+    """Snapshot once through a read-only session, then time each report's parts."""
     os.environ.update(env)
-    from plexrate.cli.apply import read_session
-    from plexrate.cli.context import AppContext
     from plexrate.reports import (
         analyse,
         coverage,
@@ -68,17 +66,15 @@ def _in_process(env: dict[str, str]) -> dict[str, Any]:
         histogram,
         twins_inventory,
     )
-    from plexrate.reports.render import plain_text
+    from plexrate.reports.views import plain_text
+    from plexrate.session import SilentDialog, open_session
+    from plexrate.settings import load_settings
 
     figures: dict[str, Any] = {}
     started = time.perf_counter()
-    with read_session(
-        AppContext(),
-        command="report benchmark",
-        config=None,
-        library=None,
-        quiet=True,
-        json_output=True,
+    settings = load_settings(overrides={"library_name": None}).settings
+    with open_session(
+        settings, write=False, command="report benchmark", dialog=SilentDialog(), guard_tags=False
     ) as session:
         figures["session_and_snapshot_s"] = round(time.perf_counter() - started, 2)
         snapshot = session.snapshot

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+# Star labels live in wording.py; the engine and the Plex adapter still ask the model for them.
+from plexrate.wording import stars as stars  # noqa: PLC0414
+
 RATING_MIN = 0.0
 RATING_MAX = 10.0
 
@@ -80,14 +83,6 @@ def to_stars(value: float | None) -> float | None:
 
 def from_stars(stars: float | None) -> float | None:
     return None if stars is None else stars * 2.0
-
-
-def stars(value: float | None, *, unrated: str = "—") -> str:
-    """A 0–10 rating as people read it: 6.83 → ``3.42★``, 7.0 → ``3.5★``; ``unrated`` for None."""
-    if value is None:
-        return unrated
-    text = f"{value / 2:.2f}".rstrip("0").rstrip(".")
-    return f"{text}★"
 
 
 @dataclass(frozen=True, slots=True)

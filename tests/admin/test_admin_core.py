@@ -12,15 +12,15 @@ from plexrate.admin import (
     plan_reconstruct,
     plan_sync_tags,
     plan_undo,
-    refind_orphans,
     removal_refusal,
     run_rows,
     verify,
 )
-from plexrate.admin.stateio import summarise_migration
 from plexrate.engine.config import EngineConfig, TwinRules
 from plexrate.errors import UsageError
+from plexrate.migration import summarise_migration
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, Phase
+from plexrate.rekey import refind_orphans
 from plexrate.state import (
     LegacyEntry,
     LegacyState,

@@ -84,7 +84,7 @@ def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
         k: (value, twin) for k, (_, value, twin) in owned.items()
     }
     again = px("admin", "state", "export")
-    assert again.exit_code == 1
+    assert again.exit_code == 2
     assert "already exists" in again.err and "--force" in again.err
     assert px("admin", "state", "export", "--force", "--quiet").exit_code == 0
 

@@ -451,7 +451,7 @@ def test_export_will_not_replace_a_file_without_force(env: Env) -> None:
     path = env.write_csv("mine.csv", "precious\n")
     for extra in ([], ["--yes"]):
         result = invoke("bulk", "export", "--type", "artist", str(path), *extra)
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert result.stderr.strip() == (
             f"Error: {path} already exists; nothing was exported (pass --force to replace it, "
             "or name another PATH)"
@@ -462,7 +462,7 @@ def test_export_will_not_replace_a_file_without_force(env: Env) -> None:
     assert path.read_text(encoding="utf-8").startswith("ratingKey,artistName,")
 
 
-@pytest.mark.parametrize(("answer", "code", "replaced"), [("y", 0, True), ("n", 1, False)])
+@pytest.mark.parametrize(("answer", "code", "replaced"), [("y", 0, True), ("n", 2, False)])
 def test_export_asks_before_replacing_a_file_at_a_terminal(
     env: Env, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, replaced: bool
 ) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from plexrate.cli.render import summary_lines
+from plexrate.cli.plan_output import summary_lines
 from plexrate.model import Change, ItemType, Phase, Plan
 from plexrate.plex import ApplyReport
+from plexrate.session import RunOutcome
 from plexrate.state import RunStatus
-from plexrate.workflow import RunOutcome
 
 
 def plan_of(n: int) -> Plan:

@@ -21,8 +21,8 @@ from plexrate.plex import (
     WriteMode,
     read_snapshot,
 )
+from plexrate.session import SilentDialog, reconcile
 from plexrate.state import EntryStatus, RunStatus, StateStore
-from plexrate.workflow import SilentDialog, reconcile
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan, generate_lib
 from plexrate.errors import PlexUnreachable
 from plexrate.model import Change, ItemType, Phase
 from plexrate.plex import Applier, ApplyReport, PlexClient, WriteMode
+from plexrate.session import SilentDialog, reconcile
 from plexrate.state import EntryStatus, RunStatus, StateStore
-from plexrate.workflow import SilentDialog, reconcile
 
 pytestmark = pytest.mark.integration
 

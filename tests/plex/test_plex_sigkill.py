@@ -21,8 +21,8 @@ from plex_helpers import TAG, client_for, inference_plan, open_store
 from plexrate.emulator import Emulator, LatencyModel, generate_library
 from plexrate.model import Change
 from plexrate.plex import Applier, WriteMode
+from plexrate.session import SilentDialog, reconcile
 from plexrate.state import EntryStatus, RunStatus
-from plexrate.workflow import SilentDialog, reconcile
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

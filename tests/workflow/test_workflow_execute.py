@@ -14,9 +14,9 @@ from plexrate.emulator import Emulator, FaultPlan, generate_library
 from plexrate.errors import PlexUnreachable, StateError
 from plexrate.model import ItemType, Plan
 from plexrate.plex import RatingsNotStored
+from plexrate.session import Session, SilentDialog, execute, open_session, reconcile
 from plexrate.settings import Settings
 from plexrate.state import EntryStatus, RunStatus
-from plexrate.workflow import Session, SilentDialog, execute, open_session, reconcile
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.errors import StateError
 from plexrate.model import ItemType, Plan
 from plexrate.plex import RatingsNotStored
-from plexrate.workflow import SilentDialog, execute, open_session, tagged_unowned
+from plexrate.session import SilentDialog, execute, open_session, tagged_unowned
 
 pytestmark = pytest.mark.integration
 

@@ -27,9 +27,9 @@ from plexrate.incremental import read_library
 from plexrate.model import INFERENCE_PHASES, LibrarySnapshot
 from plexrate.plex import connect
 from plexrate.plex.snapshot import read_snapshot
+from plexrate.session import SilentDialog, execute, managed_tags, open_session
 from plexrate.settings import Settings
 from plexrate.state import StateStore
-from plexrate.workflow import SilentDialog, execute, managed_tags, open_session
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ from workflow_helpers import files_in, settings_for, write_legacy_flat, write_le
 from plexrate.emulator import Emulator, generate_library
 from plexrate.errors import StateError
 from plexrate.model import ItemType, OwnedItem, plex_rating
+from plexrate.session import SilentDialog, open_session
 from plexrate.state import StateStore
-from plexrate.workflow import SilentDialog, open_session
 
 pytestmark = pytest.mark.integration
 

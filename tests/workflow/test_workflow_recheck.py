@@ -13,7 +13,7 @@ from workflow_helpers import TAG, settings_for
 from plexrate.admin.reconstruct import plan_reconstruct
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.plex import CHANGED_NOTE
-from plexrate.workflow import SilentDialog, open_session, recheck_claims
+from plexrate.session import SilentDialog, open_session, recheck_claims
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from workflow_helpers import (
 from plexrate.emulator import Emulator, generate_library
 from plexrate.errors import LibraryNotFound, StateLocked, UsageError
 from plexrate.model import ItemType, Plan
+from plexrate.session import SilentDialog, execute, open_session
 from plexrate.state import EntryStatus, RunStatus, StateStore
-from plexrate.workflow import SilentDialog, execute, open_session
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,8 @@
 """The admin tools' planning and checking: verify, undo, reconstruct, sync-tags, runs.
 
 Pure functions over the snapshot, the ownership record and the journal; no I/O, no typer, no
-rich. ``plexrate.cli.admin`` opens the session, calls these, and writes or prints the result.
+rich. ``admin.usecases`` opens the state and reads the journal for them; ``plexrate.cli.admin``
+calls a use case and prints its result.
 """
 
 from plexrate.admin.common import ManagedTags, same_rating
@@ -14,7 +15,6 @@ from plexrate.admin.verify import (
     Override,
     TagMismatch,
     VerifyReport,
-    refind_orphans,
     verify,
 )
 
@@ -32,7 +32,6 @@ __all__ = [
     "plan_reconstruct",
     "plan_sync_tags",
     "plan_undo",
-    "refind_orphans",
     "removal_refusal",
     "run_rows",
     "same_rating",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from plexrate.engine.config import EngineConfig
 from plexrate.engine.plan import tag_members
-from plexrate.model import Item, ItemType, LibrarySnapshot, stars
+from plexrate.model import Item, ItemType, LibrarySnapshot
 
 # The same slack the engine adds to the hijack tolerance, so both agree on what "changed" means.
 _SLACK = 1e-9
@@ -76,13 +76,3 @@ def casefold_union(*groups: Iterable[str]) -> tuple[str, ...]:
         for tag in group:
             seen.setdefault(tag.casefold(), tag)
     return tuple(seen.values())
-
-
-def stars_or_unrated(rating: float | None) -> str:
-    """A 0–10 rating in a reason text, as people read it: "3.5★", or "unrated"."""
-    return stars(rating, unrated="unrated")
-
-
-def count(n: int, noun: str) -> str:
-    """``1 item``, ``2 items``, ``1,234 items``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

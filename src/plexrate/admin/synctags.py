@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from plexrate.admin.common import ManagedTags, count, item_order, same_rating
+from plexrate.admin.common import ManagedTags, item_order, same_rating
 from plexrate.engine.config import EngineConfig
 from plexrate.engine.gc_pause import paused_gc
 from plexrate.model import Change, Item, LibrarySnapshot, OwnedItem, Phase, Plan, label
+from plexrate.wording import count
 
 
 @dataclass(frozen=True, slots=True)

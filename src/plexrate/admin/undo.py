@@ -40,10 +40,8 @@ from enum import StrEnum
 from plexrate.admin.common import (
     ManagedTags,
     casefold_union,
-    count,
     item_order,
     same_rating,
-    stars_or_unrated,
 )
 from plexrate.engine.config import EngineConfig
 from plexrate.engine.gc_pause import paused_gc
@@ -59,6 +57,7 @@ from plexrate.model import (
     label,
 )
 from plexrate.state import OriginalValue
+from plexrate.wording import count, stars_or_unrated
 
 # A ``before`` written by these phases was a value plexrate owned at the time.
 OWNER_PHASES = frozenset({*(p.value for p in INFERENCE_PHASES), Phase.UNDO.value})

@@ -5,7 +5,7 @@ Four kinds of disagreement, each a reason for ``verify`` to exit 1:
 * **overrides**: an owned item whose Plex rating is no longer the value plexrate wrote (beyond
   the hijack tolerance): the person changed it, and the next run hands it back to them;
 * **orphans**: owned keys the library no longer has; an item with the same guid under another
-  key is a re-matched item, which the next writing command re-keys (``refind_orphans``);
+  key is a re-matched item, which the next writing command re-keys (``rekey.refind_orphans``);
 * **tag mismatches**: an owned item without the inferred tag, or an item carrying it that
   plexrate does not own; the same for the twin tag on owned twins when TWIN_TAG is set;
 * **unsettled state**: writes of an interrupted run still unconfirmed, or a damaged state file.
@@ -20,6 +20,7 @@ from plexrate.admin.common import ManagedTags, same_rating
 from plexrate.engine.config import EngineConfig
 from plexrate.engine.infer import HijackRule, hijack_rule
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem, label
+from plexrate.rekey import refind_orphans
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,32 +176,3 @@ def _unowned(snapshot: LibrarySnapshot, keys: Set[int], tag: str) -> tuple[TagMi
         if item is not None:
             found.append(TagMismatch(key, item.item_type, label(item), tag))
     return tuple(found)
-
-
-def refind_orphans(
-    snapshot: LibrarySnapshot, guids: Mapping[int, str], *, owned_keys: Set[int]
-) -> dict[int, int]:
-    """Owned keys the library lacks, mapped to the key their guid has now.
-
-    ``guids`` maps owned keys to their guids (keys the snapshot has are ignored). A guid that
-    several items share, or whose item plexrate already owns under its new key, is not a safe
-    match and is left out.
-    """
-    lost = {key: guid for key, guid in guids.items() if guid and snapshot.item(key) is None}
-    if not lost:
-        return {}
-    wanted = set(lost.values())
-    found: dict[str, int | None] = {}
-    for item in snapshot.all_items():
-        if item.guid in wanted:
-            # None marks a guid two items share: ambiguous, so no match.
-            found[item.guid] = item.key if item.guid not in found else None
-    moves: dict[int, int] = {}
-    taken: set[int] = set()
-    for old, guid in sorted(lost.items()):
-        new = found.get(guid)
-        if new is None or new in owned_keys or new in taken:
-            continue
-        moves[old] = new
-        taken.add(new)
-    return moves

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from plexrate.model import ItemType, plex_rating, stars
+from plexrate.model import ItemType, plex_rating
 
 KEY = "ratingKey"
 RATING = "userRating"
@@ -115,14 +115,6 @@ def format_stars(value: float | None, *, decimal_comma: bool = False) -> str:
         return ""
     text = f"{value / 2:.{STAR_DECIMALS}f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") if decimal_comma else text
-
-
-def stars_label(value: float | None) -> str:
-    """A 0–10 rating in a message for people: ``3.75★``, or ``unrated``.
-
-    The same format as every other message and table (``model.stars``), so one value never
-    reads 3.145★ here and 3.15★ there; the file's own column keeps ``STAR_DECIMALS``."""
-    return stars(value, unrated="unrated")
 
 
 _NUMBER = re.compile(r"(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")

@@ -27,7 +27,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from plexrate.bulk.columns import KEY, YEAR, RatingType, article, stars_label
+from plexrate.bulk.columns import KEY, YEAR, RatingType, article
 from plexrate.bulk.reader import CsvFile, CsvRow, Problem
 from plexrate.errors import InputFileError
 from plexrate.model import (
@@ -41,6 +41,7 @@ from plexrate.model import (
     label,
     plex_rating,
 )
+from plexrate.wording import stars_or_unrated
 
 CHANGE_TOLERANCE = 0.01
 """On Plex's 0–10 scale: a CSV value within 0.005 stars of Plex's is unchanged (the file keeps
@@ -262,7 +263,7 @@ class _Planner:
             self.counts["stale"] += 1
             self.warnings.append(
                 f"row {row.row} ({label(item)}): rated in Plex after this file was last saved; "
-                f"left at {stars_label(item.rating)}. Export again to edit it"
+                f"left at {stars_or_unrated(item.rating)}. Export again to edit it"
             )
             action = None
         year = self.new_year(item, row)
@@ -279,8 +280,8 @@ class _Planner:
             self.counts["inferred_edited"] += 1
             self.warnings.append(
                 f"row {row.row} ({label(item)}): userRating changed to "
-                f"{stars_label(action.after)} but ratingType still says 'inferred'; applied as "
-                "your own (manual) rating. To let inference rate an item, empty its "
+                f"{stars_or_unrated(action.after)} but ratingType still says 'inferred'; applied "
+                "as your own (manual) rating. To let inference rate an item, empty its "
                 "userRating, or leave it as exported and set ratingType to inferred"
             )
         reason = f"{where}: {action.reason}"
@@ -308,14 +309,14 @@ class _Planner:
         )
         carried = tuple(t for t in self.tags if self.snapshot.has_tag(t, item.key))
         if new is None and current is not None:
-            reason = f"rating cleared (was {stars_label(current)})"
+            reason = f"rating cleared (was {stars_or_unrated(current)})"
             return _Action("cleared", reason, None, set_rating=True, own=False, remove=carried)
         # Compared as Plex will store it: 3.33★ is kept as 3.35★, and the same file imported
         # again must find nothing to do (issue 19: a false "stale row" on the second import).
         if new is not None and (
             current is None or abs(plex_rating(new) - plex_rating(current)) > self.tolerance
         ):
-            reason = f"{stars_label(current)} → {stars_label(new)}, your rating"
+            reason = f"{stars_or_unrated(current)} → {stars_or_unrated(new)}, your rating"
             return _Action("rated", reason, new, set_rating=True, own=False, remove=carried)
         if current is None:
             if row.rating_type is RatingType.INFERRED:
@@ -328,12 +329,12 @@ class _Planner:
                 else ()
             )
             reason = (
-                f"marked inferred: {stars_label(current)} handed to inference, which sets its "
+                f"marked inferred: {stars_or_unrated(current)} handed to inference, which sets its "
                 "own value on the next run"
             )
             return _Action("handed_back", reason, current, set_rating=False, own=True, add=add)
         if row.rating_type is RatingType.MANUAL and plexrates:
-            reason = f"marked manual: {stars_label(current)} is your rating now"
+            reason = f"marked manual: {stars_or_unrated(current)} is your rating now"
             return _Action("claimed", reason, current, set_rating=False, own=False, remove=carried)
         return None
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from plexrate.cli.apply import WriteFlags, plan_and_apply, read_session
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -19,17 +18,18 @@ from plexrate.cli.options import (
     JsonOpt,
     LibraryOpt,
     QuietOpt,
+    SampleOpt,
     YesOpt,
+    refuse_overwrite,
 )
-from plexrate.errors import PlexrateError, UsageError
+from plexrate.cli.write_flow import WriteFlags, plan_and_apply, read_session
+from plexrate.errors import UsageError
 from plexrate.fileio import expand_user
 from plexrate.model import ItemType
+from plexrate.wording import count
 
 if TYPE_CHECKING:
     from plexrate.bulk import BulkInputError, CsvFile, ImportPlan
-    from plexrate.model import Plan
-    from plexrate.settings import Settings
-    from plexrate.workflow import Session
 
 PROBLEMS_SHOWN = 50
 
@@ -119,18 +119,6 @@ SkipInvalidOpt = Annotated[
         "while any row has a problem.",
     ),
 ]
-SampleOpt = Annotated[
-    int,
-    typer.Option("--sample", min=0, metavar="N", help="Dry run: show up to N example changes."),
-]
-
-
-def default_path(settings: Settings, item_type: ItemType) -> Path:
-    return {
-        ItemType.ARTIST: settings.bulk_artist_filename,
-        ItemType.ALBUM: settings.bulk_album_filename,
-        ItemType.TRACK: settings.bulk_track_filename,
-    }[item_type]
 
 
 def _delimiter(value: str, *, allowed: str = ", ; tab |") -> str:
@@ -160,11 +148,16 @@ def export_command(
     config: ConfigOpt = None,
 ) -> None:
     """Write every artist, album or track with its rating to a CSV file."""
-    from plexrate.bulk import DELIMITERS, export_csv
+    from plexrate.bulk import DELIMITERS
+    from plexrate.bulk.usecases import (
+        ExportOptions,
+        default_path,
+        export_file,
+        export_source,
+    )
     from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.plan_output import print_json
     from plexrate.cli.progress import progress_for
-    from plexrate.cli.render import print_json
-    from plexrate.workflow import tagged_unowned
 
     app = get_app(ctx)
     separator = DELIMITERS[_delimiter(delimiter)]
@@ -173,17 +166,19 @@ def export_command(
     target = target.absolute()
     if target.is_dir():
         raise UsageError(f"{target} is a folder", hint="name a file to export to")
+    agreed = force
     if target.exists() and not force:
         # Only a person at a terminal is asked; --yes alone never replaces a file (--force does).
         dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=False, quiet=quiet)
-        if not (
-            dialog.interactive
-            and dialog.confirm(f"{target} already exists. Replace it?", risky=True)
-        ):
-            raise PlexrateError(
-                f"{target} already exists; nothing was exported",
-                hint="pass --force to replace it, or name another PATH",
-            )
+        agreed = dialog.interactive and dialog.confirm(
+            f"{target} already exists. Replace it?", risky=True
+        )
+    refuse_overwrite(
+        target,
+        force=agreed,
+        consequence="; nothing was exported",
+        hint="pass --force to replace it, or name another PATH",
+    )
     started = time.monotonic()
     with read_session(
         app,
@@ -193,54 +188,28 @@ def export_command(
         quiet=quiet,
         json_output=json_output,
     ) as session:
-        if not session.store.ownership_built():
-            unknown = tagged_unowned(session)
-            if unknown:
-                many = len(unknown) != 1
-                app.err.print(
-                    f"[yellow]Warning:[/] {len(unknown):,} item{'s' if many else ''} "
-                    f"carr{'y' if many else 'ies'} the {escape(session.settings.inferred_tag)!r} "
-                    f"tag but the state does not own {'them' if many else 'it'}: exported as "
-                    "manual (run `plexrate admin reconstruct` first to rebuild ownership from "
-                    "the tags)"
-                )
-        snapshot, owned = session.snapshot, session.owned()
-        tolerance = session.settings.engine_config().hijack_tolerance
-        requests = session.client.counts.as_dict()
+        source = export_source(session)
+        unknown = source.unknown
+        if unknown:
+            many = len(unknown) != 1
+            app.warn(
+                f"{count(len(unknown), 'item')} "
+                f"carr{'y' if many else 'ies'} the {session.settings.inferred_tag!r} "
+                f"tag but the state does not own {'them' if many else 'it'}: exported as "
+                "manual (run `plexrate admin reconstruct` first to rebuild ownership from "
+                "the tags)"
+            )
     # Written after the session has closed: its progress display is gone (one live display at a
     # time), and nothing here needs Plex or the state any more.
-    try:
-        with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
-            counts = export_csv(
-                target,
-                snapshot,
-                item_type=item_type,
-                owned=owned,
-                delimiter=separator,
-                bom=bom,
-                tolerance=tolerance,
-                progress=progress,
-            )
-    except OSError as exc:
-        raise PlexrateError(
-            f"cannot write {target}: {exc.strerror or exc}",
-            hint="nothing was exported; a previous file there is unchanged",
-        ) from None
-    library_info = {"title": snapshot.section_title, "uuid": snapshot.library_uuid}
-    seconds = time.monotonic() - started
-    figures = counts.as_dict()
+    options = ExportOptions(
+        target=target, item_type=item_type, separator=separator, bom=bom, started=started
+    )
+    with progress_for(app.err, quiet=quiet, json_output=json_output) as progress:
+        exported = export_file(source, options, progress=progress)
+    seconds = exported.seconds
+    figures = exported.counts.as_dict()
     if json_output:
-        document: dict[str, Any] = {
-            "command": "bulk export",
-            "library": library_info,
-            "type": item_type.value,
-            "path": str(target),
-            **figures,
-            "delimiter": "tab" if separator == "\t" else separator,
-            "seconds": round(seconds, 3),
-            "requests": requests,
-        }
-        print_json(app.out, json.dumps(document, ensure_ascii=False))
+        print_json(app.out, json.dumps(exported.document, ensure_ascii=False))
     elif not quiet:
         app.err.print(
             f"Exported {figures['rows']:,} {item_type.plural} ({figures['manual']:,} manual, "
@@ -268,6 +237,7 @@ def import_command(
 ) -> None:
     """Apply the edits of a bulk CSV file to Plex, as one journaled run."""
     from plexrate.bulk import BulkInputError, load_bulk_csv
+    from plexrate.bulk.usecases import default_path
 
     app = get_app(ctx)
     separator = _delimiter(delimiter) if delimiter is not None else None
@@ -290,7 +260,15 @@ def import_command(
         if csv_file.fatal:
             # Not a readable bulk CSV at all: say so before connecting to Plex.
             raise BulkInputError(csv_file.problems, source=str(target), fatal=True)
-        _import(app, flags, csv_file, target=target, skip_invalid=skip_invalid, saved_at=saved_at)
+        _import(
+            app,
+            flags,
+            csv_file,
+            target=target,
+            skip_invalid=skip_invalid,
+            saved_at=saved_at,
+            dry=settings.dry_run,
+        )
     except BulkInputError as exc:
         _print_problems(app, exc, target=target, item_type=item_type, json_output=json_output)
         raise
@@ -304,71 +282,23 @@ def _import(
     target: Path,
     skip_invalid: bool,
     saved_at: float,
+    dry: bool,
 ) -> None:
-    from plexrate.bulk import plan_import
+    from plexrate.bulk.usecases import ImportOptions, plan_bulk_import
 
-    made: list[ImportPlan] = []
-
-    def make_plan(session: Session) -> Plan:
-        settings = session.settings
-        result = plan_import(
-            csv_file,
-            session.snapshot,
-            owned=session.owned(),
-            inferred_tag=settings.inferred_tag,
-            twin_tag=settings.twin_logic.twin_tag,
-            skip_invalid=skip_invalid,
-            source=str(target),
-            saved_at=saved_at,
-            rated_since_saved=_rated_since(session, saved_at),
-        )
-        made.append(result)
-        _tell(app, flags, result, target=target, dry_run=settings.dry_run)
-        return result.plan
-
-    def json_extra() -> dict[str, Any]:
-        result = made[-1]
-        return {
-            "type": csv_file.item_type.value,
-            "path": str(target),
-            "skipped": [p.as_dict() for p in result.skipped],
-            "warnings": list(result.warnings),
-            "notes": list(result.plan.notes),
-        }
-
+    options = ImportOptions(target=target, skip_invalid=skip_invalid, saved_at=saved_at)
     plan_and_apply(
         app,
         flags,
         command="bulk import",
-        make_plan=make_plan,
+        make_plan=lambda session: plan_bulk_import(session, csv_file, options),
         args={
             "type": csv_file.item_type.value,
             "path": str(target),
             "skip_invalid": skip_invalid,
         },
-        details=json_extra,
+        on_plan=lambda made: _tell(app, flags, made.imported, target=target, dry_run=dry),
     )
-
-
-def _rated_since(session: Session, since: float) -> set[int]:
-    """Items whose rating plexrate wrote at or after ``since``, by its journal (confirmed writes).
-
-    Both times are this machine's, unlike Plex's ``lastRatedAt``; a rerun of an interrupted import
-    uses this to skip the rows it already applied.
-    """
-    from plexrate.state import EntryStatus
-
-    store = session.store
-    keys: set[int] = set()
-    for run in store.runs():
-        if run.finished_at is not None and run.finished_at < since:
-            continue
-        keys.update(
-            entry.key
-            for entry in store.journal(run_id=run.id, status=EntryStatus.CONFIRMED)
-            if entry.set_rating and entry.recorded_at >= since
-        )
-    return keys
 
 
 def _tell(
@@ -381,7 +311,7 @@ def _tell(
         app.err.print(f"[yellow]Skipping {rows:,} invalid rows (--skip-invalid):[/]")
         _list(app, [str(p) for p in result.skipped])
     for warning in result.warnings[:PROBLEMS_SHOWN]:
-        app.err.print(f"[yellow]Warning:[/] {escape(warning)}")
+        app.warn(warning)
     if len(result.warnings) > PROBLEMS_SHOWN:
         hidden = len(result.warnings) - PROBLEMS_SHOWN
         app.err.print(f"[yellow]… and {hidden:,} more warnings (--json lists them all)[/]")
@@ -419,7 +349,7 @@ def _print_problems(
     item_type: ItemType,
     json_output: bool,
 ) -> None:
-    from plexrate.cli.render import print_json
+    from plexrate.cli.plan_output import print_json
 
     if json_output:
         document = {

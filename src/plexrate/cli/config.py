@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from plexrate.cli.context import get_app
-from plexrate.cli.options import ConfigOpt, DryRunOpt, ForceOpt, JsonOpt, LibraryOpt, YesOpt
+from plexrate.cli.options import (
+    ConfigOpt,
+    DryRunOpt,
+    ForceOpt,
+    JsonOpt,
+    LibraryOpt,
+    YesOpt,
+    refuse_overwrite,
+)
 from plexrate.errors import UsageError
 from plexrate.fileio import expand_user
 from plexrate.settings import (
@@ -18,11 +26,9 @@ from plexrate.settings import (
     CONFIG_FILENAME,
     PLACEHOLDER_URL,
     PlatformFolders,
-    Settings,
     check_plex_url,
     public_config,
     public_value,
-    refuse_overwrite,
     setting_keys,
     write_config,
 )
@@ -278,51 +284,25 @@ def check(
 
     Example: plexrate config check --library "Music"
     """
-    from plexrate.model import ItemType
-    from plexrate.plex import connect_with
+    from plexrate.doctor.usecases import check_connection
 
     app = get_app(ctx)
     settings = app.load_settings(config, {"library_name": library})
-    client = connect_with(settings)
-    counts = {item_type.plural: client.count(item_type) for item_type in ItemType}
-    report: dict[str, Any] = {
-        "server": {"name": client.server_name, "version": client.server_version},
-        "url": client.url,
-        "library": {
-            "title": client.section.title,
-            "uuid": client.section.uuid,
-            "section_id": client.section.id,
-        },
-        "counts": counts,
-    }
+    checked = check_connection(settings)
+    report = checked.document
     if json_output:
         app.out.print_json(json.dumps(report))
         return
+    server, where = report["server"], report["library"]
     table = Table(title=None, show_header=False, box=None, pad_edge=False)
-    table.add_row("Server", f"{client.server_name} (Plex {client.server_version}) at {client.url}")
-    table.add_row("Library", f"{client.section.title} (uuid {client.section.uuid})")
-    for name, count in counts.items():
+    table.add_row("Server", f"{server['name']} (Plex {server['version']}) at {report['url']}")
+    table.add_row("Library", f"{where['title']} (uuid {where['uuid']})")
+    for name, count in checked.counts.items():
         table.add_row(name.capitalize(), f"{count:,}")
     app.out.print(table)
     app.err.print("[green]OK[/] plexrate can reach this library. Next: plexrate run --dry-run")
-    if not _doctor_ran(settings, client.section.uuid, client.machine_id):
+    if not checked.doctor_ran():
         app.err.print(
             "Before the first big run, `plexrate doctor` checks what plexrate will do on this "
             "server (token rights, page size, how ratings are stored) and remembers it."
         )
-
-
-def _doctor_ran(settings: Settings, library_uuid: str, machine_id: str) -> bool:
-    """Whether the state file remembers a doctor check of this server (read-only; a missing or
-    unreadable state file only means the hint is shown)."""
-    from plexrate.errors import PlexrateError
-    from plexrate.state import StateStore
-    from plexrate.state.profile import load_profile
-
-    if not settings.state_path.is_file():
-        return False
-    try:
-        with StateStore(settings.state_path, library_uuid=library_uuid, readonly=True) as store:
-            return load_profile(store, machine_id) is not None
-    except (PlexrateError, OSError):
-        return False

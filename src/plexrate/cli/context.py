@@ -40,6 +40,12 @@ def _plain(text: str, *, markup: bool | None) -> str:
         return text
 
 
+def warn_on(console: Console, message: str, *, soft_wrap: bool | None = None) -> None:
+    """The one way a warning reads: ``Warning: …`` in yellow, the message as given (no markup).
+    The log file keeps every such line (``logfile``). ``AppContext.warn`` is the usual door."""
+    console.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=soft_wrap)
+
+
 def _stderr_console() -> Console:
     return _PeopleConsole(stderr=True, highlight=False)
 
@@ -121,7 +127,7 @@ class AppContext:
                 with contextlib.suppress(OSError):
                     self.loaded.settings.state_path.parent.mkdir(parents=True, exist_ok=True)
             for warning in self.loaded.warnings:
-                self.err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
+                self.warn(warning, soft_wrap=True)
         return self.loaded.settings
 
     def open_log(self, path: Path | None) -> None:
@@ -132,12 +138,14 @@ class AppContext:
         if self.log is not None and isinstance(self.err, _PeopleConsole):
             self.err.on_line = self.log.line
         if problem is not None:
-            self.err.print(
-                f"Warning: {problem} (set LOG_FILE to another file, or to {os.devnull} for none)",
-                style="yellow",
-                markup=False,
+            self.warn(
+                f"{problem} (set LOG_FILE to another file, or to {os.devnull} for none)",
                 soft_wrap=True,
             )
+
+    def warn(self, message: str, *, soft_wrap: bool | None = None) -> None:
+        """Warn the person on stderr (``warn_on``): plain text, never markup."""
+        warn_on(self.err, message, soft_wrap=soft_wrap)
 
     def ensure_log(self) -> None:
         """An error ends the command: it reaches the log even when the settings (which name

@@ -1,10 +1,12 @@
-"""The CLI's side of ``workflow.Dialog``: messages on stderr, questions at a prompt or by flag."""
+"""The CLI's side of ``session.Dialog``: messages on stderr, questions at a prompt or by flag."""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from plexrate.cli.context import warn_on
 
 
 class CliDialog:
@@ -28,7 +30,7 @@ class CliDialog:
             self.console.print(escape(message))
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]Warning:[/] {escape(message)}")
+        warn_on(self.console, message)
 
     def confirm(self, message: str, *, risky: bool) -> bool:
         if self.force:

@@ -17,15 +17,14 @@ import typer
 from rich import box
 from rich.table import Table
 
-from plexrate.cli.apply import read_session
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import ConfigOpt, JsonOpt, LibraryOpt, QuietOpt
+from plexrate.cli.write_flow import read_session
 
 if TYPE_CHECKING:
     from plexrate.configedit import ConfigUpdate
     from plexrate.engine import EngineConfig
     from plexrate.evaluate import CrossValidation, Evaluation, Metrics, Score, TuneResult
-    from plexrate.workflow import Session
 
 evaluate_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -157,6 +156,7 @@ def evaluate_command(
 ) -> None:
     app = get_app(ctx)
     from plexrate.cli.progress import progress_for
+    from plexrate.evaluate.usecases import Sampling, evaluate_library
 
     started = time.monotonic()
     with (
@@ -171,16 +171,13 @@ def evaluate_command(
             progress=progress,
         ) as session,
     ):
-        engine_config = session.settings.engine_config()
-        cv = _cross_validation(
-            app, session, engine_config, folds=folds, seed=seed, stratify=stratify, filler=filler
-        )
-        evaluation = cv.run(engine_config, progress=progress)
-        library_info = _library(session)
+        sampling = Sampling(folds=folds, seed=seed, stratify=stratify, filler=filler)
+        evaluated = evaluate_library(session, sampling, warn=app.warn, progress=progress)
+    evaluation, library_info = evaluated.evaluation, evaluated.library
     seconds = time.monotonic() - started
 
     if json_output:
-        from plexrate.cli.render import print_json
+        from plexrate.cli.plan_output import print_json
 
         document = {"command": "evaluate", "library": library_info, **evaluation_dict(evaluation)}
         print_json(app.out, json.dumps(document, ensure_ascii=False))
@@ -210,7 +207,8 @@ def tune_command(
     app = get_app(ctx)
     from plexrate.cli.progress import progress_for
     from plexrate.errors import ConfigError
-    from plexrate.evaluate import GRIDS, GridName, tune
+    from plexrate.evaluate import GridName
+    from plexrate.evaluate.usecases import Sampling, tune_library
 
     app.load_settings(config, {"library_name": library})
     config_path = app.loaded.config_path if app.loaded is not None else None
@@ -232,12 +230,11 @@ def tune_command(
             progress=progress,
         ) as session,
     ):
-        engine_config = session.settings.engine_config()
-        cv = _cross_validation(
-            app, session, engine_config, folds=folds, seed=seed, stratify=stratify, filler=filler
+        sampling = Sampling(folds=folds, seed=seed, stratify=stratify, filler=filler)
+        tuned = tune_library(
+            session, sampling, grid=GridName(grid.value), warn=app.warn, progress=progress
         )
-        result = tune(cv, config=engine_config, grid=GRIDS[GridName(grid.value)], progress=progress)
-        library_info = _library(session)
+    result, cv, library_info = tuned.result, tuned.cv, tuned.library
     seconds = time.monotonic() - started
 
     update = None
@@ -245,7 +242,7 @@ def tune_command(
         update = _write_best(app, result, config_path, quiet=quiet)
 
     if json_output:
-        from plexrate.cli.render import print_json
+        from plexrate.cli.plan_output import print_json
 
         document = {
             "command": "tune",
@@ -264,45 +261,6 @@ def tune_command(
 # Shared steps
 
 
-def _cross_validation(
-    app: AppContext,
-    session: Session,
-    config: EngineConfig,
-    *,
-    folds: int,
-    seed: int,
-    stratify: bool,
-    filler: bool,
-) -> CrossValidation:
-    from plexrate.evaluate import CrossValidation
-    from plexrate.workflow import tagged_unowned
-
-    unknown = tagged_unowned(session)
-    if unknown and not session.store.ownership_built():
-        # These are most likely plexrate's own earlier values; scored as the person's ratings
-        # they would measure plexrate against itself.
-        app.err.print(
-            f"Warning: {len(unknown):,} items carry the {session.settings.inferred_tag!r} tag but "
-            "the state file does not record plexrate as their owner; their ratings count as "
-            "yours here. Run `plexrate admin reconstruct` first for a fair measure.",
-            style="yellow",
-            markup=False,
-        )
-    return CrossValidation(
-        session.snapshot,
-        owned=session.owned(),
-        config=config,
-        folds=folds,
-        seed=seed,
-        stratify=stratify,
-        include_filler=filler,
-    )
-
-
-def _library(session: Session) -> dict[str, str]:
-    return {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
-
-
 def _write_best(app: AppContext, result: TuneResult, path: Path, *, quiet: bool) -> ConfigUpdate:
     from plexrate.configedit import update_config
 
@@ -313,11 +271,9 @@ def _write_best(app: AppContext, result: TuneResult, path: Path, *, quiet: bool)
     for tunable in changed:
         source = sources.get(tunable.setting)
         if source in ("env", "flag") and not quiet:
-            app.err.print(
-                f"Warning: {tunable.key} is set by PLEXRATE_{tunable.key}, which overrides the "
-                "config file; unset it for the new value to take effect.",
-                style="yellow",
-                markup=False,
+            app.warn(
+                f"{tunable.key} is set by PLEXRATE_{tunable.key}, which overrides the "
+                "config file; unset it for the new value to take effect."
             )
     return update
 
@@ -505,7 +461,7 @@ def _table(title: str, label: str, figures: tuple[str, ...]) -> Table:
 
 def evaluation_tables(evaluation: Evaluation) -> list[Table]:
     from plexrate.evaluate import Baseline
-    from plexrate.model import stars
+    from plexrate.wording import stars
 
     accuracy = _table(
         "Accuracy on your hidden ratings (errors in stars)",
@@ -605,7 +561,7 @@ def evaluation_tables(evaluation: Evaluation) -> list[Table]:
 
 def evaluation_summary(evaluation: Evaluation, *, seconds: float) -> list[str]:
     from plexrate.evaluate import Baseline
-    from plexrate.model import stars
+    from plexrate.wording import stars
 
     overall = evaluation.overall()
     library_mean = evaluation.baseline(Baseline.LIBRARY_MEAN)

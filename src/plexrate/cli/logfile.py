@@ -19,8 +19,8 @@ import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from plexrate.commandline import current_command
 from plexrate.redact import redact
-from plexrate.state.lock import current_command
 
 MAX_BYTES = 1024 * 1024
 BACKUPS = 3

@@ -56,3 +56,23 @@ ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Go ahead despite a safety check, such as an existing file."),
 ]
+SampleOpt = Annotated[
+    int,
+    typer.Option("--sample", min=0, metavar="N", help="Dry run: show up to N example changes."),
+]
+
+
+def refuse_overwrite(
+    path: Path,
+    *,
+    force: bool,
+    consequence: str = "",
+    hint: str = "pass --force to replace it",
+) -> None:
+    """The one check before a command replaces a file the person has: refused unless ``force``
+    (``--force``, or a yes at the prompt), as a usage error (exit 2). ``consequence`` follows the
+    message (``"; nothing was exported"``)."""
+    from plexrate.errors import UsageError
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists{consequence}", hint=hint)

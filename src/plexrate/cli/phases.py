@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from plexrate.cli.apply import WriteFlags, plan_and_apply
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.options import (
     ConfigOpt,
@@ -18,10 +17,8 @@ from plexrate.cli.options import (
     QuietOpt,
     YesOpt,
 )
-from plexrate.model import INFERENCE_PHASES, OwnedItem, Phase, Plan
-
-if TYPE_CHECKING:
-    from plexrate.workflow import Session
+from plexrate.cli.write_flow import WriteFlags, plan_and_apply
+from plexrate.model import INFERENCE_PHASES, Phase
 
 StartLetterOpt = Annotated[
     str | None,
@@ -53,32 +50,6 @@ def _start_letter(value: str | None) -> str | None:
     return value
 
 
-def inference_plan(
-    session: Session,
-    *,
-    command: str,
-    phases: tuple[Phase, ...] = INFERENCE_PHASES,
-    start_letter: str | None = None,
-) -> Plan:
-    """The plan of ``phases`` against the session's library: a full run's goes through
-    ``plan_whole_run`` (the remembered empty plan when nothing is new)."""
-    from plexrate.engine.plan import build_plan
-    from plexrate.workflow import plan_whole_run
-
-    def build(owned: dict[int, OwnedItem]) -> Plan:
-        return build_plan(
-            session.snapshot,
-            owned=owned,
-            config=session.settings.engine_config(),
-            phases=phases,
-            start_letter=start_letter,
-        )
-
-    if phases == INFERENCE_PHASES and not start_letter:
-        return plan_whole_run(session, {"command": command}, build)
-    return build(session.owned())
-
-
 def run_phases(
     app: AppContext,
     flags: WriteFlags,
@@ -88,19 +59,17 @@ def run_phases(
     start_letter: str | None,
 ) -> None:
     """Plan the phases against the live library and print the plan, or write it."""
-    whole = phases == INFERENCE_PHASES and not start_letter
+    from plexrate.phases.usecases import PhaseOptions, plan_phases
 
-    def make_plan(session: Session) -> Plan:
-        return inference_plan(session, command=command, phases=phases, start_letter=start_letter)
-
+    options = PhaseOptions(command=command, phases=phases, start_letter=start_letter)
     plan_and_apply(
         app,
         flags,
         command=command,
-        make_plan=make_plan,
+        make_plan=lambda session: plan_phases(session, options),
         args={"phases": [p.value for p in phases], "start_letter": start_letter},
         # Only a complete full run proves the ownership record covers the whole library.
-        marks_ownership_built=whole,
+        marks_ownership_built=options.whole,
     )
 
 

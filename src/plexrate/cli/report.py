@@ -8,20 +8,25 @@ tree, as JSON (``--json``), or writes it to a file (``--output``). See ``docs/re
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from plexrate.cli.context import AppContext, get_app
-from plexrate.cli.options import ConfigOpt, ForceOpt, JsonOpt, LibraryOpt, QuietOpt
+from plexrate.cli.options import (
+    ConfigOpt,
+    ForceOpt,
+    JsonOpt,
+    LibraryOpt,
+    QuietOpt,
+    refuse_overwrite,
+)
 from plexrate.fileio import expand_user
 from plexrate.model import ItemType
 
 if TYPE_CHECKING:
     from plexrate.engine import Inference
-    from plexrate.model import LibrarySnapshot
     from plexrate.reports import Report
 
 report_app = typer.Typer(
@@ -46,56 +51,6 @@ OutputOpt = Annotated[
 ]
 
 
-class OutputFormat(StrEnum):
-    TEXT = "text"
-    CSV = "csv"
-    JSON = "json"
-    HTML = "html"
-    SVG = "svg"
-
-
-def output_format(path: Path) -> OutputFormat:
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix == "htm":
-        return OutputFormat.HTML
-    if suffix in {"csv", "json", "html", "svg"}:
-        return OutputFormat(suffix)
-    return OutputFormat.TEXT
-
-
-def write_report_file(path: Path, report: Report, *, snapshot: LibrarySnapshot) -> OutputFormat:
-    """Write ``report`` to ``path`` in the format its extension names; returns that format."""
-    import csv
-    import json
-
-    from plexrate.fileio import atomic_writer
-    from plexrate.reports import document
-    from plexrate.reports.render import plain_text
-
-    kind = output_format(path)
-    if kind == OutputFormat.CSV:
-        with atomic_writer(path, newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(report.csv_header())
-            writer.writerows(report.csv_rows())
-    elif kind == OutputFormat.JSON:
-        with atomic_writer(path) as handle:
-            json.dump(document(report, snapshot=snapshot), handle, ensure_ascii=False, indent=2)
-            handle.write("\n")
-    elif kind in (OutputFormat.HTML, OutputFormat.SVG):
-        from plexrate.reports.render import exported
-
-        title = f"plexrate {report.name} of {snapshot.section_title}"
-        text = exported(report, kind.value, title=title)
-        with atomic_writer(path) as handle:
-            handle.write(text)
-    else:
-        text = plain_text(report)
-        with atomic_writer(path) as handle:
-            handle.write(text)
-    return kind
-
-
 def run_report(
     app: AppContext,
     *,
@@ -111,18 +66,18 @@ def run_report(
     """Read the library once, compute one report, and print it or write it to ``output``."""
     import json
 
-    from plexrate.cli.apply import read_session
-    from plexrate.cli.render import print_json
+    from plexrate.cli.plan_output import print_json
+    from plexrate.cli.write_flow import read_session
     from plexrate.errors import UsageError
-    from plexrate.reports import analyse, document
+    from plexrate.reports import document
+    from plexrate.reports.usecases import build_report, write_report_file
 
     if output is not None:
         output = expand_user(output)
         if output.is_dir():
             raise UsageError(f"{output} is a folder", hint="give a file name to --output")
         # Checked before the library is read: at 300,000 tracks that takes a while.
-        if output.exists() and not force:
-            raise UsageError(f"{output} already exists", hint="pass --force to replace it")
+        refuse_overwrite(output, force=force)
     with read_session(
         app,
         command=f"report {command}",
@@ -132,10 +87,7 @@ def run_report(
         json_output=json_output,
     ) as session:
         snapshot = session.snapshot
-        inference = analyse(
-            snapshot, owned=session.owned(), config=session.settings.engine_config()
-        )
-        report = make(inference)
+        report = build_report(session, make)
     if output is not None:
         kind = write_report_file(output, report, snapshot=snapshot)
         if not quiet:
@@ -144,7 +96,7 @@ def run_report(
     if json_output:
         print_json(app.out, json.dumps(document(report, snapshot=snapshot), ensure_ascii=False))
         return
-    from plexrate.reports.render import view
+    from plexrate.reports.views import view
 
     rendered = view(report, width=app.out.width)
     if _wants_pager(app):

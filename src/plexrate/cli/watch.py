@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from plexrate.cli.apply import WriteFlags, plan_in_session
 from plexrate.cli.context import AppContext, get_app
 from plexrate.cli.interrupt import StopRequest
 from plexrate.cli.options import ConfigOpt, JsonOpt, LibraryOpt, QuietOpt
+from plexrate.cli.write_flow import WriteFlags, plan_in_session
 from plexrate.errors import ConfigError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from plexrate.model import LibrarySnapshot, Plan
+    from plexrate.session import Session
     from plexrate.settings import Settings
     from plexrate.watch.events import Scope, WebhookEvent
     from plexrate.watch.loop import CycleResult, Trigger
-    from plexrate.workflow import Session
 
 WATCH_HELP = "\n\n".join(
     (
@@ -204,11 +204,11 @@ class _Cycle:
 
     def __call__(self, trigger: Trigger) -> CycleResult:
         from plexrate.cli.interrupt import ctrl_c_asks
-        from plexrate.cli.phases import inference_plan
+        from plexrate.cli.plan_output import outcome_dict, print_json
         from plexrate.cli.progress import progress_for
-        from plexrate.cli.render import outcome_dict, print_json
         from plexrate.model import INFERENCE_PHASES
-        from plexrate.state import RunStatus
+        from plexrate.phases.usecases import inference_plan
+        from plexrate.session import RunStatus
         from plexrate.watch.loop import CycleResult
 
         app, flags = self.app, self.flags

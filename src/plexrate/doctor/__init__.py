@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from plexrate.model import ItemType, same_rating, stars
+from plexrate.model import ItemType, same_rating
 from plexrate.plex import connect_with
 from plexrate.plex.client import PlexClient, RetryHook
 from plexrate.plex.probe import (
@@ -31,6 +31,7 @@ from plexrate.plex.probe import (
 from plexrate.settings import Settings
 from plexrate.state import StateStore
 from plexrate.state.profile import PROBE_KEY, ServerProfile, load_profile, save_profile
+from plexrate.wording import stars
 
 Status = Literal["ok", "warn", "fail", "skipped"]
 

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from plexrate.emulator import render, webhooks
+from plexrate.emulator import webhooks, xml
 from plexrate.emulator.edits import (
     EditError,
     EditNotFound,
@@ -108,7 +108,7 @@ class Request:
 
 
 def _html(status: int, title: str, detail: str = "") -> bytes:
-    extra = f"<p>{render.esc(detail)}</p>" if detail else ""
+    extra = f"<p>{xml.esc(detail)}</p>" if detail else ""
     return (
         f"<html><head><title>{title}</title></head><body><h1>{status} {title}</h1>{extra}"
         "</body></html>"
@@ -472,19 +472,19 @@ class EmulatorApp:
         return Reply(405, _html(405, "Method Not Allowed"), "text/html")
 
     def _root(self, request: Request) -> Reply:
-        return Reply(body=render.root(self.library, now=self.now()))
+        return Reply(body=xml.root(self.library, now=self.now()))
 
     def _identity(self, request: Request) -> Reply:
-        return Reply(body=render.identity(self.library))
+        return Reply(body=xml.identity(self.library))
 
     def _accounts(self, request: Request) -> Reply:
-        return Reply(body=render.accounts(self.library))
+        return Reply(body=xml.accounts(self.library))
 
     def _library(self, request: Request) -> Reply:
-        return Reply(body=render.library_root())
+        return Reply(body=xml.library_root())
 
     def _sections(self, request: Request) -> Reply:
-        return Reply(body=render.sections(self.library), items=len(self.library.sections))
+        return Reply(body=xml.sections(self.library), items=len(self.library.sections))
 
     def _section(self, raw: str) -> Section:
         section = self.library.section(int(raw))
@@ -546,17 +546,17 @@ class EmulatorApp:
         lib = self.library
         genres = self.strictness.listing_genres
         parts = [
-            render.overridden(
-                render.item(lib, it, section, detail=False, skip=skip, genres=genres),
+            xml.overridden(
+                xml.item(lib, it, section, detail=False, skip=skip, genres=genres),
                 self.overrides.get(it.rating_key),
             )
             for it in page
         ]
         active: ItemKind = kind or "artist"
         if request.params.get("includeMeta") == "1" and section.is_music:
-            parts.insert(0, render.meta(section, active=active, strictness=self.strictness))
+            parts.insert(0, xml.meta(section, active=active, strictness=self.strictness))
         titles = {"artist": "All Artists", "album": "All Albums", "track": "All Tracks"}
-        container = render.section_container(
+        container = xml.section_container(
             section,
             size=len(page),
             totalSize=len(items),
@@ -566,7 +566,7 @@ class EmulatorApp:
             viewGroup=active,
         )
         return Reply(
-            body=render.document(container, "".join(parts)),
+            body=xml.document(container, "".join(parts)),
             items=len(page),
             listing=kind or "other",
         )
@@ -582,11 +582,11 @@ class EmulatorApp:
         self._page(request, ())
         body = ""
         if request.params.get("includeMeta") == "1":
-            body = render.collections_meta(section)
-        container = render.section_container(
+            body = xml.collections_meta(section)
+        container = xml.section_container(
             section, size=0, totalSize=0, offset=0, title1=section.title, title2="All Collections"
         )
-        return Reply(body=render.document(container, body))
+        return Reply(body=xml.document(container, body))
 
     def _filter_choices(self, request: Request) -> Reply:
         section = self._section(request.groups[0])
@@ -612,7 +612,7 @@ class EmulatorApp:
         # its CI does so against a real server, so a missing size is accepted here.
         page, start = self._page(request, choices, unsized="all")
         return Reply(
-            body=render.filter_choices(
+            body=xml.filter_choices(
                 section, tag_type, search_type, page, total=len(choices), offset=start
             ),
             items=len(page),
@@ -630,19 +630,19 @@ class EmulatorApp:
             section = lib.section(record.section_key)
             assert section is not None
             parts.append(
-                render.overridden(
-                    render.item(lib, record, section, detail=detail, skip=skip, genres=genres),
+                xml.overridden(
+                    xml.item(lib, record, section, detail=detail, skip=skip, genres=genres),
                     self.overrides.get(record.rating_key),
                 )
             )
         first = lib.section(records[0].section_key) if records else None
         container: dict[str, object | None]
         if first is not None:
-            container = render.section_container(first, **extra)
+            container = xml.section_container(first, **extra)
         else:
-            container = {"allowSync": 1, "identifier": render.IDENTIFIER, **extra}
+            container = {"allowSync": 1, "identifier": xml.IDENTIFIER, **extra}
         container.update(size=len(page), totalSize=len(records), offset=start)
-        return Reply(body=render.document(container, "".join(parts)), items=len(page))
+        return Reply(body=xml.document(container, "".join(parts)), items=len(page))
 
     def _metadata(self, request: Request) -> Reply:
         keys = [int(k) for k in request.groups[0].split(",")]

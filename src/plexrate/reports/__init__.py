@@ -2,7 +2,7 @@
 
 Computing is pure (these modules, no rich): ``analyse`` classifies the snapshot once with the
 engine, and each report is a function of that ``Inference`` returning plain records with their
-JSON body and CSV rows. ``plexrate.reports.render`` turns them into rich tables and trees.
+JSON body and CSV rows. ``plexrate.reports.views`` turns them into rich tables and trees.
 Ratings stay on Plex's 0–10 scale; deviations and histogram buckets are in stars.
 """
 

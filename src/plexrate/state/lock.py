@@ -24,7 +24,6 @@ import json
 import os
 import re
 import socket
-import sys
 import threading
 import warnings
 import weakref
@@ -34,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+# Kept importable from here (the store and its tests ask the lock who runs).
+from plexrate.commandline import current_command as current_command  # noqa: PLC0414
 from plexrate.errors import StateError, StateLocked
 from plexrate.redact import redact
 
@@ -81,22 +82,6 @@ def lock_path(state_path: Path, library_uuid: str) -> Path:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def current_command() -> str:
-    """The program and its subcommand words, without any option or option value.
-
-    Options are left out on purpose: a token passed on the command line must never reach the
-    lock file (invariant 8).
-    """
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    # `python -m plexrate` runs plexrate/__main__.py; the person typed plexrate all the same.
-    words = ["plexrate" if program == "__main__.py" else program]
-    for word in sys.argv[1:]:
-        if word.startswith("-"):
-            break
-        words.append(word)
-    return redact(" ".join(words))
 
 
 class LibraryLock:

@@ -150,7 +150,7 @@ def test_an_existing_file_is_kept_without_force(tmp_path: Path) -> None:
 
     result = run(["config", "init"], input=f"http://h:32400\n{TOKEN}\nMusic\n")
 
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "already exists" in result.stderr
     assert "--force" in result.stderr
     assert "Plex server URL" not in result.output  # refused before asking anything

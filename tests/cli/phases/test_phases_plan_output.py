@@ -7,11 +7,11 @@ import io
 import pytest
 from rich.console import Console
 
-from plexrate.cli.render import print_plan, summary_lines
+from plexrate.cli.plan_output import print_plan, summary_lines
 from plexrate.model import Change, ItemType, Phase, Plan
 from plexrate.plex import ApplyReport
+from plexrate.session import RunOutcome
 from plexrate.state import RunStatus
-from plexrate.workflow import RunOutcome
 
 RATE = Change(201, ItemType.ALBUM, "A — B", Phase.ALBUM_UP, "why", None, 7.0, own=True)
 HIJACK = Change(

@@ -14,12 +14,12 @@ from rich.text import Text
 from rich.tree import Tree
 
 from plexrate.engine import TwinAnchor
-from plexrate.model import stars
 from plexrate.reports.common import Report, Status, duration_text
 from plexrate.reports.coverage import Coverage, CoverageRow
 from plexrate.reports.dissenters import Dissenters
 from plexrate.reports.histogram import Histogram
 from plexrate.reports.twins import InventoryGroup, TwinMember, TwinsInventory
+from plexrate.wording import signed_stars, stars
 
 MANUAL_GLYPH, MANUAL_STYLE = "█", "green"
 INFERRED_GLYPH, INFERRED_STYLE = "▒", "cyan"
@@ -235,12 +235,6 @@ def twins_view(report: TwinsInventory) -> RenderableType:
         for member in (*group.members, *group.dropped):
             node.add(_member_label(member))
     return tree
-
-
-def signed_stars(deviation: float) -> str:
-    text = f"{abs(deviation):.2f}".rstrip("0").rstrip(".")
-    sign = "+" if deviation > 0 else "-" if deviation < 0 else "±"
-    return f"{sign}{text}★"
 
 
 def dissenters_view(report: Dissenters) -> RenderableType:

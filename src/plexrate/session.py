@@ -15,15 +15,14 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from plexrate.admin.common import count
-from plexrate.admin.stateio import MigrationSummary, summarise_migration
-from plexrate.admin.verify import refind_orphans
 from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
 from plexrate.incremental import ReadInfo, read_library, settle, settled_plan
+from plexrate.migration import MigrationSummary, summarise_migration
 from plexrate.model import LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import (
     CHANGED_NOTE,
@@ -34,25 +33,35 @@ from plexrate.plex import (
     connect_with,
     read_items,
 )
-from plexrate.plex.client import RetryHook
-from plexrate.plex.pacing import pacing_for
+from plexrate.plex.apply import estimated_requests
+
+# Re-exported: the CLI hears of retries and reads a run's status without reaching into plex/
+# or state/ (tests/test_layers.py).
+from plexrate.plex.client import RetryEvent as RetryEvent  # noqa: PLC0414
+from plexrate.plex.client import RetryHook as RetryHook  # noqa: PLC0414
+from plexrate.plex.pacing import OLD_TOOL_COOLDOWN, pacing_for
 from plexrate.plex.precheck import Expected, drift
 from plexrate.plex.readback import rated_since
 from plexrate.progress import NULL_PROGRESS, Progress
+from plexrate.rekey import refind_orphans
 from plexrate.settings import RatingWriteMode, Settings
 from plexrate.state import (
     EntryStatus,
     JournalEntry,
+    LegacyState,
     ReconcileReport,
-    RunStatus,
     StateStore,
     UuidCheck,
     check_library_uuid,
     load_legacy,
 )
+from plexrate.state import (
+    RunStatus as RunStatus,  # noqa: PLC0414
+)
 from plexrate.state.legacy import anchors_taken_earlier, backup_to_recheck
 from plexrate.state.profile import ServerProfile, load_profile
 from plexrate.state.store import META_LEGACY_IMPORT
+from plexrate.wording import count
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +262,7 @@ def reconcile(store: StateStore, client: PlexClient, *, dialog: Dialog) -> Recon
             "Plex; their writes stay unconfirmed and are checked again next time"
         )
     dialog.info(
-        f"Checked {report.total:,} unconfirmed write{'' if report.total == 1 else 's'} of an "
+        f"Checked {count(report.total, 'unconfirmed write')} of an "
         f"interrupted run: {len(report.confirmed):,} had landed, {len(report.failed):,} had not"
     )
     for entry in report.changed:
@@ -289,7 +298,7 @@ def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
 def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
     """Import the old tool's plex_state.json the first time plexrate meets this library.
 
-    The summary (``admin.stateio``) is told before anything is recorded; a dry run keeps the
+    The summary (``plexrate.migration``) is told before anything is recorded; a dry run keeps the
     ownership it would import in memory only (``Session.extra_owned``).
     """
     store, settings, snapshot = session.store, session.settings, session.snapshot
@@ -297,26 +306,16 @@ def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
     if store.ownership_built() or not path.is_file():
         return
     legacy = load_legacy(path)
-    check = check_library_uuid(legacy.library_uuid, snapshot.library_uuid)
-    if check is UuidCheck.MISMATCH:
-        message = (
-            f"{path} was written for another library (uuid {legacy.library_uuid}), not "
-            f"{snapshot.section_title!r} (uuid {snapshot.library_uuid}). Importing it would mark "
-            "that library's ratings as inferred here. Import anyway?"
-        )
-        if not (force or dialog.confirm(message, risky=True)):
-            raise StateError(
-                f"{path} belongs to another library",
-                hint="point LEGACY_STATE_PATH at this library's file, or pass --force",
-            )
-    summary = summarise_migration(
+    check = confirm_legacy_library(
         legacy,
         snapshot,
-        inferred_tag=settings.inferred_tag,
-        filler=settings.engine_config().filler,
-        uuid_check=check,
-        owned=store.owned().keys(),
+        path=path,
+        dialog=dialog,
+        force=force,
+        would="mark that library's ratings as inferred here",
+        hint="point LEGACY_STATE_PATH at this library's file, or pass --force",
     )
+    summary = summarise_legacy(session, legacy, check, owned=store.owned().keys())
     session.migration = summary
     for line in summary.lines(dry=not session.write):
         dialog.info(line)
@@ -325,6 +324,46 @@ def _migrate_legacy(session: Session, *, dialog: Dialog, force: bool) -> None:
         return
     report = store.import_legacy(legacy, summary.migration, backup_dir=settings.state_path.parent)
     dialog.info(f"Backup of the old tool's file: {report.backup}")
+
+
+def confirm_legacy_library(
+    legacy: LegacyState,
+    snapshot: LibrarySnapshot,
+    *,
+    path: Path,
+    dialog: Dialog,
+    force: bool,
+    would: str,
+    hint: str,
+) -> UuidCheck:
+    """How the old tool's file at ``path`` matches this library; one stamped for another library
+    is imported only with ``force`` or the person's yes (``would``: what importing it would do),
+    else it is a StateError with ``hint``."""
+    check = check_library_uuid(legacy.library_uuid, snapshot.library_uuid)
+    if check is UuidCheck.MISMATCH:
+        message = (
+            f"{path} was written for another library (uuid {legacy.library_uuid}), not "
+            f"{snapshot.section_title!r} (uuid {snapshot.library_uuid}). Importing it would "
+            f"{would}. Import anyway?"
+        )
+        if not (force or dialog.confirm(message, risky=True)):
+            raise StateError(f"{path} belongs to another library", hint=hint)
+    return check
+
+
+def summarise_legacy(
+    session: Session, legacy: LegacyState, check: UuidCheck, *, owned: Set[int]
+) -> MigrationSummary:
+    """What importing ``legacy`` into this session's library would do, told before it is done."""
+    settings = session.settings
+    return summarise_migration(
+        legacy,
+        session.snapshot,
+        inferred_tag=settings.inferred_tag,
+        filler=settings.engine_config().filler,
+        uuid_check=check,
+        owned=owned,
+    )
 
 
 def _release_anchors_taken_earlier(session: Session, *, dialog: Dialog) -> None:
@@ -407,6 +446,27 @@ def _journal_tagged(store: StateStore, tag: str) -> set[int]:
         for entry in store.journal()
         if any(added.casefold() == wanted for added in entry.add_tags)
     }
+
+
+OLD_COOLDOWN_SEEN = "notice.old_cooldown"
+"""State meta key: the old tool's 25/5 notice was shown for a run that wrote (once is enough)."""
+
+
+def old_cooldown_once(session: Session, plan: Plan, *, from_file: bool) -> tuple[int, float] | None:
+    """Pauses and seconds the old tool's COOLDOWN_BATCH 25 / COOLDOWN_SLEEP 5 cost on ``plan``,
+    when the config file (``from_file``) carries exactly those values and this library was not
+    told so by a run that wrote; else None. A write session remembers that it was told."""
+    settings = session.settings
+    if not from_file or (settings.cooldown_batch, settings.cooldown_sleep) != OLD_TOOL_COOLDOWN:
+        return None
+    if session.store.meta(OLD_COOLDOWN_SEEN) is not None:
+        return None
+    batch, sleep = OLD_TOOL_COOLDOWN
+    requests = estimated_requests(plan.changes, batch_size=settings.write_batch_size)
+    pauses = max(0, requests - 1) // batch
+    if session.write:
+        session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
+    return pauses, pauses * sleep
 
 
 def write_mode(session: Session) -> RatingWriteMode:

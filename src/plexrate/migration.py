@@ -13,7 +13,6 @@ from collections.abc import Set
 from dataclasses import dataclass
 from typing import Any
 
-from plexrate.admin.common import count
 from plexrate.engine.config import FillerRules, KeywordMatch
 from plexrate.engine.index import filler_rule_difference
 from plexrate.model import LibrarySnapshot
@@ -23,6 +22,7 @@ from plexrate.state import (
     UuidCheck,
     plan_migration,
 )
+from plexrate.wording import count
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import typer
 from rich.markup import escape
@@ -21,15 +21,18 @@ from rich.markup import escape
 from plexrate.cli.context import AppContext
 from plexrate.errors import ExitCode, PlexrateError
 from plexrate.model import Plan
+from plexrate.usecase import PlanResult, library_of
 
 if TYPE_CHECKING:
-    # The workflow pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    # The session pulls in plexapi, requests and SQLite: only a command that runs needs them.
+    from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest
     from plexrate.incremental import ReadInfo
-    from plexrate.plex.client import RetryEvent, RetryHook
     from plexrate.progress import Progress
+    from plexrate.session import RetryEvent, RetryHook, RunOutcome, Session
     from plexrate.settings import Settings
-    from plexrate.workflow import RunOutcome, Session
+
+R = TypeVar("R", bound=PlanResult)
 
 
 @dataclass(frozen=True)
@@ -46,30 +49,47 @@ class WriteFlags:
     sample: int = 10
 
 
+@dataclass
+class Applied(Generic[R]):
+    """What ``plan_and_apply`` did: the use case's result, and the outcome of the run that wrote
+    it (None for a dry run)."""
+
+    result: R
+    outcome: RunOutcome | None
+
+
 def plan_and_apply(
     app: AppContext,
     flags: WriteFlags,
     *,
     command: str,
-    make_plan: Callable[[Session], Plan],
+    make_plan: Callable[[Session], R],
     args: Mapping[str, Any] | None = None,
     guard_tags: bool = True,
     whole_because: str | None = None,
     marks_ownership_built: bool = False,
     overrides: Mapping[str, Any] | None = None,
-    details: Callable[[], Mapping[str, Any]] | None = None,
-) -> RunOutcome | None:
-    """Make the plan against the live library; print it (dry run) or write it as one run.
+    on_plan: Callable[[R], None] | None = None,
+) -> Applied[R]:
+    """Make the plan against the live library (``make_plan``, a use case); print it (dry run) or
+    write it as one run.
 
-    ``overrides`` are further settings given by the command's own flags. ``details`` adds keys
-    of the command's own to the ``--json`` document (called once the plan is made).
-    ``whole_because`` reads the library whole, for that reason (``workflow.open_session``).
-    Returns the outcome of a run that completed; a dry run returns None; a stopped run exits 130.
+    ``overrides`` are further settings given by the command's own flags. The result's
+    ``document`` adds keys of the command's own to the ``--json`` document; ``on_plan`` tells
+    people about the result once it is made, before the plan is printed or written.
+    ``whole_because`` reads the library whole, for that reason (``session.open_session``).
+    A stopped run exits 130.
     """
     from plexrate.cli.interrupt import StopRequest, ctrl_c_asks, sigterm_interrupts
+    from plexrate.cli.plan_output import (
+        outcome_dict,
+        plan_json,
+        print_json,
+        print_plan,
+        summary_lines,
+    )
     from plexrate.cli.progress import progress_for
-    from plexrate.cli.render import outcome_dict, plan_json, print_json, print_plan, summary_lines
-    from plexrate.state import RunStatus
+    from plexrate.session import RunStatus
 
     settings = app.load_settings(
         flags.config,
@@ -98,7 +118,7 @@ def plan_and_apply(
             guard_tags=guard_tags,
             whole_because=whole_because,
             marks_ownership_built=marks_ownership_built,
-            details=details,
+            on_plan=on_plan,
         )
         plan, extra, library = done.plan, done.extra, done.library
         if done.outcome is None:
@@ -107,7 +127,7 @@ def plan_and_apply(
                 print_json(app.out, plan_json(plan, extra=extra))
             else:
                 print_plan(app.out, app.err, plan, per_phase=flags.sample)
-            return None
+            return Applied(done.result, None)
         outcome, requests, read = done.outcome, done.requests, done.read
     if flags.json_output:
         document = outcome_dict(outcome, requests=requests, plan=plan)
@@ -128,11 +148,11 @@ def plan_and_apply(
             f"{outcome.report.failed:,} changes were refused by Plex",
             hint="see the summary above; rerun to retry them",
         )
-    return outcome
+    return Applied(done.result, outcome)
 
 
 @dataclass
-class Planned:
+class Planned(Generic[R]):
     """What ``plan_in_session`` made and did: the plan, and the run's outcome unless it was a
     dry run (``outcome`` None)."""
 
@@ -144,6 +164,8 @@ class Planned:
     extra: dict[str, Any]
     """The command's own keys for ``--json`` (``details``, the migration, the read report)."""
     library: dict[str, str]
+    result: R
+    """What the use case returned (``plan`` is its plan)."""
 
 
 def plan_in_session(
@@ -152,7 +174,7 @@ def plan_in_session(
     flags: WriteFlags,
     *,
     command: str,
-    make_plan: Callable[[Session], Plan],
+    make_plan: Callable[[Session], R] | Callable[[Session], Plan],
     stop: StopRequest,
     progress: Progress,
     args: Mapping[str, Any] | None = None,
@@ -160,16 +182,17 @@ def plan_in_session(
     whole_because: str | None = None,
     upper_hint: Collection[int] | None = None,
     marks_ownership_built: bool = False,
-    details: Callable[[], Mapping[str, Any]] | None = None,
-) -> Planned:
+    on_plan: Callable[[R], None] | None = None,
+) -> Planned[Any]:
     """Open a session, make the plan and, unless ``settings`` say dry run, write it as one run.
 
     The part of ``plan_and_apply`` that ``watch`` repeats every cycle; printing is the caller's.
-    ``stop`` routes Ctrl-C and SIGTERM while the plan is written (``stop_on_signals``).
+    ``make_plan`` is a use case (a ``PlanResult``) or returns a bare ``Plan``. ``stop`` routes
+    Ctrl-C and SIGTERM while the plan is written (``stop_on_signals``).
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import stop_on_signals
-    from plexrate.workflow import execute, open_session
+    from plexrate.session import execute, old_cooldown_once, open_session
 
     dry = settings.dry_run
     dialog = CliDialog(
@@ -188,55 +211,36 @@ def plan_in_session(
         whole_because=whole_because,
         upper_hint=upper_hint,
     ) as session:
-        plan = make_plan(session)
-        old_pauses = old_cooldown_cost(app, settings, plan)
-        if old_pauses is not None and session.store.meta(OLD_COOLDOWN_SEEN) is None:
-            if not flags.quiet:
-                app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
-            if not dry:
-                session.store.set_meta(OLD_COOLDOWN_SEEN, "1")
-        library = {"title": session.snapshot.section_title, "uuid": session.snapshot.library_uuid}
-        extra = dict(details()) if details is not None else {}
+        made = make_plan(session)
+        result: Any = made if isinstance(made, PlanResult) else PlanResult(plan=made)
+        if on_plan is not None:
+            on_plan(result)
+        plan = result.plan
+        from_file = app.loaded is not None and app.loaded.sources.get("cooldown_batch") == "file"
+        old_pauses = old_cooldown_once(session, plan, from_file=from_file)
+        if old_pauses is not None and not flags.quiet:
+            app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
+        library = library_of(session.snapshot)
+        extra = dict(result.document)
         if session.migration is not None:
             extra["migration"] = session.migration.document()
         if session.read is not None:
             extra["read"] = session.read.as_dict()
-        read = session.read
-        if dry:
-            return Planned(plan, None, session.client.counts.as_dict(), read, extra, library)
-        with stop_on_signals(stop):
-            outcome = execute(
-                session,
-                plan,
-                command=command,
-                args=args,
-                progress=progress,
-                checkpoint=stop.checkpoint,
-                marks_ownership_built=marks_ownership_built,
-                sleep=stop.pause,
-            )
-        return Planned(plan, outcome, session.client.counts.as_dict(), read, extra, library)
-
-
-OLD_COOLDOWN_SEEN = "notice.old_cooldown"
-"""State meta key: the old tool's 25/5 notice was shown for a run that wrote (once is enough)."""
-
-
-def old_cooldown_cost(app: AppContext, settings: Settings, plan: Plan) -> tuple[int, float] | None:
-    """Pauses and seconds the old tool's COOLDOWN_BATCH 25 / COOLDOWN_SLEEP 5 cost on ``plan``,
-    when the config file carries exactly those values; else None."""
-    from plexrate.plex.apply import estimated_requests
-    from plexrate.plex.pacing import OLD_TOOL_COOLDOWN
-
-    loaded = app.loaded
-    if loaded is None or (settings.cooldown_batch, settings.cooldown_sleep) != OLD_TOOL_COOLDOWN:
-        return None
-    if loaded.sources.get("cooldown_batch") != "file":
-        return None
-    batch, sleep = OLD_TOOL_COOLDOWN
-    requests = estimated_requests(plan.changes, batch_size=settings.write_batch_size)
-    pauses = max(0, requests - 1) // batch
-    return pauses, pauses * sleep
+        outcome: RunOutcome | None = None
+        if not dry:
+            with stop_on_signals(stop):
+                outcome = execute(
+                    session,
+                    plan,
+                    command=command,
+                    args=args,
+                    progress=progress,
+                    checkpoint=stop.checkpoint,
+                    marks_ownership_built=marks_ownership_built,
+                    sleep=stop.pause,
+                )
+        requests = session.client.counts.as_dict()
+        return Planned(plan, outcome, requests, session.read, extra, library, result)
 
 
 def old_cooldown_notice(app: AppContext, cost: tuple[int, float]) -> str:
@@ -266,6 +270,44 @@ def retry_notice(app: AppContext, *, quiet: bool) -> RetryHook:
 
 
 @contextmanager
+def state_session(
+    app: AppContext,
+    settings: Settings,
+    *,
+    command: str,
+    yes: bool,
+    force: bool,
+    quiet: bool,
+    json_output: bool,
+    migrate_legacy: bool = True,
+    whole_because: str | None = None,
+) -> Iterator[tuple[Session, CliDialog]]:
+    """A session for the commands that write the state file alone (``admin reconstruct``,
+    ``admin state import``), read-only when the settings say dry run, with the dialog the use
+    case asks through. Nothing is written to Plex, so there is no Ctrl-C pause to offer."""
+    from plexrate.cli.dialog import CliDialog
+    from plexrate.cli.progress import progress_for
+    from plexrate.session import open_session
+
+    dialog = CliDialog(app.err, interactive=app.interactive, yes=yes, force=force, quiet=quiet)
+    with (
+        progress_for(app.err, quiet=quiet, json_output=json_output) as progress,
+        open_session(
+            settings,
+            write=not settings.dry_run,
+            command=command,
+            dialog=dialog,
+            progress=progress,
+            force=force,
+            guard_tags=False,
+            migrate_legacy=migrate_legacy,
+            whole_because=whole_because,
+        ) as session,
+    ):
+        yield session, dialog
+
+
+@contextmanager
 def read_session(
     app: AppContext,
     *,
@@ -287,7 +329,7 @@ def read_session(
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import StopRequest, ctrl_c_asks
     from plexrate.cli.progress import finish_live, progress_for
-    from plexrate.workflow import open_session
+    from plexrate.session import open_session
 
     settings = app.load_settings(config, {"library_name": library})
     dialog = CliDialog(app.err, interactive=False, yes=True, force=False, quiet=quiet)

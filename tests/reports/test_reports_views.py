@@ -8,15 +8,15 @@ from rich.console import Console
 
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.reports import analyse, coverage, dissenters, histogram, twins_inventory
-from plexrate.reports.render import (
+from plexrate.reports.views import (
     INFERRED_GLYPH,
     MANUAL_GLYPH,
     UNRATED_GLYPH,
     plain_text,
-    signed_stars,
     stacked_bar,
     view,
 )
+from plexrate.wording import signed_stars
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

@@ -15,10 +15,10 @@ from rich.table import Table
 
 from plexrate.cli.progress import finish_live
 from plexrate.incremental import ReadInfo
-from plexrate.model import Change, ItemType, Phase, Plan, stars
-from plexrate.workflow import RunOutcome
-
-SCALE_NOTE = "ratings are on Plex's 0-10 scale (stars x 2)"
+from plexrate.model import Change, ItemType, Phase, Plan
+from plexrate.session import RunOutcome
+from plexrate.usecase import SCALE_NOTE
+from plexrate.wording import count, stars
 
 
 def _phase_label(phase: Phase) -> str:
@@ -105,11 +105,6 @@ def sample_table(plan: Plan, *, per_phase: int) -> Table:
                 escape(why),
             )
     return table
-
-
-def count(n: int, word: str) -> str:
-    """``1 album``, ``2 albums``, ``1,234 tracks``."""
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def _joined(parts: list[str]) -> str:

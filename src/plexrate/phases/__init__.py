@@ -1,0 +1,1 @@
+"""``plexrate run`` and the single-phase commands: inference planned against a session."""
