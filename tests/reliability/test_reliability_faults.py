@@ -200,7 +200,9 @@ def test_a_server_going_down_under_a_real_process(
         error = assert_one_line_error(err, contains="stopped answering")
         assert error.startswith("Error: the Plex server at")
         # Before giving up it said what it waited for (issue 19), and the error how long.
-        assert err.startswith("Waiting for Plex, attempt 2 of 2")
+        assert err.startswith("Waiting for Plex, attempt 2 of 2 in ")
+        # What happened, in words; not the request's internal kind ("the last count-track ...").
+        assert "the last" not in err.splitlines()[0]
         assert "over 2 attempts" in error
 
         emu.come_back()

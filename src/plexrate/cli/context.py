@@ -26,6 +26,10 @@ class _PeopleConsole(Console):
     on_line: Callable[[str], None] | None = None
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
+        if kwargs.get("soft_wrap") and self.is_terminal:
+            # soft_wrap keeps a message one line in a pipe or a log; on a terminal that line
+            # would break wherever the width ends, mid-word, so rich wraps it at words instead.
+            kwargs["soft_wrap"] = False
         super().print(*objects, **kwargs)
         if self.on_line is not None and objects and isinstance(objects[0], str):
             self.on_line(_plain(objects[0], markup=kwargs.get("markup", self._markup)))

@@ -138,10 +138,16 @@ def _make_command(name: str, phases: tuple[Phase, ...], summary: str) -> Callabl
         )
 
     command.__name__ = name.replace("-", "_")
+    reads = (
+        "After the first run, it reads only what changed in Plex since the last one (a copy of "
+        "the library is kept beside the state), and the whole library when it cannot be sure or "
+        "WHOLE_READ_HOURS have passed; the summary says which (docs/run.md).\n\n"
+    )
     command.__doc__ = (
         f"{summary}\n\n"
         "Without --apply (and with DRY_RUN true, the default) nothing is written: the plan is "
         "printed instead. Ratings you set are never changed.\n\n"
+        f"{reads}"
         f"Example: plexrate {name} --dry-run, then plexrate {name} --apply"
     )
     return command

@@ -261,9 +261,10 @@ def retry_notice(app: AppContext, *, quiet: bool) -> RetryHook:
         if quiet:
             return
         app.err.print(
-            f"[yellow]Waiting for Plex[/], attempt {event.attempt + 1} of {event.attempts}: "
-            f"the last {event.kind} request {escape(event.reason)}; next try in "
-            f"{event.delay:g}s (Ctrl-C to stop)"
+            # The request's kind (``count-track``, ``watch-probe-rated``) is for the log; the
+            # person needs what happened and when the next try is.
+            f"[yellow]Waiting for Plex[/], attempt {event.attempt + 1} of {event.attempts} in "
+            f"{event.delay:g}s: {escape(event.reason)} (Ctrl-C to stop)"
         )
 
     return notice
