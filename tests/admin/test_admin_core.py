@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from engine_fixtures import Lib
 
 from plexrate.admin import (
     LeftAlone,
@@ -30,6 +29,7 @@ from plexrate.state import (
     UuidCheck,
     plan_migration,
 )
+from tests.engine.libbuilder import Lib
 
 TAG = "Rating_Inferred"
 TWIN = "Twin"

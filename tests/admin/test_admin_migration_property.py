@@ -17,15 +17,15 @@ import dataclasses
 from types import MappingProxyType
 from typing import Any
 
-from engine_fixtures import INFERRED_TAG, Case, cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_admin_property import journaled_run, rating
 
 from plexrate.admin import plan_undo
 from plexrate.engine import simulate_apply
 from plexrate.model import Change, LibrarySnapshot, Phase, Plan, plex_rating
 from plexrate.state import LegacyEntry, LegacyFormat, LegacyState, plan_migration
+from tests.admin.test_admin_property import journaled_run, rating
+from tests.engine.strategies import INFERRED_TAG, Case, cases
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

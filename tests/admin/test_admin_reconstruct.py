@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from admin_helpers import (
+
+from tests.admin.admin_helpers import (
     TAG,
     TWIN_TAG,
     EmulatorFactory,

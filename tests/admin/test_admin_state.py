@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from admin_helpers import TWIN_TAG, EmulatorFactory, Plexrate, applied, lose_state
 
 from plexrate import __version__
+from tests.admin.admin_helpers import TWIN_TAG, EmulatorFactory, Plexrate, applied, lose_state
 
 pytestmark = pytest.mark.integration
 

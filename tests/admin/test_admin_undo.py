@@ -11,7 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from admin_helpers import (
+
+from plexrate.emulator import FaultPlan
+from plexrate.engine.config import DEFAULT_FILLER_KEYWORDS
+from plexrate.state import RunStatus
+from tests.admin.admin_helpers import (
     TAG,
     EmulatorFactory,
     Plexrate,
@@ -21,10 +25,6 @@ from admin_helpers import (
     rated_keys,
     unrated_keys,
 )
-
-from plexrate.emulator import FaultPlan
-from plexrate.engine.config import DEFAULT_FILLER_KEYWORDS
-from plexrate.state import RunStatus
 
 pytestmark = pytest.mark.integration
 

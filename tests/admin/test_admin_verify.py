@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from admin_helpers import (
+
+from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan
+from tests.admin.admin_helpers import (
     TAG,
     TWIN_TAG,
     EmulatorFactory,
@@ -17,8 +19,6 @@ from admin_helpers import (
     person_removes_mood,
     rated_keys,
 )
-
-from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bulk_helpers import (
+from typer.testing import CliRunner
+
+import plexrate.bulk.export as export_module
+from plexrate.cli.app import app
+from plexrate.cli.context import AppContext
+from plexrate.emulator import Emulator, EmulatorLibrary
+from plexrate.state import EntryStatus, StateStore
+from tests.bulk.bulk_helpers import (
     TAG,
     TRACK_HEADER,
     Clock,
@@ -24,13 +31,6 @@ from bulk_helpers import (
     point_at,
     rate_in_plex,
 )
-from typer.testing import CliRunner
-
-import plexrate.bulk.export as export_module
-from plexrate.cli.app import app
-from plexrate.cli.context import AppContext
-from plexrate.emulator import Emulator, EmulatorLibrary
-from plexrate.state import EntryStatus, StateStore
 
 pytestmark = pytest.mark.integration
 

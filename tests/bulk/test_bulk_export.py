@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 import pytest
-from bulk_helpers import TAG, Lib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +26,7 @@ from plexrate.bulk import (
     write_export,
 )
 from plexrate.model import ItemType
+from tests.bulk.bulk_helpers import TAG, Lib
 
 
 def library() -> Lib:

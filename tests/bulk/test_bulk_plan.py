@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from bulk_helpers import ALBUM_HEADER, TAG, TRACK_HEADER, TWIN, Lib, csv_text
 
 from plexrate.bulk import BulkInputError, ImportPlan, plan_import, read_bulk_csv
 from plexrate.model import Change, ItemType, Phase
+from tests.bulk.bulk_helpers import ALBUM_HEADER, TAG, TRACK_HEADER, TWIN, Lib, csv_text
 
 
 def library() -> Lib:

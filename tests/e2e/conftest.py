@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli
 
 from plexrate.emulator import EmulatorLibrary
+from tests.e2e.e2e_support import PlexrateCli
 
 CliFactory = Callable[..., PlexrateCli]
 

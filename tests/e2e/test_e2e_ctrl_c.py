@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, Terminal, one_line
 
 from plexrate.emulator import LatencyModel
+from tests.e2e.e2e_support import PlexrateCli, Terminal, one_line
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,7 +16,11 @@ import signal
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from plexrate.emulator import FaultPlan, LatencyModel
+from plexrate.engine import epsilon
+from plexrate.state import RunStatus, StateStore
+from tests.e2e.e2e_support import (
     TAG,
     PlexrateCli,
     expected_run,
@@ -28,10 +32,6 @@ from e2e_support import (
     wait_for,
     wait_for_writes,
 )
-
-from plexrate.emulator import FaultPlan, LatencyModel
-from plexrate.engine import epsilon
-from plexrate.state import RunStatus, StateStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,9 +12,9 @@ import copy
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, music_section
 
 from plexrate.emulator import EmulatorLibrary, generate_library
+from tests.e2e.e2e_support import PlexrateCli, music_section
 
 pytestmark = [pytest.mark.integration]
 

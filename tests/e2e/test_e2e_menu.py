@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 import typer
-from e2e_support import PlexrateCli, one_line
 
 from plexrate.cli.app import app
 from plexrate.cli.menu import MAIN, SUBMENUS, MenuEntry, all_entries
 from plexrate.emulator import LatencyModel
+from tests.e2e.e2e_support import PlexrateCli, one_line
 
 TRACKS, SEED = 400, 5
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import TAG, PlexrateCli, moods, ratings
 
 from plexrate.emulator import Emulator
 from plexrate.model import plex_rating
+from tests.e2e.e2e_support import TAG, PlexrateCli, moods, ratings
 
 pytestmark = [pytest.mark.integration]
 

@@ -11,9 +11,9 @@ import time
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, one_line
 
 from plexrate.emulator import LatencyModel
+from tests.e2e.e2e_support import PlexrateCli, one_line
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import TAG, PlexrateCli, music_section
 
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.model import normalise_rating, same_rating
 from plexrate.state import EntryStatus
+from tests.e2e.e2e_support import TAG, PlexrateCli, music_section
 
 pytestmark = [pytest.mark.integration]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_support import TAG, PlexrateCli, music_section
 
 from plexrate.model import normalise_rating, same_rating
 from plexrate.state import EntryStatus
+from tests.e2e.e2e_support import TAG, PlexrateCli, music_section
 
 pytestmark = [pytest.mark.integration]
 

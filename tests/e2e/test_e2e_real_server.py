@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, moods, ratings
 
 from plexrate.emulator.strictness import STRICT
+from tests.e2e.e2e_support import PlexrateCli, moods, ratings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -11,7 +11,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from plexrate.emulator import Emulator
+from plexrate.emulator.generator import generate_library
+from plexrate.engine import build_plan, epsilon, simulate_apply
+from plexrate.model import RATING_MAX
+from plexrate.plex import connect, read_snapshot
+from plexrate.settings import Settings
+from tests.e2e.e2e_support import (
     SAME,
     TAG,
     PlexrateCli,
@@ -24,13 +31,6 @@ from e2e_support import (
     snapshot_from_dump,
     write_requests,
 )
-
-from plexrate.emulator import Emulator
-from plexrate.emulator.generator import generate_library
-from plexrate.engine import build_plan, epsilon, simulate_apply
-from plexrate.model import RATING_MAX
-from plexrate.plex import connect, read_snapshot
-from plexrate.settings import Settings
 
 pytestmark = [pytest.mark.integration]
 

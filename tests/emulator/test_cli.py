@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import requests
 from plexapi.server import PlexServer
-from test_webhooks import Receiver
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.emulator import EmulatorLibrary, generate_library
 from plexrate.emulator.remote import RemoteEmulator
+from tests.emulator.test_webhooks import Receiver
 
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from libbuilder import Lib, own
 
 from plexrate.engine import (
     EngineConfig,
@@ -18,6 +17,7 @@ from plexrate.engine import (
     simulate_apply,
 )
 from plexrate.model import Phase
+from tests.engine.libbuilder import Lib, own
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from evalkit import Lib
 
 from plexrate.evaluate import Baseline, Guess, baseline_guesses
+from tests.evaluate.evalkit import Lib
 
 
 def library() -> Lib:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalkit import snapshot_of
 from typer.testing import CliRunner, Result
 
 from plexrate.cli.app import app
@@ -20,6 +19,7 @@ from plexrate.emulator import Emulator, generate_library
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath, settings_values
 from plexrate.settings import load_settings
+from tests.evaluate.evalkit import snapshot_of
 
 pytestmark = pytest.mark.integration
 

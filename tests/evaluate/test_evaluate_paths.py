@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from evalkit import Lib
-
 from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel, infer
 from plexrate.evaluate import FillPath, PathFinder
 from plexrate.model import ItemType, OwnedItem
+from tests.evaluate.evalkit import Lib
 
 HIDDEN = {101, 110, 120, 200, 300, 410, 510}
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plex_helpers import TAG, Sleeps, change, client_for, inference_plan, library_state, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan, generate_library
 from plexrate.errors import PlexUnreachable
@@ -16,6 +15,15 @@ from plexrate.model import Change, ItemType, Phase
 from plexrate.plex import Applier, ApplyReport, PlexClient, WriteMode
 from plexrate.state import EntryStatus, RunStatus, StateStore
 from plexrate.workflow import SilentDialog, reconcile
+from tests.plex.plex_helpers import (
+    TAG,
+    Sleeps,
+    change,
+    client_for,
+    inference_plan,
+    library_state,
+    open_store,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,6 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import pytest
-from plex_helpers import TAG, change, client_for, inference_plan, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.model import Change, ItemType
@@ -20,6 +19,7 @@ from plexrate.plex import Applier, ApplyReport, PlexClient, RatingsNotStored, Wr
 from plexrate.plex.apply import VANISHED_NOTE
 from plexrate.plex.readback import read_items
 from plexrate.state import EntryStatus, StateStore
+from tests.plex.plex_helpers import TAG, change, client_for, inference_plan, open_store
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import (
+
+from plexrate.emulator import FaultPlan, LatencyModel, generate_library
+from plexrate.plex import RetryPolicy
+from tests.reliability.reliability_helpers import (
     TOKEN,
     Outcome,
     Target,
@@ -23,9 +26,6 @@ from reliability_helpers import (
     serve,
     wait_for,
 )
-
-from plexrate.emulator import FaultPlan, LatencyModel, generate_library
-from plexrate.plex import RetryPolicy
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 import requests
-from reliability_helpers import Target, assert_one_line_error, assert_same_outcome, serve
 
 from plexrate.emulator import Emulator, generate_library
+from tests.reliability.reliability_helpers import (
+    Target,
+    assert_one_line_error,
+    assert_same_outcome,
+    serve,
+)
 
 pytestmark = pytest.mark.integration
 

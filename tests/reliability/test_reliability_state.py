@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import (
+
+from plexrate.emulator import generate_library
+from tests.reliability.reliability_helpers import (
     STATE_NAME,
     TOKEN,
     Outcome,
@@ -28,8 +30,6 @@ from reliability_helpers import (
     assert_same_outcome,
     serve,
 )
-
-from plexrate.emulator import generate_library
 
 pytestmark = pytest.mark.integration
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 import requests
-from report_schemas import check_document
 from typer.testing import CliRunner, Result
 
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary
+from tests.reports.report_schemas import check_document
 
 SMALL_UUID = "00000000-0000-4000-8000-000000000003"
 ANSI = "\x1b["

@@ -9,8 +9,6 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from report_lib import Lib, claims
-from report_schemas import check_document
 
 from plexrate.engine import EngineConfig, InferenceModel, TwinAnchor, TwinRules, build_plan, infer
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem
@@ -26,6 +24,8 @@ from plexrate.reports import (
     histogram,
     twins_inventory,
 )
+from tests.reports.report_lib import Lib, claims
+from tests.reports.report_schemas import check_document
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

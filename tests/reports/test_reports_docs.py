@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from report_schemas import check_document
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary
+from tests.reports.report_schemas import check_document
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "reports.md"

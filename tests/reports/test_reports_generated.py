@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_schemas import check_document
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator
 from plexrate.emulator.library import TrackItem
+from tests.reports.report_schemas import check_document
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from report_lib import Lib, claims
 from rich.console import Console
 
 from plexrate.engine import EngineConfig, InferenceModel
@@ -17,6 +16,7 @@ from plexrate.reports.render import (
     stacked_bar,
     view,
 )
+from tests.reports.report_lib import Lib, claims
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from state_helpers import LIBRARY, OTHER_LIBRARY, change, open_store, write_and_confirm
 
 from plexrate.errors import InputFileError
 from plexrate.model import ItemType, OwnedItem
@@ -24,6 +23,7 @@ from plexrate.state import (
     load_legacy,
     parse_legacy,
 )
+from tests.state.state_helpers import LIBRARY, OTHER_LIBRARY, change, open_store, write_and_confirm
 
 STAMPED = {
     "version": "2.1",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from state_helpers import TAG, change, open_store, write_and_confirm
 
 from plexrate.state import (
     EntryStatus,
@@ -16,6 +15,7 @@ from plexrate.state import (
     classify,
 )
 from plexrate.state.records import JournalEntry
+from tests.state.state_helpers import TAG, change, open_store, write_and_confirm
 
 
 def _seen(rating: float | None, *tags: str) -> ObservedItem:

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from state_helpers import change, open_store
 
 from plexrate.model import ItemType, OwnedItem
+from tests.state.state_helpers import change, open_store
 
 ITEMS = 300_000
 

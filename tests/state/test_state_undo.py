@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from state_helpers import TAG, change, open_store, write_and_confirm
 
 from plexrate.model import ItemType
 from plexrate.state import RunStatus, StateStore
+from tests.state.state_helpers import TAG, change, open_store, write_and_confirm
 
 TWIN_TAG = "Twin"
 

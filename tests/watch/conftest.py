@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watch_support import SECRET, PlexrateCli, Watched
 
 from plexrate.emulator import EmulatorLibrary
+from tests.watch.watch_support import SECRET, PlexrateCli, Watched
 
 
 @pytest.fixture(autouse=True)

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from e2e_support import SAME, rating_differences, ratings, snapshot_from_dump
 from typer.testing import CliRunner
-from watch_support import SECRET, Watched, WatchProcess, free_port
 
 from plexrate.cli.app import app
 from plexrate.emulator import EmulatorLibrary, generate_library
 from plexrate.state import RunStatus, StateStore
+from tests.e2e.e2e_support import SAME, rating_differences, ratings, snapshot_from_dump
+from tests.watch.watch_support import SECRET, Watched, WatchProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

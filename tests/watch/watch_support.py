@@ -6,19 +6,14 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-
-from e2e_support import PlexrateCli
-
 from plexrate.emulator import Emulator
+from tests.e2e.e2e_support import PlexrateCli
 
 SECRET = "watch-test-secret-0123456789"
 

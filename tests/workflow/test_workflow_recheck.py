@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from workflow_helpers import TAG, settings_for
 
 from plexrate.admin.reconstruct import plan_reconstruct
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.plex import CHANGED_NOTE
 from plexrate.workflow import SilentDialog, open_session, recheck_claims
+from tests.workflow.workflow_helpers import TAG, settings_for
 
 pytestmark = pytest.mark.integration
 

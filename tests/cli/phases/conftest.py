@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from phases_cli import PhasesCli
 
 from plexrate.emulator import EmulatorLibrary
+from tests.cli.phases.phases_cli import PhasesCli
 
 CliFactory = Callable[..., PhasesCli]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import typer
-from phases_cli import PhasesCli
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.cli.phases import PHASE_COMMANDS
+from tests.cli.phases.phases_cli import PhasesCli
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 PAGE = DOCS / "run.md"

@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
+
+from tests.cli.phases.phases_cli import TAG, PhasesCli
 
 pytestmark = [pytest.mark.integration]
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
 from typer.testing import Result
 
 from plexrate.emulator import EmulatorLibrary, generate_library
@@ -22,6 +21,7 @@ from plexrate.engine import build_plan, simulate_apply
 from plexrate.model import ItemType, OwnedItem, Phase
 from plexrate.plex import connect, read_snapshot
 from plexrate.settings import Settings
+from tests.cli.phases.phases_cli import TAG, PhasesCli
 
 pytestmark = [pytest.mark.integration]
 

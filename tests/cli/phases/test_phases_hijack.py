@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
 
 from plexrate.engine import infer
 from plexrate.model import ItemType
 from plexrate.plex import connect, read_snapshot
 from plexrate.settings import Settings
+from tests.cli.phases.phases_cli import TAG, PhasesCli
 
 pytestmark = [pytest.mark.integration]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
 
 from plexrate.emulator import EmulatorLibrary
+from tests.cli.phases.phases_cli import TAG, PhasesCli
 
 pytestmark = [pytest.mark.integration]
 
