@@ -59,7 +59,9 @@ def rated(lib: Lib, **ratings: float | None) -> LibrarySnapshot:
     return lib.snapshot()
 
 
-def claim(key: int, value: float, item_type: ItemType = ItemType.TRACK, *, twin: bool = False):
+def claim(
+    key: int, value: float, item_type: ItemType = ItemType.TRACK, *, twin: bool = False
+) -> OwnedItem:
     return OwnedItem(key, item_type, value, guid=f"plex://{item_type.value}/{key}", twin=twin)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from plexrate.emulator import FaultPlan
+from plexrate.emulator.library import TrackItem
 from plexrate.engine.config import DEFAULT_FILLER_KEYWORDS
 from plexrate.state import RunStatus
 from tests.admin.admin_helpers import (
@@ -230,7 +231,7 @@ def _album_with_unrated_track(px: Plexrate, albums: set[int]) -> tuple[int, int]
     for album in sorted(albums):
         for track in emu.library.children_of(album):
             item = emu.library.item(track)
-            assert item is not None
+            assert isinstance(item, TrackItem)
             filler = any(word in item.title.casefold() for word in DEFAULT_FILLER_KEYWORDS)
             # A filler track is no evidence, so rating it would not move the album.
             if item.user_rating is None and not filler and (item.duration or 0) > 60_000:

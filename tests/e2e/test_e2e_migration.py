@@ -89,9 +89,14 @@ def lay_down_old_tool(emulator: Emulator) -> OldToolHistory:
 
 def person_rates(emulator: Emulator, key: int, value: float) -> None:
     """A rating set in a Plex app: one /:/rate request."""
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": value,
+    }
     response = requests.put(
         f"{emulator.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+        params=query,
         headers={"X-Plex-Token": emulator.token},
         timeout=10,
     )

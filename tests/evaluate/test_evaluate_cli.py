@@ -16,10 +16,10 @@ from typer.testing import CliRunner, Result
 
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, generate_library
+from plexrate.emulator.offline import snapshot_of
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath, settings_values
 from plexrate.settings import load_settings
-from tests.evaluate.evalkit import snapshot_of
 
 pytestmark = pytest.mark.integration
 

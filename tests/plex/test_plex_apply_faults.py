@@ -129,7 +129,7 @@ def test_retried_faults_end_like_a_clean_run(
     case: tuple[int, float, WriteMode],
 ) -> None:
     seed, applied, mode = case
-    options = {"batch_size": 40, "mode": mode}
+    options: dict[str, Any] = {"batch_size": 40, "mode": mode}
     clean = clean_run(emulator_factory, base_library, tmp_path, **options)
 
     emu = emulator_factory(EmulatorLibrary.from_dict(base_library))

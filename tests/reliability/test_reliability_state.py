@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +111,7 @@ def other_database(path: Path) -> bytes:
     return path.read_bytes()
 
 
-FIXED = {
+FIXED: dict[str, tuple[Callable[[bytes, Path], bytes], str]] = {
     "empty": (lambda s, p: b"", "is empty"),
     "garbage": (lambda s, p: random.Random(1).randbytes(len(s)), RESTORE),
     "header-only": (lambda s, p: s[:100], "truncated"),

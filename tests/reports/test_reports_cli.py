@@ -442,9 +442,14 @@ def test_after_run_apply_inferred_counts_equal_the_run_written_count(small: Emul
 def test_a_rating_changed_in_plex_after_a_run_counts_as_manual(small: Emulator) -> None:
     _run_apply()
     before = report_json("coverage")["types"]["track"]
+    query: dict[str, str | int | float] = {
+        "key": 304,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": 2.0,
+    }
     response = requests.put(
         f"{small.url}/:/rate",
-        params={"key": 304, "identifier": "com.plexapp.plugins.library", "rating": 2.0},
+        params=query,
         headers={"X-Plex-Token": small.token},
         timeout=10,
     )

@@ -25,7 +25,7 @@ from plexrate.state import (
 )
 from tests.state.state_helpers import LIBRARY, OTHER_LIBRARY, change, open_store, write_and_confirm
 
-STAMPED = {
+STAMPED: dict[str, Any] = {
     "version": "2.1",
     "library_uuid": LIBRARY,
     "ratings": {"101": {"r": 7.5, "t": False}, "102": {"r": 6, "t": True}, "103": {"r": 0}},

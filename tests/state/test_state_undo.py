@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,9 @@ TWIN_TAG = "Twin"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
+def store(tmp_path: Path) -> Iterator[StateStore]:
     s = open_store(tmp_path / "state.sqlite")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from plexrate.emulator import EmulatorLibrary
-from tests.watch.watch_support import SECRET, PlexrateCli, Watched
+from tests.e2e.e2e_support import PlexrateCli
+from tests.watch.watch_support import SECRET, Watched
 
 
 @pytest.fixture(autouse=True)

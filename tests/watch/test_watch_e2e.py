@@ -119,6 +119,7 @@ def test_polling_brings_ratings_to_their_album_and_artist_as_a_full_run_would(
     assert first["status"] == "completed" and first["written"] > 0
     quiet(watch)
     album_before = emulator.library.rating(album)
+    assert album_before is not None
 
     # Three tracks of six or more: the album goes up from them, the rest come down from it.
     count = len(watch.documents)
@@ -142,7 +143,8 @@ def test_polling_brings_ratings_to_their_album_and_artist_as_a_full_run_would(
         expected = fresh_run(initial, rated, tmp_path, runs_before=runs_before)
         assert rating_differences(expected, got, tolerance=SAME) == {}, runs_before
     assert [got[k] for k in tracks[:3]] == [2.0] * 3
-    assert got[album] is not None and got[album] < album_before
+    album_after = got[album]
+    assert album_after is not None and album_after < album_before
     assert got[artist] is not None and all(got[k] is not None for k in tracks)
 
 

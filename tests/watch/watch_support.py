@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,6 @@ class Watched:
     def emulator(self) -> Emulator:
         return self.cli.emulator
 
-    def start(self, *args: str, env: dict[str, str | None] | None = None) -> WatchProcess:
+    def start(self, *args: str, env: Mapping[str, str | None] | None = None) -> WatchProcess:
         process = self.cli.popen("watch", "--json", *args, env=env)
         return WatchProcess(process)

@@ -171,9 +171,14 @@ def test_an_interrupted_probe_is_finished_by_the_next_doctor(emu: Emulator, tmp_
     emu_server_id = emu.library.server.machine_identifier
     with StateStore(tmp_path / STATE, library_uuid=emu.section_uuid) as store:
         store.set_meta(PROBE_KEY, f"{emu_server_id}:{key}")
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": 6.6,
+    }
     requests.put(
         f"{emu.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": 6.6},
+        params=query,
         headers={"X-Plex-Token": TOKEN},
         timeout=10,
     ).raise_for_status()

@@ -22,7 +22,7 @@ def documented_keys(heading: str) -> set[str]:
     text = PAGE.read_text(encoding="utf-8")
     after = text.split(heading, 1)[1]
     lines = after.strip().splitlines()
-    table = []
+    table: list[str] = []
     for line in lines:
         if not line.startswith("|"):
             if table:

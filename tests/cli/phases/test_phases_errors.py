@@ -127,7 +127,7 @@ def test_bad_flag_values_are_usage_errors(cli: PhasesCli, args: list[str]) -> No
 @pytest.mark.slow
 def test_exit_codes_are_the_same_from_a_real_process(cli: PhasesCli) -> None:
     wrong = "wrong-token-Ibis-0042"
-    cases = [
+    cases: list[tuple[dict[str, str | None], list[str], int]] = [
         ({"PLEXRATE_PLEX_URL": f"http://127.0.0.1:{free_port()}"}, ["run"], 4),
         ({"PLEXRATE_PLEX_TOKEN": wrong}, ["run", "--apply"], 4),
         ({}, ["run", "--library", "Jazz"], 3),
