@@ -29,7 +29,7 @@ from plexrate.state import (
     UuidCheck,
     plan_migration,
 )
-from tests.engine.libbuilder import Lib
+from tests.support.library import Lib
 
 TAG = "Rating_Inferred"
 TWIN = "Twin"

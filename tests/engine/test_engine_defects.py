@@ -14,7 +14,7 @@ from plexrate.engine import (
     simulate_apply,
 )
 from plexrate.model import INFERENCE_PHASES, Phase
-from tests.engine.libbuilder import Lib, own, worked_example
+from tests.support.library import Lib, own, worked_example
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel, infer
 from plexrate.engine.infer import fmt
-from tests.engine.libbuilder import worked_example
+from tests.support.library import worked_example
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "inference.md"
 

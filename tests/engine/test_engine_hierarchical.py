@@ -26,7 +26,7 @@ from plexrate.engine import (
 )
 from plexrate.engine.hierarchical import fit
 from plexrate.model import LibrarySnapshot, Phase
-from tests.engine.libbuilder import Lib
+from tests.support.library import Lib
 
 HIERARCHICAL = EngineConfig()
 CLASSIC = EngineConfig(inference_model=InferenceModel.CLASSIC)

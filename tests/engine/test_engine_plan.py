@@ -8,7 +8,7 @@ import pytest
 
 from plexrate.engine import EngineConfig, InferenceModel, TwinRules, build_plan, infer
 from plexrate.model import Change, ItemType, OwnedItem, Phase
-from tests.engine.libbuilder import Lib, own, worked_example
+from tests.support.library import Lib, own, worked_example
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"

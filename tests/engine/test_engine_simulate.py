@@ -8,7 +8,7 @@ import pytest
 
 from plexrate.engine import simulate_apply
 from plexrate.model import Change, ItemType, OwnedItem, Phase, Plan
-from tests.engine.libbuilder import Lib, own
+from tests.support.library import Lib, own
 
 
 def library() -> Lib:

@@ -17,7 +17,7 @@ from plexrate.engine.text import (
     sort_form,
     strip_trailing_brackets,
 )
-from tests.engine.libbuilder import Lib
+from tests.support.library import Lib
 
 FILLER = KeywordMatcher(["intro", "outro", "skit"])
 

@@ -17,7 +17,7 @@ from plexrate.engine import (
     simulate_apply,
 )
 from plexrate.model import OwnedItem, Phase
-from tests.engine.libbuilder import Lib, own
+from tests.support.library import Lib, own
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

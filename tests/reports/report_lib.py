@@ -1,11 +1,8 @@
-"""Hand-made libraries for the report tests, built with the engine tests' ``Lib`` builder."""
+"""Ownership records for the report tests' hand-made libraries (``tests.support.library``)."""
 
 from __future__ import annotations
 
 from plexrate.model import ItemType, LibrarySnapshot, OwnedItem
-from tests.engine.libbuilder import Lib
-
-__all__ = ["Lib", "claims"]
 
 
 def claims(snapshot: LibrarySnapshot, values: dict[int, float]) -> dict[int, OwnedItem]:

@@ -26,8 +26,9 @@ from plexrate.reports import (
     histogram,
     twins_inventory,
 )
-from tests.reports.report_lib import Lib, claims
+from tests.reports.report_lib import claims
 from tests.reports.report_schemas import check_document
+from tests.support.library import Lib
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 Rated = TypeVar("Rated", Artist, Album, Track)

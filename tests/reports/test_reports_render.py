@@ -16,7 +16,8 @@ from plexrate.reports.render import (
     stacked_bar,
     view,
 )
-from tests.reports.report_lib import Lib, claims
+from tests.reports.report_lib import claims
+from tests.support.library import Lib
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
