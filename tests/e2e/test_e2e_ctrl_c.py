@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from plexrate.emulator import LatencyModel
-from tests.e2e.e2e_support import PlexrateCli, Terminal, one_line
+from tests.e2e.e2e_support import one_line
+from tests.support.cli import PlexrateCli
+from tests.support.terminal import Terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

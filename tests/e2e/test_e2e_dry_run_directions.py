@@ -19,7 +19,7 @@ import typer
 
 from plexrate.cli.app import app
 from plexrate.cli.menu import all_entries, command_writes
-from tests.e2e.e2e_support import PlexrateCli
+from tests.support.cli import PlexrateCli
 
 TRACKS, SEED = 400, 5
 TAG = "Rating_Inferred"

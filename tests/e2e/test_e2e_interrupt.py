@@ -22,7 +22,6 @@ from plexrate.engine import epsilon
 from plexrate.state import RunStatus, StateStore
 from tests.e2e.e2e_support import (
     TAG,
-    PlexrateCli,
     expected_run,
     item_kinds,
     moods,
@@ -32,6 +31,7 @@ from tests.e2e.e2e_support import (
     wait_for,
     wait_for_writes,
 )
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

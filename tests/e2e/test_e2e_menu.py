@@ -21,7 +21,8 @@ import typer
 from plexrate.cli.app import app
 from plexrate.cli.menu import MAIN, SUBMENUS, MenuEntry, all_entries
 from plexrate.emulator import LatencyModel
-from tests.e2e.e2e_support import PlexrateCli, one_line
+from tests.e2e.e2e_support import one_line
+from tests.support.cli import PlexrateCli
 
 TRACKS, SEED = 400, 5
 

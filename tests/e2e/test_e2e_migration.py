@@ -21,7 +21,8 @@ import requests
 
 from plexrate.emulator import Emulator
 from plexrate.model import plex_rating
-from tests.e2e.e2e_support import TAG, PlexrateCli, moods, ratings
+from tests.e2e.e2e_support import TAG, moods, ratings
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from plexrate.emulator import LatencyModel
-from tests.e2e.e2e_support import PlexrateCli, one_line
+from tests.e2e.e2e_support import one_line
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

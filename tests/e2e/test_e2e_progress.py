@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.e2e_support import Terminal
+from tests.support.terminal import Terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from plexrate.emulator.strictness import STRICT
-from tests.e2e.e2e_support import PlexrateCli, moods, ratings
+from tests.e2e.e2e_support import moods, ratings
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

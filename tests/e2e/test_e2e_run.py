@@ -21,7 +21,6 @@ from plexrate.settings import Settings
 from tests.e2e.e2e_support import (
     SAME,
     TAG,
-    PlexrateCli,
     expected_run,
     item_kinds,
     moods,
@@ -31,6 +30,7 @@ from tests.e2e.e2e_support import (
     snapshot_from_dump,
     write_requests,
 )
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 

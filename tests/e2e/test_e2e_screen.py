@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.e2e_support import Terminal
 from tests.e2e.screen import screen_lines
+from tests.support.terminal import Terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

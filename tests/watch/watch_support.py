@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plexrate.emulator import Emulator
-from tests.e2e.e2e_support import PlexrateCli
+from tests.support.cli import PlexrateCli
 
 SECRET = "watch-test-secret-0123456789"
 
