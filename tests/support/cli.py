@@ -32,13 +32,13 @@ Env = Mapping[str, str | None]
 
 @dataclass(frozen=True)
 class Ran:
-    """What one in-process command left: its exit code and what it printed."""
+    """What one command left: its exit code and what it printed."""
 
     exit_code: int
     stdout: str
     stderr: str
     output: str
-    """stdout and stderr as they interleaved."""
+    """stdout and stderr as they interleaved (from a real process: one after the other)."""
 
     def json(self) -> Any:
         return json.loads(self.stdout)
@@ -121,19 +121,17 @@ class PlexrateCli:
         self.children.append(process)
         return process
 
-    def run(self, *args: str, env: Env | None = None) -> subprocess.CompletedProcess[str]:
-        """A real ``python -m plexrate`` process, without a terminal."""
-        return self.run_all((list(args), env))[0]
+    def run(self, *args: str, env: Env | None = None, timeout: float = 120) -> Ran:
+        """A real ``python -m plexrate`` process, without a terminal, run to its end."""
+        return self.run_all((list(args), env), timeout=timeout)[0]
 
-    def run_all(
-        self, *calls: tuple[list[str], Env | None]
-    ) -> list[subprocess.CompletedProcess[str]]:
+    def run_all(self, *calls: tuple[list[str], Env | None], timeout: float = 120) -> list[Ran]:
         """Real processes for ``(args, env)`` pairs, started together (startup dominates)."""
-        started = [(args, self.popen(*args, env=env)) for args, env in calls]
+        started = [self.popen(*args, env=env) for args, env in calls]
         done = []
-        for args, process in started:
-            out, err = process.communicate(timeout=60)
-            done.append(subprocess.CompletedProcess(args, process.returncode, out, err))
+        for process in started:
+            out, err = process.communicate(timeout=timeout)
+            done.append(Ran(process.returncode, out, err, out + err))
         return done
 
     def terminal(

@@ -200,7 +200,7 @@ def test_the_plan_does_not_depend_on_the_process(cli: PlexrateCli) -> None:
         (["run", "--json"], {"PYTHONHASHSEED": "2"}),
     )
 
-    assert one.returncode == two.returncode == 0, one.stderr + two.stderr
+    assert one.exit_code == two.exit_code == 0, one.stderr + two.stderr
     assert _plan_part(one.stdout) == _plan_part(two.stdout)
     assert _plan_part(cli.invoke("run", "--json").stdout) == _plan_part(one.stdout)
     assert json.loads(one.stdout)["changes"]
@@ -211,7 +211,7 @@ def test_each_command_runs_as_a_real_process(cli: PlexrateCli) -> None:
     done = cli.run_all(*(([command, "--json"], None) for command in COMMANDS))
 
     for command, proc in zip(COMMANDS, done, strict=True):
-        assert proc.returncode == 0, proc.stderr
+        assert proc.exit_code == 0, proc.stderr
         document: dict[str, Any] = json.loads(proc.stdout)
         assert document["command"] == command
         assert document["changes"]

@@ -136,7 +136,7 @@ def test_exit_codes_are_the_same_from_a_real_process(cli: PlexrateCli) -> None:
     ]
     done = cli.run_all(*((args, env) for env, args, _ in cases))
     for (_, args, code), proc in zip(cases, done, strict=True):
-        assert proc.returncode == code, (args, proc.stderr)
+        assert proc.exit_code == code, (args, proc.stderr)
         assert proc.stdout == ""
         assert "Traceback" not in proc.stderr
         assert_no_token(cli, proc.stdout, proc.stderr, token=wrong)
