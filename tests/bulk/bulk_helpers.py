@@ -1,18 +1,16 @@
-"""Shared by the bulk tests: hand-made snapshots, and running plexrate against an emulator."""
+"""Shared by the bulk tests: hand-made snapshots, and plexrate against an emulator
+(tests/support/cli.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from typer.testing import CliRunner, Result
 
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator
+from tests.support.cli import PlexrateCli
 from tests.support.library import Lib
 
 TAG = "Rating_Inferred"
@@ -34,31 +32,25 @@ class Clock:
         return self.now
 
 
-def point_at(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run plexrate in ``tmp_path`` against ``emulator``; returns the state file's path."""
+def point_at(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PlexrateCli:
+    """plexrate working in ``tmp_path`` (its state file there too) against ``emulator``, with no
+    PLEXRATE_* variable of the machine's."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.upper().startswith("PLEXRATE_"):
             monkeypatch.delenv(name)
-    state = tmp_path / "state.sqlite"
-    monkeypatch.setenv("PLEXRATE_PLEX_URL", emulator.url)
-    monkeypatch.setenv("PLEXRATE_PLEX_TOKEN", emulator.token)
-    monkeypatch.setenv("PLEXRATE_STATE_PATH", str(state))
-    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
-    return state
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def invoke_json(*args: str, code: int = 0) -> dict[str, Any]:
-    result = invoke(*args, "--json")
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    return PlexrateCli(
+        emulator=emulator,
+        workdir=tmp_path,
+        env={
+            "PLEXRATE_PLEX_URL": emulator.url,
+            "PLEXRATE_PLEX_TOKEN": emulator.token,
+            "PLEXRATE_STATE_PATH": str(tmp_path / "state.sqlite"),
+            "PLEXRATE_COOLDOWN_SLEEP": "0",
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+        },
+    )
 
 
 def rate_in_plex(emulator: Emulator, key: int, value: float | None) -> None:

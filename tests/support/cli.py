@@ -83,17 +83,17 @@ class PlexrateCli:
 
     # -- in this process
 
-    def invoke(self, *args: str, env: Env | None = None) -> Ran:
-        """Run in this process; ``env`` adds to this CLI's variables."""
-        result = CliRunner().invoke(app, list(args), env={**self.env, **(env or {})})
+    def invoke(self, *args: str, env: Env | None = None, input: str | None = None) -> Ran:
+        """Run in this process; ``env`` adds to this CLI's variables, ``input`` is typed in."""
+        result = CliRunner().invoke(app, list(args), input=input, env={**self.env, **(env or {})})
         if self.raise_errors and not isinstance(result.exception, SystemExit | None):
             raise result.exception
         return Ran(result.exit_code, result.stdout, result.stderr, result.output)
 
-    def ok_json(self, *args: str, env: Env | None = None) -> dict[str, Any]:
-        """Run with ``--json``, require exit 0 and exactly one JSON document on stdout."""
+    def ok_json(self, *args: str, env: Env | None = None, code: int = 0) -> dict[str, Any]:
+        """Run with ``--json``, require exit ``code`` and exactly one JSON document on stdout."""
         result = self.invoke(*args, "--json", env=env)
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == code, result.output
         document: dict[str, Any] = json.loads(result.stdout)
         return document
 
