@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import requests
 
 from plexrate.emulator import Emulator
-from tests.support.cli import PlexrateCli
+from tests.support.cli import PlexrateCli, plexrate_in
 from tests.support.library import Lib
 
 TAG = "Rating_Inferred"
@@ -33,23 +32,13 @@ class Clock:
 
 
 def point_at(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PlexrateCli:
-    """plexrate working in ``tmp_path`` (its state file there too) against ``emulator``, with no
-    PLEXRATE_* variable of the machine's."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith("PLEXRATE_"):
-            monkeypatch.delenv(name)
-    return PlexrateCli(
-        emulator=emulator,
-        workdir=tmp_path,
-        env={
-            "PLEXRATE_PLEX_URL": emulator.url,
-            "PLEXRATE_PLEX_TOKEN": emulator.token,
-            "PLEXRATE_STATE_PATH": str(tmp_path / "state.sqlite"),
-            "PLEXRATE_COOLDOWN_SLEEP": "0",
-            "NO_COLOR": "1",
-            "COLUMNS": "200",
-        },
+    """plexrate working in ``tmp_path`` (its state file there too) against ``emulator``."""
+    return plexrate_in(
+        tmp_path,
+        emulator,
+        monkeypatch,
+        state=tmp_path / "state.sqlite",
+        env={"PLEXRATE_COOLDOWN_SLEEP": "0", "NO_COLOR": "1", "COLUMNS": "200"},
     )
 
 

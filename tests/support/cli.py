@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
@@ -177,6 +178,32 @@ class PlexrateCli:
         """Every file beside the state file (SQLite's -wal/-shm, locks, backups) and its bytes."""
         folder = self.state_path.parent
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def plexrate_in(
+    folder: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    state: Path,
+    env: Env | None = None,
+) -> PlexrateCli:
+    """plexrate working in ``folder`` (also this process's folder for the test) against
+    ``emulator`` with its state file at ``state``, and no PLEXRATE_* variable of the machine's."""
+    monkeypatch.chdir(folder)
+    for name in list(os.environ):
+        if name.upper().startswith("PLEXRATE_"):
+            monkeypatch.delenv(name)
+    return PlexrateCli(
+        emulator=emulator,
+        workdir=folder,
+        env={
+            "PLEXRATE_PLEX_URL": emulator.url,
+            "PLEXRATE_PLEX_TOKEN": emulator.token,
+            "PLEXRATE_STATE_PATH": str(state),
+            **(env or {}),
+        },
+    )
 
 
 CliFactory = Callable[..., PlexrateCli]
