@@ -205,7 +205,7 @@ def test_a_server_going_down_under_a_real_process(
 
         emu.come_back()
         rerun = target.run_process("run", "--apply", "--yes", "--json")
-        assert rerun.returncode == 0, rerun.stderr
+        assert rerun.exit_code == 0, rerun.stderr
         assert TOKEN not in rerun.stdout + rerun.stderr + out + err
         assert json.loads(rerun.stdout)["status"] == "completed"
         assert target.pending() == []

@@ -109,12 +109,14 @@ class PlexrateCli:
                 env[name] = value
         return env
 
-    def popen(self, *args: str, env: Env | None = None) -> subprocess.Popen[str]:
+    def popen(
+        self, *args: str, env: Env | None = None, stdin: int = subprocess.DEVNULL
+    ) -> subprocess.Popen[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "plexrate", *args],
             env=self.process_env(env),
             cwd=self.workdir,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -122,9 +124,16 @@ class PlexrateCli:
         self.children.append(process)
         return process
 
-    def run(self, *args: str, env: Env | None = None, timeout: float = 120) -> Ran:
-        """A real ``python -m plexrate`` process, without a terminal, run to its end."""
-        return self.run_all((list(args), env), timeout=timeout)[0]
+    def run(
+        self, *args: str, env: Env | None = None, timeout: float = 120, input: str | None = None
+    ) -> Ran:
+        """A real ``python -m plexrate`` process, without a terminal, run to its end; ``input``
+        is typed in."""
+        if input is None:
+            return self.run_all((list(args), env), timeout=timeout)[0]
+        process = self.popen(*args, env=env, stdin=subprocess.PIPE)
+        out, err = process.communicate(input, timeout=timeout)
+        return Ran(process.returncode, out, err, out + err)
 
     def run_all(self, *calls: tuple[list[str], Env | None], timeout: float = 120) -> list[Ran]:
         """Real processes for ``(args, env)`` pairs, started together (startup dominates)."""
