@@ -157,15 +157,8 @@ def cli_for(
         workdir.mkdir()
         state = state_root / f"state{number}"
         state.mkdir()
-        cli = PlexrateCli(
-            emulator=emulator,
-            workdir=workdir,
-            env={
-                "PLEXRATE_PLEX_URL": emulator.url,
-                "PLEXRATE_PLEX_TOKEN": emulator.token,
-                "PLEXRATE_STATE_PATH": str(state / "plexrate_state.sqlite"),
-                **(env or {}),
-            },
+        cli = PlexrateCli.at(
+            emulator, workdir=workdir, state=state / "plexrate_state.sqlite", env=env
         )
         made.append(cli)
         return cli

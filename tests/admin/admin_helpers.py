@@ -14,7 +14,7 @@ import requests
 
 from plexrate.emulator import Emulator
 from plexrate.emulator.library import ItemKind
-from tests.support.cli import PlexrateCli
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli
 
 TAG = "Rating_Inferred"
 # The signature of the emulator_factory fixture in tests/conftest.py.
@@ -27,20 +27,17 @@ def plexrate_in(monkeypatch: pytest.MonkeyPatch, folder: Path, emulator: Emulato
     """plexrate working in ``folder`` (its state file there too), with one retry and short
     timeouts; a command that crashes fails the test with its own traceback."""
     monkeypatch.chdir(folder)
-    return PlexrateCli(
-        emulator=emulator,
+    return PlexrateCli.at(
+        emulator,
         workdir=folder,
+        state=folder / "plexrate_state.sqlite",
         raise_errors=True,
         env={
-            "PLEXRATE_PLEX_URL": emulator.url,
-            "PLEXRATE_PLEX_TOKEN": emulator.token,
-            "PLEXRATE_STATE_PATH": str(folder / "plexrate_state.sqlite"),
-            "PLEXRATE_COOLDOWN_SLEEP": "0",
+            **NO_WAITING,
             "PLEXRATE_RETRIES": "1",
             "PLEXRATE_TIMEOUT": "5",
             "PLEXRATE_CONFIG": None,
-            "NO_COLOR": "1",
-            "COLUMNS": "200",
+            **PLAIN,
         },
     )
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from plexrate.emulator import Emulator
-from tests.support.cli import PlexrateCli, plexrate_in
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli, plexrate_in
 from tests.support.library import Lib
 
 TAG = "Rating_Inferred"
@@ -37,8 +37,7 @@ def point_at(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         tmp_path,
         emulator,
         monkeypatch,
-        state=tmp_path / "state.sqlite",
-        env={"PLEXRATE_COOLDOWN_SLEEP": "0", "NO_COLOR": "1", "COLUMNS": "200"},
+        env={**NO_WAITING, **PLAIN},
     )
 
 

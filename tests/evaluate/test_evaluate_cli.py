@@ -15,7 +15,7 @@ from plexrate.emulator.offline import snapshot_of
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath, settings_values
 from plexrate.settings import load_settings
-from tests.support.cli import PlexrateCli, plexrate_in
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli, plexrate_in
 
 pytestmark = pytest.mark.integration
 
@@ -85,8 +85,7 @@ def cli(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         tmp_path,
         emulator,
         monkeypatch,
-        state=tmp_path / "state.sqlite",
-        env={"PLEXRATE_COOLDOWN_SLEEP": "0", "NO_COLOR": "1", "COLUMNS": "200"},
+        env={**NO_WAITING, **PLAIN},
     )
 
 

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary
 from tests.reports.report_schemas import check_document
-from tests.support.cli import PlexrateCli
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli
 
 SMALL_UUID = "00000000-0000-4000-8000-000000000003"
 ANSI = "\x1b["
@@ -46,18 +46,8 @@ def serve(tmp_path: Path) -> Callable[[Emulator], PlexrateCli]:
     """plexrate pointed at a running emulator, working in the test's folder."""
 
     def point(emulator: Emulator) -> PlexrateCli:
-        return PlexrateCli(
-            emulator=emulator,
-            workdir=tmp_path,
-            env={
-                "PLEXRATE_PLEX_URL": emulator.url,
-                "PLEXRATE_PLEX_TOKEN": emulator.token,
-                "PLEXRATE_COOLDOWN_SLEEP": "0",
-                "PLEXRATE_STATE_PATH": str(tmp_path / "state" / "plexrate.sqlite"),
-                "NO_COLOR": "1",
-                "COLUMNS": "200",
-            },
-        )
+        state = tmp_path / "state" / "plexrate.sqlite"
+        return PlexrateCli.at(emulator, workdir=tmp_path, state=state, env={**NO_WAITING, **PLAIN})
 
     return point
 

@@ -34,7 +34,6 @@ def served(
         tmp_path,
         emulator_factory(small_library),
         monkeypatch,
-        state=tmp_path / "state.sqlite",
         env={"NO_COLOR": "1", "COLUMNS": "100"},
     )
 

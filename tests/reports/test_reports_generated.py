@@ -29,7 +29,6 @@ def generated(
         tmp_path,
         emulator_factory(tracks=1500, seed=4),
         monkeypatch,
-        state=tmp_path / "state.sqlite",
         env={"PLEXRATE_COOLDOWN_SLEEP": "0", "NO_COLOR": "1"},
     )
 

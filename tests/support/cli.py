@@ -29,6 +29,10 @@ from tests.support.terminal import Terminal
 
 Env = Mapping[str, str | None]
 """Variables to add to a command's environment; None removes one."""
+PLAIN = {"NO_COLOR": "1", "COLUMNS": "200"}
+"""Output without colour, at a width no message wraps in."""
+NO_WAITING = {"PLEXRATE_COOLDOWN_SLEEP": "0"}
+"""No pause between write batches."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,30 @@ class PlexrateCli:
     as exit code 1."""
     children: list[subprocess.Popen[str] | Terminal] = field(default_factory=list)
     """Processes started here; ``close`` ends any a failed test left running."""
+
+    @classmethod
+    def at(
+        cls,
+        emulator: Emulator,
+        *,
+        workdir: Path,
+        state: Path,
+        env: Env | None = None,
+        raise_errors: bool = False,
+    ) -> PlexrateCli:
+        """plexrate pointed at ``emulator`` (its URL and token), its state file at ``state``;
+        ``env`` adds further variables."""
+        return cls(
+            emulator=emulator,
+            workdir=workdir,
+            raise_errors=raise_errors,
+            env={
+                "PLEXRATE_PLEX_URL": emulator.url,
+                "PLEXRATE_PLEX_TOKEN": emulator.token,
+                "PLEXRATE_STATE_PATH": str(state),
+                **(env or {}),
+            },
+        )
 
     @property
     def state_path(self) -> Path:
@@ -194,25 +222,16 @@ def plexrate_in(
     emulator: Emulator,
     monkeypatch: pytest.MonkeyPatch,
     *,
-    state: Path,
     env: Env | None = None,
 ) -> PlexrateCli:
     """plexrate working in ``folder`` (also this process's folder for the test) against
-    ``emulator`` with its state file at ``state``, and no PLEXRATE_* variable of the machine's."""
+    ``emulator``, its state file ``state.sqlite`` there, and no PLEXRATE_* variable of the
+    machine's."""
     monkeypatch.chdir(folder)
     for name in list(os.environ):
         if name.upper().startswith("PLEXRATE_"):
             monkeypatch.delenv(name)
-    return PlexrateCli(
-        emulator=emulator,
-        workdir=folder,
-        env={
-            "PLEXRATE_PLEX_URL": emulator.url,
-            "PLEXRATE_PLEX_TOKEN": emulator.token,
-            "PLEXRATE_STATE_PATH": str(state),
-            **(env or {}),
-        },
-    )
+    return PlexrateCli.at(emulator, workdir=folder, state=folder / "state.sqlite", env=env)
 
 
 CliFactory = Callable[..., PlexrateCli]
