@@ -4,7 +4,7 @@
 and stops them after the test; ``small_library`` is the hand-written example library of
 ``docs/emulator.md`` (a fresh copy per test, so tests may write to it); ``plex_for`` connects
 unmodified plexapi to a running emulator. ``cli_env`` and ``state_root`` set up the tests that
-run plexrate's CLI against an emulator.
+run plexrate's CLI against an emulator, and ``cli_for`` gives them plexrate pointed at one.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
+from tests.support.cli import CliFactory, Env, PlexrateCli
 
 DATA = Path(__file__).parent / "data"
 SMALL_LIBRARY_PATH = DATA / "small_library.json"
@@ -136,3 +137,32 @@ def state_root(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_for(
+    emulator_factory: EmulatorFactory, tmp_path: Path, state_root: Path
+) -> Iterator[CliFactory]:
+    """``cli_for(library=None, *, env=None, tracks=None, seed=1, **emulator_kwargs)``: a running
+    emulator and plexrate pointed at it, with its own state file in its own folder; ``env`` adds
+    PLEXRATE_* (or other) variables."""
+    made: list[PlexrateCli] = []
+
+    def make(
+        library: EmulatorLibrary | None = None, *, env: Env | None = None, **kwargs: Any
+    ) -> PlexrateCli:
+        number = len(made) + 1
+        emulator = emulator_factory(library, **kwargs)
+        workdir = tmp_path / f"plexrate{number}"
+        workdir.mkdir()
+        state = state_root / f"state{number}"
+        state.mkdir()
+        cli = PlexrateCli.at(
+            emulator, workdir=workdir, state=state / "plexrate_state.sqlite", env=env
+        )
+        made.append(cli)
+        return cli
+
+    yield make
+    for cli in made:
+        cli.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from engine_fixtures import Lib
 
 from plexrate.admin import (
     LeftAlone,
@@ -30,6 +29,7 @@ from plexrate.state import (
     UuidCheck,
     plan_migration,
 )
+from tests.support.library import Lib
 
 TAG = "Rating_Inferred"
 TWIN = "Twin"
@@ -59,7 +59,9 @@ def rated(lib: Lib, **ratings: float | None) -> LibrarySnapshot:
     return lib.snapshot()
 
 
-def claim(key: int, value: float, item_type: ItemType = ItemType.TRACK, *, twin: bool = False):
+def claim(
+    key: int, value: float, item_type: ItemType = ItemType.TRACK, *, twin: bool = False
+) -> OwnedItem:
     return OwnedItem(key, item_type, value, guid=f"plex://{item_type.value}/{key}", twin=twin)
 
 

@@ -14,20 +14,26 @@ and zeros.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-from engine_fixtures import INFERRED_TAG, Case, cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_admin_property import journaled_run, rating
 
 from plexrate.admin import plan_undo
 from plexrate.engine import simulate_apply
 from plexrate.model import Change, LibrarySnapshot, Phase, Plan, plex_rating
 from plexrate.state import LegacyEntry, LegacyFormat, LegacyState, plan_migration
+from tests.admin.test_admin_property import journaled_run, rating
+from tests.engine.strategies import INFERRED_TAG, Case, cases
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _far_from(stored: float) -> Callable[[float], bool]:
+    """A rating Plex would store differently from ``stored``."""
+    return lambda value: abs(value - stored) > 0.05
 
 
 def _landed(snapshot: LibrarySnapshot, changes: list[Change]) -> LibrarySnapshot:
@@ -69,9 +75,7 @@ def histories(draw: Any) -> tuple[Case, LegacyState, dict[int, float]]:
     ):
         stored = plex_rating(values[key])
         rerated[key] = draw(
-            st.sampled_from([v / 2 for v in range(1, 21)]).filter(
-                lambda v, s=stored: abs(v - s) > 0.05
-            )
+            st.sampled_from([v / 2 for v in range(1, 21)]).filter(_far_from(stored))
         )
     library = _landed(library, [_write(k, library, v, ()) for k, v in rerated.items()])
 

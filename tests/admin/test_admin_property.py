@@ -12,7 +12,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine_fixtures import Case, cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from plexrate.admin import ManagedTags, plan_undo
 from plexrate.engine import build_plan, simulate_apply
 from plexrate.model import Change, LibrarySnapshot, Phase, Plan
 from plexrate.state import RunStatus, StateStore
+from tests.engine.strategies import Case, cases
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -2,113 +2,110 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from admin_helpers import (
+
+from tests.admin.admin_helpers import (
     TAG,
     TWIN_TAG,
-    EmulatorFactory,
-    Plexrate,
     applied,
     library_state,
     lose_state,
+    ownership,
     person_adds_mood,
     person_rates,
     person_removes_mood,
     rated_keys,
 )
+from tests.support.cli import PlexrateCli
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def px(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator_factory: EmulatorFactory
-) -> Plexrate:
-    plexrate = Plexrate(monkeypatch, tmp_path, emulator_factory(tracks=300, seed=3))
-    plexrate.set("PLEXRATE_TWIN_LOGIC__TWIN_TAG", TWIN_TAG)
-    return plexrate
+def px(px: PlexrateCli) -> PlexrateCli:
+    """The twin rules on, with their own tag."""
+    px.env["PLEXRATE_TWIN_LOGIC__TWIN_TAG"] = TWIN_TAG
+    return px
 
 
-def test_reconstruct_after_losing_the_state_gives_back_the_same_ownership(px: Plexrate) -> None:
+def test_reconstruct_after_losing_the_state_gives_back_the_same_ownership(px: PlexrateCli) -> None:
     emu = px.emulator
     manual = set(rated_keys(emu, "artist") + rated_keys(emu, "album") + rated_keys(emu, "track"))
     applied(px, "run")
-    owned = px.owned()
+    owned = ownership(px)
     assert {kind for kind, _, _ in owned.values()} == {"artist", "album", "track"}
     assert any(twin for _, _, twin in owned.values())
     lose_state(px)
 
-    refused = px("run", "--dry-run")
+    refused = px.invoke("run", "--dry-run")
     assert refused.exit_code == 1
     assert "plexrate admin reconstruct" in refused.err
 
-    undo = px("admin", "undo", "--dry-run")
+    undo = px.invoke("admin", "undo", "--dry-run")
     assert undo.exit_code == 0, undo.stderr
     assert "Nothing to undo" in undo.err
     assert "276 items carry plexrate's tag" in undo.err
     assert "run `plexrate admin reconstruct` first" in undo.err
 
-    dry = px.subprocess("admin", "reconstruct", "--dry-run", "--json")
+    dry = px.run("admin", "reconstruct", "--dry-run", "--json")
     assert dry.exit_code == 0, dry.stderr
     preview = dry.json()
     assert preview["dry_run"] is True
     assert preview["counts"]["claims"] == 276
     assert not px.state_path.exists()
 
-    result = px("admin", "reconstruct", "--apply", "--json")
+    result = px.invoke("admin", "reconstruct", "--apply", "--json")
     assert result.exit_code == 0, result.stderr
     document = result.json()
     counts = document["counts"]
     assert (counts["claims"], counts["tagged_unrated"], counts["already_owned"]) == (276, 0, 0)
     assert (counts["claims.artist"], counts["claims.album"], counts["claims.track"]) == (7, 27, 242)
     assert counts["twins"] == sum(1 for _, _, twin in owned.values() if twin)
-    assert px.owned() == owned
-    assert not manual & set(px.owned())  # a rating the person set is never claimed
+    assert ownership(px) == owned
+    assert not manual & set(ownership(px))  # a rating the person set is never claimed
 
-    verify = px("admin", "verify", "--json")
+    verify = px.invoke("admin", "verify", "--json")
     assert verify.exit_code == 0, verify.stdout
     assert verify.json()["ownership_built"] is True
     # The record is complete again: a run finds nothing to write.
-    again = px("run", "--apply", "--json")
+    again = px.invoke("run", "--apply", "--json")
     assert again.json()["planned"] == 0
 
 
-def test_reconstruct_never_owns_an_untagged_or_unrated_item(px: Plexrate) -> None:
+def test_reconstruct_never_owns_an_untagged_or_unrated_item(px: PlexrateCli) -> None:
     emu = px.emulator
     applied(px, "run")
-    owned = px.owned()
+    owned = ownership(px)
     tracks = sorted(k for k, (kind, _, _) in owned.items() if kind == "track")
     untagged, cleared = tracks[0], tracks[1]
     person_removes_mood(emu, untagged, TAG)
     person_rates(emu, cleared, None)
     lose_state(px)
 
-    result = px("admin", "reconstruct", "--apply", "--json")
+    result = px.invoke("admin", "reconstruct", "--apply", "--json")
     assert result.exit_code == 0, result.stderr
     document = result.json()
     assert document["tagged_unrated"] == [{"key": cleared, "type": "track"}]
     assert document["counts"]["claims"] == 274
-    after = px.owned()
+    after = ownership(px)
     assert untagged not in after
     assert cleared not in after
     assert all(TAG in emu.library.item_tags(key) for key in after)
 
-    text = px("admin", "reconstruct", "--dry-run")
+    text = px.invoke("admin", "reconstruct", "--dry-run")
     assert "Would own 0 items carrying 'Rating_Inferred'; already owned: 274 items." in text.err
     assert "Not owned: 1 tagged item without a rating" in text.err
 
 
-def test_reconstruct_refuses_without_an_inferred_tag(px: Plexrate) -> None:
-    px.set("PLEXRATE_INFERRED_TAG", "")
-    result = px("admin", "reconstruct", "--apply")
+def test_reconstruct_refuses_without_an_inferred_tag(px: PlexrateCli) -> None:
+    px.env["PLEXRATE_INFERRED_TAG"] = ""
+    result = px.invoke("admin", "reconstruct", "--apply")
     assert result.exit_code == 2
     assert "INFERRED_TAG is empty" in result.err
     assert not px.state_path.exists()
 
 
-def test_sync_tags_refuses_to_strip_tags_without_an_ownership_record(px: Plexrate) -> None:
+def test_sync_tags_refuses_to_strip_tags_without_an_ownership_record(px: PlexrateCli) -> None:
     emu = px.emulator
     applied(px, "run")
     lose_state(px)
@@ -116,8 +113,8 @@ def test_sync_tags_refuses_to_strip_tags_without_an_ownership_record(px: Plexrat
     writes = emu.stats().writes
 
     refusals = [
-        px("admin", "sync-tags", "--dry-run"),
-        px.subprocess("admin", "sync-tags", "--apply"),
+        px.invoke("admin", "sync-tags", "--dry-run"),
+        px.run("admin", "sync-tags", "--apply"),
     ]
     for refused in refusals:
         assert refused.exit_code == 1
@@ -126,27 +123,27 @@ def test_sync_tags_refuses_to_strip_tags_without_an_ownership_record(px: Plexrat
     assert emu.stats().writes == writes
     assert emu.library.tagged(TAG) == tagged
 
-    forced = px("admin", "sync-tags", "--apply", "--force", "--json")
+    forced = px.invoke("admin", "sync-tags", "--apply", "--force", "--json")
     assert forced.exit_code == 0, forced.stderr
     assert forced.json()["stats"]["remove"] == 276
     assert emu.library.tagged(TAG) == set()
     assert emu.library.tagged(TWIN_TAG) == set()
 
 
-def test_sync_tags_refuses_on_a_record_that_is_built_but_empty(px: Plexrate) -> None:
+def test_sync_tags_refuses_on_a_record_that_is_built_but_empty(px: PlexrateCli) -> None:
     emu = px.emulator
     applied(px, "run")
     applied(px, "admin", "undo")
     person_adds_mood(emu, rated_keys(emu, "album")[0], TAG)
-    refused = px("admin", "sync-tags", "--dry-run")
+    refused = px.invoke("admin", "sync-tags", "--dry-run")
     assert refused.exit_code == 1
     assert "the ownership record is empty" in refused.err
 
 
-def test_sync_tags_makes_the_tags_match_ownership_and_leaves_hijacks(px: Plexrate) -> None:
+def test_sync_tags_makes_the_tags_match_ownership_and_leaves_hijacks(px: PlexrateCli) -> None:
     emu = px.emulator
     applied(px, "run")
-    owned = px.owned()
+    owned = ownership(px)
     albums = sorted(k for k, (kind, _, _) in owned.items() if kind == "album")
     twin = min(k for k, (_, _, is_twin) in owned.items() if is_twin)
     manual = min(k for k in rated_keys(emu, "track") if k not in owned)
@@ -158,14 +155,14 @@ def test_sync_tags_makes_the_tags_match_ownership_and_leaves_hijacks(px: Plexrat
     person_removes_mood(emu, hijacked, TAG)
     before = library_state(emu)
 
-    dry = px("admin", "sync-tags", "--dry-run")
+    dry = px.invoke("admin", "sync-tags", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
     assert "Sync tags" in dry.stdout
     assert "Dry run: would change only the tags or ownership of 3 items" in dry.err
     assert "Left alone: 1 owned item changed in Plex after plexrate's write" in dry.err
     assert library_state(emu) == before
 
-    result = px("admin", "sync-tags", "--apply", "--json")
+    result = px.invoke("admin", "sync-tags", "--apply", "--json")
     assert result.exit_code == 0, result.stderr
     document = result.json()
     assert (document["stats"]["add"], document["stats"]["remove"]) == (2, 1)
@@ -177,5 +174,5 @@ def test_sync_tags_makes_the_tags_match_ownership_and_leaves_hijacks(px: Plexrat
     assert after[hijacked] == before[hijacked]  # the next run hands it back, tags and all
     assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
 
-    again = px("admin", "sync-tags", "--apply", "--json")
+    again = px.invoke("admin", "sync-tags", "--apply", "--json")
     assert again.json()["planned"] == 0

@@ -6,33 +6,32 @@ import json
 from pathlib import Path
 
 import pytest
-from admin_helpers import TWIN_TAG, EmulatorFactory, Plexrate, applied, lose_state
 
 from plexrate import __version__
+from tests.admin.admin_helpers import TWIN_TAG, applied, lose_state, ownership
+from tests.support.cli import PlexrateCli
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def px(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator_factory: EmulatorFactory
-) -> Plexrate:
-    plexrate = Plexrate(monkeypatch, tmp_path, emulator_factory(tracks=300, seed=3))
-    plexrate.set("PLEXRATE_TWIN_LOGIC__TWIN_TAG", TWIN_TAG)
-    return plexrate
+def px(px: PlexrateCli) -> PlexrateCli:
+    """The twin rules on, with their own tag."""
+    px.env["PLEXRATE_TWIN_LOGIC__TWIN_TAG"] = TWIN_TAG
+    return px
 
 
-def test_runs_lists_id_time_command_status_and_items_changed(px: Plexrate) -> None:
-    empty = px("admin", "runs", "--json")
+def test_runs_lists_id_time_command_status_and_items_changed(px: PlexrateCli) -> None:
+    empty = px.invoke("admin", "runs", "--json")
     assert empty.exit_code == 0, empty.stderr
     assert empty.json()["runs"] == []
-    assert "No runs recorded" in px("admin", "runs").err
+    assert "No runs recorded" in px.invoke("admin", "runs").err
 
     applied(px, "run")
     applied(px, "admin", "undo", "--run", "1")
     # The state file names its libraries: listing runs needs no server.
     px.emulator.stop()
-    result = px("admin", "runs", "--json")
+    result = px.invoke("admin", "runs", "--json")
     assert result.exit_code == 0, result.stderr
     document = result.json()
     assert document["library"] == {"title": "Music", "uuid": px.emulator.section_uuid}
@@ -49,24 +48,24 @@ def test_runs_lists_id_time_command_status_and_items_changed(px: Plexrate) -> No
     assert first["started_at"] <= first["finished_at"]
     assert first["started"].startswith("20") and "T" in first["started"]
 
-    text = px.subprocess("admin", "runs")
+    text = px.run("admin", "runs")
     assert text.exit_code == 0, text.stderr
     assert "admin undo --run 1" in text.stdout
     assert "completed" in text.stdout
     # At 80 columns nothing is cut short (issue 19: "2026-12…", "complet…").
-    px.set("COLUMNS", "80")
-    narrow = px("admin", "runs")
+    px.env["COLUMNS"] = "80"
+    narrow = px.invoke("admin", "runs")
     assert "…" not in narrow.stdout
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     assert "admin undo --run 1" in narrow.stdout
 
 
-def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
+def test_export_then_import_gives_back_the_same_ownership(px: PlexrateCli) -> None:
     applied(px, "run")
-    owned = px.owned()
-    result = px.subprocess("admin", "state", "export", "--json")
+    owned = ownership(px)
+    result = px.run("admin", "state", "export", "--json")
     assert result.exit_code == 0, result.stderr
-    target = px.tmp_path / "plex_state.json"
+    target = px.workdir / "plex_state.json"
     assert px.emulator.token not in target.read_text()
     assert result.json() == {
         "schema_version": 1,
@@ -83,20 +82,20 @@ def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
     assert {int(k): (v["r"], v["t"]) for k, v in document["ratings"].items()} == {
         k: (value, twin) for k, (_, value, twin) in owned.items()
     }
-    again = px("admin", "state", "export")
+    again = px.invoke("admin", "state", "export")
     assert again.exit_code == 2
     assert "already exists" in again.err and "--force" in again.err
-    assert px("admin", "state", "export", "--force", "--quiet").exit_code == 0
+    assert px.invoke("admin", "state", "export", "--force", "--quiet").exit_code == 0
 
     lose_state(px)
-    moved = px.tmp_path / "saved.json"
+    moved = px.workdir / "saved.json"
     target.rename(moved)  # out of LEGACY_STATE_PATH, so nothing imports it on its own
-    dry = px("admin", "state", "import", str(moved), "--dry-run", "--json")
+    dry = px.invoke("admin", "state", "import", str(moved), "--dry-run", "--json")
     assert dry.exit_code == 0, dry.stderr
     assert (dry.json()["imported"], dry.json()["backup"]) == (276, None)
     assert not px.state_path.exists()
 
-    imported = px("admin", "state", "import", str(moved), "--apply", "--json")
+    imported = px.invoke("admin", "state", "import", str(moved), "--apply", "--json")
     assert imported.exit_code == 0, imported.stderr
     report = imported.json()
     assert (report["format"], report["uuid_check"], report["entries"], report["imported"]) == (
@@ -113,13 +112,13 @@ def test_export_then_import_gives_back_the_same_ownership(px: Plexrate) -> None:
         "changed": 0,
     }
     assert Path(report["backup"]).read_bytes() == moved.read_bytes()
-    assert px.owned() == owned
-    assert px("admin", "verify", "--quiet").exit_code == 0
+    assert ownership(px) == owned
+    assert px.invoke("admin", "verify", "--quiet").exit_code == 0
 
 
-def test_import_of_the_flat_format_counts_what_it_skips(px: Plexrate) -> None:
+def test_import_of_the_flat_format_counts_what_it_skips(px: PlexrateCli) -> None:
     applied(px, "up-albums")
-    owned = px.owned()
+    owned = ownership(px)
     already = min(owned)
     rated = sorted((k, v) for k, v in px.emulator.library.ratings("track").items() if v is not None)
     (manual_track, value), (moved_track, moved_value) = rated[0], rated[1]
@@ -130,10 +129,10 @@ def test_import_of_the_flat_format_counts_what_it_skips(px: Plexrate) -> None:
         str(manual_track): value,  # what Plex holds: the file's claim stands
         str(moved_track): moved_value + (0.5 if moved_value < 9 else -0.5),  # Plex moved since
     }
-    path = px.tmp_path / "flat.json"
+    path = px.workdir / "flat.json"
     path.write_text(json.dumps(flat))
 
-    result = px.subprocess("admin", "state", "import", str(path), "--apply", "--json")
+    result = px.run("admin", "state", "import", str(path), "--apply", "--json")
     assert result.exit_code == 0, result.stderr
     report = result.json()
     assert (report["format"], report["uuid_check"], report["imported"]) == ("flat", "unstamped", 1)
@@ -144,15 +143,15 @@ def test_import_of_the_flat_format_counts_what_it_skips(px: Plexrate) -> None:
         "anchors": 0,
         "changed": 1,
     }
-    after = px.owned()
+    after = ownership(px)
     assert after[manual_track] == ("track", value, False)
     assert moved_track not in after  # a value that moved since is the person's
     assert after[already] == owned[already]  # the store's newer record is kept
 
 
-def test_a_file_stamped_for_another_library_needs_force(px: Plexrate) -> None:
+def test_a_file_stamped_for_another_library_needs_force(px: PlexrateCli) -> None:
     applied(px, "up-albums")
-    path = px.tmp_path / "other.json"
+    path = px.workdir / "other.json"
     key, value = min((k, v) for k, v in px.emulator.library.ratings("track").items() if v)
     path.write_text(
         json.dumps(
@@ -163,22 +162,24 @@ def test_a_file_stamped_for_another_library_needs_force(px: Plexrate) -> None:
             }
         )
     )
-    refused = px("admin", "state", "import", str(path), "--apply", "--yes")
+    refused = px.invoke("admin", "state", "import", str(path), "--apply", "--yes")
     assert refused.exit_code == 1
     assert "was written for another library (uuid another-library)" in refused.err
     assert "belongs to another library" in refused.err
-    assert key not in px.owned()
+    assert key not in ownership(px)
 
-    forced = px("admin", "state", "import", str(path), "--apply", "--yes", "--force", "--json")
+    forced = px.invoke(
+        "admin", "state", "import", str(path), "--apply", "--yes", "--force", "--json"
+    )
     assert forced.exit_code == 0, forced.stderr
     assert forced.json()["uuid_check"] == "mismatch"
-    assert px.owned()[key] == ("track", value, True)
+    assert ownership(px)[key] == ("track", value, True)
 
 
-def test_import_of_a_damaged_file_names_the_problem(px: Plexrate) -> None:
-    path = px.tmp_path / "broken.json"
+def test_import_of_a_damaged_file_names_the_problem(px: PlexrateCli) -> None:
+    path = px.workdir / "broken.json"
     path.write_text('{"ratings": {"12": {"r": 7.5}')
-    result = px("admin", "state", "import", str(path), "--apply")
+    result = px.invoke("admin", "state", "import", str(path), "--apply")
     assert result.exit_code == 3
     assert "is not valid JSON" in result.err
     assert not px.state_path.exists()

@@ -2,45 +2,39 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from admin_helpers import (
+
+from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan
+from tests.admin.admin_helpers import (
     TAG,
     TWIN_TAG,
     EmulatorFactory,
-    Plexrate,
     applied,
+    ownership,
     person_adds_mood,
     person_rates,
     person_removes_mood,
+    point_at,
     rated_keys,
 )
-
-from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan
+from tests.support.cli import PlexrateCli
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def px(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator_factory: EmulatorFactory
-) -> Plexrate:
-    return Plexrate(monkeypatch, tmp_path, emulator_factory(tracks=300, seed=3))
-
-
-def verify(px: Plexrate) -> tuple[int, dict[str, Any]]:
-    result = px("admin", "verify", "--json")
+def verify(px: PlexrateCli) -> tuple[int, dict[str, Any]]:
+    result = px.invoke("admin", "verify", "--json")
     document: dict[str, Any] = result.json()
     return result.exit_code, document
 
 
-def owned_of(px: Plexrate, kind: str) -> list[int]:
-    return sorted(k for k, (t, _, _) in px.owned().items() if t == kind)
+def owned_of(px: PlexrateCli, kind: str) -> list[int]:
+    return sorted(k for k, (t, _, _) in ownership(px).items() if t == kind)
 
 
-def test_consistent_after_a_run_exits_0_and_prints_no_data(px: Plexrate) -> None:
+def test_consistent_after_a_run_exits_0_and_prints_no_data(px: PlexrateCli) -> None:
     applied(px, "run")
     code, document = verify(px)
     assert code == 0
@@ -51,7 +45,7 @@ def test_consistent_after_a_run_exits_0_and_prints_no_data(px: Plexrate) -> None
     assert document["twin_tags"] is None
     assert document["library"]["uuid"] == px.emulator.section_uuid
 
-    text = px("admin", "verify")
+    text = px.invoke("admin", "verify")
     assert text.exit_code == 0
     assert text.stdout == ""
     assert text.err == (
@@ -60,17 +54,17 @@ def test_consistent_after_a_run_exits_0_and_prints_no_data(px: Plexrate) -> None
     )
 
 
-def test_before_any_run_verify_says_there_is_nothing_to_check(px: Plexrate) -> None:
-    text = px("admin", "verify")
+def test_before_any_run_verify_says_there_is_nothing_to_check(px: PlexrateCli) -> None:
+    text = px.invoke("admin", "verify")
     assert text.exit_code == 0
     assert text.err == "Nothing to check: plexrate owns no items in this library yet."
 
 
-def test_an_override_is_reported_with_expected_and_found(px: Plexrate) -> None:
+def test_an_override_is_reported_with_expected_and_found(px: PlexrateCli) -> None:
     emu = px.emulator
     applied(px, "run")
     track = owned_of(px, "track")[0]
-    written = px.owned()[track][1]
+    written = ownership(px)[track][1]
     person_rates(emu, track, 2.0)
 
     code, document = verify(px)
@@ -88,7 +82,7 @@ def test_an_override_is_reported_with_expected_and_found(px: Plexrate) -> None:
     ]
     assert document["counts"]["overrides"] == 1
 
-    text = px("admin", "verify")
+    text = px.invoke("admin", "verify")
     assert text.exit_code == 1
     assert "Overrides: owned, but changed in Plex since plexrate wrote them" in text.stdout
     assert "1★" in text.stdout
@@ -96,11 +90,11 @@ def test_an_override_is_reported_with_expected_and_found(px: Plexrate) -> None:
     assert "hands them back to you" in text.err
 
 
-def test_tag_mismatches_both_ways(px: Plexrate) -> None:
+def test_tag_mismatches_both_ways(px: PlexrateCli) -> None:
     emu = px.emulator
     applied(px, "run")
     album = owned_of(px, "album")[0]
-    manual = min(k for k in rated_keys(emu, "track") if k not in px.owned())
+    manual = min(k for k in rated_keys(emu, "track") if k not in ownership(px))
     person_removes_mood(emu, album, TAG)
     person_adds_mood(emu, manual, TAG)
 
@@ -111,17 +105,17 @@ def test_tag_mismatches_both_ways(px: Plexrate) -> None:
     counts = document["counts"]
     assert (counts["missing_tag"], counts["unowned_tag"], counts["overrides"]) == (1, 1, 0)
 
-    text = px("admin", "verify")
+    text = px.invoke("admin", "verify")
     assert "Tagged, but not owned" in text.stdout
     assert "Owned, without the tag" in text.stdout
     assert "plexrate admin sync-tags" in text.err
 
 
-def test_twin_tag_mismatches_when_twin_tag_is_set(px: Plexrate) -> None:
+def test_twin_tag_mismatches_when_twin_tag_is_set(px: PlexrateCli) -> None:
     emu = px.emulator
-    px.set("PLEXRATE_TWIN_LOGIC__TWIN_TAG", TWIN_TAG)
+    px.env["PLEXRATE_TWIN_LOGIC__TWIN_TAG"] = TWIN_TAG
     applied(px, "run")
-    owned = px.owned()
+    owned = ownership(px)
     twin = min(k for k, (_, _, is_twin) in owned.items() if is_twin)
     other = min(k for k, (kind, _, is_twin) in owned.items() if kind == "track" and not is_twin)
     assert verify(px)[0] == 0
@@ -136,11 +130,11 @@ def test_twin_tag_mismatches_when_twin_tag_is_set(px: Plexrate) -> None:
     assert document["tags"]["missing"] == document["tags"]["unowned"] == []
 
 
-def test_unconfirmed_writes_of_an_interrupted_run_are_not_consistent(px: Plexrate) -> None:
+def test_unconfirmed_writes_of_an_interrupted_run_are_not_consistent(px: PlexrateCli) -> None:
     emu = px.emulator
-    px.set("PLEXRATE_WRITE_BATCH_SIZE", "20")
+    px.env["PLEXRATE_WRITE_BATCH_SIZE"] = "20"
     emu.set_faults(FaultPlan(stop_after_writes=3))
-    assert px("run", "--apply", "--quiet").exit_code == 4
+    assert px.invoke("run", "--apply", "--quiet").exit_code == 4
     emu.set_faults(None)
     emu.come_back()
 
@@ -150,7 +144,7 @@ def test_unconfirmed_writes_of_an_interrupted_run_are_not_consistent(px: Plexrat
     code, document = verify(px)
     assert code == 1
     assert document["pending"] == pending
-    text = px("admin", "verify")
+    text = px.invoke("admin", "verify")
     assert f"{pending} unconfirmed write" in text.err
     # The next writing command settles them, and the record agrees with Plex again.
     applied(px, "run")
@@ -174,14 +168,14 @@ def rematched(
 
 
 def test_orphans_are_reported_and_a_write_session_rekeys_the_refound_ones(
-    px: Plexrate, emulator_factory: EmulatorFactory
+    px: PlexrateCli, emulator_factory: EmulatorFactory
 ) -> None:
     applied(px, "run")
-    owned = px.owned()
+    owned = ownership(px)
     moved, gone = owned_of(px, "track")[:2]
     new_key = 990_001
     emu = emulator_factory(rematched(px.emulator, {moved: new_key}, drop=gone))
-    px.point_at(emu)
+    point_at(px, emu)
 
     code, document = verify(px)
     assert code == 1
@@ -196,11 +190,11 @@ def test_orphans_are_reported_and_a_write_session_rekeys_the_refound_ones(
     assert [m["key"] for m in document["tags"]["unowned"]] == [new_key]
 
     # Read-only commands leave the record alone; the next writing command moves it.
-    assert new_key not in px.owned()
-    result = px("admin", "sync-tags", "--apply")
+    assert new_key not in ownership(px)
+    result = px.invoke("admin", "sync-tags", "--apply")
     assert result.exit_code == 0, result.stderr
     assert "Moved the records of 1 item Plex re-matched" in result.err
-    after = px.owned()
+    after = ownership(px)
     assert after[new_key] == owned[moved]
     assert moved not in after
     with px.store() as store:
@@ -210,11 +204,11 @@ def test_orphans_are_reported_and_a_write_session_rekeys_the_refound_ones(
     assert document["tags"]["unowned"] == []
 
 
-def test_verify_in_a_real_process_exits_1_on_an_override(px: Plexrate) -> None:
+def test_verify_in_a_real_process_exits_1_on_an_override(px: PlexrateCli) -> None:
     applied(px, "run")
     track = owned_of(px, "track")[0]
     person_rates(px.emulator, track, 1.0)
-    result = px.subprocess("admin", "verify", "--json")
+    result = px.run("admin", "verify", "--json")
     assert result.exit_code == 1, result.stderr
     document = result.json()
     assert [o["key"] for o in document["overrides"]] == [track]

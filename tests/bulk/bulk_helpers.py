@@ -1,79 +1,24 @@
-"""Shared by the bulk tests: hand-made snapshots, and running plexrate against an emulator."""
+"""Shared by the bulk tests: hand-made snapshots, and plexrate against an emulator
+(tests/support/cli.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 import pytest
 import requests
-from typer.testing import CliRunner, Result
 
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator
-from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, OwnedItem, Track
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli, plexrate_in
+from tests.support.library import Lib
 
 TAG = "Rating_Inferred"
 TWIN = "Twin"
 
 
-@dataclass
-class Lib:
-    """Build a ``LibrarySnapshot`` item by item (parents first)."""
-
-    artists: dict[int, Artist] = field(default_factory=dict)
-    albums: dict[int, Album] = field(default_factory=dict)
-    tracks: dict[int, Track] = field(default_factory=dict)
-    tags: dict[str, set[int]] = field(default_factory=dict)
-    owned: dict[int, OwnedItem] = field(default_factory=dict)
-
-    def artist(self, key: int, title: str = "Artist", **kw: Any) -> int:
-        self.artists[key] = Artist(key=key, title=title, **{"sort_title": title, **kw})
-        return key
-
-    def album(self, key: int, artist: int, title: str = "Album", **kw: Any) -> int:
-        self.albums[key] = Album(
-            key=key,
-            title=title,
-            artist_key=artist,
-            artist_title=self.artists[artist].title,
-            **{"sort_title": title, **kw},
-        )
-        return key
-
-    def track(self, key: int, album: int, title: str = "Song", **kw: Any) -> int:
-        parent = self.albums[album]
-        self.tracks[key] = Track(
-            key=key,
-            title=title,
-            album_key=album,
-            artist_key=parent.artist_key,
-            album_title=parent.title,
-            album_artist=parent.artist_title,
-            **kw,
-        )
-        return key
-
-    def tag(self, name: str, *keys: int) -> None:
-        self.tags.setdefault(name, set()).update(keys)
-
-    def own(self, key: int, value: float, item_type: ItemType = ItemType.TRACK) -> None:
-        self.owned[key] = OwnedItem(key, item_type, value)
-
-    def snapshot(self) -> LibrarySnapshot:
-        return LibrarySnapshot(
-            library_uuid="lib-uuid",
-            section_id=3,
-            section_title="Music",
-            artists=MappingProxyType(dict(self.artists)),
-            albums=MappingProxyType(dict(self.albums)),
-            tracks=MappingProxyType(dict(self.tracks)),
-            tagged=MappingProxyType({k: frozenset(v) for k, v in self.tags.items()}),
-        )
+def bulk_lib() -> Lib:
+    """A library as the bulk tests make them: Plex's section 3, items without guids or lengths."""
+    return Lib(library_uuid="lib-uuid", section_id=3, guids=False, track_seconds=None)
 
 
 class Clock:
@@ -86,31 +31,14 @@ class Clock:
         return self.now
 
 
-def point_at(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run plexrate in ``tmp_path`` against ``emulator``; returns the state file's path."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith("PLEXRATE_"):
-            monkeypatch.delenv(name)
-    state = tmp_path / "state.sqlite"
-    monkeypatch.setenv("PLEXRATE_PLEX_URL", emulator.url)
-    monkeypatch.setenv("PLEXRATE_PLEX_TOKEN", emulator.token)
-    monkeypatch.setenv("PLEXRATE_STATE_PATH", str(state))
-    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
-    return state
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def invoke_json(*args: str, code: int = 0) -> dict[str, Any]:
-    result = invoke(*args, "--json")
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+def point_at(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PlexrateCli:
+    """plexrate working in ``tmp_path`` (its state file there too) against ``emulator``."""
+    return plexrate_in(
+        tmp_path,
+        emulator,
+        monkeypatch,
+        env={**NO_WAITING, **PLAIN},
+    )
 
 
 def rate_in_plex(emulator: Emulator, key: int, value: float | None) -> None:

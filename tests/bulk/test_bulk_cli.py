@@ -5,42 +5,46 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bulk_helpers import (
+
+import plexrate.bulk.export as export_module
+from plexrate.cli.context import AppContext
+from plexrate.emulator import Emulator, EmulatorLibrary
+from plexrate.state import EntryStatus, StateStore
+from tests.bulk.bulk_helpers import (
     TAG,
     TRACK_HEADER,
     Clock,
     csv_text,
-    invoke,
-    invoke_json,
     point_at,
     rate_in_plex,
 )
-from typer.testing import CliRunner
-
-import plexrate.bulk.export as export_module
-from plexrate.cli.app import app
-from plexrate.cli.context import AppContext
-from plexrate.emulator import Emulator, EmulatorLibrary
-from plexrate.state import EntryStatus, StateStore
+from tests.support.cli import PlexrateCli
 
 pytestmark = pytest.mark.integration
 
 
 @dataclass
 class Env:
-    emulator: Emulator
+    cli: PlexrateCli
     clock: Clock
-    state: Path
-    folder: Path
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.cli.emulator
+
+    @property
+    def state(self) -> Path:
+        return self.cli.state_path
+
+    @property
+    def folder(self) -> Path:
+        return self.cli.workdir
 
     def store(self) -> StateStore:
         return StateStore(self.state, library_uuid=self.emulator.section_uuid, readonly=True)
@@ -78,11 +82,11 @@ def env(
     """The small library after one full `run --apply`: manual and inferred ratings, tags."""
     clock = Clock()
     emulator = emulator_factory(small_library, clock=clock)
-    state = point_at(emulator, tmp_path, monkeypatch)
-    result = invoke("run", "--apply", "--yes", "--quiet")
+    cli = point_at(emulator, tmp_path, monkeypatch)
+    result = cli.invoke("run", "--apply", "--yes", "--quiet")
     assert result.exit_code == 0, result.stderr
     emulator.reset_stats()
-    return Env(emulator, clock, state, tmp_path)
+    return Env(cli, clock)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -101,7 +105,7 @@ FIGURES = {
 
 @pytest.mark.parametrize("item_type", ["artist", "album", "track"])
 def test_an_unedited_export_imports_with_zero_writes(env: Env, item_type: str) -> None:
-    summary = invoke_json("bulk", "export", "--type", item_type)
+    summary = env.cli.ok_json("bulk", "export", "--type", item_type)
     path = env.folder / f"{item_type}_ratings.csv"
     assert summary["path"] == str(path)
     assert summary["type"] == item_type
@@ -109,10 +113,10 @@ def test_an_unedited_export_imports_with_zero_writes(env: Env, item_type: str) -
     assert summary["requests"]["writes"] == 0
     assert len(read_rows(path)) == FIGURES[item_type]["rows"]
 
-    dry = invoke_json("bulk", "import", "--type", item_type, "--dry-run")
+    dry = env.cli.ok_json("bulk", "import", "--type", item_type, "--dry-run")
     assert dry["changes"] == []
     assert dry["stats"]["unchanged_rows"] == FIGURES[item_type]["rows"]
-    done = invoke_json("bulk", "import", "--type", item_type, "--apply")
+    done = env.cli.ok_json("bulk", "import", "--type", item_type, "--apply")
     assert (done["planned"], done["written"], done["run_id"]) == (0, 0, None)
     assert env.writes() == 0
     with env.store() as store:
@@ -125,8 +129,8 @@ def test_export_is_one_snapshot_not_a_request_per_row(
     reads = []
     for tracks in (90, 900):
         emulator = emulator_factory(tracks=tracks, seed=3)
-        point_at(emulator, tmp_path, monkeypatch)
-        summary = invoke_json("bulk", "export", "--type", "track", "--force")
+        cli = point_at(emulator, tmp_path, monkeypatch)
+        summary = cli.ok_json("bulk", "export", "--type", "track", "--force")
         assert summary["rows"] == tracks
         stats = emulator.stats()
         assert stats.writes == 0
@@ -137,7 +141,7 @@ def test_export_is_one_snapshot_not_a_request_per_row(
 
 
 def edited_tracks(env: Env) -> Path:
-    invoke_json("bulk", "export", "--type", "track")
+    env.cli.ok_json("bulk", "export", "--type", "track")
     rows = read_rows(env.folder / "track_ratings.csv")
     by_key = {r["ratingKey"]: r for r in rows}
     by_key["307"].update(userRating="4.5")  # manual 5★ → 4.5★
@@ -159,7 +163,7 @@ def test_edits_in_each_column_land(env: Env) -> None:
     assert {301, 304, 308} <= set(owned_before)
     assert 302 not in owned_before
 
-    dry = invoke_json("bulk", "import", "--type", "track", str(path), "--dry-run")
+    dry = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--dry-run")
     assert {c["key"]: (c["set_rating"], c["after"], c["own"]) for c in dry["changes"]} == {
         307: (True, 9.0, False),
         301: (True, None, False),
@@ -170,7 +174,7 @@ def test_edits_in_each_column_land(env: Env) -> None:
     assert env.writes() == 0
 
     env.later()
-    done = invoke_json("bulk", "import", "--type", "track", str(path), "--apply")
+    done = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--apply")
     assert (done["status"], done["planned"], done["written"], done["failed"]) == (
         "completed",
         5,
@@ -200,7 +204,7 @@ def test_edits_in_each_column_land(env: Env) -> None:
     # The same file again: nothing left to do, and nothing called stale (issue 19): the trap
     # row's value is the one its first import wrote as the person's own.
     env.emulator.reset_stats()
-    again = invoke_json("bulk", "import", "--type", "track", str(path), "--apply")
+    again = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--apply")
     assert (again["planned"], again["written"]) == (0, 0)
     assert again["stats"]["stale"] == 0
     assert again["warnings"] == []
@@ -208,13 +212,13 @@ def test_edits_in_each_column_land(env: Env) -> None:
 
 
 def test_release_year_uses_the_plex_edit_form_and_round_trips(env: Env) -> None:
-    invoke_json("bulk", "export", "--type", "album")
+    env.cli.ok_json("bulk", "export", "--type", "album")
     path = env.folder / "album_ratings.csv"
     text = path.read_text(encoding="utf-8")
     assert ",First Light,First Light,The Testers,1999," in text
     path.write_text(text.replace(",1999,", ",2001,"), encoding="utf-8")
 
-    done = invoke_json("bulk", "import", "--type", "album", "--apply")
+    done = env.cli.ok_json("bulk", "import", "--type", "album", "--apply")
     assert (done["written"], done["stats"]["years"]) == (1, 1)
     edits = [r for r in env.emulator.requests() if r.method == "PUT"]
     assert len(edits) == 1
@@ -224,11 +228,11 @@ def test_release_year_uses_the_plex_edit_form_and_round_trips(env: Env) -> None:
     # Plex may keep the old ``year`` (the strict emulator does); the date carries the edit.
     assert album.originally_available_at == "2001-01-01"  # type: ignore[union-attr]
 
-    again = invoke_json("bulk", "export", "--type", "album", "--force")
+    again = env.cli.ok_json("bulk", "export", "--type", "album", "--force")
     assert again["rows"] == 4
     assert ",2001," in path.read_text(encoding="utf-8")
     env.emulator.reset_stats()
-    assert invoke_json("bulk", "import", "--type", "album", "--apply")["planned"] == 0
+    assert env.cli.ok_json("bulk", "import", "--type", "album", "--apply")["planned"] == 0
     assert env.writes() == 0
 
 
@@ -261,7 +265,7 @@ BAD_ERRORS = [
 
 def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
     path = env.write_csv("bad.csv", BAD_TRACKS)
-    document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
+    document = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
     assert document == {
         "schema_version": 1,
         "command": "bulk import",
@@ -274,7 +278,7 @@ def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
     assert env.writes() == 0
     assert env.rating(307) == 10.0
 
-    result = invoke("bulk", "import", "--type", "track", str(path), "--apply")
+    result = env.cli.invoke("bulk", "import", "--type", "track", str(path), "--apply")
     assert result.exit_code == 3
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -295,7 +299,7 @@ def test_every_problem_is_reported_and_nothing_is_written(env: Env) -> None:
 
 def test_a_file_without_the_columns_fails_before_connecting(env: Env) -> None:
     path = env.write_csv("notes.csv", "key,stars\n307,4\n")
-    document = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
+    document = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--apply", code=3)
     assert document["fatal"] is True
     assert document["errors"] == [
         {
@@ -310,7 +314,7 @@ def test_a_file_without_the_columns_fails_before_connecting(env: Env) -> None:
 
 
 def test_a_missing_file_is_one_clear_error(env: Env) -> None:
-    result = invoke("bulk", "import", "--type", "album")
+    result = env.cli.invoke("bulk", "import", "--type", "album")
     assert result.exit_code == 3
     assert result.stderr.strip() == (
         f"Error: {env.folder / 'album_ratings.csv'} does not exist (export one first: "
@@ -322,7 +326,9 @@ def test_skip_invalid_applies_the_valid_rows_only(env: Env) -> None:
     path = env.write_csv("bad.csv", BAD_TRACKS)
     untouched = {k: env.rating(k) for k in (302, 303, 308)}
     env.later()
-    done = invoke_json("bulk", "import", "--type", "track", str(path), "--apply", "--skip-invalid")
+    done = env.cli.ok_json(
+        "bulk", "import", "--type", "track", str(path), "--apply", "--skip-invalid"
+    )
     assert (done["planned"], done["written"]) == (1, 1)
     assert done["skipped"] == BAD_ERRORS
     assert (done["stats"]["rows"], done["stats"]["valid"], done["stats"]["skipped"]) == (7, 1, 6)
@@ -346,7 +352,7 @@ def test_a_spreadsheet_saved_file_imports(env: Env) -> None:
     path = env.folder / "excel.csv"
     path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
     env.later()
-    done = invoke_json("bulk", "import", "--type", "track", str(path), "--apply")
+    done = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--apply")
     assert (done["planned"], done["written"]) == (3, 3)
     assert {c: done["stats"][c] for c in ("rated", "handed_back", "claimed")} == {
         "rated": 1,
@@ -362,7 +368,7 @@ def test_an_import_is_a_journaled_run_with_the_values_undo_needs(env: Env) -> No
     path = edited_tracks(env)
     before = {k: env.rating(k) for k in (301, 302, 304, 307, 308)}
     env.later()
-    run_id = invoke_json("bulk", "import", "--type", "track", str(path), "--apply")["run_id"]
+    run_id = env.cli.ok_json("bulk", "import", "--type", "track", str(path), "--apply")["run_id"]
     with env.store() as store:
         run = next(r for r in store.runs() if r.id == run_id)
         assert run.command == "bulk import"
@@ -392,7 +398,7 @@ def test_an_import_is_a_journaled_run_with_the_values_undo_needs(env: Env) -> No
 def test_a_hijacked_item_handed_back_is_owned_at_its_new_value(env: Env) -> None:
     assert 305 in env.owned()
     rate_in_plex(env.emulator, 305, 3.0)  # the person changes an inferred rating
-    invoke_json("bulk", "export", "--type", "track")
+    env.cli.ok_json("bulk", "export", "--type", "track")
     path = env.folder / "track_ratings.csv"
     rows = read_rows(path)
     row = next(r for r in rows if r["ratingKey"] == "305")
@@ -405,11 +411,11 @@ def test_a_hijacked_item_handed_back_is_owned_at_its_new_value(env: Env) -> None
         encoding="utf-8",
     )  # fmt: skip
     env.later()
-    done = invoke_json("bulk", "import", "--type", "track", "--apply")
+    done = env.cli.ok_json("bulk", "import", "--type", "track", "--apply")
     assert done["stats"]["handed_back"] == 1
     assert env.owned()[305] == 3.0
     # The next run sees plexrate's own value, not a hijack to resolve.
-    plan = invoke_json("run", "--dry-run")
+    plan = env.cli.ok_json("run", "--dry-run")
     assert plan["stats"]["hijacks"] == 0
 
 
@@ -420,12 +426,12 @@ def test_undo_gives_back_the_rating_the_person_handed_over(env: Env) -> None:
     assert before is not None and 302 not in env.owned()
     path = edited_tracks(env)
     env.later()
-    done = invoke_json("bulk", "import", "--type", "track", "--apply", str(path))
+    done = env.cli.ok_json("bulk", "import", "--type", "track", "--apply", str(path))
     assert done["stats"]["handed_back"] == 1
     assert 302 in env.owned()
-    assert invoke("run", "--apply", "--yes", "--quiet").exit_code == 0
+    assert env.cli.invoke("run", "--apply", "--yes", "--quiet").exit_code == 0
 
-    undo = invoke_json("admin", "undo", "--apply", "--yes")
+    undo = env.cli.ok_json("admin", "undo", "--apply", "--yes")
     assert undo["written"] > 0
     assert env.rating(302) == before
     assert 302 not in env.owned()
@@ -435,7 +441,7 @@ def test_undo_gives_back_the_rating_the_person_handed_over(env: Env) -> None:
 def test_a_dry_run_import_changes_nothing_anywhere(env: Env) -> None:
     path = edited_tracks(env)
     state_bytes = env.state.read_bytes()
-    result = invoke("bulk", "import", "--type", "track", str(path), "--dry-run")
+    result = env.cli.invoke("bulk", "import", "--type", "track", str(path), "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "Import" in result.stdout
     assert (
@@ -450,7 +456,7 @@ def test_a_dry_run_import_changes_nothing_anywhere(env: Env) -> None:
 def test_export_will_not_replace_a_file_without_force(env: Env) -> None:
     path = env.write_csv("mine.csv", "precious\n")
     for extra in ([], ["--yes"]):
-        result = invoke("bulk", "export", "--type", "artist", str(path), *extra)
+        result = env.cli.invoke("bulk", "export", "--type", "artist", str(path), *extra)
         assert result.exit_code == 2
         assert result.stderr.strip() == (
             f"Error: {path} already exists; nothing was exported (pass --force to replace it, "
@@ -458,7 +464,7 @@ def test_export_will_not_replace_a_file_without_force(env: Env) -> None:
         )
         assert path.read_text() == "precious\n"
     assert env.emulator.stats().requests == 0
-    assert invoke_json("bulk", "export", "--type", "artist", str(path), "--force")["rows"] == 3
+    assert env.cli.ok_json("bulk", "export", "--type", "artist", str(path), "--force")["rows"] == 3
     assert path.read_text(encoding="utf-8").startswith("ratingKey,artistName,")
 
 
@@ -468,9 +474,7 @@ def test_export_asks_before_replacing_a_file_at_a_terminal(
 ) -> None:
     monkeypatch.setattr(AppContext, "interactive", property(lambda self: True))
     path = env.write_csv("mine.csv", "precious\n")
-    result = CliRunner().invoke(
-        app, ["bulk", "export", "--type", "artist", str(path)], input=f"{answer}\n"
-    )
+    result = env.cli.invoke("bulk", "export", "--type", "artist", str(path), input=f"{answer}\n")
     assert result.exit_code == code, result.stderr
     assert "already exists. Replace it?" in result.stderr
     assert path.read_text(encoding="utf-8").startswith("ratingKey,") is replaced
@@ -488,7 +492,7 @@ def test_an_export_interrupted_by_an_error_leaves_no_file(
             yield row
 
     monkeypatch.setattr(export_module, "export_rows", failing)
-    result = invoke("bulk", "export", "--type", "track")
+    result = env.cli.invoke("bulk", "export", "--type", "track")
     assert result.exit_code == 1
     assert " ".join(result.stderr.split()) == (
         f"Error: cannot write {env.folder / 'track_ratings.csv'}: No space left on device "
@@ -498,17 +502,17 @@ def test_an_export_interrupted_by_an_error_leaves_no_file(
 
 
 def test_semicolon_export_with_a_bom(env: Env) -> None:
-    summary = invoke_json("bulk", "export", "--type", "album", "--delimiter", ";", "--bom")
+    summary = env.cli.ok_json("bulk", "export", "--type", "album", "--delimiter", ";", "--bom")
     assert summary["delimiter"] == ";"
     data = (env.folder / "album_ratings.csv").read_bytes()
     assert data.startswith(codecs.BOM_UTF8 + b"ratingKey;albumName;sortName;")
     assert b";4,25;inferred\r\n" in data  # 8.5 on Plex's scale, with a decimal comma
-    assert invoke_json("bulk", "import", "--type", "album", "--apply")["planned"] == 0
+    assert env.cli.ok_json("bulk", "import", "--type", "album", "--apply")["planned"] == 0
 
 
 def test_export_with_progress_bars_on_a_terminal(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("plexrate.cli.progress.wants_progress", lambda *a, **kw: True)
-    result = invoke("bulk", "export", "--type", "track")
+    result = env.cli.invoke("bulk", "export", "--type", "track")
     assert result.exit_code == 0, result.stderr
     assert "Writing tracks" in result.stderr
     assert len(read_rows(env.folder / "track_ratings.csv")) == 10
@@ -524,8 +528,8 @@ def test_export_warns_when_the_state_lost_track_of_tagged_items(
     tagged = next(t for t in tracks if t["ratingKey"] == 303)
     tagged["moods"] = [TAG]
     emulator = emulator_factory(EmulatorLibrary.from_dict(small_library_dict))
-    point_at(emulator, tmp_path, monkeypatch)
-    result = invoke("bulk", "export", "--type", "track")
+    cli = point_at(emulator, tmp_path, monkeypatch)
+    result = cli.invoke("bulk", "export", "--type", "track")
     assert result.exit_code == 0, result.stderr
     assert "Warning: 1 item carries the 'Rating_Inferred' tag but the state does not own it" in (
         " ".join(result.stderr.split())
@@ -535,38 +539,33 @@ def test_export_warns_when_the_state_lost_track_of_tagged_items(
 
 
 def test_bad_delimiter_is_a_usage_error(env: Env) -> None:
-    result = invoke("bulk", "export", "--type", "album", "--delimiter", "x")
+    result = env.cli.invoke("bulk", "export", "--type", "album", "--delimiter", "x")
     assert result.exit_code == 2
     assert "'x' is not one of , ; tab |" in result.stderr
 
 
 def test_commands_in_a_real_process(env: Env) -> None:
-    environment = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    command = [sys.executable, "-m", "plexrate", "bulk"]
-    export = subprocess.run(
-        [*command, "export", "--type", "album", "albums.csv", "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=environment,
-        cwd=env.folder,
-        timeout=60,
+    environment = {"PYTHONIOENCODING": "utf-8"}
+    export = env.cli.run(
+        "bulk", "export", "--type", "album", "albums.csv", "--json", env=environment, timeout=60
     )
-    assert export.returncode == 0, export.stderr
+    assert export.exit_code == 0, export.stderr
     assert json.loads(export.stdout)["rows"] == 4
     path = env.folder / "albums.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(",3,manual", ",2,manual"))
     env.later()
-    imported = subprocess.run(
-        [*command, "import", "--type", "album", "albums.csv", "--apply", "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
+    imported = env.cli.run(
+        "bulk",
+        "import",
+        "--type",
+        "album",
+        "albums.csv",
+        "--apply",
+        "--json",
         env=environment,
-        cwd=env.folder,
         timeout=60,
     )
-    assert imported.returncode == 0, imported.stderr
+    assert imported.exit_code == 0, imported.stderr
     document = json.loads(imported.stdout)
     assert (document["command"], document["written"], document["stats"]["rated"]) == (
         "bulk import",

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import typer.main
-from bulk_helpers import TRACK_HEADER, Lib, csv_text
 
 from plexrate.bulk import COLUMNS, plan_import, read_bulk_csv
 from plexrate.cli.app import app
 from plexrate.model import ItemType
+from tests.bulk.bulk_helpers import TRACK_HEADER, bulk_lib, csv_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = (DOCS / "bulk.md").read_text(encoding="utf-8")
@@ -31,7 +31,7 @@ def test_every_flag_of_both_commands_is_documented() -> None:
 
 
 def test_every_stats_key_and_column_is_documented() -> None:
-    lib = Lib()
+    lib = bulk_lib()
     lib.artist(1)
     lib.album(2, 1)
     lib.track(3, 2)

@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 import pytest
-from bulk_helpers import TAG, Lib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,10 +26,12 @@ from plexrate.bulk import (
     write_export,
 )
 from plexrate.model import ItemType
+from tests.bulk.bulk_helpers import TAG, bulk_lib
+from tests.support.library import Lib
 
 
 def library() -> Lib:
-    lib = Lib()
+    lib = bulk_lib()
     lib.artist(
         100,
         "The Testers",
@@ -86,7 +87,7 @@ def test_stars_keep_three_decimals(value: float | None, text: str) -> None:
 
 
 def test_rating_type_follows_the_hijack_rule() -> None:
-    lib = Lib()
+    lib = bulk_lib()
     lib.artist(1)
     lib.album(2, 1)
     for key, rating in ((10, 6.0), (11, 6.01), (12, 6.011), (13, None), (14, 6.0)):
@@ -137,7 +138,7 @@ def test_export_file_with_bom_reads_back(tmp_path: Path) -> None:
 def test_an_export_that_fails_midway_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
 ) -> None:
-    lib = Lib()
+    lib = bulk_lib()
     lib.artist(1)
     lib.album(2, 1)
     for key in range(10, 3010):
@@ -176,7 +177,7 @@ def test_any_export_reimports_as_no_change(
     items: list[tuple[float | None, bool, str]], item_type: ItemType, delimiter: str
 ) -> None:
     """Whatever the values (0.01 precision), titles and ownership: export → import plans nothing."""
-    lib = Lib()
+    lib = bulk_lib()
     for n, (rating, owned, title) in enumerate(items):
         on = {t: rating if t is item_type else None for t in ItemType}
         artist = lib.artist(1000 + n, title, rating=on[ItemType.ARTIST])
@@ -216,7 +217,7 @@ def test_hostile_titles_are_text_in_a_spreadsheet_and_read_back_the_same(
 ) -> None:
     """CSV injection (issue 21.3): no cell of an export starts a formula, and import reads
     every name back exactly as the library has it."""
-    lib = Lib()
+    lib = bulk_lib()
     for n, (name, other) in enumerate(names):
         artist = lib.artist(1000 + n, name, genres=(other,))
         album = lib.album(2000 + n, artist, name)
@@ -242,7 +243,7 @@ def test_a_guarded_cell_reads_back_to_its_text(text: str) -> None:
 
 
 def test_a_title_that_would_be_a_formula_is_written_after_an_apostrophe() -> None:
-    lib = Lib()
+    lib = bulk_lib()
     lib.artist(1, '=HYPERLINK("http://evil","click")')
     lib.artist(2, "'=already quoted")
     lib.artist(3, "-")

@@ -101,7 +101,7 @@ valid_types = st.sampled_from(
 )
 junk_types = st.sampled_from(["auto", "m", "inferred!", "none"]).map(lambda t: Cell(t, False))
 titles = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     min_size=1,
     max_size=20,
 ).filter(lambda t: t.strip())

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from bulk_helpers import ALBUM_HEADER, TAG, TRACK_HEADER, TWIN, Lib, csv_text
 
 from plexrate.bulk import BulkInputError, ImportPlan, plan_import, read_bulk_csv
 from plexrate.model import Change, ItemType, Phase
+from tests.bulk.bulk_helpers import ALBUM_HEADER, TAG, TRACK_HEADER, TWIN, bulk_lib, csv_text
+from tests.support.library import Lib
 
 
 def library() -> Lib:
-    lib = Lib()
+    lib = bulk_lib()
     lib.artist(100, "The Testers")
     lib.album(200, 100, "First Light", rating=7.0, year=1999, rated_at=1000)
     lib.album(201, 100, "No Year")

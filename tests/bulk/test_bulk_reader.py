@@ -5,10 +5,10 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from bulk_helpers import ALBUM_HEADER, TRACK_HEADER, csv_text
 
 from plexrate.bulk import CsvRow, Problem, RatingType, parse_stars, read_bulk_csv
 from plexrate.model import ItemType
+from tests.bulk.bulk_helpers import ALBUM_HEADER, TRACK_HEADER, csv_text
 
 MANUAL, INFERRED = RatingType.MANUAL, RatingType.INFERRED
 EXPORTED = csv_text(

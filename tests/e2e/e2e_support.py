@@ -1,8 +1,7 @@
-"""What the end-to-end tests share: driving plexrate against an emulator, and the expected library.
+"""What the end-to-end tests share besides the harness (tests/support/cli.py): waiting for the
+emulator, and the expected library.
 
-``PlexrateCli`` runs plexrate's real command line against one emulator, in-process through
-Typer's ``CliRunner`` or as a real ``python -m plexrate`` process (optionally on a
-pseudo-terminal). ``snapshot_from_dump`` builds the engine's view of a library straight from the
+``snapshot_from_dump`` builds the engine's view of a library straight from the
 emulator's JSON dump, without plexrate's Plex adapter, so the expectation computed from it does
 not share the adapter's mistakes. ``read_library`` reads every item back through unmodified
 plexapi.
@@ -10,27 +9,13 @@ plexapi.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import pty
 import re
-import select
-import signal
-import struct
-import subprocess
-import sys
-import termios
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from typer.testing import CliRunner, Result
-
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator
 from plexrate.engine import build_plan, simulate_apply
 from plexrate.model import (
@@ -46,7 +31,6 @@ from plexrate.model import (
     normalise_rating,
 )
 from plexrate.settings import Settings
-from plexrate.state import JournalEntry, StateStore
 
 TAG = "Rating_Inferred"
 # Plex keeps ratings to one decimal (docs/real-servers.md). Anything closer is the same value.
@@ -59,216 +43,6 @@ SAME = 0.005
 def one_line(text: str) -> str:
     """Output as one line: rich wraps long messages at the console width."""
     return re.sub(r"\s+", " ", text)
-
-
-@dataclass
-class PlexrateCli:
-    """plexrate pointed at ``emulator`` through PLEXRATE_* variables, working in ``workdir``."""
-
-    emulator: Emulator
-    workdir: Path
-    env: dict[str, str] = field(default_factory=dict)
-    children: list[subprocess.Popen[str] | Terminal] = field(default_factory=list)
-    """Processes started here; ``close`` ends any a failed test left running."""
-
-    @property
-    def state_path(self) -> Path:
-        return Path(self.env["PLEXRATE_STATE_PATH"])
-
-    def close(self) -> None:
-        for child in self.children:
-            if isinstance(child, Terminal):
-                child.kill()
-            elif child.poll() is None:
-                child.kill()
-                child.communicate()
-
-    def invoke(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
-        """Run in this process; ``env`` adds to this CLI's variables (None removes one)."""
-        return CliRunner().invoke(app, list(args), env={**self.env, **(env or {})})
-
-    def ok_json(self, *args: str) -> dict[str, Any]:
-        """Run with ``--json``, require exit 0 and exactly one JSON document on stdout."""
-        result = self.invoke(*args, "--json")
-        assert result.exit_code == 0, result.output
-        document: dict[str, Any] = json.loads(result.stdout)
-        return document
-
-    def process_env(self, extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
-        env = dict(os.environ)
-        for name, value in {**self.env, **(extra or {})}.items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
-        return env
-
-    def popen(
-        self, *args: str, env: Mapping[str, str | None] | None = None
-    ) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plexrate", *args],
-            env=self.process_env(env),
-            cwd=self.workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.children.append(process)
-        return process
-
-    def terminal(
-        self,
-        *args: str,
-        env: Mapping[str, str | None] | None = None,
-        size: tuple[int, int] = (100, 40),
-    ) -> Terminal:
-        """A real process whose stdin, stdout and stderr are a pseudo-terminal of ``size``
-        (columns, lines)."""
-        terminal = Terminal(
-            [sys.executable, "-m", "plexrate", *args],
-            env=self.process_env(
-                {
-                    "CI": None,
-                    "PLEXRATE_NO_PROGRESS": None,
-                    # The size comes from the terminal itself, as at a person's screen.
-                    "COLUMNS": None,
-                    "LINES": None,
-                    **(env or {}),
-                }
-            ),
-            cwd=self.workdir,
-            size=size,
-        )
-        self.children.append(terminal)
-        return terminal
-
-    # -- the state file, read-only
-
-    def owned(self) -> dict[int, OwnedItem]:
-        with self._store() as store:
-            return store.owned()
-
-    def pending(self) -> list[JournalEntry]:
-        with self._store() as store:
-            return store.pending()
-
-    def _store(self) -> StateStore:
-        return StateStore(self.state_path, library_uuid=self.emulator.section_uuid, readonly=True)
-
-
-# A test runner started as a background job without job control inherits SIGINT ignored, and
-# Python leaves an ignored SIGINT alone; a person's terminal delivers Ctrl-C. The child restores
-# the default and execs the command (same process; the default survives exec).
-_AS_AT_A_TERMINAL = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.argv[1], sys.argv[1:])"
-)
-
-
-class Terminal:
-    """A child process on a pseudo-terminal; everything it prints is collected in ``output``."""
-
-    def __init__(
-        self,
-        argv: list[str],
-        *,
-        env: dict[str, str],
-        cwd: Path,
-        size: tuple[int, int] = (100, 40),
-    ) -> None:
-        master, slave = pty.openpty()
-        columns, lines = size
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-        self.size = size
-        self._master = master
-        self._buffer = bytearray()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _AS_AT_A_TERMINAL, *argv],
-            env=env,
-            cwd=cwd,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            close_fds=True,
-        )
-        os.close(slave)
-
-    @property
-    def output(self) -> str:
-        return self._buffer.decode("utf-8", errors="replace")
-
-    def pump(self, seconds: float = 0.05) -> None:
-        """Collect what the child wrote; a full pty buffer would otherwise block it."""
-        ready, _, _ = select.select([self._master], [], [], seconds)
-        if ready:
-            try:
-                data = os.read(self._master, 65536)
-            except OSError:  # the child closed its side
-                return
-            self._buffer.extend(data)
-
-    def idle(self, seconds: float) -> None:
-        """Let ``seconds`` pass, collecting output meanwhile."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            self.pump(min(left, 0.05))
-
-    def wait_for(self, condition: Callable[[], bool], *, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; output so far:\n{self.output[-3000:]}")
-            self.pump()
-
-    def wait_for_read(self, *, timeout: float = 20) -> None:
-        """Until the child sleeps in the kernel: after a prompt is drawn, in its read of the answer.
-
-        A signal landing between the prompt being drawn and that read is only acted on once the
-        read returns: CPython's handler merely flags it, and the read then blocks. So a test that
-        presses Ctrl-C at a prompt, as a person would after seeing it, waits for the read first.
-        """
-        stat = Path(f"/proc/{self.process.pid}/stat")
-        if not stat.exists():  # no procfs: a pause far longer than the window
-            self.idle(0.5)
-            return
-        deadline = time.monotonic() + timeout
-        # The state letter follows the parenthesised command name, which may contain spaces.
-        while stat.read_text().rsplit(")", 1)[1].split()[0] != "S":
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never read its input; output so far:\n{self.output[-3000:]}")
-            self.pump(0.01)
-
-    def send(self, text: str) -> None:
-        os.write(self._master, text.encode())
-
-    def signal(self, signum: signal.Signals) -> None:
-        self.process.send_signal(signum)
-
-    def finish(self, *, timeout: float = 60) -> int:
-        """Wait for the exit code, collecting the rest of the output."""
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None:
-            if time.monotonic() > deadline:
-                self.process.kill()
-                raise AssertionError(f"did not finish; output so far:\n{self.output[-3000:]}")
-            self.pump()
-        for _ in range(100):  # drain what is left after the exit
-            before = len(self._buffer)
-            self.pump(0.01)
-            if len(self._buffer) == before:
-                break
-        return self.process.returncode
-
-    def kill(self) -> None:
-        """End the child if it still runs, and release the terminal (always call it last)."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        if self._master >= 0:
-            os.close(self._master)
-            self._master = -1
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 20) -> None:

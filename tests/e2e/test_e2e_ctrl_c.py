@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, Terminal, one_line
 
 from plexrate.emulator import LatencyModel
+from tests.e2e.e2e_support import one_line
+from tests.support.cli import PlexrateCli
+from tests.support.terminal import Terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

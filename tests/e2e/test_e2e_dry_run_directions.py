@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import requests
 import typer
-from e2e_support import PlexrateCli
 
 from plexrate.cli.app import app
 from plexrate.cli.menu import all_entries, command_writes
+from tests.support.cli import PlexrateCli
 
 TRACKS, SEED = 400, 5
 TAG = "Rating_Inferred"

@@ -16,9 +16,12 @@ import signal
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from plexrate.emulator import FaultPlan, LatencyModel
+from plexrate.engine import epsilon
+from plexrate.state import RunStatus, StateStore
+from tests.e2e.e2e_support import (
     TAG,
-    PlexrateCli,
     expected_run,
     item_kinds,
     moods,
@@ -28,10 +31,7 @@ from e2e_support import (
     wait_for,
     wait_for_writes,
 )
-
-from plexrate.emulator import FaultPlan, LatencyModel
-from plexrate.engine import epsilon
-from plexrate.state import RunStatus, StateStore
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,9 +12,10 @@ import copy
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, music_section
 
 from plexrate.emulator import EmulatorLibrary, generate_library
+from tests.e2e.e2e_support import music_section
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
@@ -48,7 +49,7 @@ def test_undo_releases_only_the_locks_plexrate_set(cli_for: Any) -> None:
     assert owned
     # plexrate's writes locked the fields they set.
     assert all({"userRating", "mood"} <= after_run[key] for key in owned)
-    with cli._store() as store:
+    with cli.store() as store:
         recorded = store.field_locks()
     assert {k for k, fields in recorded.items() if fields.get("userRating")} == (
         person_locked & owned
@@ -62,6 +63,6 @@ def test_undo_releases_only_the_locks_plexrate_set(cli_for: Any) -> None:
     assert f"left {left} lock" in text
     # Every lock is as it was before plexrate's first write: its own gone, the person's kept.
     assert locks(cli.emulator.dump()) == before
-    with cli._store() as store:
+    with cli.store() as store:
         # Only records of locks that were the person's remain (they stay the person's).
         assert all(all(fields.values()) for fields in store.field_locks().values())

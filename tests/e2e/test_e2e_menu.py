@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-from e2e_support import PlexrateCli, one_line
 
 from plexrate.cli.app import app
 from plexrate.cli.menu import MAIN, SUBMENUS, MenuEntry, all_entries
 from plexrate.emulator import LatencyModel
+from tests.e2e.e2e_support import one_line
+from tests.support.cli import PlexrateCli, Ran
 
 TRACKS, SEED = 400, 5
 
@@ -111,23 +110,14 @@ def test_menu_key_runs_exactly_what_typing_the_command_runs(
         assert list(cli.workdir.glob("*.csv"))
 
 
-def _menu(cli: PlexrateCli, keys: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plexrate", "menu", *extra],
-        input=keys,
-        env=cli.process_env(),
-        cwd=cli.workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _menu(cli: PlexrateCli, keys: str, *extra: str) -> Ran:
+    return cli.run("menu", *extra, input=keys)
 
 
 def test_enter_alone_runs_the_whole_cycle_and_x_leaves(cli_for: Any) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED)
     done = _menu(cli, "\n\nX\n")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert "Dry run: would rate" in one_line(done.stderr)
     assert "Album up" in done.stdout and "Twins" in done.stdout
     assert cli.emulator.stats().writes == 0
@@ -136,7 +126,7 @@ def test_enter_alone_runs_the_whole_cycle_and_x_leaves(cli_for: Any) -> None:
 def test_option_4_asks_where_to_start_and_passes_it_on(cli_for: Any) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED)
     done = _menu(cli, "4\nm\nX\n")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert "Start letter" in done.stderr
     assert "start letter M: left out" in one_line(done.stderr)
 
@@ -144,7 +134,7 @@ def test_option_4_asks_where_to_start_and_passes_it_on(cli_for: Any) -> None:
 def test_apply_from_the_menu_writes_and_reports_wait_for_enter(cli_for: Any) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED)
     done = _menu(cli, "0\n\nR\n1\n\nX\nX\n", "--apply")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert cli.emulator.stats().writes > 0
     assert "Press Enter to continue" in done.stderr
     assert "Rating coverage" in done.stdout
@@ -153,7 +143,7 @@ def test_apply_from_the_menu_writes_and_reports_wait_for_enter(cli_for: Any) -> 
 def test_bulk_export_asks_for_the_file_offering_the_configured_one(cli_for: Any) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED)
     done = _menu(cli, "B\n3\nmine.csv\nX\nX\n")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert "track_ratings.csv" in done.stderr  # the default on offer
     assert (cli.workdir / "mine.csv").read_text(encoding="utf-8").startswith("ratingKey,")
 
@@ -161,7 +151,7 @@ def test_bulk_export_asks_for_the_file_offering_the_configured_one(cli_for: Any)
 def test_unknown_choices_are_refused_and_end_of_input_leaves_cleanly(cli_for: Any) -> None:
     cli = cli_for(tracks=TRACKS, seed=SEED)
     done = _menu(cli, "Q\n9\nA\n7\n")
-    assert done.returncode == 0
+    assert done.exit_code == 0
     assert "No option Q." in done.stderr
     # the old tool's numbers above 5 name their new place (original-tool.md §1)
     assert "Option 9 has moved" in one_line(done.stderr)
@@ -250,14 +240,5 @@ def test_the_header_says_whether_options_write(cli_for: Any) -> None:
     writes = _menu(cli, "A\nX\nX\n", "--apply")
     assert "plexrate — writes to Plex" in one_line(writes.stderr)
     assert "Admin tools — writes to Plex" in one_line(writes.stderr)
-    configured = subprocess.run(
-        [sys.executable, "-m", "plexrate", "menu"],
-        input="X\n",
-        env=cli.process_env({"PLEXRATE_DRY_RUN": "false"}),
-        cwd=cli.workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    configured = cli.run("menu", input="X\n", env={"PLEXRATE_DRY_RUN": "false"})
     assert "plexrate — writes to Plex" in one_line(configured.stderr)

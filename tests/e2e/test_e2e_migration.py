@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import TAG, PlexrateCli, moods, ratings
 
 from plexrate.emulator import Emulator
 from plexrate.model import plex_rating
+from tests.e2e.e2e_support import TAG, moods, ratings
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
@@ -89,9 +90,14 @@ def lay_down_old_tool(emulator: Emulator) -> OldToolHistory:
 
 def person_rates(emulator: Emulator, key: int, value: float) -> None:
     """A rating set in a Plex app: one /:/rate request."""
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": value,
+    }
     response = requests.put(
         f"{emulator.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+        params=query,
         headers={"X-Plex-Token": emulator.token},
         timeout=10,
     )

@@ -11,9 +11,10 @@ import time
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, one_line
 
 from plexrate.emulator import LatencyModel
+from tests.e2e.e2e_support import one_line
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

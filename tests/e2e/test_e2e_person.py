@@ -25,11 +25,12 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import TAG, PlexrateCli, music_section
 
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.model import normalise_rating, same_rating
 from plexrate.state import EntryStatus
+from tests.e2e.e2e_support import TAG, music_section
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
@@ -170,7 +171,7 @@ def test_run_never_overwrites_the_person_and_a_rerun_ends_where_a_full_run_ends(
     assert person.acts >= 10, "the person must have acted during the run"
     assert person.overwritten() == {}
     assert document["changed_in_plex"] > 0
-    with cli._store() as store:
+    with cli.store() as store:
         written = {e.key for e in store.journal(status=EntryStatus.CONFIRMED)}
     # The summary counts the tracks the person rated that plexrate did not write (a real
     # server filters lastRatedAt on tracks only).
@@ -276,7 +277,7 @@ def test_sync_tags_never_tags_what_the_person_rated(cli_for: Any, seed: int) -> 
     state = library_state(cli.emulator.dump())
     # An item the person re-rated is theirs now: plexrate's tag must not go back on it, unless
     # sync-tags had tagged it before the person touched it (the next run sees the hijack).
-    with cli._store() as store:
+    with cli.store() as store:
         run_id = max(r.id for r in store.runs())
         tagged_at = {
             e.key: e.recorded_at

@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 import pytest
-from e2e_support import Terminal
+
+from tests.support.terminal import Terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_support import TAG, PlexrateCli, music_section
 
 from plexrate.model import normalise_rating, same_rating
 from plexrate.state import EntryStatus
+from tests.e2e.e2e_support import TAG, music_section
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
@@ -48,7 +49,7 @@ def test_a_refused_readback_never_fails_a_landed_write(cli_for: Any, how: str) -
     )
 
     held = holdings(cli.emulator.dump())
-    with cli._store() as store:
+    with cli.store() as store:
         entries = store.journal()
     landed = [
         e

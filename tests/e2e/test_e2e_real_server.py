@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_support import PlexrateCli, moods, ratings
 
 from plexrate.emulator.strictness import STRICT
+from tests.e2e.e2e_support import moods, ratings
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

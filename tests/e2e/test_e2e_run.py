@@ -11,10 +11,16 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from plexrate.emulator import Emulator
+from plexrate.emulator.generator import generate_library
+from plexrate.engine import build_plan, epsilon, simulate_apply
+from plexrate.model import RATING_MAX
+from plexrate.plex import connect, read_snapshot
+from plexrate.settings import Settings
+from tests.e2e.e2e_support import (
     SAME,
     TAG,
-    PlexrateCli,
     expected_run,
     item_kinds,
     moods,
@@ -24,13 +30,7 @@ from e2e_support import (
     snapshot_from_dump,
     write_requests,
 )
-
-from plexrate.emulator import Emulator
-from plexrate.emulator.generator import generate_library
-from plexrate.engine import build_plan, epsilon, simulate_apply
-from plexrate.model import RATING_MAX
-from plexrate.plex import connect, read_snapshot
-from plexrate.settings import Settings
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_support import Terminal
-from screen import screen_lines
+
+from tests.e2e.screen import screen_lines
+from tests.support.terminal import Terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

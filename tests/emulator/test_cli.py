@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import requests
 from plexapi.server import PlexServer
-from test_webhooks import Receiver
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.emulator import EmulatorLibrary, generate_library
 from plexrate.emulator.remote import RemoteEmulator
+from tests.emulator.test_webhooks import Receiver
 
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
 
@@ -143,9 +143,14 @@ def test_serve_sends_webhooks_to_every_webhook_url(
         assert info["webhooks"] == 2
         # Only the number of URLs is printed: a URL may hold the receiver's secret.
         assert "s3cret" not in json.dumps(info)
+        query: dict[str, str | int | float] = {
+            "key": 302,
+            "identifier": "com.plexapp.plugins.library",
+            "rating": 4,
+        }
         answer = requests.put(
             f"{info['url']}/:/rate",
-            params={"key": 302, "identifier": "com.plexapp.plugins.library", "rating": 4},
+            params=query,
             headers={"X-Plex-Token": info["token"]},
             timeout=5,
         )

@@ -174,9 +174,10 @@ def test_sorted_tracks_page_in_order_ties_by_rating_key_undated_last(
     seen: list[int] = []
     start = 0
     while True:
+        query: dict[str, str | int | float] = {"type": 10, "sort": f"{field}:desc"}
         response = requests.get(
             f"{emu.url}/library/sections/3/all",
-            params={"type": 10, "sort": f"{field}:desc"},
+            params=query,
             headers={
                 "X-Plex-Token": emu.token,
                 "X-Plex-Container-Start": str(start),

@@ -54,20 +54,26 @@ def test_rate_none_clears_the_rating(emu: Emulator, plex_for: Plex, no_autoreloa
 def test_rate_also_works_as_get_and_rejects_bad_values(emu: Emulator) -> None:
     base = f"{emu.url}/:/rate"
     headers = {"X-Plex-Token": emu.token}
+    query: dict[str, str | int | float] = {
+        "key": 303,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": "9.5",
+    }
     ok = requests.get(
         base,
-        params={"key": 303, "identifier": "com.plexapp.plugins.library", "rating": "9.5"},
+        params=query,
         headers=headers,
         timeout=5,
     )
     assert ok.status_code == 200
     assert emu.library.rating(303) == 9.5
-    for params, status in (
+    refused: tuple[tuple[dict[str, str | int], int], ...] = (
         ({"key": 303, "identifier": "com.plexapp.plugins.library", "rating": "11"}, 400),
         ({"key": 303, "identifier": "com.plexapp.plugins.library", "rating": "x"}, 400),
         ({"key": 303, "identifier": "other", "rating": "5"}, 400),
         ({"key": 999, "identifier": "com.plexapp.plugins.library", "rating": "5"}, 404),
-    ):
+    )
+    for params, status in refused:
         response = requests.put(base, params=params, headers=headers, timeout=5)
         assert response.status_code == status, params
     assert emu.library.rating(303) == 9.5

@@ -18,9 +18,14 @@ NOW = 1_800_000_000
 
 
 def rate(emu: Emulator, key: int, value: float) -> None:
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": value,
+    }
     answer = requests.put(
         f"{emu.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+        params=query,
         headers={"X-Plex-Token": emu.token},
         timeout=5,
     )
@@ -28,9 +33,10 @@ def rate(emu: Emulator, key: int, value: float) -> None:
 
 
 def edit(emu: Emulator, key: int, value: str) -> None:
+    query: dict[str, str | int | float] = {"id": key, "type": 10, "userRating.value": value}
     answer = requests.put(
         f"{emu.url}/library/sections/3/all",
-        params={"id": key, "type": 10, "userRating.value": value},
+        params=query,
         headers={"X-Plex-Token": emu.token},
         timeout=5,
     )

@@ -90,9 +90,14 @@ def receiver() -> Iterator[Receiver]:
 
 
 def rate(emu: Emulator, key: int, value: float, *, token: str | None = None) -> None:
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": value,
+    }
     answer = requests.put(
         f"{emu.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+        params=query,
         headers={"X-Plex-Token": token or emu.token},
         timeout=5,
     )
@@ -100,9 +105,10 @@ def rate(emu: Emulator, key: int, value: float, *, token: str | None = None) -> 
 
 
 def edit(emu: Emulator, ids: str, value: str) -> None:
+    query: dict[str, str | int | float] = {"id": ids, "type": 10, "userRating.value": value}
     answer = requests.put(
         f"{emu.url}/library/sections/3/all",
-        params={"id": ids, "type": 10, "userRating.value": value},
+        params=query,
         headers={"X-Plex-Token": emu.token},
         timeout=5,
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from libbuilder import Lib, own, worked_example
-
 from plexrate.engine import (
     EngineConfig,
     InferenceModel,
@@ -16,6 +14,7 @@ from plexrate.engine import (
     simulate_apply,
 )
 from plexrate.model import INFERENCE_PHASES, Phase
+from tests.support.library import Lib, own, worked_example
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from libbuilder import worked_example
-
 from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel, infer
 from plexrate.engine.infer import fmt
+from tests.support.library import worked_example
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "inference.md"
 

@@ -12,7 +12,6 @@ import random
 import statistics
 
 import pytest
-from libbuilder import Lib
 
 from plexrate.emulator import generate_library
 from plexrate.emulator.generator import Selection
@@ -27,6 +26,7 @@ from plexrate.engine import (
 )
 from plexrate.engine.hierarchical import fit
 from plexrate.model import LibrarySnapshot, Phase
+from tests.support.library import Lib
 
 HIERARCHICAL = EngineConfig()
 CLASSIC = EngineConfig(inference_model=InferenceModel.CLASSIC)

@@ -11,12 +11,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import Case, cases
 
 from plexrate.engine import index as index_module
 from plexrate.engine.index import VOLATILE_FIELDS, LibraryIndex
 from plexrate.engine.plan import build_plan
 from plexrate.model import LibrarySnapshot
+from tests.engine.strategies import Case, cases
 
 
 def _fresh(snapshot: LibrarySnapshot, case: Case) -> LibraryIndex:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from libbuilder import Lib, own, worked_example
 
 from plexrate.engine import (
     ArtistEvidence,
@@ -22,6 +21,7 @@ from plexrate.engine import (
     infer,
 )
 from plexrate.model import INFERENCE_PHASES, Phase
+from tests.support.library import Lib, own, worked_example
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from libbuilder import Lib, own, worked_example
 
 from plexrate.engine import EngineConfig, InferenceModel, TwinRules, build_plan, infer
 from plexrate.model import Change, ItemType, OwnedItem, Phase
+from tests.support.library import Lib, own, worked_example
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 TAG = "Rating_Inferred"

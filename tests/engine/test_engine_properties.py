@@ -7,10 +7,10 @@ import dataclasses
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import Case, cases, shuffled
 
 from plexrate.engine import build_plan, infer, simulate_apply
 from plexrate.model import INFERENCE_PHASES, LibrarySnapshot, OwnedItem, Phase, Plan
+from tests.engine.strategies import Case, cases, shuffled
 
 PROPERTY_SETTINGS = settings(
     max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from libbuilder import Lib, own
 
 from plexrate.engine import simulate_apply
 from plexrate.model import Change, ItemType, OwnedItem, Phase, Plan
+from tests.support.library import Lib, own
 
 
 def library() -> Lib:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from libbuilder import Lib
 
 from plexrate.engine.config import EngineConfig, KeywordMatch
 from plexrate.engine.index import LibraryIndex, filler_rule_difference
@@ -18,6 +17,7 @@ from plexrate.engine.text import (
     sort_form,
     strip_trailing_brackets,
 )
+from tests.support.library import Lib
 
 FILLER = KeywordMatcher(["intro", "outro", "skit"])
 

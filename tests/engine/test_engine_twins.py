@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from libbuilder import Lib, own
 
 from plexrate.engine import (
     EngineConfig,
@@ -17,7 +16,8 @@ from plexrate.engine import (
     infer,
     simulate_apply,
 )
-from plexrate.model import Phase
+from plexrate.model import OwnedItem, Phase
+from tests.support.library import Lib, own
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 
@@ -229,7 +229,7 @@ def test_twin_values_are_stable_from_run_to_run(fill: bool) -> None:
     lib.album(20, 2, "No lineage")
     lib.track(200, 20, "Other", seconds=180, track_artist="Band")
     cfg = dataclasses.replace(CFG, fill_without_evidence=fill)
-    snapshot, owned = lib.snapshot(), {}
+    snapshot, owned = lib.snapshot(), dict[int, OwnedItem]()
     plan = build_plan(snapshot, owned=owned, config=cfg)
     snapshot, owned = simulate_apply(snapshot, owned=owned, plan=plan)
     assert build_plan(snapshot, owned=owned, config=cfg).changes == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from evalkit import Lib
 
 from plexrate.evaluate import Baseline, Guess, baseline_guesses
+from tests.evaluate.evalkit import evaluate_lib
+from tests.support.library import Lib
 
 
 def library() -> Lib:
-    lib = Lib()
+    lib = evaluate_lib()
     lib.artist(1, "A")
     lib.album(10, 1, "X")
     lib.track(100, 10, rating=8.0)

@@ -4,22 +4,18 @@ the same figures as the core computes from the same library."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from evalkit import snapshot_of
-from typer.testing import CliRunner, Result
 
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator, generate_library
+from plexrate.emulator.offline import snapshot_of
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath, settings_values
 from plexrate.settings import load_settings
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli, plexrate_in
 
 pytestmark = pytest.mark.integration
 
@@ -84,26 +80,13 @@ def emulator(emulator_factory: Callable[..., Emulator]) -> Emulator:
 
 
 @pytest.fixture
-def env(
-    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, str]]:
-    for name in list(os.environ):
-        if name.upper().startswith("PLEXRATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    values = {
-        "PLEXRATE_PLEX_URL": emulator.url,
-        "PLEXRATE_PLEX_TOKEN": emulator.token,
-        "PLEXRATE_STATE_PATH": str(tmp_path / "state.sqlite"),
-        "PLEXRATE_COOLDOWN_SLEEP": "0",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    yield values
-
-
-def run(args: list[str]) -> Result:
-    return CliRunner().invoke(app, args, env={"NO_COLOR": "1", "COLUMNS": "200"})
+def cli(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PlexrateCli:
+    return plexrate_in(
+        tmp_path,
+        emulator,
+        monkeypatch,
+        env={**NO_WAITING, **PLAIN},
+    )
 
 
 def assert_read_only(emulator: Emulator, tmp_path: Path) -> None:
@@ -115,9 +98,9 @@ def assert_read_only(emulator: Emulator, tmp_path: Path) -> None:
 
 
 def test_evaluate_json_has_the_documented_schema_and_the_cores_figures(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path, expected: CrossValidation
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path, expected: CrossValidation
 ) -> None:
-    result = run(["evaluate", "--json"])
+    result = cli.invoke("evaluate", "--json")
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -169,9 +152,9 @@ def test_evaluate_json_has_the_documented_schema_and_the_cores_figures(
 
 
 def test_evaluate_prints_tables_on_stdout_and_a_summary_on_stderr(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path, expected: CrossValidation
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path, expected: CrossValidation
 ) -> None:
-    result = run(["evaluate", "--folds", "5"])
+    result = cli.invoke("evaluate", "--folds", "5")
 
     assert result.exit_code == 0, result.output
     mae = expected.run(EngineConfig()).overall().mae or 0.0
@@ -199,15 +182,15 @@ def test_evaluate_prints_tables_on_stdout_and_a_summary_on_stderr(
 
 
 def test_evaluate_leaves_an_existing_state_file_untouched_and_skips_owned_ratings(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path, expected: CrossValidation
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path, expected: CrossValidation
 ) -> None:
-    applied = run(["run", "--apply", "--yes", "--quiet"])
+    applied = cli.invoke("run", "--apply", "--yes", "--quiet")
     assert applied.exit_code == 0, applied.output
     state = tmp_path / "state.sqlite"
     before = state.read_bytes()
     emulator.reset_stats()
 
-    result = run(["evaluate", "--json", "--no-filler", "--stratify", "--seed", "9"])
+    result = cli.invoke("evaluate", "--json", "--no-filler", "--stratify", "--seed", "9")
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -222,11 +205,11 @@ def test_evaluate_leaves_an_existing_state_file_untouched_and_skips_owned_rating
 
 
 def test_tune_json_reports_current_and_best_and_writes_nothing(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # From the classic model, which the generated libraries show to be the worse one.
     monkeypatch.setenv("PLEXRATE_INFERENCE_MODEL", "classic")
-    result = run(["tune", "--json", "--folds", "3"])
+    result = cli.invoke("tune", "--json", "--folds", "3")
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -252,9 +235,9 @@ def test_tune_json_reports_current_and_best_and_writes_nothing(
 
 
 def test_tune_write_updates_only_the_tuned_keys_of_the_config_file(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PLEXRATE_PLEX_URL")
+    cli.env["PLEXRATE_PLEX_URL"] = None
     original: dict[str, Any] = {
         "PLEX_URL": emulator.url,
         "LIBRARY_NAME": "Music",
@@ -266,7 +249,7 @@ def test_tune_write_updates_only_the_tuned_keys_of_the_config_file(
     config = tmp_path / "config.json"
     config.write_text(json.dumps(original, indent=2), encoding="utf-8")
 
-    result = run(["tune", "--json", "--folds", "3", "--write"])
+    result = cli.invoke("tune", "--json", "--folds", "3", "--write")
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -288,9 +271,9 @@ def test_tune_write_updates_only_the_tuned_keys_of_the_config_file(
 
 
 def test_tune_write_without_a_config_file_stops_before_reading_the_library(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path
 ) -> None:
-    result = run(["tune", "--write"])
+    result = cli.invoke("tune", "--write")
 
     assert result.exit_code == 3
     assert "none was read" in result.stderr
@@ -298,13 +281,13 @@ def test_tune_write_without_a_config_file_stops_before_reading_the_library(
 
 
 def test_more_folds_than_ratings_is_a_usage_error(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path
 ) -> None:
-    result = run(["evaluate", "--folds", "100", "--no-filler"])
+    result = cli.invoke("evaluate", "--folds", "100", "--no-filler")
     assert result.exit_code == 0, result.output
 
     tiny = emulator_with_few_ratings(emulator)
-    result = run(["evaluate", "--folds", str(tiny + 1)])
+    result = cli.invoke("evaluate", "--folds", str(tiny + 1))
 
     assert result.exit_code == 2
     assert f"{tiny:,} manual track ratings; cross-validation with {tiny + 1} folds" in (
@@ -327,34 +310,25 @@ def emulator_with_few_ratings(emulator: Emulator) -> int:
 
 
 def test_both_commands_in_a_real_process_match_the_in_process_output(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path
 ) -> None:
-    process_env = {**os.environ, **env, "NO_COLOR": "1", "COLUMNS": "200"}
     for args in (["evaluate", "--json", "--seed", "4"], ["tune", "--json", "--folds", "3"]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "plexrate", *args],
-            capture_output=True,
-            text=True,
-            env=process_env,
-            cwd=tmp_path,
-            check=False,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr
+        proc = cli.run(*args)
+        assert proc.exit_code == 0, proc.stderr
         assert proc.stderr == ""
-        in_process = run(args)
+        in_process = cli.invoke(*args)
         assert json.loads(proc.stdout) == json.loads(in_process.stdout)
     assert_read_only(emulator, tmp_path)
 
 
 def test_tune_write_warns_when_the_environment_overrides_the_file(
-    env: dict[str, str], emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: PlexrateCli, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PLEXRATE_INFERENCE_MODEL", "classic")
     config = tmp_path / "config.json"
     config.write_text('{"inference_model": "classic"}\n', encoding="utf-8")
 
-    result = run(["tune", "--folds", "3", "--write"])
+    result = cli.invoke("tune", "--folds", "3", "--write")
 
     assert result.exit_code == 0, result.output
     assert json.loads(config.read_text(encoding="utf-8"))["inference_model"] == "hierarchical"
@@ -364,11 +338,9 @@ def test_tune_write_warns_when_the_environment_overrides_the_file(
 
 
 def test_evaluate_tables_fit_80_columns_with_no_cell_cut_short(
-    env: dict[str, str], emulator: Emulator
+    cli: PlexrateCli, emulator: Emulator
 ) -> None:
-    result = CliRunner().invoke(
-        app, ["evaluate", "--folds", "5"], env={"NO_COLOR": "1", "COLUMNS": "80"}
-    )
+    result = cli.invoke("evaluate", "--folds", "5", env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80

@@ -20,19 +20,20 @@ import math
 from dataclasses import replace
 
 import pytest
-from evalkit import Lib
 
 from plexrate.engine import EngineConfig, InferenceModel, LibraryIndex, infer
 from plexrate.errors import UsageError
 from plexrate.evaluate import Baseline, CrossValidation, FillPath
 from plexrate.model import ItemType, OwnedItem
+from tests.evaluate.evalkit import evaluate_lib
+from tests.support.library import Lib
 
 ERRORS = {100: -1.1, 101: 0.25, 102: 1.55, 110: -1.5, 111: -1.5, 200: 2.8}
 PREDICTED = {100: 5.8, 101: 6.5, 102: 7.1, 110: 7.0, 111: 7.0, 200: 7.6}
 
 
 def library() -> Lib:
-    lib = Lib()
+    lib = evaluate_lib()
     lib.artist(1, "A")
     lib.album(10, 1, "X")
     lib.track(100, 10, rating=8.0)

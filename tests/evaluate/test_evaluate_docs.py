@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evalkit import generated
 
 from plexrate.cli.evaluate import evaluation_dict, tune_dict
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import GRIDS, Baseline, CrossValidation, FillPath, GridName, tune
+from tests.evaluate.evalkit import generated
 
 DOC = (Path(__file__).parents[2] / "docs" / "evaluate.md").read_text(encoding="utf-8")
 

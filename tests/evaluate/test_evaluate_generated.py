@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from evalkit import generated
 
 from plexrate.engine import EngineConfig, InferenceModel
 from plexrate.evaluate import Baseline, CrossValidation, FillPath
 from plexrate.model import LibrarySnapshot
+from tests.evaluate.evalkit import generated
 
 DEFAULTS = EngineConfig(inference_model=InferenceModel.CLASSIC)
 GRAVITY_EVERYWHERE = replace(DEFAULTS, album_gravity=1.0, track_gravity=1.0)

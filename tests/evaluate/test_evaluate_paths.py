@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from evalkit import Lib
-
 from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel, infer
 from plexrate.evaluate import FillPath, PathFinder
 from plexrate.model import ItemType, OwnedItem
+from tests.evaluate.evalkit import evaluate_lib
+from tests.support.library import Lib
 
 HIDDEN = {101, 110, 120, 200, 300, 410, 510}
 
 
 def library() -> Lib:
-    lib = Lib()
+    lib = evaluate_lib()
     lib.artist(1, "A1")
     lib.album(10, 1)  # its other rated track makes it an Album-Up album
     lib.track(100, 10, rating=8.0)

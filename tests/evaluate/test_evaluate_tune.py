@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 import pytest
-from evalkit import generated
 
 from plexrate.engine import ArtistEvidence, EngineConfig, InferenceModel
 from plexrate.evaluate import (
@@ -21,6 +20,7 @@ from plexrate.evaluate import (
     tune,
 )
 from plexrate.model import LibrarySnapshot
+from tests.evaluate.evalkit import generated
 
 DEFAULTS = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from unattended import run_unattended
 
 from plexrate.emulator import Emulator
+from tests.platform.unattended import run_unattended
 
 NAME = "東京 ★ Café"
 

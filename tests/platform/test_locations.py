@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
-from unattended import run_unattended
 
 from plexrate.cli import logfile
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, LatencyModel
 from plexrate.settings import PlatformFolders, load_settings
+from tests.platform.unattended import run_unattended
 
 TOKEN = "tok-Osprey-Quartz-7741"
 

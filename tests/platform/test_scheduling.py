@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from unattended import run_unattended
 
 from plexrate.emulator import Emulator
+from tests.platform.unattended import run_unattended
 
 DOC = Path(__file__).parents[2] / "docs" / "scheduling.md"
 

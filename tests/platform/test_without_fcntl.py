@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from unattended import run_unattended
 
 from plexrate.emulator import Emulator
+from tests.platform.unattended import run_unattended
 
 LAUNCHER = Path(__file__).with_name("no_fcntl.py")
 

@@ -1,4 +1,4 @@
-"""Builders shared by the Plex adapter tests (imported by name; tests/ has no packages).
+"""Builders shared by the Plex adapter tests.
 
 Everything here talks to a real emulator over HTTP; nothing stands in for the server.
 """

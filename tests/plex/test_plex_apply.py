@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plex_helpers import TAG, Sleeps, change, client_for, inference_plan, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.model import Change, ItemType, Phase
@@ -23,6 +22,7 @@ from plexrate.plex import (
 )
 from plexrate.session import SilentDialog, reconcile
 from plexrate.state import EntryStatus, RunStatus, StateStore
+from tests.plex.plex_helpers import TAG, Sleeps, change, client_for, inference_plan, open_store
 
 pytestmark = pytest.mark.integration
 

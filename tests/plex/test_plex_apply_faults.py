@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plex_helpers import TAG, Sleeps, change, client_for, inference_plan, library_state, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary, FaultPlan, generate_library
 from plexrate.errors import PlexUnreachable
@@ -16,6 +15,15 @@ from plexrate.model import Change, ItemType, Phase
 from plexrate.plex import Applier, ApplyReport, PlexClient, WriteMode
 from plexrate.session import SilentDialog, reconcile
 from plexrate.state import EntryStatus, RunStatus, StateStore
+from tests.plex.plex_helpers import (
+    TAG,
+    Sleeps,
+    change,
+    client_for,
+    inference_plan,
+    library_state,
+    open_store,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +129,7 @@ def test_retried_faults_end_like_a_clean_run(
     case: tuple[int, float, WriteMode],
 ) -> None:
     seed, applied, mode = case
-    options = {"batch_size": 40, "mode": mode}
+    options: dict[str, Any] = {"batch_size": 40, "mode": mode}
     clean = clean_run(emulator_factory, base_library, tmp_path, **options)
 
     emu = emulator_factory(EmulatorLibrary.from_dict(base_library))

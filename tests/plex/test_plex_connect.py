@@ -78,7 +78,7 @@ def test_closed_port_is_unreachable() -> None:
     with pytest.raises(PlexUnreachable) as caught:
         connect(url=url, token=TOKEN, library="Music", timeout=2)
     exc = caught.value
-    assert exc.exit_code == ExitCode.PLEX == 4
+    assert exc.exit_code == ExitCode.PLEX and int(ExitCode.PLEX) == 4
     assert "cannot reach a Plex server at" in exc.message and url in exc.message
     assert exc.hint is not None and "PLEX_URL" in exc.hint
     _assert_no_token(exc, TOKEN)
@@ -156,7 +156,7 @@ def test_unknown_library_lists_the_music_libraries(
     with pytest.raises(LibraryNotFound) as caught:
         connect(url=emu.url, token=TOKEN, library="Jazz")
     exc = caught.value
-    assert exc.exit_code == ExitCode.CONFIG == 3
+    assert exc.exit_code == ExitCode.CONFIG and int(ExitCode.CONFIG) == 3
     assert "no music library named 'Jazz'" in exc.message
     assert "'Test Server'" in exc.message
     assert exc.hint is not None

@@ -19,13 +19,13 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plex_helpers import TAG, change, client_for, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.model import ItemType, ObservedItem, normalise_rating, same_rating
 from plexrate.plex import CHANGED_NOTE, Applier, Baseline, WriteMode
 from plexrate.plex.precheck import Expected, drift
 from plexrate.state import EntryStatus, RunStatus
+from tests.plex.plex_helpers import TAG, change, client_for, open_store
 
 pytestmark = pytest.mark.integration
 

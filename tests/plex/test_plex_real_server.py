@@ -12,7 +12,6 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import pytest
-from plex_helpers import TAG, change, client_for, inference_plan, open_store
 
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.model import Change, ItemType
@@ -20,6 +19,7 @@ from plexrate.plex import Applier, ApplyReport, PlexClient, RatingsNotStored, Wr
 from plexrate.plex.apply import VANISHED_NOTE
 from plexrate.plex.readback import read_items
 from plexrate.state import EntryStatus, StateStore
+from tests.plex.plex_helpers import TAG, change, client_for, inference_plan, open_store
 
 pytestmark = pytest.mark.integration
 
@@ -218,7 +218,12 @@ def test_an_album_deleted_in_the_middle_of_a_run_never_aborts_it(
     late = [c for c in plan if c.item_type is ItemType.TRACK][-1]
     album = next(a for a in emu.library.keys("album") if late.key in emu.library.children_of(a))
     doomed = {album, *emu.library.children_of(album)}
-    emu.after_write(lambda n: emu.delete([album]) if n == 2 else None)
+
+    def delete_after_second_request(requests: int) -> None:
+        if requests == 2:
+            emu.delete([album])
+
+    emu.after_write(delete_after_second_request)
     with open_store(tmp_path / "s.sqlite", emu) as store:
         _, report = apply(client_for(emu), store, plan, batch_size=100)
         assert report.vanished >= 1 and report.failed == 0

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from plex_apply_child import BATCH
-from plex_helpers import TAG, client_for, inference_plan, open_store
 
 from plexrate.emulator import Emulator, LatencyModel, generate_library
 from plexrate.model import Change
 from plexrate.plex import Applier, WriteMode
 from plexrate.session import SilentDialog, reconcile
 from plexrate.state import EntryStatus, RunStatus
+from tests.plex.plex_apply_child import BATCH
+from tests.plex.plex_helpers import TAG, client_for, inference_plan, open_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from plex_helpers import TAG, TWIN_TAG, client_for
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.emulator.offline import snapshot_of
 from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, Track
 from plexrate.plex import read_snapshot
 from plexrate.plex.snapshot import iter_listing
+from tests.plex.plex_helpers import TAG, TWIN_TAG, client_for
 
 pytestmark = pytest.mark.integration
 

@@ -1,9 +1,9 @@
 """Shared by the reliability tests: one library served by an emulator, and plexrate run against it
-as a person runs it, in-process through Typer's CliRunner or as a real ``python -m plexrate``.
+as a person runs it (tests/support/cli.py), in-process or as a real ``python -m plexrate``.
 
 Every comparison is between whole end states: the emulator's ``dump()`` (ratings, moods, locks,
 dates; the emulator's clock is pinned so timestamps compare too) and the ownership record in the
-StateStore. Imported by name (tests/ has no packages).
+StateStore.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner, Result
-
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary
 from plexrate.state import StateStore
+from tests.support.cli import PlexrateCli, Ran
 
 # Distinctive, so a leak anywhere (stdout, stderr, a file) is unmistakable.
 TOKEN = "rel-T0ken-Quokka-Zebra-7315"
@@ -36,6 +33,7 @@ TOKEN = "rel-T0ken-Quokka-Zebra-7315"
 FUTURE = float(int(time.time()) + 86_400)
 PAST = 1_750_000_000.0
 STATE_NAME = "plexrate_state.sqlite"
+PROCESS_ENV = {"PYTHONIOENCODING": "utf-8"}
 
 Owned = dict[int, tuple[str, float, str, bool]]
 
@@ -80,16 +78,21 @@ class Target:
         env = {f"PLEXRATE_{key}": value for key, value in values.items()}
         return {**env, "NO_COLOR": "1", "COLUMNS": "200"}
 
-    def invoke(self, *args: str) -> Result:
-        """``plexrate ARGS`` in this process, in the target's folder, with a clean environment."""
-        overrides: dict[str, str | None] = {
+    @property
+    def cli(self) -> PlexrateCli:
+        """plexrate pointed at this target, with none of the machine's PLEXRATE_* variables."""
+        env: dict[str, str | None] = {
             name: None for name in os.environ if name.upper().startswith("PLEXRATE_")
         }
-        overrides.update(self.environment())
+        env.update(self.environment())
+        return PlexrateCli(emulator=self.emu, workdir=self.folder, env=env)
+
+    def invoke(self, *args: str) -> Ran:
+        """``plexrate ARGS`` in this process, in the target's folder, with a clean environment."""
         cwd = Path.cwd()
         os.chdir(self.folder)  # no stray config.json is read
         try:
-            return CliRunner().invoke(app, list(args), env=overrides)
+            return self.cli.invoke(*args)
         finally:
             os.chdir(cwd)
 
@@ -100,33 +103,15 @@ class Target:
         document: dict[str, Any] = json.loads(result.stdout)
         return document
 
-    def process_env(self) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.upper().startswith("PLEXRATE_")}
-        return {**base, **self.environment(), "PYTHONIOENCODING": "utf-8"}
-
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         """``python -m plexrate ARGS`` as a real process (the caller waits for or kills it)."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "plexrate", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.process_env(),
-            cwd=self.folder,
-        )
+        return self.cli.popen(*args, env=PROCESS_ENV)
 
-    def run_process(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "plexrate", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=self.process_env(),
-            cwd=self.folder,
-            timeout=timeout,
-        )
+    def run_process(self, *args: str, timeout: float = 120) -> Ran:
+        return self.cli.run(*args, env=PROCESS_ENV, timeout=timeout)
 
     def store(self) -> StateStore:
+        # Also after the emulator stopped: the store needs the library's UUID, not its URL.
         return StateStore(self.state, library_uuid=self.emu.section_uuid, readonly=True)
 
     def owned(self) -> Owned:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_helpers import TOKEN
 from typer.testing import CliRunner
 
 import plexrate.redact as redact_module
@@ -31,6 +30,7 @@ from plexrate.settings import (
     public_config,
     setting_keys,
 )
+from tests.reliability.reliability_helpers import TOKEN
 
 FUZZ = settings(
     max_examples=120,

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import (
+
+from plexrate.emulator import FaultPlan, LatencyModel, generate_library
+from plexrate.plex import RetryPolicy
+from tests.reliability.reliability_helpers import (
     TOKEN,
     Outcome,
     Target,
@@ -23,9 +26,6 @@ from reliability_helpers import (
     serve,
     wait_for,
 )
-
-from plexrate.emulator import FaultPlan, LatencyModel, generate_library
-from plexrate.plex import RetryPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -207,7 +207,7 @@ def test_a_server_going_down_under_a_real_process(
 
         emu.come_back()
         rerun = target.run_process("run", "--apply", "--yes", "--json")
-        assert rerun.returncode == 0, rerun.stderr
+        assert rerun.exit_code == 0, rerun.stderr
         assert TOKEN not in rerun.stdout + rerun.stderr + out + err
         assert json.loads(rerun.stdout)["status"] == "completed"
         assert target.pending() == []

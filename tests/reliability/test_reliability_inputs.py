@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_helpers import (
+
+from plexrate.emulator import Emulator, generate_library
+from plexrate.state import StateStore
+from tests.reliability.reliability_helpers import (
     PAST,
     STATE_NAME,
     TOKEN,
@@ -29,9 +32,6 @@ from reliability_helpers import (
     assert_one_line_error,
     serve,
 )
-
-from plexrate.emulator import Emulator, generate_library
-from plexrate.state import StateStore
 
 pytestmark = pytest.mark.integration
 

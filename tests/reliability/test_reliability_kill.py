@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import (
+
+from plexrate.emulator import LatencyModel, generate_library
+from tests.reliability.reliability_helpers import (
     FUTURE,
     PAST,
     TOKEN,
@@ -34,8 +36,6 @@ from reliability_helpers import (
     serve,
     wait_for,
 )
-
-from plexrate.emulator import LatencyModel, generate_library
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

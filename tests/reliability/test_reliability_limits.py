@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_helpers import Target, assert_one_line_error, serve
 
 from plexrate.emulator import Emulator, generate_library
 from plexrate.fileio import MAX_INPUT_BYTES, MiB
+from tests.reliability.reliability_helpers import Target, assert_one_line_error, serve
 
 pytestmark = pytest.mark.integration
 

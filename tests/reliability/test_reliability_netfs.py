@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reliability_helpers import Target, serve
 
 from plexrate.emulator import generate_library
 from plexrate.state import netfs
+from tests.reliability.reliability_helpers import Target, serve
 
 pytestmark = pytest.mark.integration
 

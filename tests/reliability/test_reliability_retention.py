@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 import requests
-from reliability_helpers import Target, assert_one_line_error, assert_same_outcome, serve
 
 from plexrate.emulator import Emulator, generate_library
+from tests.reliability.reliability_helpers import (
+    Target,
+    assert_one_line_error,
+    assert_same_outcome,
+    serve,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -20,9 +25,14 @@ NIGHTS = 5
 
 
 def _rate(emu: Emulator, key: int, value: float) -> None:
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": value,
+    }
     response = requests.put(
         f"{emu.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+        params=query,
         headers={"X-Plex-Token": emu.token},
         timeout=10,
     )
@@ -48,7 +58,8 @@ def _nights(folder: Path, keep: int) -> tuple[Target, Emulator]:
 def _runs(target: Target, *args: str) -> dict[str, Any]:
     result = target.invoke("admin", "runs", "--json", *args)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def test_nightly_runs_keep_the_newest_whole_and_undo_everything_the_same(tmp_path: Path) -> None:

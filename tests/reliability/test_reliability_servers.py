@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import (
+
+from plexrate.emulator import Emulator, FaultPlan, generate_library
+from plexrate.plex import RetryPolicy
+from tests.reliability.reliability_helpers import (
     TOKEN,
     Outcome,
     Target,
@@ -24,9 +27,6 @@ from reliability_helpers import (
     assert_same_outcome,
     serve,
 )
-
-from plexrate.emulator import Emulator, FaultPlan, generate_library
-from plexrate.plex import RetryPolicy
 
 pytestmark = pytest.mark.integration
 

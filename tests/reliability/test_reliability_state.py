@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import (
+
+from plexrate.emulator import generate_library
+from tests.reliability.reliability_helpers import (
     STATE_NAME,
     TOKEN,
     Outcome,
@@ -28,8 +30,6 @@ from reliability_helpers import (
     assert_same_outcome,
     serve,
 )
-
-from plexrate.emulator import generate_library
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ def other_database(path: Path) -> bytes:
     return path.read_bytes()
 
 
-FIXED = {
+FIXED: dict[str, tuple[Callable[[bytes, Path], bytes], str]] = {
     "empty": (lambda s, p: b"", "is empty"),
     "garbage": (lambda s, p: random.Random(1).randbytes(len(s)), RESTORE),
     "header-only": (lambda s, p: s[:100], "truncated"),

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import Target, assert_one_line_error, serve
 
 from plexrate.emulator import generate_library
 from plexrate.errors import StateError
 from plexrate.model import Change, ItemType, Phase
 from plexrate.state import StateStore, schema
 from plexrate.state.lock import LibraryLock
+from tests.reliability.reliability_helpers import Target, assert_one_line_error, serve
 
 pytestmark = pytest.mark.integration
 

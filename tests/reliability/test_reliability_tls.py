@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import TOKEN, Target, assert_one_line_error, serve
 
 from plexrate.emulator import Emulator, TlsFiles, generate_library
 from plexrate.emulator.tls import PLEX_DIRECT_HASH, plex_direct_name
+from tests.reliability.reliability_helpers import TOKEN, Target, assert_one_line_error, serve
 
 pytestmark = pytest.mark.integration
 

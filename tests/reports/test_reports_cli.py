@@ -12,8 +12,6 @@ import io
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -21,11 +19,12 @@ from typing import Any
 
 import pytest
 import requests
-from report_schemas import check_document
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary
+from tests.reports.report_schemas import check_document
+from tests.support.cli import NO_WAITING, PLAIN, PlexrateCli
 
 SMALL_UUID = "00000000-0000-4000-8000-000000000003"
 ANSI = "\x1b["
@@ -39,19 +38,16 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().startswith("PLEXRATE_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
-    monkeypatch.setenv("PLEXRATE_STATE_PATH", str(tmp_path / "state" / "plexrate.sqlite"))
     (tmp_path / "state").mkdir()
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[Emulator], Emulator]:
-    """Point plexrate at a running emulator."""
+def serve(tmp_path: Path) -> Callable[[Emulator], PlexrateCli]:
+    """plexrate pointed at a running emulator, working in the test's folder."""
 
-    def point(emulator: Emulator) -> Emulator:
-        monkeypatch.setenv("PLEXRATE_PLEX_URL", emulator.url)
-        monkeypatch.setenv("PLEXRATE_PLEX_TOKEN", emulator.token)
-        return emulator
+    def point(emulator: Emulator) -> PlexrateCli:
+        state = tmp_path / "state" / "plexrate.sqlite"
+        return PlexrateCli.at(emulator, workdir=tmp_path, state=state, env={**NO_WAITING, **PLAIN})
 
     return point
 
@@ -60,17 +56,14 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[[Emulator], Emulator]:
 def small(
     emulator_factory: EmulatorFactory,
     small_library: EmulatorLibrary,
-    serve: Callable[[Emulator], Emulator],
-) -> Emulator:
+    serve: Callable[[Emulator], PlexrateCli],
+) -> PlexrateCli:
+    """plexrate against the small example library."""
     return serve(emulator_factory(small_library))
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "200"})
-
-
-def report_json(*args: str) -> dict[str, Any]:
-    result = invoke("report", *args, "--json")
+def report_json(cli: PlexrateCli, *args: str) -> dict[str, Any]:
+    result = cli.invoke("report", *args, "--json")
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = json.loads(result.stdout)
     check_document(document)
@@ -109,8 +102,8 @@ def library_dict(
 # (309, 216 s); the copy on the live album is left out, "Evening Song (Live)" has brackets.
 
 
-def test_coverage_of_the_small_library(small: Emulator) -> None:
-    doc = report_json("coverage")
+def test_coverage_of_the_small_library(small: PlexrateCli) -> None:
+    doc = report_json(small, "coverage")
 
     assert doc["library"] == {"title": "Music", "uuid": SMALL_UUID}
     rows = {
@@ -133,15 +126,15 @@ def test_coverage_of_the_small_library(small: Emulator) -> None:
     assert doc["twin_groups"] == 1
 
 
-def test_histogram_twins_and_dissenters_of_the_small_library(small: Emulator) -> None:
-    histogram = report_json("histogram")
+def test_histogram_twins_and_dissenters_of_the_small_library(small: PlexrateCli) -> None:
+    histogram = report_json(small, "histogram")
     counts = {b["stars"]: (b["manual"], b["inferred"]) for b in histogram["buckets"] if b["total"]}
     assert counts == {3.0: (1, 0), 4.0: (1, 0), 5.0: (1, 0)}
     assert (histogram["type"], histogram["rated"], histogram["unrated"]) == ("track", 3, 7)
-    albums = report_json("histogram", "--type", "album")
+    albums = report_json(small, "histogram", "--type", "album")
     assert [(b["stars"], b["manual"]) for b in albums["buckets"] if b["total"]] == [(3.0, 1)]
 
-    twins = report_json("twins")
+    twins = report_json(small, "twins")
     (group,) = twins["groups"]
     assert (group["artist"], group["title"], group["rating"], group["basis"]) == (
         "The Testers",
@@ -155,13 +148,13 @@ def test_histogram_twins_and_dissenters_of_the_small_library(small: Emulator) ->
         (309, "Summer Anthems 2005", "3:36", "unrated"),
     ]
 
-    dissenters = report_json("dissenters")
+    dissenters = report_json(small, "dissenters")
     assert [(t["key"], t["deviation_stars"]) for t in dissenters["tracks"]] == [(307, 2.0)]
     assert (dissenters["compared"], dissenters["limit"]) == (1, 50)
 
 
-def test_text_output_shows_the_figures_in_tables_and_a_tree(small: Emulator) -> None:
-    coverage = invoke("report", "coverage")
+def test_text_output_shows_the_figures_in_tables_and_a_tree(small: PlexrateCli) -> None:
+    coverage = small.invoke("report", "coverage")
     assert coverage.exit_code == 0, coverage.output
     track_row = next(line for line in coverage.stdout.splitlines() if "Tracks" in line)
     assert [cell.strip() for cell in track_row.split("│")[1:7]] == [
@@ -173,10 +166,10 @@ def test_text_output_shows_the_figures_in_tables_and_a_tree(small: Emulator) -> 
         "2  20.0%",
     ]
     assert "█ manual  ▒ inferred  ░ unrated" in coverage.stdout
-    twins = invoke("report", "twins").stdout
+    twins = small.invoke("report", "twins").stdout
     assert "The Testers — morning song  4★  (manual anchor: the copy you rated" in twins
     assert "Morning Song  ·  Summer Anthems 2005  ·  3:36  ·  — unrated  (#309)" in twins
-    dissenters = invoke("report", "dissenters").stdout
+    dissenters = small.invoke("report", "dissenters").stdout
     assert "+2★" in dissenters
     assert "Ådne Ångström — Fjord" in dissenters
     assert ANSI not in coverage.stdout + twins + dissenters
@@ -186,7 +179,7 @@ def test_text_output_shows_the_figures_in_tables_and_a_tree(small: Emulator) -> 
 
 
 def test_histogram_edges_and_dissenter_flags_on_a_made_library(
-    emulator_factory: EmulatorFactory, serve: Callable[[Emulator], Emulator]
+    emulator_factory: EmulatorFactory, serve: Callable[[Emulator], PlexrateCli]
 ) -> None:
     ratings = [1.0, 2.0, 9.5, 10.0, 7.0, 7.2, None]
     library = library_dict(
@@ -204,14 +197,14 @@ def test_histogram_edges_and_dissenter_flags_on_a_made_library(
             for i, r in enumerate(ratings)
         ],
     )
-    serve(emulator_factory(library))
+    small = serve(emulator_factory(library))
 
-    histogram = report_json("histogram")
+    histogram = report_json(small, "histogram")
     counts = {b["stars"]: b["manual"] for b in histogram["buckets"] if b["total"]}
     assert counts == {0.5: 1, 1.0: 1, 3.5: 1, 4.0: 1, 5.0: 2}
     assert next(b for b in histogram["buckets"] if b["stars"] == 5.0)["percent"] == 33.33
 
-    all_of_them = report_json("dissenters", "--limit", "0")
+    all_of_them = report_json(small, "dissenters", "--limit", "0")
     assert [(t["key"], t["deviation_stars"]) for t in all_of_them["tracks"]] == [
         (100, -2.5),  # 0.5★ on a 3★ album
         (101, -2.0),  # ties keep the tracks' order on the album
@@ -220,18 +213,18 @@ def test_histogram_edges_and_dissenter_flags_on_a_made_library(
         (105, 0.6),
         (104, 0.5),
     ]
-    assert [t["key"] for t in report_json("dissenters", "-n", "2")["tracks"]] == [100, 101]
-    strong = report_json("dissenters", "--min-deviation", "1.75")
+    assert [t["key"] for t in report_json(small, "dissenters", "-n", "2")["tracks"]] == [100, 101]
+    strong = report_json(small, "dissenters", "--min-deviation", "1.75")
     assert [t["key"] for t in strong["tracks"]] == [100, 101, 103, 102]
     assert strong["min_deviation_stars"] == 1.75
-    bad = invoke("report", "dissenters", "--min-deviation", "-1")
+    bad = small.invoke("report", "dissenters", "--min-deviation", "-1")
     assert bad.exit_code == 2
 
 
 # -- --output ----------------------------------------------------------------------------------
 
 
-def test_output_by_extension(small: Emulator, tmp_path: Path) -> None:
+def test_output_by_extension(small: PlexrateCli, tmp_path: Path) -> None:
     text_file, csv_file, json_file, other = (
         tmp_path / "coverage.txt",
         tmp_path / "coverage.csv",
@@ -239,7 +232,7 @@ def test_output_by_extension(small: Emulator, tmp_path: Path) -> None:
         tmp_path / "coverage.report",
     )
     for target in (text_file, csv_file, json_file, other):
-        result = invoke("report", "coverage", "--output", str(target))
+        result = small.invoke("report", "coverage", "--output", str(target))
         assert result.exit_code == 0, result.output
         assert result.stdout == ""
         assert f"to {target}" in result.stderr
@@ -264,14 +257,14 @@ def test_output_by_extension(small: Emulator, tmp_path: Path) -> None:
 
     document = json.loads(json_file.read_text(encoding="utf-8"))
     check_document(document)
-    assert document == report_json("coverage")
+    assert document == report_json(small, "coverage")
 
 
 @pytest.mark.parametrize("name", ["coverage", "histogram", "twins", "dissenters"])
-def test_every_report_writes_each_format(small: Emulator, tmp_path: Path, name: str) -> None:
+def test_every_report_writes_each_format(small: PlexrateCli, tmp_path: Path, name: str) -> None:
     for suffix in ("txt", "csv", "json"):
         target = tmp_path / f"{name}.{suffix}"
-        result = invoke("report", name, "-o", str(target), "--quiet")
+        result = small.invoke("report", name, "-o", str(target), "--quiet")
         assert result.exit_code == 0, result.output
         assert result.stderr == ""
         content = target.read_text(encoding="utf-8")
@@ -291,14 +284,14 @@ def test_every_report_writes_each_format(small: Emulator, tmp_path: Path, name: 
 
 @pytest.mark.parametrize("name", ["coverage", "histogram", "twins", "dissenters"])
 def test_every_report_writes_a_web_page_and_a_picture(
-    small: Emulator, tmp_path: Path, name: str
+    small: PlexrateCli, tmp_path: Path, name: str
 ) -> None:
     text = tmp_path / f"{name}.txt"
-    assert invoke("report", name, "-o", str(text), "--quiet").exit_code == 0
+    assert small.invoke("report", name, "-o", str(text), "--quiet").exit_code == 0
     words = [w for w in text.read_text(encoding="utf-8").split() if w.isalpha() and len(w) > 3]
     for suffix in ("html", "svg"):
         target = tmp_path / f"{name}.{suffix}"
-        result = invoke("report", name, "-o", str(target))
+        result = small.invoke("report", name, "-o", str(target))
         assert result.exit_code == 0, result.output
         assert f"({suffix}) to {target}" in result.stderr
         content = target.read_text(encoding="utf-8")
@@ -315,15 +308,15 @@ def test_every_report_writes_a_web_page_and_a_picture(
 
 
 def test_output_replaces_a_file_only_with_force_and_atomically(
-    small: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small: PlexrateCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "twins.csv"
     target.write_text("keep me\n", encoding="utf-8")
 
-    refused = invoke("report", "twins", "-o", str(target))
+    refused = small.invoke("report", "twins", "-o", str(target))
     assert refused.exit_code == 2
     assert "already exists" in refused.stderr
-    assert small.stats().requests == 0  # refused before reading the library
+    assert small.emulator.stats().requests == 0  # refused before reading the library
 
     def broken_rows(self: object) -> Iterator[tuple[Any, ...]]:
         yield ("a row that is written before the failure",)
@@ -333,18 +326,18 @@ def test_output_replaces_a_file_only_with_force_and_atomically(
 
     with monkeypatch.context() as patch:
         patch.setattr(TwinsInventory, "csv_rows", broken_rows)
-        failed = invoke("report", "twins", "-o", str(target), "--force")
+        failed = small.invoke("report", "twins", "-o", str(target), "--force")
     assert failed.exit_code == 1
     assert target.read_text(encoding="utf-8") == "keep me\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".twins")] == []
 
     inode = target.stat().st_ino
-    replaced = invoke("report", "twins", "-o", str(target), "--force")
+    replaced = small.invoke("report", "twins", "-o", str(target), "--force")
     assert replaced.exit_code == 0, replaced.output
     assert target.read_text(encoding="utf-8").startswith("group,group_artist,group_title")
     assert target.stat().st_ino != inode  # a new file renamed over the old one
 
-    folder = invoke("report", "twins", "-o", str(tmp_path))
+    folder = small.invoke("report", "twins", "-o", str(tmp_path))
     assert folder.exit_code == 2
 
 
@@ -373,8 +366,8 @@ def _owned_rows(path: Path) -> list[tuple[Any, ...]]:
         return conn.execute("SELECT * FROM owned ORDER BY key").fetchall()
 
 
-def _run_apply() -> dict[str, Any]:
-    result = invoke("run", "--apply", "--yes", "--json")
+def _run_apply(cli: PlexrateCli) -> dict[str, Any]:
+    result = cli.invoke("run", "--apply", "--yes", "--json")
     assert result.exit_code == 0, result.output
     outcome: dict[str, Any] = json.loads(result.stdout)
     return outcome
@@ -390,35 +383,35 @@ ALL_REPORTS = (
 
 
 def test_reports_send_no_writes_and_leave_the_state_untouched(
-    small: Emulator, tmp_path: Path
+    small: PlexrateCli, tmp_path: Path
 ) -> None:
     state_dir = tmp_path / "state"
     for args in ALL_REPORTS:
-        assert invoke("report", *args).exit_code == 0
-    assert small.stats().writes == 0
+        assert small.invoke("report", *args).exit_code == 0
+    assert small.emulator.stats().writes == 0
     assert list(state_dir.iterdir()) == []  # no state file is created by looking
 
-    _run_apply()
+    _run_apply(small)
     before = _fingerprint(state_dir)
     assert "plexrate.sqlite" in before
     owned_before = _owned_rows(state_dir / "plexrate.sqlite")
-    small.reset_stats()
+    small.emulator.reset_stats()
     for args in ALL_REPORTS:
-        result = invoke("report", *args, "--json")
+        result = small.invoke("report", *args, "--json")
         assert result.exit_code == 0, result.output
-    stats = small.stats()
+    stats = small.emulator.stats()
     assert stats.writes == 0
     assert stats.reads > 0
     assert _fingerprint(state_dir) == before
     assert _owned_rows(state_dir / "plexrate.sqlite") == owned_before
 
 
-def test_after_run_apply_inferred_counts_equal_the_run_written_count(small: Emulator) -> None:
-    outcome = _run_apply()
+def test_after_run_apply_inferred_counts_equal_the_run_written_count(small: PlexrateCli) -> None:
+    outcome = _run_apply(small)
     written = outcome["written"]
     assert written == outcome["stats"]["rating_writes"] > 0
 
-    doc = report_json("coverage")
+    doc = report_json(small, "coverage")
     assert doc["total"]["inferred"] == written
     assert doc["total"]["manual"] == 5
     assert doc["total"]["unrated"] == 0
@@ -430,27 +423,32 @@ def test_after_run_apply_inferred_counts_equal_the_run_written_count(small: Emul
             if k.startswith("changes.") and k.endswith(item_type)
         )
         assert count == planned
-    histogram = report_json("histogram")
+    histogram = report_json(small, "histogram")
     assert histogram["inferred"] == per_type["track"]
     assert histogram["manual"] == 3
 
-    twins = report_json("twins")
+    twins = report_json(small, "twins")
     member = twins["groups"][0]["members"][1]
     assert (member["key"], member["rating"], member["status"]) == (309, 8.0, "inferred")
 
 
-def test_a_rating_changed_in_plex_after_a_run_counts_as_manual(small: Emulator) -> None:
-    _run_apply()
-    before = report_json("coverage")["types"]["track"]
+def test_a_rating_changed_in_plex_after_a_run_counts_as_manual(small: PlexrateCli) -> None:
+    _run_apply(small)
+    before = report_json(small, "coverage")["types"]["track"]
+    query: dict[str, str | int | float] = {
+        "key": 304,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": 2.0,
+    }
     response = requests.put(
-        f"{small.url}/:/rate",
-        params={"key": 304, "identifier": "com.plexapp.plugins.library", "rating": 2.0},
-        headers={"X-Plex-Token": small.token},
+        f"{small.emulator.url}/:/rate",
+        params=query,
+        headers={"X-Plex-Token": small.emulator.token},
         timeout=10,
     )
     response.raise_for_status()
 
-    after = report_json("coverage")["types"]["track"]
+    after = report_json(small, "coverage")["types"]["track"]
     assert after["manual"] == before["manual"] + 1
     assert after["inferred"] == before["inferred"] - 1
     assert after["hijacked"] == 1
@@ -459,45 +457,26 @@ def test_a_rating_changed_in_plex_after_a_run_counts_as_manual(small: Emulator) 
 # -- a real process --------------------------------------------------------------------------
 
 
-def test_each_report_runs_as_a_real_process(small: Emulator, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-        "PYTHONIOENCODING": "utf-8",
-    }
+def test_each_report_runs_as_a_real_process(small: PlexrateCli, tmp_path: Path) -> None:
+    env = {"PYTHONIOENCODING": "utf-8"}
     for name in ("coverage", "histogram", "twins", "dissenters"):
-        done = subprocess.run(
-            [sys.executable, "-m", "plexrate", "report", name, "--json"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+        done = small.run("report", name, "--json", env=env, timeout=120)
+        assert done.exit_code == 0, done.stderr
         document = json.loads(done.stdout)
         check_document(document)
         assert document["report"] == name
-    assert small.stats().writes == 0
-    text = subprocess.run(
-        [sys.executable, "-m", "plexrate", "report", "histogram"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert text.returncode == 0, text.stderr
+    assert small.emulator.stats().writes == 0
+    text = small.run("report", "histogram", env=env, timeout=120)
+    assert text.exit_code == 0, text.stderr
     assert "│  5.0★ │      1 │        0 │     1 │  33.3% │" in text.stdout
     assert ANSI not in text.stdout
 
 
 def test_every_report_command_has_help_with_an_example() -> None:
     for name in ("coverage", "histogram", "twins", "dissenters"):
-        result = invoke("report", name, "--help")
+        result = CliRunner().invoke(
+            app, ["report", name, "--help"], env={"NO_COLOR": "1", "COLUMNS": "200"}
+        )
         assert result.exit_code == 0
         assert "Example: plexrate report " + name in result.stdout
         for flag in ("--json", "--output", "--quiet", "--library", "--config"):

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Mapping
+from typing import TypeVar
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from report_lib import Lib, claims
-from report_schemas import check_document
 
 from plexrate.engine import EngineConfig, InferenceModel, TwinAnchor, TwinRules, build_plan, infer
-from plexrate.model import ItemType, LibrarySnapshot, OwnedItem
+from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, OwnedItem, Track
 from plexrate.reports import (
     BUCKETS,
     Status,
@@ -26,8 +26,12 @@ from plexrate.reports import (
     histogram,
     twins_inventory,
 )
+from tests.reports.report_lib import claims
+from tests.reports.report_schemas import check_document
+from tests.support.library import Lib
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
+Rated = TypeVar("Rated", Artist, Album, Track)
 
 
 # -- coverage ----------------------------------------------------------------------------------
@@ -128,10 +132,15 @@ def test_coverage_after_applying_a_plan_counts_its_rating_writes_as_inferred() -
     plan = build_plan(snapshot, owned={}, config=CFG)
     written = {c.key: c.after for c in plan.changes if c.set_rating and c.after is not None}
     after = Lib()
-    after.artists, after.albums, after.tracks = (
-        {k: dataclasses.replace(v, rating=written.get(k, v.rating)) for k, v in m.items()}
-        for m in (snapshot.artists, snapshot.albums, snapshot.tracks)
-    )
+
+    def rerated(items: Mapping[int, Rated]) -> dict[int, Rated]:
+        return {
+            k: dataclasses.replace(v, rating=written.get(k, v.rating)) for k, v in items.items()
+        }
+
+    after.artists = rerated(snapshot.artists)
+    after.albums = rerated(snapshot.albums)
+    after.tracks = rerated(snapshot.tracks)
     applied = after.snapshot()
     report = coverage(analyse(applied, owned=claims(applied, written), config=CFG))
     assert report.total.inferred == len(written)

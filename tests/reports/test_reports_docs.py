@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from report_schemas import check_document
-from typer.testing import CliRunner
 
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary
+from tests.reports.report_schemas import check_document
+from tests.support.cli import PlexrateCli, plexrate_in
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "reports.md"
@@ -31,16 +29,13 @@ def served(
     small_library: EmulatorLibrary,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> Emulator:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith("PLEXRATE_"):
-            monkeypatch.delenv(name)
-    emulator = emulator_factory(small_library)
-    monkeypatch.setenv("PLEXRATE_PLEX_URL", emulator.url)
-    monkeypatch.setenv("PLEXRATE_PLEX_TOKEN", emulator.token)
-    monkeypatch.setenv("PLEXRATE_STATE_PATH", str(tmp_path / "state.sqlite"))
-    return emulator
+) -> PlexrateCli:
+    return plexrate_in(
+        tmp_path,
+        emulator_factory(small_library),
+        monkeypatch,
+        env={"NO_COLOR": "1", "COLUMNS": "100"},
+    )
 
 
 def test_the_page_has_a_json_and_a_text_example_for_every_report() -> None:
@@ -48,18 +43,16 @@ def test_the_page_has_a_json_and_a_text_example_for_every_report() -> None:
 
 
 @pytest.mark.parametrize("name", REPORTS)
-def test_examples_are_the_commands_output(served: Emulator, name: str) -> None:
+def test_examples_are_the_commands_output(served: PlexrateCli, name: str) -> None:
     blocks = examples()
-    runner = CliRunner()
-    env = {"NO_COLOR": "1", "COLUMNS": "100"}
 
     documented = json.loads(blocks[("json", name)])
     check_document(documented)
-    result = runner.invoke(app, ["report", name, "--json"], env=env)
+    result = served.invoke("report", name, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == documented
 
-    result = runner.invoke(app, ["report", name], env=env)
+    result = served.invoke("report", name)
     assert result.exit_code == 0, result.output
     printed = [line.rstrip() for line in result.stdout.strip("\n").splitlines()]
     assert printed == [line.rstrip() for line in blocks[("text", name)].splitlines()]

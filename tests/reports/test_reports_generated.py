@@ -2,60 +2,52 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from report_schemas import check_document
-from typer.testing import CliRunner
 
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator
-from plexrate.emulator.library import TrackItem
+from plexrate.emulator.library import ItemKind, TrackItem
+from tests.reports.report_schemas import check_document
+from tests.support.cli import PlexrateCli, plexrate_in
+
+ITEM_KINDS: tuple[ItemKind, ...] = ("track", "album", "artist")
+
+
+def rating_of(ratings: dict[int, float | None], key: int) -> float:
+    rating = ratings[key]
+    assert rating is not None, key
+    return rating
 
 
 @pytest.fixture
 def generated(
     emulator_factory: Callable[..., Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Emulator:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith("PLEXRATE_"):
-            monkeypatch.delenv(name)
-    emulator = emulator_factory(tracks=1500, seed=4)
-    monkeypatch.setenv("PLEXRATE_PLEX_URL", emulator.url)
-    monkeypatch.setenv("PLEXRATE_PLEX_TOKEN", emulator.token)
-    monkeypatch.setenv("PLEXRATE_STATE_PATH", str(tmp_path / "state.sqlite"))
-    monkeypatch.setenv("PLEXRATE_COOLDOWN_SLEEP", "0")
-    return emulator
+) -> PlexrateCli:
+    return plexrate_in(
+        tmp_path,
+        emulator_factory(tracks=1500, seed=4),
+        monkeypatch,
+        env={"PLEXRATE_COOLDOWN_SLEEP": "0", "NO_COLOR": "1"},
+    )
 
 
-def run(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, list(args), env={"NO_COLOR": "1"})
-    assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+def test_reports_are_consistent_with_each_other_and_with_plex(generated: PlexrateCli) -> None:
+    run = generated.ok_json
+    outcome = run("run", "--apply", "--yes")
+    library = generated.emulator.library
 
-
-def test_reports_are_consistent_with_each_other_and_with_plex(generated: Emulator) -> None:
-    outcome = run("run", "--apply", "--yes", "--json")
-    library = generated.library
-
-    reports = {name: run("report", name, "--json") for name in ("coverage", "twins")}
-    reports["dissenters"] = run("report", "dissenters", "--json", "--limit", "0")
-    for item_type in ("track", "album", "artist"):
-        reports[f"histogram-{item_type}"] = run(
-            "report", "histogram", "--json", "--type", item_type
-        )
+    reports = {name: run("report", name) for name in ("coverage", "twins")}
+    reports["dissenters"] = run("report", "dissenters", "--limit", "0")
+    for item_type in ITEM_KINDS:
+        reports[f"histogram-{item_type}"] = run("report", "histogram", "--type", item_type)
     for document in reports.values():
         check_document(document)
 
     coverage = reports["coverage"]
     assert coverage["total"]["inferred"] == outcome["written"]
-    for item_type in ("track", "album", "artist"):
+    for item_type in ITEM_KINDS:
         row = coverage["types"][item_type]
         histogram = reports[f"histogram-{item_type}"]
         assert row["manual"] + row["inferred"] + row["unrated"] == row["items"]
@@ -102,5 +94,5 @@ def test_reports_are_consistent_with_each_other_and_with_plex(generated: Emulato
     assert len(sizes) == dissenters["matching"]
     for row in dissenters["tracks"][:20]:
         assert row["deviation_stars"] == pytest.approx(
-            (tracks[row["key"]] - albums[row["album_key"]]) / 2, abs=1e-6
+            (rating_of(tracks, row["key"]) - rating_of(albums, row["album_key"])) / 2, abs=1e-6
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from report_lib import Lib, claims
 from rich.console import Console
 
 from plexrate.engine import EngineConfig, InferenceModel
@@ -17,6 +16,8 @@ from plexrate.reports.views import (
     view,
 )
 from plexrate.wording import signed_stars
+from tests.reports.report_lib import claims
+from tests.support.library import Lib
 
 CFG = EngineConfig(inference_model=InferenceModel.CLASSIC)
 

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from state_child import TAG, value_for
-from state_helpers import LIBRARY, OTHER_LIBRARY, open_store
 
 from plexrate.errors import StateLocked
 from plexrate.state import EntryStatus, ObservedItem, RunStatus
 from plexrate.state.lock import current_command
+from tests.state.state_child import TAG, value_for
+from tests.state.state_helpers import LIBRARY, OTHER_LIBRARY, open_store
 
 CHILD = Path(__file__).with_name("state_child.py")
 BATCH = 25

@@ -8,10 +8,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from state_helpers import change, open_store, write_and_confirm
 
 from plexrate.errors import StateError
 from plexrate.state import schema
+from tests.state.state_helpers import change, open_store, write_and_confirm
 
 
 def _filled(path: Path, items: int = 2000) -> Path:

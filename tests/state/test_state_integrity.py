@@ -10,11 +10,11 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from state_helpers import change, open_store, write_and_confirm
 
 from plexrate.errors import StateError
 from plexrate.state import schema
 from plexrate.state.store import META_CHECKED, META_WRITER_OPEN
+from tests.state.state_helpers import change, open_store, write_and_confirm
 
 PAGE = 4096
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from state_helpers import LIBRARY, OTHER_LIBRARY, change, open_store, write_and_confirm
 
 from plexrate.errors import InputFileError
 from plexrate.model import ItemType, OwnedItem
@@ -24,8 +23,9 @@ from plexrate.state import (
     load_legacy,
     parse_legacy,
 )
+from tests.state.state_helpers import LIBRARY, OTHER_LIBRARY, change, open_store, write_and_confirm
 
-STAMPED = {
+STAMPED: dict[str, Any] = {
     "version": "2.1",
     "library_uuid": LIBRARY,
     "ratings": {"101": {"r": 7.5, "t": False}, "102": {"r": 6, "t": True}, "103": {"r": 0}},

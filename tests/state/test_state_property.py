@@ -11,9 +11,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from state_helpers import change, open_store
 
 from plexrate.model import Change
+from tests.state.state_helpers import change, open_store
 
 ratings = st.none() | st.integers(min_value=0, max_value=20).map(lambda n: n / 2)
 changes = st.builds(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from state_helpers import TAG, change, open_store, write_and_confirm
 
 from plexrate.state import (
     EntryStatus,
@@ -16,6 +17,7 @@ from plexrate.state import (
     classify,
 )
 from plexrate.state.records import JournalEntry
+from tests.state.state_helpers import TAG, change, open_store, write_and_confirm
 
 
 def _seen(rating: float | None, *tags: str) -> ObservedItem:
@@ -30,9 +32,9 @@ def _crashed_run(store: StateStore, changes: list) -> dict[int, JournalEntry]:  
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
+def store(tmp_path: Path) -> Iterator[StateStore]:
     s = open_store(tmp_path / "state.sqlite")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
@@ -93,7 +95,12 @@ def test_the_value_plex_holds_is_what_gets_owned(store: StateStore) -> None:
 
 def test_a_hijack_drop_that_landed_releases_ownership(store: StateStore) -> None:
     write_and_confirm(store, [change(1, after=6.0), change(2, after=6.0)])
-    drop = {"set_rating": False, "own": False, "add_tags": (), "remove_tags": (TAG,)}
+    drop: dict[str, Any] = {
+        "set_rating": False,
+        "own": False,
+        "add_tags": (),
+        "remove_tags": (TAG,),
+    }
     _crashed_run(store, [change(1, before=9.0, after=9.0, **drop), change(2, **drop)])
     report = store.resolve_pending({1: _seen(9.0), 2: _seen(9.0, TAG)})
     assert [e.key for e in report.landed] == [1]

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from state_helpers import TAG, change, open_store, write_and_confirm
 
 from plexrate.model import Change, Phase
 from plexrate.state import RunStatus
+from tests.state.state_helpers import TAG, change, open_store, write_and_confirm
 
 ratings = st.none() | st.integers(min_value=0, max_value=20).map(lambda n: n / 2)
 tags = st.sampled_from([(), (TAG,), ("rating_inferred",), ("Twin",)])

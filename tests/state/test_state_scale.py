@@ -7,19 +7,20 @@ never asserted: the machine running the suite decides them, not the code.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from state_helpers import change, open_store
 
 from plexrate.model import ItemType, OwnedItem
+from tests.state.state_helpers import change, open_store
 
 ITEMS = 300_000
 
 
 @pytest.mark.slow
 def test_300k_owned_items_round_trip(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     types = (ItemType.ARTIST, ItemType.ALBUM, ItemType.TRACK)
     items = [

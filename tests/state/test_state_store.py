@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
-from state_helpers import LIBRARY, OTHER_LIBRARY, TAG, change, open_store, write_and_confirm
 
 from plexrate.errors import StateError
 from plexrate.model import ItemType, OwnedItem, Phase
 from plexrate.state import EntryStatus, RunStatus, StateStore
+from tests.state.state_helpers import (
+    LIBRARY,
+    OTHER_LIBRARY,
+    TAG,
+    change,
+    open_store,
+    write_and_confirm,
+)
 
 
 @pytest.fixture

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from state_helpers import TAG, change, open_store, write_and_confirm
 
 from plexrate.model import ItemType
 from plexrate.state import RunStatus, StateStore
+from tests.state.state_helpers import TAG, change, open_store, write_and_confirm
 
 TWIN_TAG = "Twin"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
+def store(tmp_path: Path) -> Iterator[StateStore]:
     s = open_store(tmp_path / "state.sqlite")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from watch_support import SECRET, PlexrateCli, Watched
 
 from plexrate.emulator import EmulatorLibrary
+from tests.support.cli import CliFactory
+from tests.watch.watch_support import SECRET, Watched
 
 
 @pytest.fixture(autouse=True)
@@ -19,33 +19,11 @@ def _isolated(cli_env: None) -> None:
 
 
 @pytest.fixture
-def watched_for(
-    emulator_factory: Any, tmp_path: Path, state_root: Path
-) -> Iterator[Callable[..., Watched]]:
+def watched_for(cli_for: CliFactory) -> Callable[..., Watched]:
     """``watched_for(library, **emulator_kwargs)``: an emulator and plexrate pointed at it."""
-    made: list[PlexrateCli] = []
 
     def make(library: EmulatorLibrary, **kwargs: Any) -> Watched:
-        number = len(made) + 1
-        emulator = emulator_factory(library, **kwargs)
-        workdir = tmp_path / f"plexrate{number}"
-        workdir.mkdir()
-        state = state_root / f"state{number}"
-        state.mkdir()
-        cli = PlexrateCli(
-            emulator=emulator,
-            workdir=workdir,
-            env={
-                "PLEXRATE_PLEX_URL": emulator.url,
-                "PLEXRATE_PLEX_TOKEN": emulator.token,
-                "PLEXRATE_STATE_PATH": str(state / "plexrate_state.sqlite"),
-                "PLEXRATE_WATCH_SECRET": SECRET,
-                "PLEXRATE_LOG_FILE": os.devnull,
-            },
-        )
-        made.append(cli)
-        return Watched(cli)
+        env = {"PLEXRATE_WATCH_SECRET": SECRET, "PLEXRATE_LOG_FILE": os.devnull}
+        return Watched(cli_for(library, env=env, **kwargs))
 
-    yield make
-    for cli in made:
-        cli.close()
+    return make

@@ -109,10 +109,7 @@ def test_a_burst_of_webhooks_is_one_cycle_and_echoes_are_not_the_persons() -> No
     h.results = [CycleResult(written={5: 6.0})]
     h.script = (
         [lambda: None] * 2
-        + [
-            lambda k=k: events.put(rate(k))
-            for k in (1, 2, 3, 4)  # type: ignore[misc]
-        ]
+        + [lambda k=k: events.put(rate(k)) for k in (1, 2, 3, 4)]
         + [lambda: events.put(rate(5)), lambda: events.put(rate(7, server="elsewhere"))]
     )
     loop = WatchLoop(

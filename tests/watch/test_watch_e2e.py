@@ -11,16 +11,16 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import SAME, rating_differences, ratings, snapshot_from_dump
-from typer.testing import CliRunner
-from watch_support import SECRET, Watched, WatchProcess, free_port
 
-from plexrate.cli.app import app
 from plexrate.emulator import EmulatorLibrary, generate_library
 from plexrate.state import RunStatus, StateStore
+from tests.e2e.e2e_support import SAME, rating_differences, ratings, snapshot_from_dump
+from tests.support.cli import PlexrateCli
+from tests.watch.watch_support import SECRET, Watched, WatchProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ def wait_until(condition: Callable[[], bool], *, timeout: float) -> float:
 
 
 def fresh_run(
-    initial: dict[str, Any], rate: dict[int, float], tmp: Any, *, runs_before: int = 0
+    initial: dict[str, Any], rate: dict[int, float], tmp: Path, *, runs_before: int = 0
 ) -> dict[int, Any]:
     """The ratings ``plexrate run --apply`` leaves on a copy of the library the person rated the
     same way: on a fresh state, or after ``runs_before`` runs made before the person rated (the
@@ -65,14 +65,10 @@ def fresh_run(
     from plexrate.emulator import Emulator
 
     emulator = Emulator(EmulatorLibrary.from_dict(initial), token="fresh-token-0123456789").start()
-    env = {
-        "PLEXRATE_PLEX_URL": emulator.url,
-        "PLEXRATE_PLEX_TOKEN": emulator.token,
-        "PLEXRATE_STATE_PATH": str(tmp / f"fresh{runs_before}.sqlite"),
-    }
+    cli = PlexrateCli.at(emulator, workdir=tmp, state=tmp / f"fresh{runs_before}.sqlite")
 
     def run() -> None:
-        result = CliRunner().invoke(app, ["run", "--apply", "--yes", "--quiet"], env=env)
+        result = cli.invoke("run", "--apply", "--yes", "--quiet")
         assert result.exit_code == 0, result.output
 
     try:
@@ -108,7 +104,7 @@ def quiet(watch: WatchProcess, seconds: float = 2.5) -> None:
 
 
 def test_polling_brings_ratings_to_their_album_and_artist_as_a_full_run_would(
-    watched_for: Callable[..., Watched], tmp_path: Any
+    watched_for: Callable[..., Watched], tmp_path: Path
 ) -> None:
     watched = watched_for(library())
     emulator = watched.emulator
@@ -119,6 +115,7 @@ def test_polling_brings_ratings_to_their_album_and_artist_as_a_full_run_would(
     assert first["status"] == "completed" and first["written"] > 0
     quiet(watch)
     album_before = emulator.library.rating(album)
+    assert album_before is not None
 
     # Three tracks of six or more: the album goes up from them, the rest come down from it.
     count = len(watch.documents)
@@ -142,7 +139,8 @@ def test_polling_brings_ratings_to_their_album_and_artist_as_a_full_run_would(
         expected = fresh_run(initial, rated, tmp_path, runs_before=runs_before)
         assert rating_differences(expected, got, tolerance=SAME) == {}, runs_before
     assert [got[k] for k in tracks[:3]] == [2.0] * 3
-    assert got[album] is not None and got[album] < album_before
+    album_after = got[album]
+    assert album_after is not None and album_after < album_before
     assert got[artist] is not None and all(got[k] is not None for k in tracks)
 
 
@@ -325,7 +323,7 @@ def test_a_refused_token_is_a_clear_error(watched_for: Callable[..., Watched]) -
 
 
 def test_a_missing_secret_is_made_once_and_kept_in_the_config(
-    watched_for: Callable[..., Watched], tmp_path: Any
+    watched_for: Callable[..., Watched], tmp_path: Path
 ) -> None:
     watched = watched_for(library())
     no_secret: dict[str, str | None] = {"PLEXRATE_WATCH_SECRET": None}

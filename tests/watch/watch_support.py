@@ -6,19 +6,14 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-
-from e2e_support import PlexrateCli
-
 from plexrate.emulator import Emulator
+from tests.support.cli import PlexrateCli
 
 SECRET = "watch-test-secret-0123456789"
 
@@ -93,6 +88,6 @@ class Watched:
     def emulator(self) -> Emulator:
         return self.cli.emulator
 
-    def start(self, *args: str, env: dict[str, str | None] | None = None) -> WatchProcess:
+    def start(self, *args: str, env: Mapping[str, str | None] | None = None) -> WatchProcess:
         process = self.cli.popen("watch", "--json", *args, env=env)
         return WatchProcess(process)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from workflow_helpers import TAG, rate, settings_for, unrated_tracks
 
 from plexrate.emulator import Emulator, FaultPlan, generate_library
 from plexrate.errors import PlexUnreachable, StateError
@@ -17,6 +16,7 @@ from plexrate.plex import RatingsNotStored
 from plexrate.session import Session, SilentDialog, execute, open_session, reconcile
 from plexrate.settings import Settings
 from plexrate.state import EntryStatus, RunStatus
+from tests.workflow.workflow_helpers import TAG, rate, settings_for, unrated_tracks
 
 pytestmark = pytest.mark.integration
 

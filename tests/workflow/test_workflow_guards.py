@@ -7,13 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workflow_helpers import TAG, rate, settings_for, unrated_tracks, write_legacy_stamped
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.errors import StateError
 from plexrate.model import ItemType, Plan
 from plexrate.plex import RatingsNotStored
 from plexrate.session import SilentDialog, execute, open_session, tagged_unowned
+from tests.workflow.workflow_helpers import (
+    TAG,
+    rate,
+    settings_for,
+    unrated_tracks,
+    write_legacy_stamped,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,6 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from workflow_helpers import settings_for
 
 from plexrate.emulator import Emulator, generate_library
 from plexrate.engine.plan import build_plan
@@ -30,6 +29,7 @@ from plexrate.plex.snapshot import read_snapshot
 from plexrate.session import SilentDialog, execute, managed_tags, open_session
 from plexrate.settings import Settings
 from plexrate.state import StateStore
+from tests.workflow.workflow_helpers import settings_for
 
 pytestmark = pytest.mark.integration
 

@@ -7,13 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from workflow_helpers import files_in, settings_for, write_legacy_flat, write_legacy_stamped
 
 from plexrate.emulator import Emulator, generate_library
 from plexrate.errors import StateError
 from plexrate.model import ItemType, OwnedItem, plex_rating
 from plexrate.session import SilentDialog, open_session
 from plexrate.state import StateStore
+from tests.workflow.workflow_helpers import (
+    files_in,
+    settings_for,
+    write_legacy_flat,
+    write_legacy_stamped,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from workflow_helpers import TAG, settings_for
 
 from plexrate.admin.reconstruct import plan_reconstruct
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.plex import CHANGED_NOTE
 from plexrate.session import SilentDialog, open_session, recheck_claims
+from tests.workflow.workflow_helpers import TAG, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +44,14 @@ def test_claims_of_items_the_person_changed_after_the_snapshot_are_left_out(
         http = requests.Session()
         http.headers["X-Plex-Token"] = emu.token
         for key, value in ((rerated.key, 1.0), (same_value.key, same_value.value)):
+            query: dict[str, str | int | float] = {
+                "key": key,
+                "identifier": "com.plexapp.plugins.library",
+                "rating": value,
+            }
             http.put(
                 f"{emu.url}/:/rate",
-                params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": value},
+                params=query,
                 timeout=10,
             ).raise_for_status()
         item = emu.library.get(untagged.key)

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from workflow_helpers import (
+
+from plexrate.emulator import Emulator, generate_library
+from plexrate.errors import LibraryNotFound, StateLocked, UsageError
+from plexrate.model import ItemType, Plan
+from plexrate.session import SilentDialog, execute, open_session
+from plexrate.state import EntryStatus, RunStatus, StateStore
+from tests.workflow.workflow_helpers import (
     TAG,
     assert_wal_empty,
     files_in,
@@ -14,12 +20,6 @@ from workflow_helpers import (
     settings_for,
     unrated_tracks,
 )
-
-from plexrate.emulator import Emulator, generate_library
-from plexrate.errors import LibraryNotFound, StateLocked, UsageError
-from plexrate.model import ItemType, Plan
-from plexrate.session import SilentDialog, execute, open_session
-from plexrate.state import EntryStatus, RunStatus, StateStore
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Builders shared by the workflow tests (imported by name; tests/ has no packages)."""
+"""Builders shared by the workflow tests."""
 
 from __future__ import annotations
 

@@ -37,7 +37,8 @@ def mode(path: Path) -> int:
 
 
 def written(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
 
 
 def test_interactive_init_asks_and_writes_a_private_complete_file(tmp_path: Path) -> None:

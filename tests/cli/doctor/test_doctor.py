@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 import requests
-from typer.testing import CliRunner, Result
 
-from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.state import StateStore
 from plexrate.state.profile import PROBE_KEY, load_profile
+from tests.support.cli import PlexrateCli, Ran
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +41,7 @@ def emu(library: dict[str, Any]) -> Iterator[Emulator]:
         server.stop()
 
 
-def invoke(emu: Emulator, folder: Path, *args: str, **settings: str) -> Result:
+def invoke(emu: Emulator, folder: Path, *args: str, **settings: str) -> Ran:
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PLEXRATE_")}
     values = {
         "PLEX_URL": emu.url,
@@ -54,7 +53,7 @@ def invoke(emu: Emulator, folder: Path, *args: str, **settings: str) -> Result:
     }
     env.update({f"PLEXRATE_{k}": v for k, v in values.items()})
     env.update(NO_COLOR="1", COLUMNS="200")
-    result = CliRunner().invoke(app, list(args), env=env)
+    result = PlexrateCli(emulator=emu, workdir=folder, env=env).invoke(*args)
     assert TOKEN not in result.stdout + result.stderr
     assert FRIEND not in result.stdout + result.stderr
     return result
@@ -171,9 +170,14 @@ def test_an_interrupted_probe_is_finished_by_the_next_doctor(emu: Emulator, tmp_
     emu_server_id = emu.library.server.machine_identifier
     with StateStore(tmp_path / STATE, library_uuid=emu.section_uuid) as store:
         store.set_meta(PROBE_KEY, f"{emu_server_id}:{key}")
+    query: dict[str, str | int | float] = {
+        "key": key,
+        "identifier": "com.plexapp.plugins.library",
+        "rating": 6.6,
+    }
     requests.put(
         f"{emu.url}/:/rate",
-        params={"key": key, "identifier": "com.plexapp.plugins.library", "rating": 6.6},
+        params=query,
         headers={"X-Plex-Token": TOKEN},
         timeout=10,
     ).raise_for_status()

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import typer
-from phases_cli import PhasesCli
 from typer.testing import CliRunner
 
 from plexrate.cli.app import app
 from plexrate.cli.phases import PHASE_COMMANDS
+from tests.support.cli import PlexrateCli
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 PAGE = DOCS / "run.md"
@@ -22,7 +22,7 @@ def documented_keys(heading: str) -> set[str]:
     text = PAGE.read_text(encoding="utf-8")
     after = text.split(heading, 1)[1]
     lines = after.strip().splitlines()
-    table = []
+    table: list[str] = []
     for line in lines:
         if not line.startswith("|"):
             if table:
@@ -61,7 +61,7 @@ def test_each_command_has_help_with_an_example(name: str) -> None:
     assert f"Example: plexrate {name} --dry-run" in result.stdout
 
 
-def test_the_documented_json_keys_are_the_ones_printed(cli: PhasesCli) -> None:
+def test_the_documented_json_keys_are_the_ones_printed(cli: PlexrateCli) -> None:
     plan = cli.ok_json("run")
     outcome = cli.ok_json("run", "--apply")
 

@@ -10,7 +10,9 @@ import json
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
+
+from tests.e2e.e2e_support import TAG
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
@@ -25,7 +27,7 @@ PHASE_OF = {
 
 
 @pytest.mark.parametrize("flag", [None, "--dry-run"])
-def test_a_dry_run_writes_nothing_and_creates_no_state(cli: PhasesCli, flag: str | None) -> None:
+def test_a_dry_run_writes_nothing_and_creates_no_state(cli: PlexrateCli, flag: str | None) -> None:
     args = ["run"] if flag is None else ["run", flag]  # DRY_RUN defaults to true
 
     result = cli.invoke(*args)
@@ -37,7 +39,7 @@ def test_a_dry_run_writes_nothing_and_creates_no_state(cli: PhasesCli, flag: str
     assert "Dry run: would rate" in result.stderr
 
 
-def test_a_dry_run_after_a_real_one_leaves_the_state_file_as_it_was(cli: PhasesCli) -> None:
+def test_a_dry_run_after_a_real_one_leaves_the_state_file_as_it_was(cli: PlexrateCli) -> None:
     cli.ok_json("up-albums", "--apply")
     files = cli.state_files()
     assert "plexrate_state.sqlite" in files
@@ -57,7 +59,7 @@ def test_a_dry_run_after_a_real_one_leaves_the_state_file_as_it_was(cli: PhasesC
 
 
 def test_dry_run_true_in_the_settings_is_the_default_and_apply_overrides_it(
-    cli: PhasesCli,
+    cli: PlexrateCli,
 ) -> None:
     cli.ok_json("up-albums", env={"PLEXRATE_DRY_RUN": "true"})
     assert cli.emulator.stats().writes == 0
@@ -71,7 +73,7 @@ def test_dry_run_true_in_the_settings_is_the_default_and_apply_overrides_it(
     assert cli.emulator.stats().writes == document["write_requests"] > 0
 
 
-def test_json_is_one_document_with_the_whole_plan(cli: PhasesCli) -> None:
+def test_json_is_one_document_with_the_whole_plan(cli: PlexrateCli) -> None:
     result = cli.invoke("run", "--json")
 
     assert result.exit_code == 0, result.output
@@ -113,7 +115,7 @@ def test_json_is_one_document_with_the_whole_plan(cli: PhasesCli) -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS[1:])
-def test_a_phase_command_plans_only_its_phase(cli: PhasesCli, command: str) -> None:
+def test_a_phase_command_plans_only_its_phase(cli: PlexrateCli, command: str) -> None:
     document = cli.ok_json(command)
 
     assert document["command"] == command
@@ -121,7 +123,7 @@ def test_a_phase_command_plans_only_its_phase(cli: PhasesCli, command: str) -> N
     assert {c["phase"] for c in document["changes"]} == {PHASE_OF[command]}
 
 
-def test_the_human_dry_run_shows_counts_per_phase_and_type_and_a_sample(cli: PhasesCli) -> None:
+def test_the_human_dry_run_shows_counts_per_phase_and_type_and_a_sample(cli: PlexrateCli) -> None:
     document = cli.ok_json("run")
     counts = document["counts"]
 
@@ -164,7 +166,7 @@ def _stars(value: float) -> str:
     return f"{value / 2:.2f}".rstrip("0").rstrip(".") + "★"
 
 
-def test_sample_zero_shows_only_the_counts(cli: PhasesCli) -> None:
+def test_sample_zero_shows_only_the_counts(cli: PlexrateCli) -> None:
     result = cli.invoke("run", "--sample", "0")
 
     assert result.exit_code == 0, result.output
@@ -182,7 +184,7 @@ def _plan_part(stdout: str) -> str:
     return json.dumps(doc)
 
 
-def test_two_dry_runs_give_the_same_json(cli: PhasesCli) -> None:
+def test_two_dry_runs_give_the_same_json(cli: PlexrateCli) -> None:
     first = cli.invoke("run", "--json")
     second = cli.invoke("run", "--json")
 
@@ -191,25 +193,25 @@ def test_two_dry_runs_give_the_same_json(cli: PhasesCli) -> None:
 
 
 @pytest.mark.slow
-def test_the_plan_does_not_depend_on_the_process(cli: PhasesCli) -> None:
+def test_the_plan_does_not_depend_on_the_process(cli: PlexrateCli) -> None:
     """Two processes with different string hashing (set and dict orders) plan identically."""
     one, two = cli.run_all(
         (["run", "--json"], {"PYTHONHASHSEED": "1"}),
         (["run", "--json"], {"PYTHONHASHSEED": "2"}),
     )
 
-    assert one.returncode == two.returncode == 0, one.stderr + two.stderr
+    assert one.exit_code == two.exit_code == 0, one.stderr + two.stderr
     assert _plan_part(one.stdout) == _plan_part(two.stdout)
     assert _plan_part(cli.invoke("run", "--json").stdout) == _plan_part(one.stdout)
     assert json.loads(one.stdout)["changes"]
 
 
 @pytest.mark.slow
-def test_each_command_runs_as_a_real_process(cli: PhasesCli) -> None:
+def test_each_command_runs_as_a_real_process(cli: PlexrateCli) -> None:
     done = cli.run_all(*(([command, "--json"], None) for command in COMMANDS))
 
     for command, proc in zip(COMMANDS, done, strict=True):
-        assert proc.returncode == 0, proc.stderr
+        assert proc.exit_code == 0, proc.stderr
         document: dict[str, Any] = json.loads(proc.stdout)
         assert document["command"] == command
         assert document["changes"]
@@ -218,7 +220,7 @@ def test_each_command_runs_as_a_real_process(cli: PhasesCli) -> None:
     assert cli.state_files() == {}
 
 
-def test_a_dry_run_says_how_many_values_rest_on_no_rating_of_yours(cli: PhasesCli) -> None:
+def test_a_dry_run_says_how_many_values_rest_on_no_rating_of_yours(cli: PlexrateCli) -> None:
     document = cli.ok_json("run", "--dry-run")
     stats = document["stats"]
     guessed = {t: stats[f"no_evidence.{t}"] for t in ("artist", "album", "track")}

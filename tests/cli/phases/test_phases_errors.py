@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
-from typer.testing import Result
 
 from plexrate.emulator import EmulatorLibrary, generate_library
 from plexrate.engine import build_plan, simulate_apply
 from plexrate.model import ItemType, OwnedItem, Phase
 from plexrate.plex import connect, read_snapshot
 from plexrate.settings import Settings
+from tests.e2e.e2e_support import TAG
+from tests.support.cli import PlexrateCli, Ran
 
 pytestmark = [pytest.mark.integration]
 
@@ -34,20 +34,20 @@ def free_port() -> int:
     return port
 
 
-def assert_no_token(cli: PhasesCli, *outputs: str, token: str | None = None) -> None:
+def assert_no_token(cli: PlexrateCli, *outputs: str, token: str | None = None) -> None:
     for text in outputs:
         assert cli.token not in text
         if token is not None:
             assert token not in text
 
 
-def error_line(result: Result) -> str:
+def error_line(result: Ran) -> str:
     lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1, result.stderr
     return lines[0]
 
 
-def test_an_unreachable_server_exits_4(cli: PhasesCli) -> None:
+def test_an_unreachable_server_exits_4(cli: PlexrateCli) -> None:
     url = f"http://127.0.0.1:{free_port()}"
 
     result = cli.invoke("run", env={"PLEXRATE_PLEX_URL": url})
@@ -59,7 +59,7 @@ def test_an_unreachable_server_exits_4(cli: PhasesCli) -> None:
     assert_no_token(cli, result.stdout, result.stderr)
 
 
-def test_a_refused_token_exits_4_without_printing_it(cli: PhasesCli) -> None:
+def test_a_refused_token_exits_4_without_printing_it(cli: PlexrateCli) -> None:
     wrong = "wrong-token-Quokka-5531"
 
     for args in (["run", "--apply"], ["--debug", "up-albums"]):
@@ -95,7 +95,7 @@ def test_an_unknown_library_exits_3_and_lists_the_music_libraries(
     ],
 )
 def test_without_a_server_configured_it_exits_3_pointing_at_config_init(
-    cli: PhasesCli, removed: tuple[str, ...], named: str
+    cli: PlexrateCli, removed: tuple[str, ...], named: str
 ) -> None:
     result = cli.invoke("run", env=dict.fromkeys(removed))
 
@@ -116,7 +116,7 @@ def test_without_a_server_configured_it_exits_3_pointing_at_config_init(
         ["down-tracks", "--no-such-flag"],
     ],
 )
-def test_bad_flag_values_are_usage_errors(cli: PhasesCli, args: list[str]) -> None:
+def test_bad_flag_values_are_usage_errors(cli: PlexrateCli, args: list[str]) -> None:
     result = cli.invoke(*args)
 
     assert result.exit_code == 2, result.output
@@ -125,9 +125,9 @@ def test_bad_flag_values_are_usage_errors(cli: PhasesCli, args: list[str]) -> No
 
 
 @pytest.mark.slow
-def test_exit_codes_are_the_same_from_a_real_process(cli: PhasesCli) -> None:
+def test_exit_codes_are_the_same_from_a_real_process(cli: PlexrateCli) -> None:
     wrong = "wrong-token-Ibis-0042"
-    cases = [
+    cases: list[tuple[dict[str, str | None], list[str], int]] = [
         ({"PLEXRATE_PLEX_URL": f"http://127.0.0.1:{free_port()}"}, ["run"], 4),
         ({"PLEXRATE_PLEX_TOKEN": wrong}, ["run", "--apply"], 4),
         ({}, ["run", "--library", "Jazz"], 3),
@@ -136,7 +136,7 @@ def test_exit_codes_are_the_same_from_a_real_process(cli: PhasesCli) -> None:
     ]
     done = cli.run_all(*((args, env) for env, args, _ in cases))
     for (_, args, code), proc in zip(cases, done, strict=True):
-        assert proc.returncode == code, (args, proc.stderr)
+        assert proc.exit_code == code, (args, proc.stderr)
         assert proc.stdout == ""
         assert "Traceback" not in proc.stderr
         assert_no_token(cli, proc.stdout, proc.stderr, token=wrong)

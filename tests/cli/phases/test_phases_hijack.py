@@ -10,24 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
 
 from plexrate.engine import infer
 from plexrate.model import ItemType
 from plexrate.plex import connect, read_snapshot
 from plexrate.settings import Settings
+from tests.e2e.e2e_support import TAG
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
 
-def rate_in_plex(cli: PhasesCli, key: int, value: float) -> None:
+def rate_in_plex(cli: PlexrateCli, key: int, value: float) -> None:
     """What the person does in a Plex app: a ``/:/rate`` call through unmodified plexapi."""
     from plexapi.server import PlexServer
 
     PlexServer(cli.emulator.url, cli.token).fetchItem(key).rate(value)
 
 
-def written_keys(cli: PhasesCli) -> set[int]:
+def written_keys(cli: PlexrateCli) -> set[int]:
     keys: set[int] = set()
     for record in cli.emulator.requests():
         if record.method == "PUT" or record.path == "/:/rate":
@@ -36,7 +37,7 @@ def written_keys(cli: PhasesCli) -> set[int]:
     return keys
 
 
-def owned_of(cli: PhasesCli, item_type: ItemType, *, twin: bool = False) -> list[int]:
+def owned_of(cli: PlexrateCli, item_type: ItemType, *, twin: bool = False) -> list[int]:
     return sorted(
         key
         for key, item in cli.owned().items()
@@ -49,7 +50,7 @@ def new_value(current: float | None) -> float:
     return 2.0 if current is None or current > 5 else 9.0
 
 
-def test_a_changed_inferred_rating_becomes_the_persons(cli: PhasesCli) -> None:
+def test_a_changed_inferred_rating_becomes_the_persons(cli: PlexrateCli) -> None:
     cli.ok_json("run", "--apply")
     track = owned_of(cli, ItemType.TRACK)[0]
     album = owned_of(cli, ItemType.ALBUM)[0]
@@ -105,7 +106,7 @@ def test_a_changed_inferred_rating_becomes_the_persons(cli: PhasesCli) -> None:
 
 
 @pytest.mark.parametrize("command", ["twins", "up-albums", "down-tracks"])
-def test_any_single_phase_command_resolves_hijacks(cli: PhasesCli, command: str) -> None:
+def test_any_single_phase_command_resolves_hijacks(cli: PlexrateCli, command: str) -> None:
     cli.ok_json("run", "--apply")
     track = owned_of(cli, ItemType.TRACK)[0]
     value = new_value(cli.emulator.library.rating(track))
@@ -121,7 +122,7 @@ def test_any_single_phase_command_resolves_hijacks(cli: PhasesCli, command: str)
 
 
 def test_twins_alone_keeps_a_twin_the_person_rerated_and_shares_its_value(
-    cli: PhasesCli,
+    cli: PlexrateCli,
 ) -> None:
     """Defect 4: a twin copy re-rated by the person is a manual anchor, not overwritten."""
     cli.ok_json("run", "--apply")

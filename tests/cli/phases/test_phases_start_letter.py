@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from phases_cli import TAG, PhasesCli
 
 from plexrate.emulator import EmulatorLibrary
+from tests.e2e.e2e_support import TAG
+from tests.support.cli import PlexrateCli
 
 pytestmark = [pytest.mark.integration]
 
@@ -77,12 +78,12 @@ def letters_library() -> EmulatorLibrary:
 
 
 @pytest.fixture
-def letters(cli_for: Any) -> PhasesCli:
-    made: PhasesCli = cli_for(letters_library())
+def letters(cli_for: Any) -> PlexrateCli:
+    made: PlexrateCli = cli_for(letters_library())
     return made
 
 
-def test_the_first_phase_skips_artists_sorting_before_the_letter(letters: PhasesCli) -> None:
+def test_the_first_phase_skips_artists_sorting_before_the_letter(letters: PlexrateCli) -> None:
     document = letters.ok_json("up-albums", "--apply", "--start-letter", "B")
 
     library = letters.emulator.library
@@ -98,7 +99,7 @@ def test_the_first_phase_skips_artists_sorting_before_the_letter(letters: Phases
     assert document["written"] == len(ARTISTS) - len(BEFORE_B)
 
 
-def test_a_lower_case_letter_and_the_plan_note(letters: PhasesCli) -> None:
+def test_a_lower_case_letter_and_the_plan_note(letters: PlexrateCli) -> None:
     result = letters.invoke("up-albums", "--start-letter", "b")
 
     assert result.exit_code == 0, result.output
@@ -107,7 +108,7 @@ def test_a_lower_case_letter_and_the_plan_note(letters: PhasesCli) -> None:
     assert keys == {album_of(k) for k, _, _ in ARTISTS if k not in BEFORE_B}
 
 
-def test_the_sort_title_decides_not_the_title(letters: PhasesCli) -> None:
+def test_the_sort_title_decides_not_the_title(letters: PlexrateCli) -> None:
     """With T, "The Beatles" (under B) is skipped; "Cream" too; nothing sorts at T or later."""
     document = letters.ok_json("up-albums", "--start-letter", "T")
 
@@ -116,7 +117,7 @@ def test_the_sort_title_decides_not_the_title(letters: PhasesCli) -> None:
 
 
 def test_run_leaves_out_only_the_first_phase_and_a_full_run_then_completes(
-    letters: PhasesCli,
+    letters: PlexrateCli,
 ) -> None:
     document = letters.ok_json("run", "--apply", "--start-letter", "B")
 
@@ -138,7 +139,7 @@ def test_run_leaves_out_only_the_first_phase_and_a_full_run_then_completes(
     assert letters.emulator.stats().writes == 0
 
 
-def test_an_empty_letter_means_from_the_beginning(letters: PhasesCli) -> None:
+def test_an_empty_letter_means_from_the_beginning(letters: PlexrateCli) -> None:
     with_empty = letters.ok_json("up-albums", "--start-letter", "")
     without = letters.ok_json("up-albums")
 

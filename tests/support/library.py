@@ -1,20 +1,57 @@
-"""Hand-made snapshots for the engine tests: a few lines per library, keys chosen by the test."""
+"""The one way tests hand-make a ``LibrarySnapshot``: a few lines per library, keys chosen by the
+test, parents added before their children.
+
+The named arguments are the ones tests use most; any other field of the model (``year``,
+``genres``, ``rated_at``, ...) passes through as it is. The constructor sets what a whole library
+shares: its identity, whether items carry Plex guids, a track's length when a test does not say,
+and what an untitled track is called.
+"""
 
 from __future__ import annotations
 
+import enum
 from types import MappingProxyType
+from typing import Any, Final, Literal
 
-from plexrate.model import Album, Artist, LibrarySnapshot, OwnedItem, Track
+from plexrate.model import Album, Artist, ItemType, LibrarySnapshot, OwnedItem, Track
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+# ``seconds=None`` means "length unknown", so "not given" needs a value of its own.
+UNSET: Final = _Unset.UNSET
 
 
 class Lib:
     """Build a ``LibrarySnapshot`` item by item; parents must be added before their children."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        library_uuid: str = "test-library",
+        section_id: int = 1,
+        guids: bool = True,
+        track_seconds: float | None = 200.0,
+        numbered_songs: bool = False,
+    ) -> None:
+        """``guids``: items carry ``plex://<type>/<key>`` guids (else Plex's empty one).
+        ``numbered_songs``: an untitled track is "Song <key>" rather than "Song", so untitled
+        tracks are never twins by title."""
+        self.library_uuid = library_uuid
+        self.section_id = section_id
+        self.guids = guids
+        self.track_seconds = track_seconds
+        self.numbered_songs = numbered_songs
         self.artists: dict[int, Artist] = {}
         self.albums: dict[int, Album] = {}
         self.tracks: dict[int, Track] = {}
         self.tags: dict[str, set[int]] = {}
+        self.owned: dict[int, OwnedItem] = {}
+
+    def _guid(self, kind: str, key: int) -> str:
+        return f"plex://{kind}/{key}" if self.guids else ""
 
     def artist(
         self,
@@ -23,13 +60,15 @@ class Lib:
         *,
         rating: float | None = None,
         sort_title: str | None = None,
+        **fields: Any,
     ) -> int:
         self.artists[key] = Artist(
             key=key,
             title=title,
             sort_title=sort_title if sort_title is not None else title,
-            guid=f"plex://artist/{key}",
             rating=rating,
+            guid=self._guid("artist", key),
+            **fields,
         )
         return key
 
@@ -43,6 +82,7 @@ class Lib:
         critic: float | None = None,
         live: bool = False,
         sort_title: str | None = None,
+        **fields: Any,
     ) -> int:
         owner = self.artists[artist]
         self.albums[key] = Album(
@@ -51,10 +91,11 @@ class Lib:
             sort_title=sort_title if sort_title is not None else title,
             artist_key=artist,
             artist_title=owner.title,
-            guid=f"plex://album/{key}",
             rating=rating,
             critic_rating=critic,
             live=live,
+            guid=self._guid("album", key),
+            **fields,
         )
         return key
 
@@ -62,15 +103,20 @@ class Lib:
         self,
         key: int,
         album: int,
-        title: str = "Song",
+        title: str | None = None,
         *,
         rating: float | None = None,
-        seconds: float | None = 200.0,
+        seconds: float | Literal[_Unset.UNSET] | None = UNSET,
         track_artist: str | None = None,
         index: int | None = None,
         disc: int | None = None,
+        **fields: Any,
     ) -> int:
         parent = self.albums[album]
+        if title is None:
+            title = f"Song {key}" if self.numbered_songs else "Song"
+        if seconds is UNSET:
+            seconds = self.track_seconds
         self.tracks[key] = Track(
             key=key,
             title=title,
@@ -80,20 +126,25 @@ class Lib:
             album_artist=parent.artist_title,
             track_artist=track_artist,
             duration_ms=None if seconds is None else int(seconds * 1000),
-            guid=f"plex://track/{key}",
             rating=rating,
             index=index,
             disc=disc,
+            guid=self._guid("track", key),
+            **fields,
         )
         return key
 
     def tag(self, tag: str, *keys: int) -> None:
         self.tags.setdefault(tag, set()).update(keys)
 
+    def own(self, key: int, value: float, item_type: ItemType = ItemType.TRACK) -> None:
+        """Record that plexrate wrote ``value`` to ``key`` (kept in ``owned``)."""
+        self.owned[key] = OwnedItem(key, item_type, value)
+
     def snapshot(self) -> LibrarySnapshot:
         return LibrarySnapshot(
-            library_uuid="test-library",
-            section_id=1,
+            library_uuid=self.library_uuid,
+            section_id=self.section_id,
             section_title="Music",
             artists=MappingProxyType(dict(self.artists)),
             albums=MappingProxyType(dict(self.albums)),
