@@ -233,7 +233,7 @@ def test_fuzz_valid_files_parse_exactly_and_any_truncation_is_an_error(
 
 def _migration(legacy: LegacyState, types: dict[int, ItemType]) -> LegacyMigration:
     """What ``plan_migration`` decides when Plex still holds every value the file records (the
-    rule itself is tested in tests/admin/test_admin_core.py and tests/workflow)."""
+    rule itself is tested in tests/admin/test_admin_core.py and tests/session)."""
     owned = tuple(
         OwnedItem(k, types[k], e.value, phase="import", twin=e.twin)
         for k, e in sorted(legacy.entries.items())

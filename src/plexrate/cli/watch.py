@@ -27,6 +27,7 @@ from plexrate.cli.interrupt import StopRequest
 from plexrate.cli.options import ConfigOpt, JsonOpt, LibraryOpt, QuietOpt
 from plexrate.cli.write_flow import WriteFlags, plan_in_session
 from plexrate.errors import ConfigError, ExitCode, UsageError
+from plexrate.wording import count
 
 if TYPE_CHECKING:
     from plexrate.model import LibrarySnapshot, Plan
@@ -155,7 +156,7 @@ def _secret(app: AppContext, settings: Settings, *, quiet: bool) -> str:
         app.err.print(
             f"Made a webhook secret and saved it as WATCH_SECRET in {escape(str(path))} "
             "(`plexrate watch --webhook --show-url` shows the URL for Plex).",
-            soft_wrap=not app.err.is_terminal,
+            soft_wrap=True,
         )
     return secret
 
@@ -173,7 +174,7 @@ def _cycle_line(stamp: str, document: dict[str, Any], trigger: Trigger) -> str:
     reads = int(document.get("requests", {}).get("reads", 0))
     by_phase = document.get("by_phase") or {}
     phases = ", ".join(f"{name} {n:,}" for name, n in sorted(by_phase.items()) if n)
-    what = f"{written:,} change{'' if written == 1 else 's'} written" if written else "nothing new"
+    what = f"{count(written, 'change')} written" if written else "nothing new"
     if phases:
         what += f" ({phases})"
     extra = ""
@@ -269,7 +270,7 @@ class _Cycle:
             # Wrapped at word boundaries on a terminal; one line each in a log or a pipe.
             app.err.print(
                 escape(_cycle_line(time.strftime("%H:%M:%S"), document, trigger)),
-                soft_wrap=not app.err.is_terminal,
+                soft_wrap=True,
             )
         stopped = outcome.status is RunStatus.INTERRUPTED
         return CycleResult(stopped=stopped, written=_written(done.plan, outcome.report.touched))
@@ -423,15 +424,13 @@ def watch(
         if kind in ("event", "ignored") and not verbose:
             return
         if kind in ("unreachable", "locked"):
-            # "Warning:" puts it in the log file too, with its time.
-            app.err.print(
-                f"Warning: {escape(message)}", style="yellow", soft_wrap=not app.err.is_terminal
-            )
+            # A warning goes to the log file too, with its time.
+            app.warn(message, soft_wrap=True)
             return
         app.err.print(
             f"{time.strftime('%H:%M:%S')} {escape(message)}",
             style="" if kind == "back" else "dim",
-            soft_wrap=not app.err.is_terminal,
+            soft_wrap=True,
         )
 
     receiver: Receiver | None = None
@@ -473,7 +472,7 @@ def watch(
                     f"Watching library {escape(settings.library_name)!r}: "
                     + "; ".join(how)
                     + ". Ctrl-C stops.",
-                    soft_wrap=not app.err.is_terminal,
+                    soft_wrap=True,
                 )
                 how.clear()
             return scope

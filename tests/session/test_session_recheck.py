@@ -13,7 +13,7 @@ from plexrate.admin.reconstruct import plan_reconstruct
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.plex import CHANGED_NOTE
 from plexrate.session import SilentDialog, open_session, recheck_claims
-from tests.workflow.workflow_helpers import TAG, settings_for
+from tests.session.session_helpers import TAG, settings_for
 
 pytestmark = pytest.mark.integration
 

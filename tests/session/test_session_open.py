@@ -12,7 +12,7 @@ from plexrate.errors import LibraryNotFound, StateLocked, UsageError
 from plexrate.model import ItemType, Plan
 from plexrate.session import SilentDialog, execute, open_session
 from plexrate.state import EntryStatus, RunStatus, StateStore
-from tests.workflow.workflow_helpers import (
+from tests.session.session_helpers import (
     TAG,
     assert_wal_empty,
     files_in,

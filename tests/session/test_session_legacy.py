@@ -13,7 +13,7 @@ from plexrate.errors import StateError
 from plexrate.model import ItemType, OwnedItem, plex_rating
 from plexrate.session import SilentDialog, open_session
 from plexrate.state import StateStore
-from tests.workflow.workflow_helpers import (
+from tests.session.session_helpers import (
     files_in,
     settings_for,
     write_legacy_flat,

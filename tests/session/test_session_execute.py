@@ -16,7 +16,7 @@ from plexrate.plex import RatingsNotStored
 from plexrate.session import Session, SilentDialog, execute, open_session, reconcile
 from plexrate.settings import Settings
 from plexrate.state import EntryStatus, RunStatus
-from tests.workflow.workflow_helpers import TAG, rate, settings_for, unrated_tracks
+from tests.session.session_helpers import TAG, rate, settings_for, unrated_tracks
 
 pytestmark = pytest.mark.integration
 

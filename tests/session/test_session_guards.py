@@ -13,7 +13,7 @@ from plexrate.errors import StateError
 from plexrate.model import ItemType, Plan
 from plexrate.plex import RatingsNotStored
 from plexrate.session import SilentDialog, execute, open_session, tagged_unowned
-from tests.workflow.workflow_helpers import (
+from tests.session.session_helpers import (
     TAG,
     rate,
     settings_for,

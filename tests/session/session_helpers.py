@@ -1,4 +1,4 @@
-"""Builders shared by the workflow tests."""
+"""Builders shared by the session tests."""
 
 from __future__ import annotations
 

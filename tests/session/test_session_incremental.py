@@ -29,7 +29,7 @@ from plexrate.plex.snapshot import read_snapshot
 from plexrate.session import SilentDialog, execute, managed_tags, open_session
 from plexrate.settings import Settings
 from plexrate.state import StateStore
-from tests.workflow.workflow_helpers import settings_for
+from tests.session.session_helpers import settings_for
 
 pytestmark = pytest.mark.integration
 
