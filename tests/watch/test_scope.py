@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from plexrate.cli.watch import scope_of
-from plexrate.model import Album, Artist, LibrarySnapshot, Track
+from plexrate.model import LibrarySnapshot
 from plexrate.watch.events import WebhookEvent
 from plexrate.watch.loop import Trigger
+from tests.support.library import Lib
 
 
 def _library() -> LibrarySnapshot:
-    artists = {a: Artist(key=a, title=f"A{a}", sort_title=f"A{a}") for a in (1, 2)}
-    albums = {
-        b: Album(key=b, title=f"B{b}", sort_title=f"B{b}", artist_key=a, artist_title=f"A{a}")
-        for b, a in ((10, 1), (11, 1), (20, 2))
-    }
-    tracks = {
-        t: Track(
-            key=t,
-            title=f"T{t}",
-            album_key=b,
-            artist_key=albums[b].artist_key,
-            album_title="",
-            album_artist="",
-        )
-        for b in albums
-        for t in (b * 10, b * 10 + 1)
-    }
-    return LibrarySnapshot(
-        library_uuid="lib",
-        section_id=1,
-        section_title="Music",
-        artists=MappingProxyType(artists),
-        albums=MappingProxyType(albums),
-        tracks=MappingProxyType(tracks),
-    )
+    lib = Lib()
+    for artist in (1, 2):
+        lib.artist(artist)
+    for album, artist in ((10, 1), (11, 1), (20, 2)):
+        lib.album(album, artist)
+        for track in (album * 10, album * 10 + 1):
+            lib.track(track, album)
+    return lib.snapshot()
 
 
 def _rated(item_type: str, *keys: int, event: str = "media.rate") -> WebhookEvent:
