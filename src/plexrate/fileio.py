@@ -109,3 +109,17 @@ def read_bounded(path: Path, *, what: str, limit: int = MAX_INPUT_BYTES) -> byte
             hint="check the path; split a larger file into parts",
         )
     return data
+
+
+def refuse_overwrite(
+    path: Path,
+    *,
+    force: bool,
+    consequence: str = "",
+    hint: str = "pass --force to replace it",
+) -> None:
+    """The one check before plexrate replaces a file the person has: refused unless ``force``
+    (``--force``, or a yes at the prompt), as a usage error (exit 2). ``consequence`` follows the
+    message (``"; nothing was exported"``)."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists{consequence}", hint=hint)

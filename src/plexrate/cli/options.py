@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from plexrate import fileio
 from plexrate.settings import CONFIG_ENV
 
 ConfigOpt = Annotated[
@@ -62,17 +63,6 @@ SampleOpt = Annotated[
 ]
 
 
-def refuse_overwrite(
-    path: Path,
-    *,
-    force: bool,
-    consequence: str = "",
-    hint: str = "pass --force to replace it",
-) -> None:
-    """The one check before a command replaces a file the person has: refused unless ``force``
-    (``--force``, or a yes at the prompt), as a usage error (exit 2). ``consequence`` follows the
-    message (``"; nothing was exported"``)."""
-    from plexrate.errors import UsageError
-
-    if path.exists() and not force:
-        raise UsageError(f"{path} already exists{consequence}", hint=hint)
+# The one check before a command replaces a file the person has (fileio, so that writing a
+# config file in settings/ refuses the same way, exit 2).
+refuse_overwrite = fileio.refuse_overwrite

@@ -46,7 +46,7 @@ from plexrate.settings.locations import (
     locate_config,
 )
 from plexrate.settings.models import Settings, TwinLogic, UpwardExclusionRules
-from plexrate.settings.writing import refuse_overwrite, write_config
+from plexrate.settings.writing import write_config
 
 __all__ = [
     "CONFIG_ENV",
@@ -80,7 +80,6 @@ __all__ = [
     "locate_config",
     "public_config",
     "public_value",
-    "refuse_overwrite",
     "setting_keys",
     "write_config",
 ]

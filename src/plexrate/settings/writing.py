@@ -6,16 +6,11 @@ import json
 from pathlib import Path
 
 from plexrate.errors import ConfigError
-from plexrate.fileio import atomic_writer
+from plexrate.fileio import atomic_writer, refuse_overwrite
 from plexrate.settings.keys import example_config
 from plexrate.settings.layers import Layers
 from plexrate.settings.loading import normalise, validate
 from plexrate.settings.models import Settings
-
-
-def refuse_overwrite(path: Path, *, force: bool) -> None:
-    if path.exists() and not force:
-        raise ConfigError(f"{path} already exists", hint="pass --force to replace it")
 
 
 def write_config(
