@@ -191,25 +191,29 @@ def _delta(base: Mapping[int, Track], tracks: Mapping[int, Track]) -> dict[int, 
 
 
 def _parts(
-    snapshot: LibrarySnapshot, unchanged: set[str] | frozenset[str], known: _Kept | None
+    loaded: LibrarySnapshot, unchanged: set[str] | frozenset[str], known: _Kept | None
 ) -> tuple[dict[str, Any], Mapping[int, Track]]:
-    """The parts to write, and the records the tracks part holds once they are written.
-    ``known``: the copy the file holds, when this process knows it."""
+    """The parts to write for ``loaded`` (``_as_loaded``), and the records the tracks part holds
+    once they are written. ``known``: the copy the file holds, when this process knows it (else
+    every part is written)."""
+    if known is None:
+        unchanged = frozenset()
     parts: dict[str, Any] = {}
     if "artists" not in unchanged:
-        parts["artists"] = _rows(snapshot.artists)
+        parts["artists"] = _rows(loaded.artists)
     if "albums" not in unchanged:
-        parts["albums"] = _rows(snapshot.albums)
+        parts["albums"] = _rows(loaded.albums)
     if "tagged" not in unchanged:
-        parts["tagged"] = {k: sorted(v) for k, v in snapshot.tagged.items()}
-    if known is not None and "tracks" in unchanged:
-        return parts, known.base
-    delta = _delta(known.base, snapshot.tracks) if known is not None else None
-    if delta is None:
-        parts["tracks"], parts[_DELTA] = _rows(snapshot.tracks), []
-        return parts, MappingProxyType(dict(snapshot.tracks))
-    parts[_DELTA] = _rows(delta)
-    return parts, known.base if known is not None else snapshot.tracks
+        parts["tagged"] = {k: sorted(v) for k, v in loaded.tagged.items()}
+    if known is not None:
+        if "tracks" in unchanged:
+            return parts, known.base
+        delta = _delta(known.base, loaded.tracks)
+        if delta is not None:
+            parts[_DELTA] = _rows(delta)
+            return parts, known.base
+    parts["tracks"], parts[_DELTA] = _rows(loaded.tracks), []
+    return parts, loaded.tracks
 
 
 def _as_loaded(header: CacheHeader, snapshot: LibrarySnapshot) -> LibrarySnapshot:
@@ -328,6 +332,7 @@ class SnapshotCache:
         """Write ``snapshot`` under ``header``; parts in ``unchanged`` are left as the file has
         them. False (and the file left as it was, or removed) when it cannot be written."""
         kept = _KEPT.get(self._key)
+        loaded = _as_loaded(header, snapshot)
         try:
             conn = self._connect()
             try:
@@ -346,7 +351,7 @@ class SnapshotCache:
                         and kept.matches(header.library_uuid, head[0])
                         else None
                     )
-                    parts, base = _parts(snapshot, unchanged if known else frozenset(), known)
+                    parts, base = _parts(loaded, unchanged, known)
                     if len(parts) == len(_PARTS) + 1:
                         conn.execute("DELETE FROM parts WHERE library = ?", (header.library_uuid,))
                     for name, value in parts.items():
@@ -366,9 +371,7 @@ class SnapshotCache:
             _KEPT.pop(self._key, None)
             log.warning("could not keep the library snapshot in %s: %s", self.path, exc)
             return False
-        _KEPT[self._key] = _Kept(
-            header.library_uuid, blob, header, _as_loaded(header, snapshot), base
-        )
+        _KEPT[self._key] = _Kept(header.library_uuid, blob, header, loaded, base)
         return True
 
     def settle(self, library_uuid: str, fingerprint: str, plan: Mapping[str, Any]) -> None:
