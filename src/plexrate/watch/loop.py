@@ -121,6 +121,8 @@ class WatchLoop:
         self._clock = clock
         self._sleep = sleep
         self._echoes: dict[int, float | None] = {}
+        self._away_since: float | None = None
+        """When Plex stopped answering, until a probe or cycle reaches it again."""
         self.counters = Counters()
 
     # -------------------------------------------------------------------------------- events
@@ -171,10 +173,19 @@ class WatchLoop:
         self._debouncer.add(event)
 
     # -------------------------------------------------------------------------------- the loop
-    def _back(self, away_since: float) -> None:
-        """After a probe or cycle reached Plex again."""
-        away = self._clock() - away_since
-        self._notify("back", f"Plex answers again (away for {away:.0f}s)")
+    def _reached(self) -> None:
+        """A probe or cycle reached Plex: say so if it had been away."""
+        if self._away_since is not None:
+            away = self._clock() - self._away_since
+            self._away_since = None
+            self._notify("back", f"Plex answers again (away for {away:.0f}s)")
+
+    def _probed(self) -> Fingerprint:
+        assert self._probe is not None
+        seen = self._probe()
+        self.counters.probes += 1
+        self._reached()
+        return seen
 
     def _pause(self, seconds: float, scope: Scope | None) -> None:
         deadline = self._clock() + seconds
@@ -188,7 +199,6 @@ class WatchLoop:
         scope: Scope | None = None
         connected = False
         pending: Trigger | None = Trigger("start")
-        away_since: float | None = None
         baseline: Fingerprint | None = None
         next_poll = self._clock() + self._interval
         next_sweep: float | None = None
@@ -204,11 +214,7 @@ class WatchLoop:
                 if pending is None and next_sweep is not None and self._clock() >= next_sweep:
                     pending = Trigger("sweep")
                 if pending is None and self._probe is not None and self._clock() >= next_poll:
-                    seen = self._probe()
-                    self.counters.probes += 1
-                    if away_since is not None:
-                        self._back(away_since)
-                        away_since = None
+                    seen = self._probed()
                     next_poll = self._clock() + self._interval
                     fresh = True
                     if seen != baseline:
@@ -217,20 +223,14 @@ class WatchLoop:
                 if pending is not None:
                     if self._probe is not None and not fresh:
                         # Taken before the cycle reads, so whatever changes after is seen.
-                        baseline = self._probe()
-                        self.counters.probes += 1
+                        baseline = self._probed()
                         next_poll = self._clock() + self._interval
-                        if away_since is not None:
-                            self._back(away_since)
-                            away_since = None
                     if pending.reason != "webhook":
                         # Events of the burst are covered by a cycle that reads anyway.
                         self._debouncer.take()
                     result = self._cycle(pending)
                     self.counters.cycles += 1
-                    if away_since is not None:
-                        self._back(away_since)
-                        away_since = None
+                    self._reached()
                     if self._sweep is not None:
                         next_sweep = self._clock() + self._sweep
                     pending = None
@@ -252,8 +252,8 @@ class WatchLoop:
                     self.counters.outages += 1
                     self._notify("unreachable", f"{exc.message}; trying again in {delay:g}s")
                     scope = None
-                    if away_since is None:
-                        away_since = self._clock()
+                    if self._away_since is None:
+                        self._away_since = self._clock()
                 # Whatever happened meanwhile is read by the cycle after the pause.
                 pending = pending or Trigger("reconnect")
                 self._pause(delay, scope)
