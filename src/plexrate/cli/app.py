@@ -142,8 +142,8 @@ def _report(ctx: typer.Context, exc: BaseException, text: str) -> None:
     console = _console(ctx)
     if debug:
         console.print(escape(redact("".join(traceback.format_exception(exc)))), style="dim")
-    # One line whatever the width: a terminal wraps it for the eye, and a log or a pipe keeps it
-    # whole (rich would otherwise break it at 80 columns when stderr is not a terminal).
+    # One line in a log or a pipe (rich would otherwise break it at 80 columns there); on a
+    # terminal the stderr console wraps it at words (context._PeopleConsole).
     console.print(f"[bold red]Error:[/] {escape(redact(text))}", soft_wrap=True)
 
 

@@ -217,7 +217,7 @@ class _Cycle:
         def make_plan(session: Session) -> Plan:
             # The run's own plan and fingerprint: a watch cycle and `plexrate run` are one thing.
             plan = inference_plan(session, command="run")
-            return replace(plan, first=scope_of(trigger, session.snapshot)) if plan else plan
+            return replace(plan, first=scope_of(trigger, session.snapshot))
 
         previous = _during_cycle(self.signals)
         try:

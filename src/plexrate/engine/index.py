@@ -21,7 +21,7 @@ from plexrate.engine.text import (
     sort_form,
     strip_trailing_brackets,
 )
-from plexrate.model import LibrarySnapshot, Track
+from plexrate.model import Album, Artist, LibrarySnapshot, Track
 
 VARIOUS_ARTISTS = "various artists"
 
@@ -145,13 +145,15 @@ def _same_records(before: Mapping[int, Any], after: Mapping[int, Any]) -> bool:
         budget -= 1
         if old is None or budget < 0:
             return False
-        if replace(old, **{f: getattr(record, f) for f in _volatile(type(record))}) != record:
+        if replace(old, **{f: getattr(record, f) for f in _VOLATILE_OF[type(record)]}) != record:
             return False
     return True
 
 
-def _volatile(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if f.name in VOLATILE_FIELDS)
+_VOLATILE_OF: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls) if f.name in VOLATILE_FIELDS)
+    for cls in (Artist, Album, Track)
+}
 
 
 def _same_structure(before: LibrarySnapshot, after: LibrarySnapshot) -> bool:
