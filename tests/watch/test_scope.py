@@ -48,3 +48,8 @@ def test_other_triggers_and_events_have_no_scope() -> None:
     assert scope_of(Trigger("poll"), library) == frozenset()
     added = _rated("album", 11, 1, event="library.new")
     assert scope_of(Trigger("webhook", (added,)), library) == frozenset()
+
+
+def test_the_scope_comes_from_the_library_not_the_webhook_s_parent_keys() -> None:
+    # An event carrying only the item's own key reaches as far as one with its parents.
+    assert scope_of(Trigger("webhook", (_rated("track", 100),)), _library()) == {100, 101, 10, 1}

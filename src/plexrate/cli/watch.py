@@ -278,8 +278,9 @@ class _Cycle:
 
 def scope_of(trigger: Trigger, snapshot: LibrarySnapshot) -> frozenset[int]:
     """What the ratings of a webhook cycle reach, written before the rest of the cycle's plan:
-    each rated item, its album and artist, and the tracks of the albums among them (and of the
-    artists' albums, for an artist rated)."""
+    each rated item, its album and artist, and the tracks of those albums (of all the artist's
+    albums, for an artist rated). Found in the library just read, from the item's own key: the
+    parent keys of a webhook are not needed."""
     from plexrate.watch.events import EventType
 
     keys: set[int] = set()
@@ -288,14 +289,16 @@ def scope_of(trigger: Trigger, snapshot: LibrarySnapshot) -> frozenset[int]:
     for event in trigger.events:
         if event.event != EventType.RATE or not event.rating_keys:
             continue
-        keys.update(event.rating_keys)
-        # The rated item's album: itself, or a track's parent.
-        if event.item_type == "artist":
-            artists.add(event.rating_keys[0])
-        elif event.item_type == "album":
-            albums.add(event.rating_keys[0])
-        elif event.item_type == "track" and len(event.rating_keys) > 1:
-            albums.add(event.rating_keys[1])
+        key = event.rating_keys[0]
+        keys.add(key)
+        if key in snapshot.artists:
+            artists.add(key)
+        elif (album := snapshot.albums.get(key)) is not None:
+            albums.add(key)
+            keys.add(album.artist_key)
+        elif (track := snapshot.tracks.get(key)) is not None:
+            albums.add(track.album_key)
+            keys.add(track.artist_key)
     if artists:
         albums.update(k for k, a in snapshot.albums.items() if a.artist_key in artists)
     keys.update(albums)
