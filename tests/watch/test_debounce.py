@@ -54,3 +54,34 @@ def test_a_burst_that_never_pauses_flushes_at_the_longest_wait() -> None:
 def test_limits_are_checked() -> None:
     with pytest.raises(ValueError):
         Debouncer(quiet=5, max_wait=1)
+
+
+def test_an_event_after_a_quiet_period_leads_and_the_next_ones_wait() -> None:
+    clock = Clock()
+    debouncer: Debouncer[int] = Debouncer(quiet=3, max_wait=20, clock=clock)
+    debouncer.add(1, may_lead=True)
+    assert debouncer.ready() and debouncer.take() == [1]
+    clock.now += 1
+    debouncer.add(2, may_lead=True)  # 1 s after the first: part of a burst
+    assert not debouncer.ready()
+    clock.now += 1
+    debouncer.add(3, may_lead=True)
+    assert debouncer.wait() == pytest.approx(3)
+    clock.now += 3
+    assert debouncer.take() == [2, 3]
+    clock.now += 3
+    debouncer.add(4, may_lead=True)  # quiet for 3 s since 3: alone again
+    assert debouncer.ready() and debouncer.wait() == 0
+
+
+def test_an_event_that_may_not_lead_waits_for_quiet_even_when_alone() -> None:
+    clock = Clock()
+    debouncer: Debouncer[int] = Debouncer(quiet=3, max_wait=20, clock=clock)
+    debouncer.add(1)
+    assert not debouncer.ready() and debouncer.wait() == pytest.approx(3)
+    # Events joining a leading one are due with it.
+    debouncer.take()
+    clock.now += 10
+    debouncer.add(2, may_lead=True)
+    debouncer.add(3)
+    assert debouncer.ready() and debouncer.take() == [2, 3]

@@ -102,11 +102,13 @@ def test_a_sweep_runs_a_cycle_when_nothing_else_did() -> None:
     assert h.now == pytest.approx(1800, abs=1)
 
 
-def test_a_burst_of_webhooks_is_one_cycle_and_echoes_are_not_the_persons() -> None:
-    h = Harness(stop_after=2)
+def test_a_burst_of_webhooks_is_one_cycle_after_its_lone_first_and_echoes_are_not_the_persons() -> (
+    None
+):
+    h = Harness(stop_after=3)
     events: queue.Queue[WebhookEvent] = queue.Queue()
-    # The start cycle wrote 6.0 to track 5: Plex's media.rate for it is plexrate's own.
-    h.results = [CycleResult(written={5: 6.0})]
+    # The cycle for track 1 wrote 6.0 to track 5: Plex's media.rate for it is plexrate's own.
+    h.results = [CycleResult(), CycleResult(written={5: 6.0})]
     h.script = (
         [lambda: None] * 2
         + [lambda k=k: events.put(rate(k)) for k in (1, 2, 3, 4)]
@@ -122,9 +124,75 @@ def test_a_burst_of_webhooks_is_one_cycle_and_echoes_are_not_the_persons() -> No
         sleep=h.sleep,
     )
     counters = loop.run()
-    assert [t.reason for t in h.cycles] == ["start", "webhook"]
-    assert [e.rating_keys[0] for e in h.cycles[1].events] == [1, 2, 3, 4]
+    assert [t.reason for t in h.cycles] == ["start", "webhook", "webhook"]
+    # The first came alone, so it went at once; the rest of the burst waited for quiet.
+    assert [[e.rating_keys[0] for e in t.events] for t in h.cycles[1:]] == [[1], [2, 3, 4]]
     assert counters.ignored == 2
+
+
+def test_a_lone_webhook_starts_a_cycle_within_a_tick() -> None:
+    h = Harness(stop_after=2)
+    events: queue.Queue[WebhookEvent] = queue.Queue()
+    put_at: list[float] = []
+
+    def put() -> None:
+        put_at.append(h.now)
+        events.put(rate(1))
+
+    # Idle for a while after the start cycle, then one rating.
+    h.script = [lambda: None] * 40 + [put]
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        events=events,
+        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    ran_at: list[float] = []
+    cycle = h.cycle
+
+    def timed(trigger: Trigger) -> CycleResult:
+        ran_at.append(h.now)
+        return cycle(trigger)
+
+    loop._cycle = timed
+    loop.run()
+    assert [t.reason for t in h.cycles] == ["start", "webhook"]
+    assert ran_at[1] - put_at[0] <= 0.25
+
+
+def test_webhooks_that_came_during_a_cycle_wait_for_quiet() -> None:
+    """They were not alone, only unseen while the cycle ran: a person rating an album track by
+    track gets two cycles, not one per track."""
+    h = Harness(stop_after=3)
+    events: queue.Queue[WebhookEvent] = queue.Queue()
+    ran_at: list[float] = []
+
+    def cycle(trigger: Trigger) -> CycleResult:
+        ran_at.append(h.now)
+        if trigger.reason == "webhook" and len(ran_at) == 2:
+            # Ratings 2 and 3 arrive while the first webhook's cycle runs (10 s of it).
+            events.put(rate(2))
+            events.put(rate(3))
+            h.now += 10
+        return h.cycle(trigger)
+
+    h.script = [lambda: None] * 20 + [lambda: events.put(rate(1))]
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=cycle,
+        should_stop=h.should_stop,
+        events=events,
+        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    assert [[e.rating_keys[0] for e in t.events] for t in h.cycles[1:]] == [[1], [2, 3]]
+    # Taken right after the cycle, they waited the quiet period from then.
+    assert ran_at[2] - ran_at[1] == pytest.approx(13, abs=0.3)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """``plexrate watch`` end to end: a real process, real HTTP, unmodified plexapi, the emulator.
 
 A cycle must equal a full ``run --apply`` (so the person's ratings stay theirs and undo works),
-idle polls must stay cheap, webhooks must land fast and a burst must make one cycle, and the
+idle polls must stay cheap, webhooks must land fast and a burst must make at most two cycles
+(its lone first webhook at once, the rest after a quiet moment), and the
 watch must survive Plex going away and stop cleanly on a signal. Latencies are printed (``-s``)
 as the figures docs/watch.md quotes.
 """
@@ -167,7 +168,7 @@ def test_an_idle_poll_costs_at_most_three_requests(
     assert watch.stop() == 0
 
 
-def test_webhooks_bring_a_burst_in_one_cycle_within_ten_seconds(
+def test_webhooks_bring_a_burst_in_two_cycles_within_ten_seconds(
     watched_for: Callable[..., Watched],
 ) -> None:
     watched = watched_for(library())
@@ -182,20 +183,27 @@ def test_webhooks_bring_a_burst_in_one_cycle_within_ten_seconds(
     album_before = emulator.library.rating(album)
     emulator.reset_stats()
 
+    burst = min(10, len(tracks))
     started = time.monotonic()
-    for n, key in enumerate(tracks[:10]):
+    for n, key in enumerate(tracks[:burst]):
         emulator.person_rate(key, 8.0 if n % 2 else 6.0)
-    cycle = watch.wait_cycles(1, trigger="webhook", timeout=20)
+
+    def events_seen() -> int:
+        return sum(int(d["events"]) for d in watch.cycles(trigger="webhook"))
+
+    watch.wait_for(lambda: events_seen() >= burst, timeout=20, what="the burst's cycles")
     seconds = time.monotonic() - started
-    print(f"\nwebhook: a burst of {min(10, len(tracks))} ratings written in {seconds:.2f}s")
+    print(f"\nwebhook: a burst of {burst} ratings written in {seconds:.2f}s")
     assert seconds <= 10
     assert emulator.library.rating(album) != album_before
-    assert cycle["events"] == min(10, len(tracks)) and cycle["written"] > 0
+    assert events_seen() == burst
+    assert sum(int(d["written"]) for d in watch.cycles(trigger="webhook")) > 0
     # plexrate's own /:/rate writes come back as webhooks too: they start no cycle.
     time.sleep(5)
     emulator.wait_for_webhooks()
     time.sleep(4)
-    assert len(watch.cycles(trigger="webhook")) == 1
+    # The first webhook came alone and went at once; the rest of the burst made one more.
+    assert 1 <= len(watch.cycles(trigger="webhook")) <= 2
     assert all(d.status == 200 for d in emulator.webhook_deliveries())
     # No polling with --webhook alone: no probe among the requests since the burst.
     sorts = {r.param("sort") for r in emulator.requests()}

@@ -4,6 +4,13 @@ A person rating an album track by track sends one webhook per track, seconds apa
 after the last of them does the work of ten. ``quiet`` is how long nothing must arrive before
 the burst counts as over; ``max_wait`` bounds how long the first event of a burst waits, so a
 burst that never pauses (a long listening session rating as it goes) still gets its cycles.
+
+An event that comes after ``quiet`` seconds without any (``add(..., may_lead=True)``) is due at
+once: most ratings come alone, and waiting for a quiet period that has already passed only
+delays them (3 of the 10 seconds a rating may take to reach its album, issue 23). What follows
+it within ``quiet`` seconds is the next burst, so an album rated track by track costs two
+cycles, the first of them at once. The caller says an event may not lead when it arrived while
+a cycle ran: it was not alone, only unseen.
 Pure: the clock is given, nothing sleeps here.
 """
 
@@ -35,12 +42,16 @@ class Debouncer(Generic[T]):
         self._items: list[T] = []
         self._first: float | None = None
         self._last: float | None = None
+        self._seen: float | None = None
+        """When the latest event was added, kept across ``take``: what "alone" is measured by."""
+        self._lead = False
 
-    def add(self, item: T) -> None:
+    def add(self, item: T, *, may_lead: bool = False) -> None:
         now = self._clock()
         if self._first is None:
             self._first = now
-        self._last = now
+            self._lead = may_lead and (self._seen is None or now - self._seen >= self.quiet)
+        self._last = self._seen = now
         self._items.append(item)
 
     @property
@@ -51,6 +62,8 @@ class Debouncer(Generic[T]):
         """Clock time the burst is due, None when nothing is pending."""
         if self._first is None or self._last is None:
             return None
+        if self._lead:
+            return self._first
         return min(self._last + self.quiet, self._first + self.max_wait)
 
     def wait(self) -> float | None:
@@ -66,4 +79,5 @@ class Debouncer(Generic[T]):
         """The burst, emptied (whether or not it was due)."""
         items, self._items = self._items, []
         self._first = self._last = None
+        self._lead = False
         return items

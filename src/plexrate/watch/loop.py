@@ -5,7 +5,8 @@ result is the one a full run would give, and every rule of a run holds: the jour
 check before each write that leaves the person's ratings alone. This module only decides *when*:
 
 - at the start (catching up with whatever happened while nothing watched);
-- after a burst of webhooks has been quiet for a moment (``Debouncer``);
+- at once for a webhook that comes alone while nothing runs, and after a burst of webhooks has
+  been quiet for a moment (``Debouncer``);
 - when a poll's probe (``poll.probe``, three requests) differs from the one taken before the
   last cycle;
 - after Plex came back from being unreachable;
@@ -123,6 +124,8 @@ class WatchLoop:
         self._echoes: dict[int, float | None] = {}
         self._away_since: float | None = None
         """When Plex stopped answering, until a probe or cycle reaches it again."""
+        self._cycle_ended = False
+        """A cycle ended since events were last taken: those waiting came while it ran."""
         self.counters = Counters()
 
     # -------------------------------------------------------------------------------- events
@@ -149,14 +152,16 @@ class WatchLoop:
             self._sleep(min(wait, TICK))
         if self._events is None:
             return
+        # Events that came while a cycle ran were not alone, only unseen: they wait for quiet.
+        may_lead, self._cycle_ended = not self._cycle_ended, False
         while True:
             try:
                 event = self._events.get_nowait()
             except queue.Empty:
                 return
-            self._accept(event, scope)
+            self._accept(event, scope, may_lead=may_lead)
 
-    def _accept(self, event: WebhookEvent, scope: Scope | None) -> None:
+    def _accept(self, event: WebhookEvent, scope: Scope | None, *, may_lead: bool) -> None:
         self.counters.events += 1
         why = "plexrate's own write" if self._is_echo(event) else None
         if why is None and scope is not None:
@@ -170,7 +175,7 @@ class WatchLoop:
         # Before the first connection the scope is unknown; the event is kept, and the cycle
         # that connects reads whatever it hinted at anyway.
         self._notify("event", event.describe())
-        self._debouncer.add(event)
+        self._debouncer.add(event, may_lead=may_lead)
 
     # -------------------------------------------------------------------------------- the loop
     def _reached(self) -> None:
@@ -228,7 +233,10 @@ class WatchLoop:
                     if pending.reason != "webhook":
                         # Events of the burst are covered by a cycle that reads anyway.
                         self._debouncer.take()
-                    result = self._cycle(pending)
+                    try:
+                        result = self._cycle(pending)
+                    finally:
+                        self._cycle_ended = True
                     self.counters.cycles += 1
                     self._reached()
                     if self._sweep is not None:
