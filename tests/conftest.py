@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
+from plexrate.state.store import forget_checks
 from tests.support.cli import CliFactory, Env, PlexrateCli
 
 DATA = Path(__file__).parent / "data"
@@ -37,6 +38,13 @@ def _platform_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             patch.setenv(name, str(root / name.lower()))
         yield root
+
+
+@pytest.fixture(autouse=True)
+def _no_trusted_state_checks() -> None:
+    """Each test starts with no state file trusted from an earlier test's check (a writer of
+    one process skips the check of a file it closed untouched: ``StateStore``)."""
+    forget_checks()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from plexrate.errors import StateError
 from plexrate.state import schema
+from plexrate.state import store as store_module
 from plexrate.state.store import META_CHECKED, META_WRITER_OPEN
 from tests.state.state_helpers import change, open_store, write_and_confirm
 
@@ -111,6 +113,8 @@ def test_a_bit_flip_is_refused_or_harmless_or_met_before_any_request(
     refused = 0
     for number, content in enumerate(_flips(sound, _leaf_pages(sound, tmp_path, tree), 11, 25)):
         path.write_bytes(content)
+        # Rewritten within the clock tick of the last close, the file may look untouched.
+        store_module.forget_checks()
         try:
             store = open_store(path)
         except StateError as exc:
@@ -264,3 +268,86 @@ def test_the_free_page_list_is_walked(tmp_path: Path) -> None:
         problem = schema.check_write_path(conn, path)
     assert problem is not None
     assert "free-page list" in problem
+
+
+def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[Path | None]:
+    calls: list[Path | None] = []
+    real = schema.check_write_path
+
+    def counted(conn: sqlite3.Connection, path: Path | None = None) -> str | None:
+        calls.append(path)
+        return real(conn, path)
+
+    monkeypatch.setattr(schema, "check_write_path", counted)
+    return calls
+
+
+def test_a_file_this_process_checked_and_closed_untouched_is_not_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plexrate watch`` opens the file every cycle: the check it passed a moment ago stands
+    while nothing else wrote the file (issue 23)."""
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    store_module.forget_checks()  # _sound's own writer closed it
+    calls = _counting_checks(monkeypatch)
+    with open_store(path) as store:
+        write_and_confirm(store, [change(5000)])
+    with open_store(path) as store:
+        store.owned()
+    assert len(calls) == 1
+    # A read-only look changes nothing.
+    with open_store(path, readonly=True) as reader:
+        reader.owned()
+    with open_store(path):
+        pass
+    assert len(calls) == 1
+
+
+def test_a_file_written_by_someone_else_or_long_ago_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    store_module.forget_checks()  # _sound's own writer closed it
+    calls = _counting_checks(monkeypatch)
+    with open_store(path):
+        pass
+    # Another program writes the file (another plexrate process, a restored copy).
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE meta SET value = value WHERE name = ?", (META_CHECKED,))
+        conn.execute("CREATE TABLE other (x)")
+        conn.commit()
+    with open_store(path):
+        pass
+    assert len(calls) == 2
+    with open_store(path):
+        pass
+    assert len(calls) == 2
+    monkeypatch.setattr(store_module, "CHECK_REUSE_SECONDS", 0.0)
+    with open_store(path):
+        pass
+    assert len(calls) == 3
+
+
+def test_damage_after_the_close_is_still_refused(sound: bytes, tmp_path: Path) -> None:
+    """A file changed in place after this process closed it is checked, and refused when
+    damaged, like a file never seen."""
+    path = tmp_path / "state.sqlite"
+    for content in _flips(sound, _leaf_pages(sound, tmp_path, "journal_by_key"), 5, 40):
+        path.write_bytes(content)
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            try:
+                if schema.check_write_path(conn, path) is None:
+                    continue  # a flip the write-path check cannot see anyway
+            except sqlite3.DatabaseError:
+                pass
+        path.write_bytes(sound)
+        store_module.forget_checks()
+        with open_store(path):
+            pass
+        # Past the file system's clock tick, as any later write is.
+        time.sleep(0.05)
+        path.write_bytes(content)
+        with pytest.raises(StateError, match="damaged"):
+            open_store(path)
+        return
+    pytest.fail("no flip the write-path check sees")

@@ -88,6 +88,15 @@ META_WRITER_OPEN = "writer_open"
 META_CHECKED = "deep_check"
 """The versions (plexrate, SQLite, schema) of the last full integrity check."""
 
+CHECK_REUSE_SECONDS = 600.0
+"""How long this process trusts its own write-path check of a file it closed and finds untouched
+(``_check_integrity``)."""
+
+_FileSignature = tuple[tuple[int, ...], tuple[int, ...] | None]
+_closed_unharmed: dict[Path, tuple[_FileSignature, float]] = {}
+"""Per state file (resolved path): how it looked when a writer of this process that had checked
+it closed it, and when (``time.monotonic``)."""
+
 log = logging.getLogger(__name__)
 
 
@@ -137,6 +146,8 @@ class StateStore:
         """False for a read-only store opened on a path where no state file exists yet."""
         self.migration_backup: Path | None = None
         self._identity: tuple[int, int] | None = None
+        self._signature: _FileSignature | None = None
+        self._passed_check = False
         if journal_mode not in ("auto", "wal", "delete"):
             raise ValueError(f"journal_mode must be auto, wal or delete, not {journal_mode!r}")
         self._journal_request = journal_mode
@@ -226,6 +237,7 @@ class StateStore:
                     f"cannot create state file {self.path}: {exc.strerror or exc}"
                 ) from None
         self._identity = _file_identity(self.path)
+        self._signature = _file_signature(self.path)
         suspect = schema.check_file(self.path)
         try:
             conn = schema.connect(
@@ -295,11 +307,28 @@ class StateStore:
             log.info("checking all of state file %s: %s", self.path, reason)
             problem = schema.deep_check(conn)
             self.deep_checked = reason
+        elif self._unharmed_since_checked():
+            # A long-running `plexrate watch` opens the file for every cycle: a file this process
+            # checked and closed a moment ago, untouched since, holds what the check passed (about
+            # 1 s a cycle at 300,000 tracks, issue 23).
+            log.debug("state file %s is as this process left it after its check", self.path)
+            problem = None
         else:
             problem = schema.check_write_path(conn, self.path)
         self.check_seconds = time.perf_counter() - started
+        self._passed_check = problem is None
         if problem is not None:
             raise self._damaged(problem)
+
+    def _unharmed_since_checked(self) -> bool:
+        """Whether a writer of this process checked this file, closed it less than
+        CHECK_REUSE_SECONDS ago, and nothing changed it since: its size, modification and
+        change times (and its write-ahead log's) are those it had then."""
+        known = _closed_unharmed.get(self.path.resolve())
+        if known is None or self._signature is None:
+            return False
+        signature, at = known
+        return signature == self._signature and time.monotonic() - at < CHECK_REUSE_SECONDS
 
     def _suspicion(self, conn: sqlite3.Connection) -> str | None:
         rows = dict(
@@ -486,6 +515,11 @@ class StateStore:
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        if self._passed_check and not self.readonly and self._lock is not None:
+            # Taken under the lock, after the close's last write.
+            signature = _file_signature(self.path)
+            if signature is not None:
+                _closed_unharmed[self.path.resolve()] = (signature, time.monotonic())
         # Release only after the connection is closed, so the next writer finds every commit.
         if self._lock is not None:
             self._lock.release()
@@ -1486,6 +1520,29 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino)
+
+
+def forget_checks() -> None:
+    """Trust no earlier check of this process: the next writer of every file checks it."""
+    _closed_unharmed.clear()
+
+
+def _file_signature(path: Path) -> _FileSignature | None:
+    """What any write to the file or its write-ahead log changes: sizes, modification and
+    change times (nanoseconds), and the file's identity."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    main = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    try:
+        wal = path.with_name(path.name + "-wal").stat()
+    except OSError:
+        return main, None
+    if wal.st_size == 0:
+        # What a reader leaves: a log with nothing in it holds no change of the file.
+        return main, None
+    return main, (wal.st_ino, wal.st_size, wal.st_mtime_ns, wal.st_ctime_ns)
 
 
 def _check_stamp() -> str:
