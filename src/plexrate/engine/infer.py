@@ -197,6 +197,8 @@ class Inference:
     """Artists the person rated, or under whom they rated an album or a track."""
     anchored: frozenset[int] = frozenset()
     """Tracks in a twin group with copies the person rated (when Twins ran)."""
+    only: frozenset[int] | None = None
+    """The items the phases were limited to (``scope_closure``), or None for every item."""
 
     def kind(self, key: int) -> RatingKind:
         return self.kinds.get(key, RatingKind.UNRATED)
@@ -248,6 +250,34 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
+def scope_closure(snapshot: LibrarySnapshot, index: LibraryIndex, keys: Set[int]) -> frozenset[int]:
+    """``keys`` and every item their values depend on, so that phases limited to the result
+    give those keys what the whole run gives them (``infer(only=...)``).
+
+    An album's and an artist's values come from ratings the person set and the model fitted to
+    all of them, never from another phase's result; a track's come from its album's (Track-Down)
+    and, in a twin group, from its copies' (Twins), and an album's from its artist's
+    (Album-Down). So: the keys, the copies of their tracks, and the album and artist of every
+    track and album among those.
+    """
+    tracks, albums = snapshot.tracks, snapshot.albums
+    closure = set(keys)
+    if any(k in tracks for k in keys):
+        for group in index.twin_groups:
+            if any(k in closure for k in group.members):
+                closure.update(group.members)
+    for key in list(closure):
+        track = tracks.get(key)
+        if track is not None:
+            closure.add(track.album_key)
+            closure.add(track.artist_key)
+    for key in list(closure):
+        album = albums.get(key)
+        if album is not None:
+            closure.add(album.artist_key)
+    return frozenset(closure)
+
+
 def infer(
     snapshot: LibrarySnapshot,
     *,
@@ -256,20 +286,35 @@ def infer(
     phases: Sequence[Phase] = INFERENCE_PHASES,
     hidden: Set[int] = frozenset(),
     index: LibraryIndex | None = None,
+    only: Set[int] | None = None,
 ) -> Inference:
     """Classify every item and run the selected phases in order over one working map.
 
     ``hidden`` keys are manual ratings to treat as unrated (for cross-validation); their own
     value is then inferred like any unrated item's. Pass an ``index`` built by
     ``LibraryIndex.build`` for the same snapshot and rules to skip rebuilding it.
+
+    ``only`` limits the phases to those items and what they depend on (``scope_closure``):
+    classification and the model's fit still cover the library, and each item of the closure
+    gets exactly what the whole run gives it (``plexrate watch`` writes what a rating reaches
+    before it works out the rest).
     """
     chosen = selected_phases(phases)
     if index is None:
         index = LibraryIndex.build(snapshot, config)
     elif not index.matches(snapshot, config):
         raise ValueError("the index was built for another snapshot or other filler/twin rules")
+    closure = None if only is None else scope_closure(snapshot, index, only)
     with paused_gc():
-        return _infer(snapshot, owned, config, chosen=chosen, hidden=frozenset(hidden), index=index)
+        return _infer(
+            snapshot,
+            owned,
+            config,
+            chosen=chosen,
+            hidden=frozenset(hidden),
+            index=index,
+            only=closure,
+        )
 
 
 def _infer(
@@ -280,8 +325,9 @@ def _infer(
     chosen: tuple[Phase, ...],
     hidden: frozenset[int],
     index: LibraryIndex,
+    only: frozenset[int] | None,
 ) -> Inference:
-    run = _Run(snapshot, owned, config, index, hidden)
+    run = _Run(snapshot, owned, config, index, hidden, only=only)
     run.classify()
     if config.inference_model is InferenceModel.CLASSIC:
         run.compute_prior()
@@ -325,6 +371,7 @@ def _infer(
         rated_albums=rated_albums,
         rated_artists=rated_artists,
         anchored=anchored,
+        only=only,
     )
     no_evidence = frozenset(k for k in run.assignments if inference.evidence(k) is Evidence.NONE)
     return dataclasses.replace(inference, no_evidence=no_evidence)
@@ -348,12 +395,21 @@ class _Run:
         config: EngineConfig,
         index: LibraryIndex,
         hidden: frozenset[int],
+        *,
+        only: frozenset[int] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.owned = owned
         self.config = config
         self.index = index
         self.hidden = hidden
+        self.only = only
+        # Albums with tracks among ``only``: the ones Track-Down visits.
+        self.only_albums: frozenset[int] | None = (
+            None
+            if only is None
+            else frozenset(snapshot.tracks[k].album_key for k in only if k in snapshot.tracks)
+        )
         self.step = config.rating_step
         self.eps = rewrite_threshold(
             snapshot.size, dynamic=config.dynamic_precision, step=self.step
@@ -438,6 +494,11 @@ class _Run:
 
     def is_manual(self, key: int) -> bool:
         return self.kinds.get(key) in _MANUAL_KINDS
+
+    def within(self, keys: Sequence[int]) -> Sequence[int]:
+        """The keys a phase sets: all of them, or those in ``only``."""
+        only = self.only
+        return keys if only is None else [k for k in keys if k in only]
 
     # -- evidence ----------------------------------------------------------------------------
 
@@ -603,7 +664,7 @@ class _Run:
 
     def album_up(self) -> None:
         prior_text = stars(self.prior)
-        for album_key in sorted(self.derived):
+        for album_key in self.within(sorted(self.derived)):
             d = self.derived[album_key]
             reason = _plural(d.n, "rated track")
             if d.all_filler:
@@ -621,7 +682,7 @@ class _Run:
         prior_text = stars(prior)
         working = self.working
         no_evidence = f"no rated albums: prior {prior_text}"
-        for artist_key in self.index.artist_keys:
+        for artist_key in self.within(self.index.artist_keys):
             if self.is_manual(artist_key):
                 continue
             total: list[float] = []
@@ -651,7 +712,7 @@ class _Run:
         fill_reason = f"no artist rating: prior {stars(prior)}"
         albums = self.snapshot.albums
         down_cache: dict[int, tuple[float, str] | None] = {}
-        for album_key in self.index.album_keys:
+        for album_key in self.within(self.index.album_keys):
             if album_key in self.with_manual_tracks or self.is_manual(album_key):
                 continue
             artist_key = albums[album_key].artist_key
@@ -668,12 +729,16 @@ class _Run:
         fill_reason = f"no album rating: prior {stars(self.prior)}"
         kinds = self.kinds
         tracks_by_album = self.index.tracks_by_album
-        for album_key in sorted(tracks_by_album):
+        albums = sorted(tracks_by_album)
+        if self.only_albums is not None:
+            albums = [k for k in albums if k in self.only_albums]
+        for album_key in albums:
             inherited = self._from_parent(album_key, "album", config.track_gravity, fill_reason)
             if inherited is None:
                 continue
             exact, reason = inherited
-            targets = [k for k in tracks_by_album[album_key] if kinds.get(k) not in _MANUAL_KINDS]
+            members = self.within(tracks_by_album[album_key])
+            targets = [k for k in members if kinds.get(k) not in _MANUAL_KINDS]
             self.assign_many(targets, exact, Phase.TRACK_DOWN, reason)
 
     def _from_parent(
@@ -706,13 +771,13 @@ class _Run:
         assert model is not None
         albums = self.snapshot.albums
         keys = [k for k in sorted(self.with_manual_tracks) if k in albums]
-        self._from_model(keys, Phase.ALBUM_UP, model.album, model.album_reason, None)
+        self._from_model(self.within(keys), Phase.ALBUM_UP, model.album, model.album_reason, None)
 
     def model_artist_up(self) -> None:
         model = self.model
         assert model is not None
         self._from_model(
-            self.index.artist_keys,
+            self.within(self.index.artist_keys),
             Phase.ARTIST_UP,
             model.artist,
             model.artist_reason,
@@ -724,7 +789,11 @@ class _Run:
         assert model is not None
         keys = [k for k in self.index.album_keys if k not in self.with_manual_tracks]
         self._from_model(
-            keys, Phase.ALBUM_DOWN, model.album, model.album_reason, model.album_has_evidence
+            self.within(keys),
+            Phase.ALBUM_DOWN,
+            model.album,
+            model.album_reason,
+            model.album_has_evidence,
         )
 
     def _from_model(
@@ -751,9 +820,12 @@ class _Run:
         filler = self.index.filler
         values = model.track_value.tolist()
         position = 0
+        only, only_albums = self.only, self.only_albums
         # The model lists the tracks album by album in the index's order; walk it in step.
         for album_key, members in self.index.tracks_by_album.items():
             start, position = position, position + len(members)
+            if only_albums is not None and album_key not in only_albums:
+                continue
             if not fill and not model.album_has_evidence(album_key):
                 continue
             # Tracks of one album with one value share one Assignment and one reason text (as
@@ -761,7 +833,7 @@ class _Run:
             # them, and 300,000 records of their own would cost tens of megabytes.
             groups: dict[tuple[float, bool], list[int]] = {}
             for offset, key in enumerate(members):
-                if kinds.get(key) in _MANUAL_KINDS:
+                if kinds.get(key) in _MANUAL_KINDS or (only is not None and key not in only):
                     continue
                 groups.setdefault((values[start + offset], key in filler), []).append(key)
             reasons: dict[bool, str] = {}
@@ -774,7 +846,11 @@ class _Run:
 
     def twins(self) -> None:
         working = self.working
+        only = self.only
         for group in self.index.twin_groups:
+            # ``scope_closure`` holds all of a group's members or none.
+            if only is not None and group.members[0] not in only:
+                continue
             anchors = tuple(k for k in group.members if self.is_manual(k))
             if anchors:
                 value = math.fsum(working[k] for k in anchors) / len(anchors)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 
 from plexrate.engine.config import EngineConfig
 from plexrate.engine.gc_pause import paused_gc
@@ -69,6 +69,7 @@ def build_plan(
     phases: Sequence[Phase] = INFERENCE_PHASES,
     start_letter: str | None = None,
     inference: Inference | None = None,
+    only: Set[int] | None = None,
 ) -> Plan:
     """The writes that bring Plex to what ``infer`` arrived at, in a stable order.
 
@@ -83,14 +84,20 @@ def build_plan(
     ``no_evidence`` (values written that rest on none of the person's ratings, and
     ``no_evidence.<type>``), ``skipped_start_letter``, ``manual_tracks`` (the person's track
     ratings, filler included), and ``changes.<phase>.<type>`` counts.
+
+    ``only`` plans those items and what their values depend on (``scope_closure``): exactly the
+    whole plan's changes of those items, in its order, with ``stats`` counting them alone (and
+    no ``manual_tracks``).
     """
     chosen = selected_phases(phases)
     if inference is None:
-        inference = infer(snapshot, owned=owned, config=config, phases=chosen)
+        inference = infer(snapshot, owned=owned, config=config, phases=chosen, only=only)
     elif inference.snapshot is not snapshot or inference.config != config:
         raise ValueError("the inference was computed for another snapshot or configuration")
     elif inference.phases != chosen:
         raise ValueError("the inference was computed for other phases")
+    elif only is not None or inference.only is not None:
+        raise ValueError("a plan limited to some items makes its own inference")
     if inference.hidden:
         # Hidden manual ratings look unrated to the engine; a plan from such an inference would
         # overwrite them.
@@ -100,9 +107,12 @@ def build_plan(
         plan = _Planner(snapshot, config, inference, letter).build()
     # The person's track ratings, filler included: beside ``prior_tracks`` (filler left out)
     # it lets a summary say why the prior rests on fewer ratings than a report counts.
-    plan.stats["manual_tracks"] = sum(
-        1 for key, track in snapshot.tracks.items() if track.rating is not None and key not in owned
-    )
+    if inference.only is None:
+        plan.stats["manual_tracks"] = sum(
+            1
+            for key, track in snapshot.tracks.items()
+            if track.rating is not None and key not in owned
+        )
     return plan
 
 
@@ -135,8 +145,10 @@ class _Planner:
 
     def build(self) -> Plan:
         inference = self.inference
+        only = inference.only
         for hijack in inference.hijacks:
-            self.hijack(hijack)
+            if only is None or hijack.key in only:
+                self.hijack(hijack)
         self.assignments()
         self.entries.sort(key=lambda entry: entry[0])
         changes = [change for _, change in self.entries]
@@ -162,7 +174,10 @@ class _Planner:
             stats["drifted"] = len(inference.drifted)
         without = 0
         for item_type in ItemType:
-            missing = sum(1 for k in self.snapshot.items(item_type) if k not in inference.values)
+            keys: Iterable[int] = self.snapshot.items(item_type)
+            if only is not None:
+                keys = [k for k in keys if k in only]
+            missing = sum(1 for k in keys if k not in inference.values)
             stats[f"without_value.{item_type.value}"] = missing
             without += missing
         stats["without_value"] = without
