@@ -327,10 +327,6 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     stats: dict[str, float | int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    first: frozenset[int] = field(default_factory=frozenset)
-    """Keys whose changes are written before all others (each phase in order for them, then for
-    the rest): a ``watch`` cycle's ratings reach their album, artist and tracks before the drift
-    the same cycle writes elsewhere. The values are the same whatever the order."""
 
     def __len__(self) -> int:
         return len(self.changes)

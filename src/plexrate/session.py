@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from plexrate.errors import PlexError, PlexUnreachable, StateError, UsageError
 from plexrate.incremental import ReadInfo, read_library, settle, settled_plan
 from plexrate.migration import MigrationSummary, summarise_migration
-from plexrate.model import LibrarySnapshot, OwnedItem, Plan
+from plexrate.model import Change, LibrarySnapshot, OwnedItem, Plan
 from plexrate.plex import (
     CHANGED_NOTE,
     Applier,
@@ -554,9 +554,34 @@ class RunOutcome:
     """What pacing did (``plex/pacing.py``): mode, pauses, seconds paused, peak slowdown."""
 
 
+@dataclass(eq=False)
+class StagedPlan:
+    """A whole plan made in two steps, so that its first part is written before the rest is made
+    (``execute``): a ``watch`` cycle's ratings reach their album, artist and tracks while the
+    engine still works out the library's other items (issue 23)."""
+
+    first: Plan
+    """The changes of ``keys``: exactly the whole plan's for them (``build_plan(only=...)``)."""
+    keys: frozenset[int]
+    """The items ``first`` planned (its ``scope_closure``); the rest of the plan is the others."""
+    make_whole: Callable[[], Plan]
+    _whole: Plan | None = field(default=None, init=False, repr=False)
+
+    @property
+    def made(self) -> bool:
+        """Whether the whole plan was made."""
+        return self._whole is not None
+
+    def whole(self) -> Plan:
+        """The whole plan, ``first``'s changes included (made once)."""
+        if self._whole is None:
+            self._whole = self.make_whole()
+        return self._whole
+
+
 def execute(
     session: Session,
-    plan: Plan,
+    plan: Plan | StagedPlan,
     *,
     command: str,
     args: Mapping[str, Any] | None = None,
@@ -565,11 +590,20 @@ def execute(
     marks_ownership_built: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunOutcome:
-    """Write ``plan`` as one journaled run; a dry-run session must never get here."""
+    """Write ``plan`` as one journaled run; a dry-run session must never get here.
+
+    A ``StagedPlan`` is written in two steps of that one run: its first part, then the rest of
+    the whole plan, made once the first part is written."""
     if not session.write:
         raise UsageError("internal: a dry run cannot execute a plan")
     started = time.monotonic()
-    writes = [c for c in plan.changes if c.writes_anything or c.own is not None]
+    staged = plan if isinstance(plan, StagedPlan) else None
+    first = plan.first if isinstance(plan, StagedPlan) else plan
+    writes = _writes(first.changes)
+    if not writes and staged is not None:
+        # Nothing to write first: the run is the whole plan's, if it writes anything.
+        first, staged = staged.whole(), None
+        writes = _writes(first.changes)
     if not writes:
         return RunOutcome(
             None, ApplyReport(mode=session.settings.rating_write_mode), RunStatus.COMPLETED, 0.0
@@ -594,7 +628,12 @@ def execute(
     )
     status = RunStatus.FAILED
     try:
-        report = applier.apply(writes, first=plan.first)
+        report = applier.apply(writes)
+        if staged is not None and not report.stopped:
+            rest = [c for c in _writes(staged.whole().changes) if c.key not in staged.keys]
+            if rest:
+                session.store.ensure_space(len(rest))
+                report = applier.apply(rest)
         status = RunStatus.INTERRUPTED if report.stopped else RunStatus.COMPLETED
     except (KeyboardInterrupt, PlexUnreachable):
         status = RunStatus.INTERRUPTED
@@ -608,6 +647,10 @@ def execute(
     return RunOutcome(
         run_id, report, status, time.monotonic() - started, pacing=applier.pacing.summary()
     )
+
+
+def _writes(changes: Sequence[Change]) -> list[Change]:
+    return [c for c in changes if c.writes_anything or c.own is not None]
 
 
 def compact_journal(store: StateStore, *, keep_runs: int) -> None:
@@ -644,12 +687,18 @@ def plan_fingerprint(
 
 
 def plan_whole_run(
-    session: Session, args: Mapping[str, Any], build: Callable[[dict[int, OwnedItem]], Plan]
+    session: Session,
+    args: Mapping[str, Any],
+    build: Callable[[dict[int, OwnedItem]], Plan],
+    *,
+    owned: dict[int, OwnedItem] | None = None,
 ) -> Plan:
     """The plan of a full run (every phase, every artist): made by ``build``, or, when the library
     read showed nothing new since a full run that planned nothing with the same fingerprint,
-    that same empty plan without making it (issue 23: a rerun with nothing to do)."""
-    owned = session.owned()
+    that same empty plan without making it (issue 23: a rerun with nothing to do). ``owned``:
+    the ownership record as already read in this session (read now when None)."""
+    if owned is None:
+        owned = session.owned()
     read = session.read
     # Hashing every claim costs seconds at 300,000 tracks: only done when a settled plan may be
     # reused, or is about to be noted (a watch cycle after a rating needs neither).

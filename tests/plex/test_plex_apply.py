@@ -227,33 +227,6 @@ def test_changes_are_grouped_by_value_and_chunked(
         assert emu.library.rating(c.key) == c.after
 
 
-def test_the_changes_of_first_keys_are_written_before_all_others(
-    big: Emulator, tmp_path: Path
-) -> None:
-    emu = big
-    plan = inference_plan(emu, distinct=5)
-    phases = {c.phase for c in plan}
-    assert len(phases) > 1  # the first keys lead across phases, not only within one
-    # The last change of each phase would otherwise be written last in it.
-    first = {[c for c in plan if c.phase is phase][-1].key for phase in phases}
-    emu.reset_stats()
-    with open_store(tmp_path / "s.sqlite", emu) as store:
-        run = store.begin_run(command="test")
-        applier = Applier(
-            client_for(emu), journal=store, run_id=run, cooldown_sleep=0, mode=WriteMode.EDIT
-        )
-        applier.apply(plan, first=first)
-        store.finish_run(run, status=RunStatus.COMPLETED)
-    order: list[int] = []
-    for request in edits(emu):
-        order += [int(i) for i in (request.param("id") or "").split(",")]
-    assert set(order[: len(first)]) == first
-    assert sorted(order) == sorted(c.key for c in plan)  # and everything else after, once
-    for c in plan:
-        if c.set_rating:
-            assert emu.library.rating(c.key) == c.after
-
-
 def test_tag_only_and_rating_changes_of_one_value_are_separate_requests(
     emu: Emulator, store: StateStore
 ) -> None:

@@ -13,7 +13,14 @@ from plexrate.emulator import Emulator, FaultPlan, generate_library
 from plexrate.errors import PlexUnreachable, StateError
 from plexrate.model import ItemType, Plan
 from plexrate.plex import RatingsNotStored
-from plexrate.session import Session, SilentDialog, execute, open_session, reconcile
+from plexrate.session import (
+    Session,
+    SilentDialog,
+    StagedPlan,
+    execute,
+    open_session,
+    reconcile,
+)
 from plexrate.settings import Settings
 from plexrate.state import EntryStatus, RunStatus
 from tests.session.session_helpers import TAG, rate, settings_for, unrated_tracks
@@ -220,3 +227,66 @@ def test_ctrl_c_is_an_interrupted_run(emu: Emulator, tmp_path: Path) -> None:
         [run] = session.store.runs()
         assert run.status is RunStatus.INTERRUPTED
         assert (run.confirmed, run.pending) == (10, 0)
+
+
+def test_a_staged_plan_writes_its_first_part_before_the_rest_is_made(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    """One run: the first part is in Plex when the whole plan is made, and the whole plan's
+    changes of the first part's items are not written twice."""
+    settings = settings_for(emu, tmp_path, rating_write_mode="edit", write_batch_size=20)
+    keys = unrated_tracks(emu)[:30]
+    whole = plan_for(keys)
+    first_keys = frozenset(keys[:5])
+    first = Plan([c for c in whole.changes if c.key in first_keys])
+    seen_when_made: dict[int, float | None] = {}
+
+    def make_whole() -> Plan:
+        seen_when_made.update({k: emu.library.rating(k) for k in keys})
+        return whole
+
+    with session_for(settings) as session:
+        staged = StagedPlan(first=first, keys=first_keys, make_whole=make_whole)
+        outcome = execute(session, staged, command="watch")
+        assert outcome.status is RunStatus.COMPLETED and outcome.report.written == 30
+        [run] = session.store.runs()
+        assert (run.entries, run.confirmed) == (30, 30)
+    assert staged.made
+    by_key = {c.key: c.after for c in whole.changes}
+    assert {k for k, v in seen_when_made.items() if v is not None} == first_keys
+    assert all(emu.library.rating(k) == by_key[k] for k in keys)
+    written: list[int] = []
+    for request in emu.requests():
+        if request.endpoint == "PUT /library/sections/{id}/all":
+            written += [int(i) for i in (request.param("id") or "").split(",") if i]
+    assert sorted(written) == sorted(keys)
+
+
+def test_a_staged_plan_stopped_in_its_first_part_never_makes_the_rest(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    settings = settings_for(emu, tmp_path, rating_write_mode="edit", write_batch_size=5)
+    keys = unrated_tracks(emu)[:20]
+    first = Plan([rate(k, ItemType.TRACK, 6.0) for k in keys[:10]])
+
+    def make_whole() -> Plan:
+        raise AssertionError("made after a stop")
+
+    chunks = iter([False, True])
+    with session_for(settings) as session:
+        staged = StagedPlan(first=first, keys=frozenset(keys[:10]), make_whole=make_whole)
+        outcome = execute(session, staged, command="watch", checkpoint=lambda: next(chunks))
+        assert outcome.status is RunStatus.INTERRUPTED and outcome.report.written == 5
+    assert not staged.made
+
+
+def test_a_staged_plan_with_nothing_first_is_the_whole_plans_run(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    settings = settings_for(emu, tmp_path, rating_write_mode="edit")
+    keys = unrated_tracks(emu)[:8]
+    whole = plan_for(keys)
+    with session_for(settings) as session:
+        staged = StagedPlan(first=Plan(), keys=frozenset(), make_whole=lambda: whole)
+        outcome = execute(session, staged, command="watch")
+        assert outcome.report.written == 8 and len(session.store.runs()) == 1

@@ -15,7 +15,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,7 +31,7 @@ from plexrate.wording import count
 
 if TYPE_CHECKING:
     from plexrate.model import LibrarySnapshot, Plan
-    from plexrate.session import Session
+    from plexrate.session import Session, StagedPlan
     from plexrate.settings import Settings
     from plexrate.watch.events import Scope, WebhookEvent
     from plexrate.watch.loop import CycleResult, Trigger
@@ -208,16 +208,19 @@ class _Cycle:
         from plexrate.cli.plan_output import outcome_dict, print_json
         from plexrate.cli.progress import progress_for
         from plexrate.model import INFERENCE_PHASES
-        from plexrate.phases.usecases import inference_plan
+        from plexrate.phases.usecases import inference_plan, staged_run_plan
         from plexrate.session import RunStatus
         from plexrate.watch.loop import CycleResult
 
         app, flags = self.app, self.flags
 
-        def make_plan(session: Session) -> Plan:
+        def make_plan(session: Session) -> Plan | StagedPlan:
             # The run's own plan and fingerprint: a watch cycle and `plexrate run` are one thing.
-            plan = inference_plan(session, command="run")
-            return replace(plan, first=scope_of(trigger, session.snapshot))
+            # What the ratings reach is planned and written first, the rest after it.
+            scope = scope_of(trigger, session.snapshot)
+            if scope:
+                return staged_run_plan(session, command="run", scope=scope)
+            return inference_plan(session, command="run")
 
         previous = _during_cycle(self.signals)
         try:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from plexrate.cli.interrupt import StopRequest
     from plexrate.incremental import ReadInfo
     from plexrate.progress import Progress
-    from plexrate.session import RetryEvent, RetryHook, RunOutcome, Session
+    from plexrate.session import RetryEvent, RetryHook, RunOutcome, Session, StagedPlan
     from plexrate.settings import Settings
 
 R = TypeVar("R", bound=PlanResult)
@@ -174,7 +174,7 @@ def plan_in_session(
     flags: WriteFlags,
     *,
     command: str,
-    make_plan: Callable[[Session], R] | Callable[[Session], Plan],
+    make_plan: Callable[[Session], R] | Callable[[Session], Plan | StagedPlan],
     stop: StopRequest,
     progress: Progress,
     args: Mapping[str, Any] | None = None,
@@ -187,12 +187,14 @@ def plan_in_session(
     """Open a session, make the plan and, unless ``settings`` say dry run, write it as one run.
 
     The part of ``plan_and_apply`` that ``watch`` repeats every cycle; printing is the caller's.
-    ``make_plan`` is a use case (a ``PlanResult``) or returns a bare ``Plan``. ``stop`` routes
-    Ctrl-C and SIGTERM while the plan is written (``stop_on_signals``).
+    ``make_plan`` is a use case (a ``PlanResult``) or returns a bare ``Plan``, or a
+    ``StagedPlan`` whose first part is written before the rest is made (the result then holds
+    the whole plan). ``stop`` routes Ctrl-C and SIGTERM while the plan is written
+    (``stop_on_signals``).
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import stop_on_signals
-    from plexrate.session import execute, old_cooldown_once, open_session
+    from plexrate.session import StagedPlan, execute, old_cooldown_once, open_session
 
     dry = settings.dry_run
     dialog = CliDialog(
@@ -212,26 +214,28 @@ def plan_in_session(
         upper_hint=upper_hint,
     ) as session:
         made = make_plan(session)
-        result: Any = made if isinstance(made, PlanResult) else PlanResult(plan=made)
-        if on_plan is not None:
-            on_plan(result)
-        plan = result.plan
+        staged = made if isinstance(made, StagedPlan) and not dry else None
+        if isinstance(made, StagedPlan) and dry:
+            made = made.whole()
         from_file = app.loaded is not None and app.loaded.sources.get("cooldown_batch") == "file"
-        old_pauses = old_cooldown_once(session, plan, from_file=from_file)
-        if old_pauses is not None and not flags.quiet:
-            app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
+
+        def planned(made: Any) -> Any:
+            result: Any = made if isinstance(made, PlanResult) else PlanResult(plan=made)
+            if on_plan is not None:
+                on_plan(result)
+            old_pauses = old_cooldown_once(session, result.plan, from_file=from_file)
+            if old_pauses is not None and not flags.quiet:
+                app.err.print(escape(old_cooldown_notice(app, old_pauses)), soft_wrap=True)
+            return result
+
+        result: Any = None if staged is not None else planned(made)
         library = library_of(session.snapshot)
-        extra = dict(result.document)
-        if session.migration is not None:
-            extra["migration"] = session.migration.document()
-        if session.read is not None:
-            extra["read"] = session.read.as_dict()
         outcome: RunOutcome | None = None
         if not dry:
             with stop_on_signals(stop):
                 outcome = execute(
                     session,
-                    plan,
+                    staged if staged is not None else result.plan,
                     command=command,
                     args=args,
                     progress=progress,
@@ -239,8 +243,16 @@ def plan_in_session(
                     marks_ownership_built=marks_ownership_built,
                     sleep=stop.pause,
                 )
+        if staged is not None:
+            # A run stopped during its first part never made the rest: nothing more to show.
+            result = planned(staged.whole() if staged.made else staged.first)
+        extra = dict(result.document)
+        if session.migration is not None:
+            extra["migration"] = session.migration.document()
+        if session.read is not None:
+            extra["read"] = session.read.as_dict()
         requests = session.client.counts.as_dict()
-        return Planned(plan, outcome, requests, session.read, extra, library, result)
+        return Planned(result.plan, outcome, requests, session.read, extra, library, result)
 
 
 def old_cooldown_notice(app: AppContext, cost: tuple[int, float]) -> str:

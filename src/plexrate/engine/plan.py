@@ -87,7 +87,7 @@ def build_plan(
 
     ``only`` plans those items and what their values depend on (``scope_closure``): exactly the
     whole plan's changes of those items, in its order, with ``stats`` counting them alone (and
-    no ``manual_tracks``).
+    no ``manual_tracks``). An ``inference`` given was limited (or not) by ``infer``'s ``only``.
     """
     chosen = selected_phases(phases)
     if inference is None:
@@ -96,8 +96,8 @@ def build_plan(
         raise ValueError("the inference was computed for another snapshot or configuration")
     elif inference.phases != chosen:
         raise ValueError("the inference was computed for other phases")
-    elif only is not None or inference.only is not None:
-        raise ValueError("a plan limited to some items makes its own inference")
+    elif only is not None:
+        raise ValueError("an inference given is limited (or not) by infer's own only=")
     if inference.hidden:
         # Hidden manual ratings look unrated to the engine; a plan from such an inference would
         # overwrite them.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plexrate.engine.infer import infer
 from plexrate.engine.plan import build_plan
 from plexrate.model import INFERENCE_PHASES, OwnedItem, Phase, Plan
-from plexrate.session import Session, plan_whole_run
+from plexrate.session import Session, StagedPlan, plan_whole_run
 from plexrate.usecase import PlanResult
 
 
@@ -36,15 +37,35 @@ def plan_phases(session: Session, options: PhaseOptions) -> PlanResult:
     )
 
 
+def staged_run_plan(session: Session, *, command: str, scope: frozenset[int]) -> StagedPlan:
+    """A full run's plan (``inference_plan``), in two steps: first the changes of ``scope`` and
+    what their values depend on, then the whole plan. The first part is planned with the same
+    ownership and settings, so it holds exactly the whole plan's changes of those items."""
+    # Read once: the whole plan is made after the first part's writes are recorded, and must
+    # not take plexrate's claims on them for what the library held when it was read.
+    owned = session.owned()
+    config = session.settings.engine_config()
+    limited = infer(session.snapshot, owned=owned, config=config, only=scope)
+    assert limited.only is not None
+    first = build_plan(session.snapshot, owned=owned, config=config, inference=limited)
+    return StagedPlan(
+        first=first,
+        keys=limited.only,
+        make_whole=lambda: inference_plan(session, command=command, owned=owned),
+    )
+
+
 def inference_plan(
     session: Session,
     *,
     command: str,
     phases: tuple[Phase, ...] = INFERENCE_PHASES,
     start_letter: str | None = None,
+    owned: dict[int, OwnedItem] | None = None,
 ) -> Plan:
     """The plan of ``phases`` against the session's library: a full run's goes through
-    ``plan_whole_run`` (the remembered empty plan when nothing is new)."""
+    ``plan_whole_run`` (the remembered empty plan when nothing is new). ``owned``: the
+    ownership record as already read in this session (read now when None)."""
 
     def build(owned: dict[int, OwnedItem]) -> Plan:
         return build_plan(
@@ -56,5 +77,5 @@ def inference_plan(
         )
 
     if phases == INFERENCE_PHASES and not start_letter:
-        return plan_whole_run(session, {"command": command}, build)
-    return build(session.owned())
+        return plan_whole_run(session, {"command": command}, build, owned=owned)
+    return build(session.owned() if owned is None else owned)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import quote
@@ -250,9 +250,7 @@ class Applier:
         (until then, a value-setting chunk of that type is read back once written)."""
         return item_type in self._verified
 
-    def apply(
-        self, changes: Iterable[Change], *, first: Collection[int] = frozenset()
-    ) -> ApplyReport:
+    def apply(self, changes: Iterable[Change]) -> ApplyReport:
         """Write ``changes`` phase by phase; returns early (``stopped``) if the checkpoint says so.
 
         Raises ``PlexUnreachable`` when the server stops answering: what was confirmed is recorded,
@@ -261,19 +259,17 @@ class Applier:
         ratings but stores them in neither write form. Raises ``EditNotAllowed`` when the token
         may not edit and ``/:/rate`` cannot do the job instead (see ``_rate_instead``).
 
-        ``first`` (``Plan.first``): the changes of these keys go before all others, phase by
-        phase, then the rest phase by phase.
+        Called again on the same Applier (``session.execute`` of a ``StagedPlan``), it goes on
+        with the same run, report and pacing.
         """
-        passes: tuple[dict[Phase, list[Change]], ...] = ({}, {})
+        by_phase: dict[Phase, list[Change]] = {}
         for change in changes:
             if change.writes_anything or change.own is not None:
-                chosen = passes[0] if change.key in first else passes[1]
-                chosen.setdefault(change.phase, []).append(at_plex_precision(change))
-        for by_phase in passes:
-            for phase, phase_changes in by_phase.items():
-                if not self._apply_phase(phase, phase_changes):
-                    self.report.stopped = True
-                    return self.report
+                by_phase.setdefault(change.phase, []).append(at_plex_precision(change))
+        for phase, phase_changes in by_phase.items():
+            if not self._apply_phase(phase, phase_changes):
+                self.report.stopped = True
+                return self.report
         return self.report
 
     def _apply_phase(self, phase: Phase, changes: list[Change]) -> bool:
