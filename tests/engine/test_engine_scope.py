@@ -5,14 +5,15 @@ plan before it works out the rest of the library (issue 23): the two must never 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plexrate.engine.config import EngineConfig, InferenceModel
 from plexrate.engine.index import LibraryIndex
-from plexrate.engine.infer import scope_closure
+from plexrate.engine.infer import infer, scope_closure
 from plexrate.engine.plan import build_plan
-from plexrate.model import INFERENCE_PHASES, Phase
+from plexrate.model import INFERENCE_PHASES, OwnedItem, Phase
 from tests.engine.strategies import Case, cases
 from tests.support.library import Lib
 
@@ -89,3 +90,31 @@ def test_an_album_alone_gets_what_its_artist_is_given_in_the_same_run() -> None:
     album = [c for c in whole.changes if c.key == 11]
     assert album and album[0].phase is Phase.ALBUM_DOWN
     assert [c for c in limited.changes if c.key == 11] == album
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases())
+def test_reusing_a_limited_inferences_fit_plans_what_fitting_again_plans(case: Case) -> None:
+    snapshot, owned, config = case.snapshot, case.owned, case.config
+    limited = infer(snapshot, owned=owned, config=config, only=set(list(snapshot.tracks)[:2]))
+    again = infer(snapshot, owned=owned, config=config, reuse=limited)
+    assert again.model is limited.model
+    assert build_plan(snapshot, owned=owned, config=config, inference=again) == build_plan(
+        snapshot, owned=owned, config=config
+    )
+
+
+def test_an_inference_of_other_inputs_is_not_reused() -> None:
+    lib = Lib()
+    lib.artist(1, "Alpha")
+    lib.album(10, 1, "Debut")
+    lib.track(100, 10, "Song", rating=8.0)
+    snapshot = lib.snapshot()
+    config = EngineConfig()
+    owned: dict[int, OwnedItem] = {}
+    first = infer(snapshot, owned=owned, config=config)
+    assert infer(snapshot, owned=owned, config=config, reuse=first).model is first.model
+    with pytest.raises(ValueError, match="other inputs"):
+        infer(snapshot, owned={}, config=config, reuse=first)  # another ownership record
+    with pytest.raises(ValueError, match="other inputs"):
+        infer(lib.snapshot(), owned=owned, config=config, reuse=first)  # another read

@@ -199,6 +199,8 @@ class Inference:
     """Tracks in a twin group with copies the person rated (when Twins ran)."""
     only: frozenset[int] | None = None
     """The items the phases were limited to (``scope_closure``), or None for every item."""
+    owned: Mapping[int, OwnedItem] | None = None
+    """The ownership record it was made with (what ``infer(reuse=...)`` checks)."""
 
     def kind(self, key: int) -> RatingKind:
         return self.kinds.get(key, RatingKind.UNRATED)
@@ -287,6 +289,7 @@ def infer(
     hidden: Set[int] = frozenset(),
     index: LibraryIndex | None = None,
     only: Set[int] | None = None,
+    reuse: Inference | None = None,
 ) -> Inference:
     """Classify every item and run the selected phases in order over one working map.
 
@@ -298,6 +301,9 @@ def infer(
     classification and the model's fit still cover the library, and each item of the closure
     gets exactly what the whole run gives it (``plexrate watch`` writes what a rating reaches
     before it works out the rest).
+
+    ``reuse``: an earlier inference of this very snapshot, ownership record, configuration and
+    hidden set (a limited one, say), whose model fit is taken instead of fitting again.
     """
     chosen = selected_phases(phases)
     if index is None:
@@ -305,6 +311,16 @@ def infer(
     elif not index.matches(snapshot, config):
         raise ValueError("the index was built for another snapshot or other filler/twin rules")
     closure = None if only is None else scope_closure(snapshot, index, only)
+    fitted = None
+    if reuse is not None:
+        if (
+            reuse.snapshot is not snapshot
+            or reuse.owned is not owned
+            or reuse.config != config
+            or reuse.hidden != frozenset(hidden)
+        ):
+            raise ValueError("the inference to reuse was made from other inputs")
+        fitted = reuse.model
     with paused_gc():
         return _infer(
             snapshot,
@@ -314,6 +330,7 @@ def infer(
             hidden=frozenset(hidden),
             index=index,
             only=closure,
+            fitted=fitted,
         )
 
 
@@ -326,6 +343,7 @@ def _infer(
     hidden: frozenset[int],
     index: LibraryIndex,
     only: frozenset[int] | None,
+    fitted: ModelFit | None = None,
 ) -> Inference:
     run = _Run(snapshot, owned, config, index, hidden, only=only)
     run.classify()
@@ -339,7 +357,7 @@ def _infer(
             Phase.TRACK_DOWN: run.track_down,
         }
     else:
-        run.fit_model()
+        run.fit_model(fitted)
         phases = {
             Phase.ALBUM_UP: run.model_album_up,
             Phase.ARTIST_UP: run.model_artist_up,
@@ -372,6 +390,7 @@ def _infer(
         rated_artists=rated_artists,
         anchored=anchored,
         only=only,
+        owned=owned,
     )
     no_evidence = frozenset(k for k in run.assignments if inference.evidence(k) is Evidence.NONE)
     return dataclasses.replace(inference, no_evidence=no_evidence)
@@ -546,8 +565,9 @@ class _Run:
             shown_critic = critic if critic is not None and config.weight_critic > 0 else None
             self.derived[album_key] = _Derived(exact, len(used), p, shown_critic, all_filler)
 
-    def fit_model(self) -> None:
-        """The hierarchical model, fitted once to the manual ratings this run sees."""
+    def fit_model(self, fitted: ModelFit | None = None) -> None:
+        """The hierarchical model, fitted once to the manual ratings this run sees (``fitted``:
+        already, by an inference of the same inputs)."""
         working = self.working
         manual_kinds = _MANUAL_KINDS
         kinds = self.kinds
@@ -559,12 +579,14 @@ class _Run:
         self.with_manual_tracks = {tracks[k].album_key for k in self.manual_tracks}
         filler = self.index.filler
         self.prior_tracks = sum(1 for k in self.manual_tracks if k not in filler)
-        from plexrate.engine.hierarchical import fit  # noqa: PLC0415 - numpy only when it fits
+        if fitted is None:
+            from plexrate.engine.hierarchical import fit  # noqa: PLC0415 - numpy only to fit
 
-        self.model = fit(
-            self.snapshot, self.index, manual=manual, confidence=self.config.confidence_c
-        )
-        self.prior = self.model.parameters.mu
+            fitted = fit(
+                self.snapshot, self.index, manual=manual, confidence=self.config.confidence_c
+            )
+        self.model = fitted
+        self.prior = fitted.parameters.mu
 
     def evidence_sets(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
         """The albums and artists with ratings of the person's, and the anchored twins."""

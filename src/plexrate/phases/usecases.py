@@ -45,13 +45,20 @@ def staged_run_plan(session: Session, *, command: str, scope: frozenset[int]) ->
     # not take plexrate's claims on them for what the library held when it was read.
     owned = session.owned()
     config = session.settings.engine_config()
-    limited = infer(session.snapshot, owned=owned, config=config, only=scope)
+    snapshot = session.snapshot
+    limited = infer(snapshot, owned=owned, config=config, only=scope)
     assert limited.only is not None
-    first = build_plan(session.snapshot, owned=owned, config=config, inference=limited)
+    first = build_plan(snapshot, owned=owned, config=config, inference=limited)
+
+    def build(owned: dict[int, OwnedItem]) -> Plan:
+        # The model fitted for the first part is the whole plan's too (same inputs).
+        whole = infer(snapshot, owned=owned, config=config, reuse=limited)
+        return build_plan(snapshot, owned=owned, config=config, inference=whole)
+
     return StagedPlan(
         first=first,
         keys=limited.only,
-        make_whole=lambda: inference_plan(session, command=command, owned=owned),
+        make_whole=lambda: plan_whole_run(session, {"command": command}, build, owned=owned),
     )
 
 
@@ -61,11 +68,9 @@ def inference_plan(
     command: str,
     phases: tuple[Phase, ...] = INFERENCE_PHASES,
     start_letter: str | None = None,
-    owned: dict[int, OwnedItem] | None = None,
 ) -> Plan:
     """The plan of ``phases`` against the session's library: a full run's goes through
-    ``plan_whole_run`` (the remembered empty plan when nothing is new). ``owned``: the
-    ownership record as already read in this session (read now when None)."""
+    ``plan_whole_run`` (the remembered empty plan when nothing is new)."""
 
     def build(owned: dict[int, OwnedItem]) -> Plan:
         return build_plan(
@@ -77,5 +82,5 @@ def inference_plan(
         )
 
     if phases == INFERENCE_PHASES and not start_letter:
-        return plan_whole_run(session, {"command": command}, build, owned=owned)
-    return build(session.owned() if owned is None else owned)
+        return plan_whole_run(session, {"command": command}, build)
+    return build(session.owned())
