@@ -43,6 +43,9 @@ class ReadInfo:
     settled: str = ""
     """With ``nothing_new``: the fingerprint of a full run that planned nothing from the copy."""
     settled_plan: Mapping[str, Any] = field(default_factory=dict)
+    rerated: frozenset[int] = frozenset()
+    """Change reads: the items whose rating the read found changed since the last one by anyone
+    but plexrate (``rerated``); what a ``watch`` cycle writes the consequences of first."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -101,6 +104,24 @@ def _compacted_since(store: StateStore, run_mark: int) -> bool:
     """Whether a run after ``run_mark`` had its journal compacted (its writes are no longer
     listed one by one)."""
     return bool(store.compacted_runs() & set(range(run_mark + 1, store.journal_mark()[1] + 1)))
+
+
+def rerated(base: LibrarySnapshot, snapshot: LibrarySnapshot) -> frozenset[int]:
+    """The items of ``snapshot`` whose rating differs from ``base`` (the last read with
+    plexrate's writes since laid over it, ``overlay``), new items included: what the person, or
+    another tool, rated or cleared since. A record the change read did not bring in is the very
+    object of the last read, so only the ones it brought are compared."""
+    found: set[int] = set()
+    for before, after in (
+        (base.artists, snapshot.artists),
+        (base.albums, snapshot.albums),
+        (base.tracks, snapshot.tracks),
+    ):
+        for key, record in after.items():
+            old = before.get(key)
+            if old is not record and (old is None or old.rating != record.rating):
+                found.add(key)
+    return frozenset(found)
 
 
 def overlay(
@@ -342,6 +363,7 @@ def read_library(
         nothing_new=nothing_new,
         settled=settled,
         settled_plan=settled_plan,
+        rerated=frozenset() if base is None or result.whole else rerated(base, snapshot),
     )
     return snapshot, info
 

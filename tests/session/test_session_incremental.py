@@ -317,3 +317,25 @@ def test_a_read_of_the_artists_and_albums_webhooks_named_equals_a_whole_read(
         if not info.whole:
             assert listed_albums == 0, "albums were listed although webhooks named them"
             assert "as webhooks named them" in info.why
+
+
+def test_a_change_read_names_what_others_rated_since_not_plexrates_own_writes(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """``ReadInfo.rerated``: what a watch cycle writes the consequences of first."""
+    emu = emulator_factory(generate_library(tracks=150, seed=3))
+    settings_ = settings_for(emu, tmp_path)
+    _run(settings_)  # plexrate's own writes: laid over the copy, never counted
+    _, info = _read_changed(settings_, emu)
+    assert not info.whole and info.rerated == frozenset()
+    track = next(k for k in emu.library.keys("track") if emu.library.rating(k) != 2.0)
+    album = emu.library.keys("album")[3]
+    _rate(emu, track, 2.0)
+    _rate(emu, album, 9.0)
+    _, info = _read_changed(settings_, emu)
+    assert not info.whole and info.rerated == {track, album}
+    # The webhook read takes the albums it was not told of from the copy: only the track.
+    _rate(emu, track, 4.0)
+    _rate(emu, album, 7.0)
+    _, info = _read_changed(settings_, emu, upper_hint=set())
+    assert info.rerated == {track}

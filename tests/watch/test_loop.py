@@ -74,6 +74,34 @@ def test_polling_runs_a_cycle_only_when_the_probe_changes() -> None:
     assert [t.reason for t in h.cycles] == ["start", "poll"]
     # The baseline before the start cycle, five idle polls, then the one that differed.
     assert len(probes) == 7 and counters.probes == 7
+    # One more rated track, as many tracks and rated albums: a change of tracks alone.
+    assert h.cycles[1].tracks_only
+
+
+@pytest.mark.parametrize(
+    ("after", "tracks_only"),
+    [
+        (Fingerprint(3, Newest("2", "200", "6.0"), 10, Newest("1", "100", "8.0"), 0), True),
+        (Fingerprint(3, Newest("1", "100", "8.0"), 10, Newest("1", "100", "8.0"), 1), False),
+        (Fingerprint(3, Newest("1", "100", "8.0"), 11, Newest("1", "100", "8.0"), 0), False),
+    ],
+    ids=["a track re-rated", "an album rated", "a track added"],
+)
+def test_a_poll_says_whether_only_tracks_changed(after: Fingerprint, tracks_only: bool) -> None:
+    h = Harness(stop_after=2)
+    seen = iter([fingerprint(3)] * 2 + [after] * 100)
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        probe=lambda: next(seen),
+        interval=5,
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    assert [t.reason for t in h.cycles] == ["start", "poll"]
+    assert h.cycles[1].tracks_only is tracks_only
 
 
 def test_a_sweep_runs_a_cycle_when_nothing_else_did() -> None:

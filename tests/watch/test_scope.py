@@ -1,8 +1,9 @@
-"""What a webhook cycle writes first: the scope of the ratings it acts on (cli/watch.scope_of)."""
+"""What a cycle writes first: the scope of the new ratings it acts on (cli/watch.scope_of), from
+the webhooks' items and what the read found rated (``ReadInfo.rerated``)."""
 
 from __future__ import annotations
 
-from plexrate.cli.watch import scope_of
+from plexrate.cli.watch import scope_of, upper_hint, webhook_rated
 from plexrate.model import LibrarySnapshot
 from plexrate.watch.events import WebhookEvent
 from plexrate.watch.loop import Trigger
@@ -34,22 +35,38 @@ def _rated(item_type: str, *keys: int, event: str = "media.rate") -> WebhookEven
 
 
 def test_a_track_rating_reaches_its_album_its_artist_and_the_album_s_tracks() -> None:
-    scope = scope_of(Trigger("webhook", (_rated("track", 100, 10, 1),)), _library())
-    assert scope == {100, 101, 10, 1}
+    assert scope_of([100], _library()) == {100, 101, 10, 1}
 
 
 def test_an_artist_rating_reaches_its_albums_and_their_tracks() -> None:
-    scope = scope_of(Trigger("webhook", (_rated("artist", 2),)), _library())
-    assert scope == {2, 20, 200, 201}
+    assert scope_of([2], _library()) == {2, 20, 200, 201}
 
 
-def test_other_triggers_and_events_have_no_scope() -> None:
-    library = _library()
-    assert scope_of(Trigger("poll"), library) == frozenset()
+def test_an_album_rating_reaches_its_artist_and_tracks_not_the_artist_s_other_albums() -> None:
+    assert scope_of([11], _library()) == {11, 1, 110, 111}
+
+
+def test_keys_the_library_does_not_hold_reach_nothing() -> None:
+    assert scope_of([999], _library()) == frozenset()
+
+
+def test_the_rated_items_of_a_cycle_are_its_rate_webhooks_own_keys() -> None:
     added = _rated("album", 11, 1, event="library.new")
-    assert scope_of(Trigger("webhook", (added,)), library) == frozenset()
+    trigger = Trigger("webhook", (_rated("track", 100, 10, 1), added, _rated("track", 200)))
+    assert webhook_rated(trigger) == [100, 200]
+    assert webhook_rated(Trigger("poll")) == []
 
 
 def test_the_scope_comes_from_the_library_not_the_webhook_s_parent_keys() -> None:
     # An event carrying only the item's own key reaches as far as one with its parents.
-    assert scope_of(Trigger("webhook", (_rated("track", 100),)), _library()) == {100, 101, 10, 1}
+    alone = webhook_rated(Trigger("webhook", (_rated("track", 100),)))
+    assert scope_of(alone, _library()) == {100, 101, 10, 1}
+
+
+def test_a_poll_that_saw_tracks_alone_change_lists_no_artist_or_album() -> None:
+    assert upper_hint(Trigger("poll", tracks_only=True)) == frozenset()
+    assert upper_hint(Trigger("poll")) is None
+    assert upper_hint(Trigger("sweep")) is None
+    assert upper_hint(
+        Trigger("webhook", (_rated("album", 11, 1), _rated("track", 100)))
+    ) == frozenset({11})

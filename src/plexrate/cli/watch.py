@@ -15,6 +15,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -59,6 +60,10 @@ DEFAULT_LISTEN = "0.0.0.0:32500"
 # (docs/benchmarks.md): every 15 minutes that is at most 5,800 requests a day, while an album
 # re-rated in Plexamp waits at most a quarter of an hour when only polling.
 DEFAULT_SWEEP = 900.0
+STAGED_MIN = 1000
+"""A cycle writes what new ratings reach first when that is at most this many items or a
+twentieth of the library: planning it apart costs a second pass over every item's rating (about
+0.3 s at 300,000 tracks), worth it for a few albums, not for a day of catching up."""
 
 
 class _WatchStop(StopRequest):
@@ -216,9 +221,12 @@ class _Cycle:
 
         def make_plan(session: Session) -> Plan | StagedPlan:
             # The run's own plan and fingerprint: a watch cycle and `plexrate run` are one thing.
-            # What the ratings reach is planned and written first, the rest after it.
-            scope = scope_of(trigger, session.snapshot)
-            if scope:
+            # What the new ratings reach is planned and written first, the rest after it.
+            rated = set(webhook_rated(trigger))
+            if session.read is not None:
+                rated |= session.read.rerated
+            scope = scope_of(rated, session.snapshot)
+            if scope and len(scope) <= max(STAGED_MIN, session.snapshot.size // 20):
                 return staged_run_plan(session, command="run", scope=scope)
             return inference_plan(session, command="run")
 
@@ -279,21 +287,26 @@ class _Cycle:
         return CycleResult(stopped=stopped, written=_written(done.plan, outcome.report.touched))
 
 
-def scope_of(trigger: Trigger, snapshot: LibrarySnapshot) -> frozenset[int]:
-    """What the ratings of a webhook cycle reach, written before the rest of the cycle's plan:
-    each rated item, its album and artist, and the tracks of those albums (of all the artist's
-    albums, for an artist rated). Found in the library just read, from the item's own key: the
-    parent keys of a webhook are not needed."""
+def webhook_rated(trigger: Trigger) -> list[int]:
+    """The items the ``media.rate`` webhooks of a cycle name (their own keys, not parents')."""
     from plexrate.watch.events import EventType
 
+    return [
+        event.rating_keys[0]
+        for event in trigger.events
+        if event.event == EventType.RATE and event.rating_keys
+    ]
+
+
+def scope_of(rated: Iterable[int], snapshot: LibrarySnapshot) -> frozenset[int]:
+    """What new ratings reach, planned and written before the rest of a cycle's plan: each
+    rated item, its album and artist, and the tracks of those albums (of all the artist's
+    albums, for an artist rated). Found in the library just read, from the items' own keys: the
+    parent keys of a webhook are not needed. Keys the library does not hold are left out."""
     keys: set[int] = set()
     artists: set[int] = set()
     albums: set[int] = set()
-    for event in trigger.events:
-        if event.event != EventType.RATE or not event.rating_keys:
-            continue
-        key = event.rating_keys[0]
-        keys.add(key)
+    for key in rated:
         if key in snapshot.artists:
             artists.add(key)
         elif (album := snapshot.albums.get(key)) is not None:
@@ -301,7 +314,8 @@ def scope_of(trigger: Trigger, snapshot: LibrarySnapshot) -> frozenset[int]:
             keys.add(album.artist_key)
         elif (track := snapshot.tracks.get(key)) is not None:
             albums.add(track.album_key)
-            keys.add(track.artist_key)
+            keys.update((key, track.artist_key))
+    keys.update(artists)
     if artists:
         albums.update(k for k, a in snapshot.albums.items() if a.artist_key in artists)
     keys.update(albums)
@@ -311,13 +325,17 @@ def scope_of(trigger: Trigger, snapshot: LibrarySnapshot) -> frozenset[int]:
 
 
 def upper_hint(trigger: Trigger) -> frozenset[int] | None:
-    """The artists and albums a webhook cycle reads again, the rest coming from the last read:
-    those the person rated (a track's rating changes no album's or artist's). None, for a
-    cycle that lists them all: any other trigger, or an album added (a scan, read whole anyway).
-    Trusting webhooks this way saves listing every artist and album (20 s at 300,000 tracks);
-    what none announced is read at the next sweep."""
+    """The artists and albums a cycle reads again, the rest coming from the last read: for a
+    webhook cycle, those the person rated (a track's rating changes no album's or artist's); for
+    a poll that saw tracks alone change (``Trigger.tracks_only``), none. None, for a cycle that
+    lists them all: any other trigger, a poll that saw the rated albums or the tracks counted
+    differently, or an album added (a scan, read whole anyway). Listing every artist and album
+    costs 39 requests and about 12 s at 300,000 tracks; a rating no webhook or probe showed (an
+    album re-rated, an artist rated) is read at the next sweep."""
     from plexrate.watch.events import EventType
 
+    if trigger.reason == "poll" and trigger.tracks_only:
+        return frozenset()
     if trigger.reason != "webhook" or not trigger.events:
         return None
     if any(event.event != EventType.RATE for event in trigger.events):

@@ -46,6 +46,9 @@ class Trigger:
     reason: str
     """``start``, ``webhook``, ``poll``, ``sweep`` or ``reconnect``."""
     events: tuple[WebhookEvent, ...] = ()
+    tracks_only: bool = False
+    """A poll whose probe moved only in what it says of tracks (the rated ones, the newest
+    rating or play): as many tracks and rated albums as before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +226,12 @@ class WatchLoop:
                     next_poll = self._clock() + self._interval
                     fresh = True
                     if seen != baseline:
-                        pending = Trigger("poll")
+                        pending = Trigger(
+                            "poll",
+                            tracks_only=baseline is not None
+                            and (seen.tracks, seen.rated_albums)
+                            == (baseline.tracks, baseline.rated_albums),
+                        )
                     baseline = seen
                 if pending is not None:
                     if self._probe is not None and not fresh:
