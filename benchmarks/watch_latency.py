@@ -9,7 +9,9 @@ model) and ``plexrate watch --json`` runs as a real process, with ``--webhook`` 
 Plex-shaped webhooks to it) or polling every ``--interval`` seconds. Once its start cycle is done,
 the person rates ``--ratings`` tracks in Plex one at a time, each on an album of its own, waiting
 for the cycle that follows each. Reported per rating: seconds from the rating to the end of the
-cycle that wrote its consequences, that cycle's requests and writes, and its trigger.
+cycle that wrote its consequences, and to when its scope held its final values (when polling,
+also from the poll that saw it: ``scope_after_poll``), that cycle's requests and writes, and its
+trigger.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +82,20 @@ def _scope(library: EmulatorLibrary, track: TrackItem, unrated: set[int]) -> lis
 
 class _Arrivals:
     """Samples the ratings of ``keys`` every 50 ms and remembers when each last changed, so
-    that once the cycle is over the moment its scope got its final values is known."""
+    that once the cycle is over the moment its scope got its final values is known; and, with
+    ``requests`` (the emulator's request count), when plexrate first asked anything after the
+    rating: when polling, the poll that saw it."""
 
-    def __init__(self, library: EmulatorLibrary, keys: list[int]) -> None:
+    def __init__(
+        self,
+        library: EmulatorLibrary,
+        keys: list[int],
+        requests: Callable[[], int] | None = None,
+    ) -> None:
         self._library = library
         self._keys = keys
+        self._requests = requests
+        self.asked: float | None = None
         self._last: dict[int, float] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -91,7 +103,10 @@ class _Arrivals:
 
     def _sample(self) -> None:
         seen = {key: self._library.rating(key) for key in self._keys}
+        before = self._requests() if self._requests is not None else 0
         while not self._done.wait(0.05):
+            if self._requests is not None and self.asked is None and self._requests() != before:
+                self.asked = time.monotonic()
             for key in self._keys:
                 value = self._library.rating(key)
                 if value != seen[key]:
@@ -176,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
                     track = tracks[(n + 1) * step]
                     emu.reset_stats()
                     scope = _scope(emu.library, track, unrated)
-                    watcher = _Arrivals(emu.library, scope)
+                    watcher = _Arrivals(
+                        emu.library,
+                        scope,
+                        None if args.webhook else (lambda: emu.stats().requests),
+                    )
                     rated = time.monotonic()
                     emu.person_rate(track.rating_key, 10.0)
                     while True:
@@ -184,10 +203,15 @@ def main(argv: list[str] | None = None) -> int:
                         if document.get("written"):
                             break
                     arrived = watcher.stop()
+                    asked = watcher.asked
                     runs.append(
                         {
                             "seconds": round(at - rated, 2),
                             "scope_seconds": None if arrived is None else round(arrived - rated, 2),
+                            # Polling: from the poll that saw the rating (its first request).
+                            "scope_after_poll": None
+                            if arrived is None or asked is None
+                            else round(arrived - asked, 2),
                             "scope_items": len(scope),
                             "trigger": document.get("trigger"),
                             "written": document.get("written"),
@@ -206,12 +230,13 @@ def main(argv: list[str] | None = None) -> int:
                     "median": round(statistics.median(seconds), 2),
                     "max": max(seconds),
                 }
-                scoped = [r["scope_seconds"] for r in runs if r["scope_seconds"] is not None]
-                if scoped:
-                    results["scope_seconds"] = {
-                        "median": round(statistics.median(scoped), 2),
-                        "max": max(scoped),
-                    }
+                for name in ("scope_seconds", "scope_after_poll"):
+                    scoped = [r[name] for r in runs if r[name] is not None]
+                    if scoped:
+                        results[name] = {
+                            "median": round(statistics.median(scoped), 2),
+                            "max": max(scoped),
+                        }
             finally:
                 process.terminate()
                 try:
