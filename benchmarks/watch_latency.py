@@ -119,6 +119,16 @@ class _Arrivals:
         return max(self._last.values(), default=None)
 
 
+def _idle(requests: Callable[[], int], quiet: float = 2.0) -> None:
+    """Until ``quiet`` seconds pass without a request."""
+    seen, since = requests(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.05)
+        now = requests()
+        if now != seen:
+            seen, since = now, time.monotonic()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tracks", type=int, default=50_000)
@@ -189,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                 runs: list[dict[str, Any]] = []
                 for n in range(args.ratings):
                     track = tracks[(n + 1) * step]
+                    if not args.webhook:
+                        # Between two polls: a probe in flight would be taken for the one that
+                        # saw the rating.
+                        _idle(lambda: emu.stats().requests)
                     emu.reset_stats()
                     scope = _scope(emu.library, track, unrated)
                     watcher = _Arrivals(
