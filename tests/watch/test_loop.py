@@ -130,6 +130,23 @@ def test_a_sweep_runs_a_cycle_when_nothing_else_did() -> None:
     assert h.now == pytest.approx(1800, abs=1)
 
 
+def webhook_loop(
+    h: Harness,
+    events: queue.Queue[WebhookEvent],
+    cycle: Callable[[Trigger], CycleResult] | None = None,
+) -> WatchLoop:
+    """A loop on webhooks alone (3 s quiet, 20 s longest wait) on the harness's clock."""
+    return WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=cycle or h.cycle,
+        should_stop=h.should_stop,
+        events=events,
+        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+
+
 def test_a_burst_of_webhooks_is_one_cycle_after_its_lone_first_and_echoes_are_not_the_persons() -> (
     None
 ):
@@ -142,16 +159,7 @@ def test_a_burst_of_webhooks_is_one_cycle_after_its_lone_first_and_echoes_are_no
         + [lambda k=k: events.put(rate(k)) for k in (1, 2, 3, 4)]
         + [lambda: events.put(rate(5)), lambda: events.put(rate(7, server="elsewhere"))]
     )
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
-        events=events,
-        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
-        clock=h.clock,
-        sleep=h.sleep,
-    )
-    counters = loop.run()
+    counters = webhook_loop(h, events).run()
     assert [t.reason for t in h.cycles] == ["start", "webhook", "webhook"]
     # The first came alone, so it went at once; the rest of the burst waited for quiet.
     assert [[e.rating_keys[0] for e in t.events] for t in h.cycles[1:]] == [[1], [2, 3, 4]]
@@ -169,24 +177,13 @@ def test_a_lone_webhook_starts_a_cycle_within_a_tick() -> None:
 
     # Idle for a while after the start cycle, then one rating.
     h.script = [lambda: None] * 40 + [put]
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
-        events=events,
-        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
-        clock=h.clock,
-        sleep=h.sleep,
-    )
     ran_at: list[float] = []
-    cycle = h.cycle
 
     def timed(trigger: Trigger) -> CycleResult:
         ran_at.append(h.now)
-        return cycle(trigger)
+        return h.cycle(trigger)
 
-    loop._cycle = timed
-    loop.run()
+    webhook_loop(h, events, timed).run()
     assert [t.reason for t in h.cycles] == ["start", "webhook"]
     assert ran_at[1] - put_at[0] <= 0.25
 
@@ -208,16 +205,7 @@ def test_webhooks_that_came_during_a_cycle_wait_for_quiet() -> None:
         return h.cycle(trigger)
 
     h.script = [lambda: None] * 20 + [lambda: events.put(rate(1))]
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=cycle,
-        should_stop=h.should_stop,
-        events=events,
-        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
-        clock=h.clock,
-        sleep=h.sleep,
-    )
-    loop.run()
+    webhook_loop(h, events, cycle).run()
     assert [[e.rating_keys[0] for e in t.events] for t in h.cycles[1:]] == [[1], [2, 3]]
     # Taken right after the cycle, they waited the quiet period from then.
     assert ran_at[2] - ran_at[1] == pytest.approx(13, abs=0.3)
