@@ -297,3 +297,89 @@ def test_a_stopped_cycle_ends_the_loop() -> None:
     )
     loop.run()
     assert len(h.cycles) == 1
+
+
+def test_cycles_that_list_no_album_never_hold_off_the_sweep() -> None:
+    """A play every few minutes starts a poll cycle that takes albums from the last read; the
+    sweep, which lists them (an album re-rated in Plexamp), must still come every 15 minutes."""
+    h = Harness(stop_after=40)
+    plays = iter(range(1, 10_000))
+
+    def probe() -> Fingerprint:
+        # A new play on every probe: the probe always differs, in tracks alone.
+        return Fingerprint(3, Newest("1", "100", "8.0"), 10, Newest(str(next(plays)), "1", "1"), 0)
+
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=h.cycle,
+        should_stop=h.should_stop,
+        probe=probe,
+        interval=60,
+        sweep=900,
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    reasons = [t.reason for t in h.cycles]
+    assert reasons.count("poll") > 30 and all(t.tracks_only for t in h.cycles if t.reason == "poll")
+    assert reasons.count("sweep") >= 2
+
+
+def test_a_poll_with_webhooks_waiting_lists_every_album() -> None:
+    """``--webhook --interval``: an album's webhook waiting for quiet is dropped for the poll's
+    cycle, which must then read albums itself."""
+    h = Harness(stop_after=2)
+    events: queue.Queue[WebhookEvent] = queue.Queue()
+    seen = iter([fingerprint(3)] + [fingerprint(4)] * 100)
+    album = WebhookEvent("media.rate", "m1", 1, "owner", 1, "album", (20, 30), 8.0)
+
+    def cycle(trigger: Trigger) -> CycleResult:
+        if trigger.reason == "start":
+            # Came while the start cycle ran: they wait 3 s for quiet; the poll comes first.
+            events.put(album)
+        return h.cycle(trigger)
+
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=cycle,
+        should_stop=h.should_stop,
+        probe=lambda: next(seen),
+        interval=1,
+        events=events,
+        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    polls = [t for t in h.cycles if t.reason == "poll"]
+    assert polls and not polls[0].tracks_only and polls[0].upper_hint() is None
+
+
+@pytest.mark.parametrize(
+    ("error", "after"),
+    [(PlexUnreachable("Plex is away"), "reconnect"), (StateLocked("locked"), "poll")],
+)
+def test_a_retried_poll_lists_every_album(error: Exception, after: str) -> None:
+    """The probe taken before the retry would hide a change in the count of rated albums."""
+    h = Harness(stop_after=2)
+    seen = iter([fingerprint(3)] * 2 + [fingerprint(4)] * 100)
+    failures = [error]
+
+    def cycle(trigger: Trigger) -> CycleResult:
+        if h.cycles and failures:
+            raise failures.pop()
+        return h.cycle(trigger)
+
+    loop = WatchLoop(
+        connect=lambda: SCOPE,
+        cycle=cycle,
+        should_stop=h.should_stop,
+        probe=lambda: next(seen),
+        interval=5,
+        backoff=Backoff(first=1, ceiling=4),
+        clock=h.clock,
+        sleep=h.sleep,
+    )
+    loop.run()
+    assert [t.reason for t in h.cycles] == ["start", after]
+    assert h.cycles[1].upper_hint() is None

@@ -3,7 +3,7 @@ the webhooks' items and what the read found rated (``ReadInfo.rerated``)."""
 
 from __future__ import annotations
 
-from plexrate.cli.watch import scope_of, upper_hint, webhook_rated
+from plexrate.cli.watch import scope_of, webhook_rated
 from plexrate.model import LibrarySnapshot
 from plexrate.watch.events import WebhookEvent
 from plexrate.watch.loop import Trigger
@@ -64,9 +64,11 @@ def test_the_scope_comes_from_the_library_not_the_webhook_s_parent_keys() -> Non
 
 
 def test_a_poll_that_saw_tracks_alone_change_lists_no_artist_or_album() -> None:
-    assert upper_hint(Trigger("poll", tracks_only=True)) == frozenset()
-    assert upper_hint(Trigger("poll")) is None
-    assert upper_hint(Trigger("sweep")) is None
-    assert upper_hint(
-        Trigger("webhook", (_rated("album", 11, 1), _rated("track", 100)))
-    ) == frozenset({11})
+    assert Trigger("poll", tracks_only=True).upper_hint() == frozenset()
+    assert Trigger("poll").upper_hint() is None
+    assert Trigger("sweep").upper_hint() is None
+    assert Trigger("reconnect", (_rated("track", 100),)).upper_hint() is None
+    webhook = Trigger("webhook", (_rated("album", 11, 1), _rated("track", 100)))
+    assert webhook.upper_hint() == frozenset({11})
+    added = Trigger("webhook", (_rated("album", 11, 1, event="library.new"),))
+    assert added.upper_hint() is None

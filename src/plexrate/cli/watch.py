@@ -259,7 +259,7 @@ class _Cycle:
                         "trigger": trigger.reason,
                     },
                     marks_ownership_built=True,
-                    upper_hint=upper_hint(trigger),
+                    upper_hint=trigger.upper_hint(),
                 )
         finally:
             _restore(previous)
@@ -322,29 +322,6 @@ def scope_of(rated: Iterable[int], snapshot: LibrarySnapshot) -> frozenset[int]:
     if albums:
         keys.update(k for k, t in snapshot.tracks.items() if t.album_key in albums)
     return frozenset(keys)
-
-
-def upper_hint(trigger: Trigger) -> frozenset[int] | None:
-    """The artists and albums a cycle reads again, the rest coming from the last read: for a
-    webhook cycle, those the person rated (a track's rating changes no album's or artist's); for
-    a poll that saw tracks alone change (``Trigger.tracks_only``), none. None, for a cycle that
-    lists them all: any other trigger, a poll that saw the rated albums or the tracks counted
-    differently, or an album added (a scan, read whole anyway). Listing every artist and album
-    costs 39 requests and about 12 s at 300,000 tracks; a rating no webhook or probe showed (an
-    album re-rated, an artist rated) is read at the next sweep."""
-    from plexrate.watch.events import EventType
-
-    if trigger.reason == "poll" and trigger.tracks_only:
-        return frozenset()
-    if trigger.reason != "webhook" or not trigger.events:
-        return None
-    if any(event.event != EventType.RATE for event in trigger.events):
-        return None
-    return frozenset(
-        event.rating_keys[0]
-        for event in trigger.events
-        if event.item_type in ("album", "artist") and event.rating_keys
-    )
 
 
 def watch(

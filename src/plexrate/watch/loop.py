@@ -28,7 +28,7 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from plexrate.errors import PlexUnreachable, StateLocked
 from plexrate.watch.debounce import Debouncer
@@ -49,6 +49,26 @@ class Trigger:
     tracks_only: bool = False
     """A poll whose probe moved only in what it says of tracks (the rated ones, the newest
     rating or play): as many tracks and rated albums as before."""
+
+    def upper_hint(self) -> frozenset[int] | None:
+        """The artists and albums the cycle reads again, the rest coming from the last read: for
+        a webhook cycle, those the person rated (a track's rating changes no album's or
+        artist's); for a poll that saw tracks alone change, none. None, for a cycle that lists
+        them all: any other trigger, a poll that saw the rated albums or the tracks counted
+        differently, or an album added (a scan, read whole anyway). Listing every artist and
+        album costs 39 requests and about 12 s at 300,000 tracks; a rating no webhook or probe
+        showed (an album re-rated, an artist rated) waits for the sweep, which lists them all."""
+        if self.reason == "poll" and self.tracks_only:
+            return frozenset()
+        if self.reason != "webhook" or not self.events:
+            return None
+        if any(event.event != EventType.RATE for event in self.events):
+            return None
+        return frozenset(
+            event.rating_keys[0]
+            for event in self.events
+            if event.item_type in ("album", "artist") and event.rating_keys
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +248,10 @@ class WatchLoop:
                     if seen != baseline:
                         pending = Trigger(
                             "poll",
+                            # Webhooks waiting (an album's among them) are dropped for a cycle
+                            # that lists everything.
                             tracks_only=baseline is not None
+                            and not self._debouncer.pending
                             and (seen.tracks, seen.rated_albums)
                             == (baseline.tracks, baseline.rated_albums),
                         )
@@ -247,7 +270,9 @@ class WatchLoop:
                         self._cycle_ended = True
                     self.counters.cycles += 1
                     self._reached()
-                    if self._sweep is not None:
+                    if self._sweep is not None and pending.upper_hint() is None:
+                        # Only a cycle that listed every artist and album stands for a sweep:
+                        # cycles that took them from the last read never hold it off.
                         next_sweep = self._clock() + self._sweep
                     pending = None
                     self._backoff.reset()
@@ -270,8 +295,13 @@ class WatchLoop:
                     scope = None
                     if self._away_since is None:
                         self._away_since = self._clock()
-                # Whatever happened meanwhile is read by the cycle after the pause.
-                pending = pending or Trigger("reconnect")
+                # Whatever happened meanwhile is read by the cycle after the pause: in full after
+                # an outage (no webhook came while Plex was away), and with the albums listed
+                # after a lock (the probe taken before the retry hides a change of their count).
+                if pending is None or isinstance(exc, PlexUnreachable):
+                    pending = Trigger("reconnect", pending.events if pending else ())
+                else:
+                    pending = replace(pending, tracks_only=False)
                 self._pause(delay, scope)
                 continue
             waits: Sequence[float] = [
