@@ -29,6 +29,7 @@ from plexrate.plex.snapshot import read_snapshot
 from plexrate.session import SilentDialog, execute, managed_tags, open_session
 from plexrate.settings import Settings
 from plexrate.state import StateStore
+from plexrate.state.snapcache import SnapshotCache, cache_path
 from tests.session.session_helpers import settings_for
 
 pytestmark = pytest.mark.integration
@@ -339,3 +340,29 @@ def test_a_change_read_names_what_others_rated_since_not_plexrates_own_writes(
     _rate(emu, album, 7.0)
     _, info = _read_changed(settings_, emu, upper_hint=set())
     assert info.rerated == {track}
+
+
+def test_every_track_read_again_with_albums_from_the_copy_is_not_a_whole_read(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """A cleared rating makes a change read list every track; a webhook or poll cycle still
+    takes artists and albums from the copy, so the read must not pass for a whole one and reset
+    the time of the last whole read (WHOLE_READ_HOURS)."""
+    emu = emulator_factory(generate_library(tracks=150, seed=3))
+    settings_ = settings_for(emu, tmp_path)
+    _run(settings_)
+    cache = SnapshotCache(cache_path(settings_.state_path))
+
+    def whole_read_at() -> float:
+        kept = cache.load(emu.section_uuid)
+        assert kept is not None
+        return kept.header.whole_read_at
+
+    whole_at = whole_read_at()
+    track = next(k for k in emu.library.keys("track") if emu.library.rating(k) is not None)
+    _rate(emu, track, None)
+    _, info = _read_changed(settings_, emu, upper_hint=set())
+    assert not info.whole
+    assert info.why.startswith("every track read again (") and "from the last read" in info.why
+    assert info.rerated == {track}
+    assert whole_read_at() == whole_at

@@ -110,7 +110,8 @@ class LibraryRead:
     snapshot: LibrarySnapshot
     marks: Marks
     whole: bool
-    """Tracks read whole (a first read, or a change read that could not be sure)."""
+    """Every artist, album and track listed (a first read, or a change read that could not be
+    sure of the tracks and listed the artists and albums too)."""
     why: str
     """Why the tracks were read whole, or what a change read found."""
     changed_tracks: int = 0
@@ -403,10 +404,14 @@ def read_changes(
         server_name=client.server_name,
         rejected=tuple(rejects.values()),
     )
+    if whole and from_copy is not None:
+        # Every track, but artists and albums from the copy: not a whole read, whose time
+        # (WHOLE_READ_HOURS) it must not reset.
+        why = f"every track read again ({why}); artists and albums from the last read"
     return LibraryRead(
         snapshot,
         tracker.marks(marks, seconds=time.monotonic() - started),
-        whole=whole,
+        whole=whole and from_copy is None,
         why=why,
         changed_tracks=changed,
         requests=client.counts.reads - before,
