@@ -351,3 +351,59 @@ def test_damage_after_the_close_is_still_refused(sound: bytes, tmp_path: Path) -
             open_store(path)
         return
     pytest.fail("no flip the write-path check sees")
+
+
+def test_the_trust_in_a_check_ends_however_often_the_file_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    store_module.forget_checks()
+    calls = _counting_checks(monkeypatch)
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    for _ in range(12):  # a watch cycle a minute
+        with open_store(path):
+            pass
+        clock[0] += 60
+    # Checked at 0 and again once ten minutes had passed since: not pushed back by every open.
+    assert len(calls) == 2
+
+
+def test_a_file_replaced_while_open_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(path.read_bytes())
+    store_module.forget_checks()
+    calls = _counting_checks(monkeypatch)
+    with open_store(path):
+        copy.replace(path)  # another program swaps the file while this writer has it open
+    with open_store(path):
+        pass
+    assert len(calls) == 2
+
+
+def test_a_state_path_that_is_a_link_is_signed_by_the_real_file_and_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real").mkdir()
+    real = _sound(tmp_path / "real" / "state.sqlite", items=50, runs=1)
+    link = tmp_path / "state.sqlite"
+    link.symlink_to(real)
+    store_module.forget_checks()
+    calls = _counting_checks(monkeypatch)
+    with open_store(link):
+        pass
+    # Another process writes through the real file and leaves its write-ahead log behind.
+    keep = sqlite3.connect(real)
+    try:
+        keep.execute("PRAGMA journal_mode = WAL")
+        keep.execute("CREATE TABLE other (x)")
+        keep.commit()
+        assert real.with_name(real.name + "-wal").stat().st_size > 0
+        with open_store(link):
+            pass
+    finally:
+        keep.close()
+    assert len(calls) == 2

@@ -94,8 +94,8 @@ CHECK_REUSE_SECONDS = 600.0
 
 _FileSignature = tuple[tuple[int, ...], tuple[int, ...] | None]
 _closed_unharmed: dict[Path, tuple[_FileSignature, float]] = {}
-"""Per state file (resolved path): how it looked when a writer of this process that had checked
-it closed it, and when (``time.monotonic``)."""
+"""Per state file (resolved path): how it looked when a writer of this process closed it, and when
+(``time.monotonic``) the check that writer's trust rested on ran."""
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,9 @@ class StateStore:
         self.migration_backup: Path | None = None
         self._identity: tuple[int, int] | None = None
         self._signature: _FileSignature | None = None
-        self._passed_check = False
+        self._checked_at: float | None = None
+        """When (``time.monotonic``) the check this store's trust rests on ran and passed: its
+        own, or the one it found still standing (``_unharmed_since_checked``)."""
         if journal_mode not in ("auto", "wal", "delete"):
             raise ValueError(f"journal_mode must be auto, wal or delete, not {journal_mode!r}")
         self._journal_request = journal_mode
@@ -176,6 +178,8 @@ class StateStore:
             if not readonly:
                 self._adopt_library()
         except BaseException:
+            # A file refused after its check passed is not one to trust later.
+            self._checked_at = None
             self._teardown()
             raise
 
@@ -237,7 +241,9 @@ class StateStore:
                     f"cannot create state file {self.path}: {exc.strerror or exc}"
                 ) from None
         self._identity = _file_identity(self.path)
-        self._signature = _file_signature(self.path)
+        with contextlib.suppress(OSError, RuntimeError):
+            # The write-ahead log lies beside the real file, not beside a link to it.
+            self._signature = _file_signature(self.path.resolve())
         suspect = schema.check_file(self.path)
         try:
             conn = schema.connect(
@@ -307,28 +313,38 @@ class StateStore:
             log.info("checking all of state file %s: %s", self.path, reason)
             problem = schema.deep_check(conn)
             self.deep_checked = reason
-        elif self._unharmed_since_checked():
+        elif (checked := self._unharmed_since_checked()) is not None:
             # A long-running `plexrate watch` opens the file for every cycle: a file this process
             # checked and closed a moment ago, untouched since, holds what the check passed (about
-            # 1 s a cycle at 300,000 tracks, issue 23).
+            # 1 s a cycle at 300,000 tracks, issue 23). The trust ends CHECK_REUSE_SECONDS after
+            # that check, however often the file is opened meanwhile.
             log.debug("state file %s is as this process left it after its check", self.path)
             problem = None
+            self._checked_at = checked
         else:
             problem = schema.check_write_path(conn, self.path)
+            self._checked_at = time.monotonic() if problem is None else None
         self.check_seconds = time.perf_counter() - started
-        self._passed_check = problem is None
         if problem is not None:
             raise self._damaged(problem)
 
-    def _unharmed_since_checked(self) -> bool:
-        """Whether a writer of this process checked this file, closed it less than
-        CHECK_REUSE_SECONDS ago, and nothing changed it since: its size, modification and
-        change times (and its write-ahead log's) are those it had then."""
-        known = _closed_unharmed.get(self.path.resolve())
-        if known is None or self._signature is None:
-            return False
-        signature, at = known
-        return signature == self._signature and time.monotonic() - at < CHECK_REUSE_SECONDS
+    def _unharmed_since_checked(self) -> float | None:
+        """When a writer of this process last checked this file, if that was less than
+        CHECK_REUSE_SECONDS ago and nothing changed the file since a writer of this process
+        closed it: its identity, size, modification and change times (and its write-ahead
+        log's) are those it had then. None otherwise."""
+        if self._signature is None:
+            return None
+        try:
+            known = _closed_unharmed.get(self.path.resolve())
+        except (OSError, RuntimeError):
+            return None
+        if known is None:
+            return None
+        signature, checked = known
+        if signature != self._signature or time.monotonic() - checked >= CHECK_REUSE_SECONDS:
+            return None
+        return checked
 
     def _suspicion(self, conn: sqlite3.Connection) -> str | None:
         rows = dict(
@@ -515,14 +531,26 @@ class StateStore:
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
-        if self._passed_check and not self.readonly and self._lock is not None:
-            # Taken under the lock, after the close's last write.
-            signature = _file_signature(self.path)
+        try:
+            self._note_unharmed()
+        finally:
+            # Release only after the connection is closed, so the next writer finds every
+            # commit.
+            if self._lock is not None:
+                self._lock.release()
+
+    def _note_unharmed(self) -> None:
+        """A writer whose file passed its check, closing that same file: how it leaves it, under
+        the lock and after the close's last write (``_unharmed_since_checked``)."""
+        if self._checked_at is None or self.readonly or self._lock is None:
+            return
+        if self._identity is None or _file_identity(self.path) != self._identity:
+            return  # moved or replaced while open: whatever is there now was never checked
+        with contextlib.suppress(OSError, RuntimeError):
+            real = self.path.resolve()
+            signature = _file_signature(real)
             if signature is not None:
-                _closed_unharmed[self.path.resolve()] = (signature, time.monotonic())
-        # Release only after the connection is closed, so the next writer finds every commit.
-        if self._lock is not None:
-            self._lock.release()
+                _closed_unharmed[real] = (signature, self._checked_at)
 
     def _finish_open_runs(self, status: RunStatus) -> None:
         if self._closed or not self._open_runs:
