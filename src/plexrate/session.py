@@ -629,6 +629,9 @@ def execute(
     status = RunStatus.FAILED
     try:
         report = applier.apply(writes)
+        if staged is not None and not report.stopped and checkpoint():
+            # Asked to stop once the first part was written: the rest is not even made.
+            report.stopped = True
         if staged is not None and not report.stopped:
             rest = [c for c in _writes(staged.whole().changes) if c.key not in staged.keys]
             if rest:

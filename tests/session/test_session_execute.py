@@ -262,19 +262,21 @@ def test_a_staged_plan_writes_its_first_part_before_the_rest_is_made(
     assert sorted(written) == sorted(keys)
 
 
+@pytest.mark.parametrize("first_writes", [10, 5], ids=["during it", "right after it"])
 def test_a_staged_plan_stopped_in_its_first_part_never_makes_the_rest(
-    emu: Emulator, tmp_path: Path
+    emu: Emulator, tmp_path: Path, first_writes: int
 ) -> None:
     settings = settings_for(emu, tmp_path, rating_write_mode="edit", write_batch_size=5)
     keys = unrated_tracks(emu)[:20]
-    first = Plan([rate(k, ItemType.TRACK, 6.0) for k in keys[:10]])
+    first = Plan([rate(k, ItemType.TRACK, 6.0) for k in keys[:first_writes]])
 
     def make_whole() -> Plan:
         raise AssertionError("made after a stop")
 
+    # Asked before each chunk of 5, and once more between the two parts.
     chunks = iter([False, True])
     with session_for(settings) as session:
-        staged = StagedPlan(first=first, keys=frozenset(keys[:10]), make_whole=make_whole)
+        staged = StagedPlan(first=first, keys=frozenset(keys[:first_writes]), make_whole=make_whole)
         outcome = execute(session, staged, command="watch", checkpoint=lambda: next(chunks))
         assert outcome.status is RunStatus.INTERRUPTED and outcome.report.written == 5
     assert not staged.made

@@ -189,8 +189,8 @@ def plan_in_session(
     The part of ``plan_and_apply`` that ``watch`` repeats every cycle; printing is the caller's.
     ``make_plan`` is a use case (a ``PlanResult``) or returns a bare ``Plan``, or a
     ``StagedPlan`` whose first part is written before the rest is made (the result then holds
-    the whole plan). ``stop`` routes Ctrl-C and SIGTERM while the plan is written
-    (``stop_on_signals``).
+    the whole plan, and ``on_plan`` sees it only once the run is written). ``stop`` routes
+    Ctrl-C and SIGTERM while the plan is written (``stop_on_signals``).
     """
     from plexrate.cli.dialog import CliDialog
     from plexrate.cli.interrupt import stop_on_signals

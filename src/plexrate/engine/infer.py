@@ -256,11 +256,11 @@ def scope_closure(snapshot: LibrarySnapshot, index: LibraryIndex, keys: Set[int]
     """``keys`` and every item their values depend on, so that phases limited to the result
     give those keys what the whole run gives them (``infer(only=...)``).
 
-    An album's and an artist's values come from ratings the person set and the model fitted to
-    all of them, never from another phase's result; a track's come from its album's (Track-Down)
-    and, in a twin group, from its copies' (Twins), and an album's from its artist's
-    (Album-Down). So: the keys, the copies of their tracks, and the album and artist of every
-    track and album among those.
+    What a value depends on besides the person's ratings and the model fitted to all of them:
+    a track's, on its album's (Track-Down) and, in a twin group, on its copies' (Twins); an
+    album's, under the classic model, on its artist's (Album-Down takes what Artist-Up gave it);
+    an artist's, on nothing another phase sets. So: the keys, the copies of their tracks, and
+    the album and artist of every track and album among those.
     """
     tracks, albums = snapshot.tracks, snapshot.albums
     closure = set(keys)
