@@ -327,10 +327,7 @@ def read_changes(
         track_members = by_tag.get(first) if first is not None else None
         whole, why = False, found
         if from_copy is not None:
-            why += (
-                f"; artists and albums from the last read, {len(from_copy.observed):,} read "
-                "again as webhooks named them"
-            )
+            why += f"; {_from_copy_note(from_copy)}"
     except _Unsure as exc:
         log.info("reading every track: %s", exc)
         rejects = {k: v for k, v in rejects.items() if k[0] is not ItemType.TRACK}
@@ -407,7 +404,7 @@ def read_changes(
     if whole and from_copy is not None:
         # Every track, but artists and albums from the copy: not a whole read, whose time
         # (WHOLE_READ_HOURS) it must not reset.
-        why = f"every track read again ({why}); artists and albums from the last read"
+        why = f"every track read again ({why}); {_from_copy_note(from_copy)}"
     return LibraryRead(
         snapshot,
         tracker.marks(marks, seconds=time.monotonic() - started),
@@ -416,6 +413,12 @@ def read_changes(
         changed_tracks=changed,
         requests=client.counts.reads - before,
     )
+
+
+def _from_copy_note(from_copy: _FromCopy) -> str:
+    named = len(from_copy.observed)
+    again = f", {named:,} read again as webhooks named them" if named else ""
+    return f"artists and albums from the last read{again}"
 
 
 def _track_members_of(snapshot: LibrarySnapshot, name: str, keys: Collection[int]) -> set[int]:
