@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,22 @@ class Harness:
         self.cycles.append(trigger)
         return self.results.pop(0) if self.results else CycleResult()
 
+    def loop(self, **given: Any) -> WatchLoop:
+        """A loop on this harness (its cycles, stop rule and clock), connected to ``SCOPE``;
+        ``given`` adds or replaces any of ``WatchLoop``'s arguments."""
+        arguments: dict[str, Any] = {
+            "connect": lambda: SCOPE,
+            "cycle": self.cycle,
+            "should_stop": self.should_stop,
+            "clock": self.clock,
+            "sleep": self.sleep,
+        }
+        return WatchLoop(**(arguments | given))
+
+    def debouncer(self) -> Debouncer[WebhookEvent]:
+        """3 s of quiet, 20 s at the longest, on this harness's clock."""
+        return Debouncer(quiet=3, max_wait=20, clock=self.clock)
+
 
 def test_polling_runs_a_cycle_only_when_the_probe_changes() -> None:
     h = Harness(stop_after=2)
@@ -61,14 +78,9 @@ def test_polling_runs_a_cycle_only_when_the_probe_changes() -> None:
         probes.append(next(seen))
         return probes[-1]
 
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
+    loop = h.loop(
         probe=probe,
         interval=5,
-        clock=h.clock,
-        sleep=h.sleep,
     )
     counters = loop.run()
     assert [t.reason for t in h.cycles] == ["start", "poll"]
@@ -90,14 +102,9 @@ def test_polling_runs_a_cycle_only_when_the_probe_changes() -> None:
 def test_a_poll_says_whether_only_tracks_changed(after: Fingerprint, tracks_only: bool) -> None:
     h = Harness(stop_after=2)
     seen = iter([fingerprint(3)] * 2 + [after] * 100)
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
+    loop = h.loop(
         probe=lambda: next(seen),
         interval=5,
-        clock=h.clock,
-        sleep=h.sleep,
     )
     loop.run()
     assert [t.reason for t in h.cycles] == ["start", "poll"]
@@ -113,38 +120,16 @@ def test_a_sweep_runs_a_cycle_when_nothing_else_did() -> None:
         probes.append(h.now)
         return fingerprint(3)
 
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
+    loop = h.loop(
         probe=probe,
         interval=60,
         sweep=900,
-        clock=h.clock,
-        sleep=h.sleep,
     )
     loop.run()
     assert [t.reason for t in h.cycles] == ["start", "sweep", "sweep"]
     # Fifteen idle polls between two sweeps, each probe the same.
     assert 14 <= len(probes) / 2 <= 16
     assert h.now == pytest.approx(1800, abs=1)
-
-
-def webhook_loop(
-    h: Harness,
-    events: queue.Queue[WebhookEvent],
-    cycle: Callable[[Trigger], CycleResult] | None = None,
-) -> WatchLoop:
-    """A loop on webhooks alone (3 s quiet, 20 s longest wait) on the harness's clock."""
-    return WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=cycle or h.cycle,
-        should_stop=h.should_stop,
-        events=events,
-        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
-        clock=h.clock,
-        sleep=h.sleep,
-    )
 
 
 def test_a_burst_of_webhooks_is_one_cycle_after_its_lone_first_and_echoes_are_not_the_persons() -> (
@@ -159,7 +144,7 @@ def test_a_burst_of_webhooks_is_one_cycle_after_its_lone_first_and_echoes_are_no
         + [lambda k=k: events.put(rate(k)) for k in (1, 2, 3, 4)]
         + [lambda: events.put(rate(5)), lambda: events.put(rate(7, server="elsewhere"))]
     )
-    counters = webhook_loop(h, events).run()
+    counters = h.loop(events=events, debouncer=h.debouncer()).run()
     assert [t.reason for t in h.cycles] == ["start", "webhook", "webhook"]
     # The first came alone, so it went at once; the rest of the burst waited for quiet.
     assert [[e.rating_keys[0] for e in t.events] for t in h.cycles[1:]] == [[1], [2, 3, 4]]
@@ -183,7 +168,7 @@ def test_a_lone_webhook_starts_a_cycle_within_a_tick() -> None:
         ran_at.append(h.now)
         return h.cycle(trigger)
 
-    webhook_loop(h, events, timed).run()
+    h.loop(events=events, debouncer=h.debouncer(), cycle=timed).run()
     assert [t.reason for t in h.cycles] == ["start", "webhook"]
     assert ran_at[1] - put_at[0] <= 0.25
 
@@ -205,7 +190,7 @@ def test_webhooks_that_came_during_a_cycle_wait_for_quiet() -> None:
         return h.cycle(trigger)
 
     h.script = [lambda: None] * 20 + [lambda: events.put(rate(1))]
-    webhook_loop(h, events, cycle).run()
+    h.loop(events=events, debouncer=h.debouncer(), cycle=cycle).run()
     assert [[e.rating_keys[0] for e in t.events] for t in h.cycles[1:]] == [[1], [2, 3]]
     # Taken right after the cycle, they waited the quiet period from then.
     assert ran_at[2] - ran_at[1] == pytest.approx(13, abs=0.3)
@@ -233,16 +218,12 @@ def test_plex_going_away_or_the_library_locked_is_waited_out(error: Exception, a
             raise failures.pop()
         return h.cycle(trigger)
 
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
+    loop = h.loop(
         cycle=cycle,
-        should_stop=h.should_stop,
         probe=probe,
         interval=5,
         backoff=Backoff(first=1, ceiling=4),
         notify=lambda kind, message: messages.append((kind, message)),
-        clock=h.clock,
-        sleep=h.sleep,
     )
     counters = loop.run()
     assert [t.reason for t in h.cycles] == ["start", after]
@@ -261,7 +242,7 @@ def test_a_plex_never_reached_ends_the_watch_at_once() -> None:
     def connect() -> Scope:
         raise PlexUnreachable("cannot reach a Plex server at http://127.0.0.1:9")
 
-    loop = WatchLoop(
+    loop = h.loop(
         connect=connect, cycle=h.cycle, should_stop=h.should_stop, clock=h.clock, sleep=h.sleep
     )
     with pytest.raises(PlexUnreachable):
@@ -275,7 +256,7 @@ def test_a_refused_token_ends_the_watch() -> None:
     def connect() -> Scope:
         raise PlexAuthError("the Plex server refused the token")
 
-    loop = WatchLoop(
+    loop = h.loop(
         connect=connect, cycle=h.cycle, should_stop=h.should_stop, clock=h.clock, sleep=h.sleep
     )
     with pytest.raises(PlexAuthError):
@@ -286,14 +267,9 @@ def test_a_refused_token_ends_the_watch() -> None:
 def test_a_stopped_cycle_ends_the_loop() -> None:
     h = Harness(stop_after=5)
     h.results = [CycleResult(stopped=True)]
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
+    loop = h.loop(
         probe=lambda: fingerprint(1),
         interval=1,
-        clock=h.clock,
-        sleep=h.sleep,
     )
     loop.run()
     assert len(h.cycles) == 1
@@ -309,15 +285,10 @@ def test_cycles_that_list_no_album_never_hold_off_the_sweep() -> None:
         # A new play on every probe: the probe always differs, in tracks alone.
         return Fingerprint(3, Newest("1", "100", "8.0"), 10, Newest(str(next(plays)), "1", "1"), 0)
 
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
-        cycle=h.cycle,
-        should_stop=h.should_stop,
+    loop = h.loop(
         probe=probe,
         interval=60,
         sweep=900,
-        clock=h.clock,
-        sleep=h.sleep,
     )
     loop.run()
     reasons = [t.reason for t in h.cycles]
@@ -339,16 +310,12 @@ def test_a_poll_with_webhooks_waiting_lists_every_album() -> None:
             events.put(album)
         return h.cycle(trigger)
 
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
+    loop = h.loop(
         cycle=cycle,
-        should_stop=h.should_stop,
         probe=lambda: next(seen),
         interval=1,
         events=events,
-        debouncer=Debouncer(quiet=3, max_wait=20, clock=h.clock),
-        clock=h.clock,
-        sleep=h.sleep,
+        debouncer=h.debouncer(),
     )
     loop.run()
     polls = [t for t in h.cycles if t.reason == "poll"]
@@ -370,15 +337,11 @@ def test_a_retried_poll_lists_every_album(error: Exception, after: str) -> None:
             raise failures.pop()
         return h.cycle(trigger)
 
-    loop = WatchLoop(
-        connect=lambda: SCOPE,
+    loop = h.loop(
         cycle=cycle,
-        should_stop=h.should_stop,
         probe=lambda: next(seen),
         interval=5,
         backoff=Backoff(first=1, ceiling=4),
-        clock=h.clock,
-        sleep=h.sleep,
     )
     loop.run()
     assert [t.reason for t in h.cycles] == ["start", after]
