@@ -1,10 +1,13 @@
-"""What a cycle writes first: the scope of the new ratings it acts on (cli/watch.scope_of), from
-the webhooks' items and what the read found rated (``ReadInfo.rerated``)."""
+"""What a cycle writes first: what the new ratings it acts on reach (``phases.usecases.reach``),
+from the webhooks' items and what the read found rated (``ReadInfo.rerated``)."""
 
 from __future__ import annotations
 
-from plexrate.cli.watch import scope_of, webhook_rated
+from plexrate.cli.watch import webhook_rated
+from plexrate.engine.config import EngineConfig
+from plexrate.engine.index import LibraryIndex
 from plexrate.model import LibrarySnapshot
+from plexrate.phases.usecases import reach
 from plexrate.watch.events import WebhookEvent
 from plexrate.watch.loop import Trigger
 from tests.support.library import Lib
@@ -19,6 +22,10 @@ def _library() -> LibrarySnapshot:
         for track in (album * 10, album * 10 + 1):
             lib.track(track, album)
     return lib.snapshot()
+
+
+def scope_of(rated: list[int], snapshot: LibrarySnapshot) -> frozenset[int]:
+    return reach(LibraryIndex.build(snapshot, EngineConfig()), rated)
 
 
 def _rated(item_type: str, *keys: int, event: str = "media.rate") -> WebhookEvent:

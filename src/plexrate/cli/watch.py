@@ -15,7 +15,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,7 +30,7 @@ from plexrate.errors import ConfigError, ExitCode, UsageError
 from plexrate.wording import count
 
 if TYPE_CHECKING:
-    from plexrate.model import LibrarySnapshot, Plan
+    from plexrate.model import Plan
     from plexrate.session import Session, StagedPlan
     from plexrate.settings import Settings
     from plexrate.watch.events import Scope, WebhookEvent
@@ -60,10 +59,6 @@ DEFAULT_LISTEN = "0.0.0.0:32500"
 # (docs/benchmarks.md): every 15 minutes that is at most 5,800 requests a day, while an album
 # re-rated in Plexamp waits at most a quarter of an hour when only polling.
 DEFAULT_SWEEP = 900.0
-STAGED_MIN = 1000
-"""A cycle writes what new ratings reach first when that is at most this many items or a
-twentieth of the library: planning it apart costs a second pass over every item's rating (about
-0.3 s at 300,000 tracks), worth it for a few albums, not for a day of catching up."""
 
 
 class _WatchStop(StopRequest):
@@ -213,7 +208,7 @@ class _Cycle:
         from plexrate.cli.plan_output import outcome_dict, print_json
         from plexrate.cli.progress import progress_for
         from plexrate.model import INFERENCE_PHASES
-        from plexrate.phases.usecases import inference_plan, staged_run_plan
+        from plexrate.phases.usecases import cycle_plan
         from plexrate.session import RunStatus
         from plexrate.watch.loop import CycleResult
 
@@ -225,10 +220,7 @@ class _Cycle:
             rated = set(webhook_rated(trigger))
             if session.read is not None:
                 rated |= session.read.rerated
-            scope = scope_of(rated, session.snapshot)
-            if scope and len(scope) <= max(STAGED_MIN, session.snapshot.size // 20):
-                return staged_run_plan(session, command="run", scope=scope)
-            return inference_plan(session, command="run")
+            return cycle_plan(session, command="run", rated=rated)
 
         previous = _during_cycle(self.signals)
         try:
@@ -296,32 +288,6 @@ def webhook_rated(trigger: Trigger) -> list[int]:
         for event in trigger.events
         if event.event == EventType.RATE and event.rating_keys
     ]
-
-
-def scope_of(rated: Iterable[int], snapshot: LibrarySnapshot) -> frozenset[int]:
-    """What new ratings reach, planned and written before the rest of a cycle's plan: each
-    rated item, its album and artist, and the tracks of those albums (of all the artist's
-    albums, for an artist rated). Found in the library just read, from the items' own keys: the
-    parent keys of a webhook are not needed. Keys the library does not hold are left out."""
-    keys: set[int] = set()
-    artists: set[int] = set()
-    albums: set[int] = set()
-    for key in rated:
-        if key in snapshot.artists:
-            artists.add(key)
-        elif (album := snapshot.albums.get(key)) is not None:
-            albums.add(key)
-            keys.add(album.artist_key)
-        elif (track := snapshot.tracks.get(key)) is not None:
-            albums.add(track.album_key)
-            keys.update((key, track.artist_key))
-    keys.update(artists)
-    if artists:
-        albums.update(k for k, a in snapshot.albums.items() if a.artist_key in artists)
-    keys.update(albums)
-    if albums:
-        keys.update(k for k, t in snapshot.tracks.items() if t.album_key in albums)
-    return frozenset(keys)
 
 
 def watch(
