@@ -214,9 +214,9 @@ def plan_in_session(
         upper_hint=upper_hint,
     ) as session:
         made = make_plan(session)
-        staged = made if isinstance(made, StagedPlan) and not dry else None
-        if isinstance(made, StagedPlan) and dry:
-            made = made.whole()
+        staged = made if isinstance(made, StagedPlan) else None
+        if staged is not None and dry:
+            made, staged = staged.whole(), None
         from_file = app.loaded is not None and app.loaded.sources.get("cooldown_batch") == "file"
 
         def planned(made: Any) -> Any:
