@@ -119,7 +119,7 @@ def test_the_leniency_offers_rated_filters_and_sorts_on_albums_and_artists(
     assert keys(emu, 9, **{"album.lastRatedAt>>": 1_700_000_050}) == [203]
     assert keys(emu, 8, **{"artist.lastRatedAt>>": 0}) == [101]
     assert keys(emu, 9, sort="lastRatedAt:desc")[:1] == [203]
-    # updatedAt stays refused: no server is known to offer it.
+    # updatedAt has its own leniency.
     assert (
         get(emu, "/library/sections/3/all", type=9, **{"album.updatedAt>>": 0}).status_code == 400
     )
@@ -238,3 +238,29 @@ def test_plexrates_own_filters_still_work(emulator: Emulator) -> None:
     mood = ET.fromstring(get(emulator, "/library/sections/3/mood", type=10).content)[0]
     assert keys(emulator, 10, **{"track.mood": mood.get("key") or ""}) == [302]
     assert keys(emulator, 9, **{"album.subformat": "Live"}) == [202]
+
+
+def test_the_updated_leniency_filters_albums_and_artists_by_updatedat_and_no_more(
+    emulator_factory: Callable[..., Emulator],
+) -> None:
+    emu = emulator_factory(
+        generate_library(tracks=40, seed=2), lenient={"album-artist-updated-filters"}
+    )
+    everything = keys(emu, 9)
+    assert keys(emu, 9, **{"album.updatedAt>>": 0}) == everything
+    assert keys(emu, 9, **{"album.updatedAt>>": 4_000_000_000}) == []
+    assert keys(emu, 8, **{"artist.updatedAt<<": 4_000_000_000}) == keys(emu, 8)
+    album = everything[0]
+    emu.rematch_album(album, at=3_000_000_000)
+    assert keys(emu, 9, **{"album.updatedAt>>": 2_999_999_999}) == [album]
+    # A rating alone does not move it (the stricter side: unknown of real servers).
+    emu.person_rate(everything[1], 8.0, at=3_000_000_100)
+    emu.person_rate(keys(emu, 8)[0], 6.0, at=3_000_000_100)
+    assert keys(emu, 8, **{"artist.updatedAt>>": 3_000_000_050}) == []
+    assert keys(emu, 9, **{"album.updatedAt>>": 3_000_000_050}) == []
+    for refused in (
+        {"type": 10, "track.updatedAt>>": 0},
+        {"type": 9, "album.lastRatedAt>>": 0},
+        {"type": 9, "sort": "updatedAt:desc"},
+    ):
+        assert get(emu, "/library/sections/3/all", **refused).status_code == 400

@@ -271,7 +271,7 @@ def apply_edit(
                     item.last_rated_at = now
                 result.rated.append(item)
             result.ratings_written += 1
-            changed = True
+            # Not ``changed``: a rating alone leaves updatedAt (see ``set_rating``).
         if "summary" in spec.fields:
             item.summary = spec.fields["summary"] or None
             changed = True

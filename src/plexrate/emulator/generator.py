@@ -892,8 +892,8 @@ def generate_library(
         albums=gen.albums,
         tracks=gen.tracks,
     )
-    for album in gen.albums:
-        album.updated_at = album.added_at
+    for upper in (*music.artists, *gen.albums):
+        upper.updated_at = upper.added_at
     sections = [music]
     if movie_section:
         sections.insert(

@@ -491,12 +491,13 @@ class EmulatorLibrary:
 
         Whether Plex moves ``lastRatedAt`` when a rating is cleared is unknown
         (docs/real-servers.md, "Rating timestamps"); an unchanged stamp is the harder case for a
-        client that finds changes by date, so the strict emulator keeps it.
+        client that finds changes by date, so the strict emulator keeps it. ``updatedAt`` stays
+        too: whether a rating (kept per account, apart from the item's metadata) moves it is
+        unknown, and a reader that found ratings by it would miss them on such a server.
         """
         item.user_rating = strictness.stored_rating(value)
         if value is not None or strictness.clear_sets_last_rated:
             item.last_rated_at = at
-        item.updated_at = at
         self.bump()
 
     def add_album(

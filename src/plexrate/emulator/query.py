@@ -31,7 +31,7 @@ from plexrate.emulator.library import (
     TrackItem,
     sort_key,
 )
-from plexrate.emulator.strictness import RATED_LENIENCY, STRICT, Strictness
+from plexrate.emulator.strictness import RATED_LENIENCY, STRICT, UPDATED_LENIENCY, Strictness
 
 
 class QueryError(ValueError):
@@ -165,7 +165,7 @@ _TAG_FIELDS = frozenset(TAG_ELEMENTS)
 # hand and clients send (``LibrarySection._manualFields``: id, guid, index; on tracks duration,
 # ratingCount; label). ``lastRatedAt`` on albums and artists and ``updatedAt`` anywhere are not in
 # the Meta, so the strict emulator refuses them (the ``album-artist-rated-filters`` leniency
-# offers lastRatedAt).
+# offers lastRatedAt on albums and artists, ``album-artist-updated-filters`` updatedAt).
 _HIDDEN = frozenset({"id", "guid", "index", "label"})
 FILTER_FIELDS: dict[ItemKind, frozenset[str]] = {
     "artist": _HIDDEN
@@ -251,7 +251,12 @@ def offered(kind: ItemKind, name: str, strictness: Strictness, *, sort: bool = F
     table = SORT_FIELDS if sort else FILTER_FIELDS
     if name in table[kind]:
         return True
-    return name == "lastRatedAt" and kind != "track" and strictness.allows(RATED_LENIENCY)
+    if kind == "track":
+        return False
+    if name == "lastRatedAt":
+        return strictness.allows(RATED_LENIENCY)
+    # plexapi's hand-added field; filters only (it adds an updatedAt sort too, unverified).
+    return name == "updatedAt" and not sort and strictness.allows(UPDATED_LENIENCY)
 
 
 _KEY = re.compile(r"^(?:([A-Za-z]+)\.)?([A-Za-z]+)([!<>=&]*)$")

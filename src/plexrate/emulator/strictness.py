@@ -41,6 +41,10 @@ LENIENCIES: dict[str, str] = {
         "offer lastRatedAt filters and sorts on albums and artists (the real Meta lists them "
         "for tracks only; a newer server might offer them)"
     ),
+    "album-artist-updated-filters": (
+        "offer updatedAt filters on albums and artists (plexapi adds them by hand and its CI "
+        "searches them on a real server; no real Meta lists them)"
+    ),
     "edit-sets-last-rated": (
         "a userRating.value edit sets lastRatedAt and sends media.rate webhooks, as /:/rate "
         "does (not known of real servers)"
@@ -51,6 +55,7 @@ LENIENCIES: dict[str, str] = {
     ),
 }
 RATED_LENIENCY = "album-artist-rated-filters"
+UPDATED_LENIENCY = "album-artist-updated-filters"
 EDIT_RATED_LENIENCY = "edit-sets-last-rated"
 
 
