@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -381,23 +381,35 @@ class ObservedItem:
 
 @dataclass(frozen=True, slots=True)
 class Marks:
-    """Server times (epoch seconds) from which the next read lists changed tracks.
+    """Server times (epoch seconds) from which the next read lists changed items.
 
     Each is at or before the moment the read that set it began, in the server's own clock, so a
     change made after that moment has a later time (``plex/changes.py``; kept in the snapshot
     cache, ``state/snapcache.py``). None: no track had the attribute yet, so every track that has
     it since is listed.
+
+    ``upper_rated`` and ``upper_updated`` follow artists' and albums' ``lastRatedAt`` and
+    ``updatedAt``, on a server that filters them (docs/real-servers.md, "Finding what changed").
+    ``upper_updated`` None means artists and albums were never listed whole with these marks
+    (every item has an ``updatedAt``), so they are read whole.
+
+    Each ``seen_*`` is the newest time of its attribute any read has seen. A read that starts
+    later starts after it, so it bounds the next mark from below: without it, a mark would stay
+    a read's length behind the last change forever and every read would list that change again.
     """
 
     rated: int | None = None
     added: int | None = None
     viewed: int | None = None
     skipped: int | None = None
+    upper_rated: int | None = None
+    upper_updated: int | None = None
+    seen_rated: int | None = None
+    seen_added: int | None = None
+    seen_viewed: int | None = None
+    seen_skipped: int | None = None
+    seen_upper_rated: int | None = None
+    seen_upper_updated: int | None = None
 
     def as_dict(self) -> dict[str, int | None]:
-        return {
-            "rated": self.rated,
-            "added": self.added,
-            "viewed": self.viewed,
-            "skipped": self.skipped,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -3,11 +3,13 @@
 What a real server lets plexrate ask for decides the shape (docs/real-servers.md, "Finding what
 changed"). Its Meta offers date filters on tracks only — ``track.lastRatedAt``, ``track.addedAt``,
 ``track.lastViewedAt``, ``track.lastSkippedAt`` (home-assistant/core
-``tests/components/plex/fixtures/library_music_metadata.xml``); albums and artists have no
-``lastRatedAt`` there, and nothing anywhere has ``updatedAt``. So:
+``tests/components/plex/fixtures/library_music_metadata.xml``). plexapi adds ``lastRatedAt`` and
+``updatedAt`` on every type by hand and its CI, against a real server, searches albums and
+artists by them; whether every server filters them is not known. So:
 
-- artists and albums are read whole, as ever (about one item in eleven of a library, and their
-  ratings can change with nothing to filter on);
+- artists and albums are listed by their ``lastRatedAt`` and ``updatedAt`` since the marks and
+  checked by counts; a server that refuses those filters, or a count that does not add up, has
+  them read whole (about one item in eleven of a library);
 - tracks are the cached copy, with plexrate's own writes since laid over it, then updated by the
   tracks rated, added, played or skipped since the marks, and the tracks of every album that
   appeared or changed (a re-match changes an album's guid; its tracks are listed again);
@@ -15,11 +17,14 @@ changed"). Its Meta offers date filters on tracks only — ``track.lastRatedAt``
   cleared with ``/:/rate`` may leave ``lastRatedAt`` as it was) and each managed tag's track count.
   Any that does not add up means the tracks are read whole, and the result says why.
 
-The marks: a read that lasted ``s`` seconds and saw ``t`` as the newest ``lastRatedAt`` sets the
-mark to ``t - s - slack``. Since ``t`` is at most the server's time when the read ended, the mark is
-at or before the server's time when it began, so anything rated after the read began has a later
-time — whichever page it would have been on. The next read lists from the mark on (re-listing a few
-tracks costs nothing; missing one would cost a wrong plan).
+The marks: listings that lasted ``s`` seconds and saw ``t`` as the newest ``lastRatedAt`` set the
+mark to ``t - s - slack``. Since ``t`` is at most the server's time when the listings ended, the
+mark is at or before the server's time when they began, so anything rated after that has a later
+time — whichever page it would have been on. The newest time an earlier read saw is at or before
+the time this one began too, so the mark is also at least that less the slack: without that bound
+a mark would stay a read's length behind the last change, and every read would list it again. The
+next read lists from the mark on (re-listing a few items costs little; missing one would cost a
+wrong plan).
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import TypeVar
 from xml.etree.ElementTree import Element
 
 from plexrate.errors import PlexAuthError, PlexError, PlexUnreachable
@@ -45,8 +51,13 @@ from plexrate.model import (
 from plexrate.plex.client import PlexClient
 from plexrate.plex.readback import ReadBack, read_items
 from plexrate.plex.snapshot import (
+    COMPILATION_SUBFORMAT,
+    LIVE_SUBFORMAT,
     Rejects,
+    Unreadable,
     Upper,
+    _album,
+    _artist,
     _choice_keys,
     _in_library_order,
     _int,
@@ -70,6 +81,11 @@ DATE_FIELDS: tuple[tuple[str, str], ...] = (
     ("viewed", "lastViewedAt"),
     ("skipped", "lastSkippedAt"),
 )
+# The same for artists and albums, on a server that filters them by these (Marks).
+UPPER_DATE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("upper_rated", "lastRatedAt"),
+    ("upper_updated", "updatedAt"),
+)
 SLACK_SECONDS = 2
 """Plex's times are whole seconds, and "is after" is strict: two seconds more covers both."""
 CHILDREN_LIMIT = 25
@@ -77,30 +93,48 @@ CHILDREN_LIMIT = 25
 
 
 class MarkTracker:
-    """The newest time of each followed attribute among the track elements shown to it."""
+    """The newest time of each followed attribute among the elements shown to it."""
 
-    def __init__(self) -> None:
-        self.newest: dict[str, int | None] = dict.fromkeys(name for name, _ in DATE_FIELDS)
+    def __init__(self, fields: Sequence[tuple[str, str]] = DATE_FIELDS) -> None:
+        # Made just before the listings it follows begin: ``marks`` measures from then.
+        self.fields = tuple(fields)
+        self.newest: dict[str, int | None] = dict.fromkeys(name for name, _ in self.fields)
+        self.started = time.monotonic()
+        self._last_at: float | None = None
 
     def see(self, element: Element) -> None:
-        for name, attribute in DATE_FIELDS:
+        self._last_at = time.monotonic()
+        for name, attribute in self.fields:
             value = _int(element.get(attribute))
             if value is not None:
                 current = self.newest[name]
                 if current is None or value > current:
                     self.newest[name] = value
 
-    def marks(self, previous: Marks | None, *, seconds: float) -> Marks:
+    def marks(self, previous: Marks | None, *, afresh: bool = False) -> Marks:
+        """``previous`` with this tracker's marks moved on; ``afresh`` (the items were listed
+        whole) sets them from what was seen alone.
+
+        A time seen is at most the server's time when its page was answered, which is at most
+        the time the listings began plus how long they took; a time an earlier read saw is at
+        most the time this one began. The mark is the later of the two bounds, less the slack.
+        """
+        seconds = 0.0 if self._last_at is None else max(0.0, self._last_at - self.started)
         back = math.ceil(seconds) + SLACK_SECONDS
+        keep = previous is not None and not afresh
         values: dict[str, int | None] = {}
-        for name, _ in DATE_FIELDS:
+        for name, _ in self.fields:
             newest = self.newest[name]
-            mark = None if newest is None else newest - back
-            before = getattr(previous, name) if previous is not None else None
-            if before is not None and (mark is None or before > mark):
-                mark = before
-            values[name] = mark
-        return Marks(**values)
+            before = getattr(previous, name) if keep else None
+            seen = getattr(previous, f"seen_{name}") if keep else None
+            bounds = (
+                None if newest is None else newest - back,
+                before,
+                None if seen is None else seen - SLACK_SECONDS,
+            )
+            values[name] = max((b for b in bounds if b is not None), default=None)
+            values[f"seen_{name}"] = max((v for v in (newest, seen) if v is not None), default=None)
+        return replace(previous or Marks(), **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +162,17 @@ def read_whole(
     progress: Progress = NULL_PROGRESS,
     why: str,
 ) -> LibraryRead:
-    started, before = time.monotonic(), client.counts.reads
-    tracker = MarkTracker()
+    before = client.counts.reads
+    tracker, upper_tracker = MarkTracker(), MarkTracker(UPPER_DATE_FIELDS)
     snapshot = read_snapshot(
-        client, tags=tags, page_size=page_size, progress=progress, see=tracker.see
+        client,
+        tags=tags,
+        page_size=page_size,
+        progress=progress,
+        see=tracker.see,
+        see_upper=upper_tracker.see,
     )
-    marks = tracker.marks(None, seconds=time.monotonic() - started)
+    marks = upper_tracker.marks(tracker.marks(None))
     return LibraryRead(
         snapshot,
         marks,
@@ -271,6 +310,210 @@ def _carriers(
     return carried
 
 
+@dataclass(frozen=True, slots=True)
+class _UpperChanges:
+    """Artists and albums brought up to date by their changes."""
+
+    upper: Upper
+    members: Mapping[str, set[int]]
+    """Every managed tag's members among artists and albums."""
+    listed: int
+
+
+def _upper_changes(
+    client: PlexClient,
+    previous: LibrarySnapshot,
+    marks: Marks,
+    *,
+    names: Sequence[str],
+    page_size: int,
+    tracker: MarkTracker,
+) -> _UpperChanges | str:
+    """``previous``'s artists and albums brought up to date from those Plex dates as rated or
+    updated since the marks; or why that cannot be vouched for, and they must be read whole.
+
+    That takes a server that filters artists and albums by ``lastRatedAt`` and ``updatedAt``:
+    plexapi adds both by hand and its CI searches them on a real server, but no recorded ``Meta``
+    lists them, so a server that refuses them (the strict emulator does) costs one request and
+    a whole read (docs/real-servers.md, "Finding what changed"). What no date shows is checked
+    by counts: items of each type (one deleted), rated ones (a rating cleared), and the carriers
+    of each managed tag and album subformat. A new item (which comes with a scan) or one Plex
+    sends unreadable also means a whole read, which reports it.
+    """
+    if marks.upper_updated is None:
+        return "no marks for them yet"
+    artists: dict[int, Artist] = dict(previous.artists)
+    albums: dict[int, Album] = dict(previous.albums)
+
+    def same_subformats(element: Element, container: Element, old: Album) -> Album:
+        # Not in a listing; _recount_subformats checks them.
+        return replace(_album(element, container), live=old.live, compilation=old.compilation)
+
+    listed_artists = _relist(
+        client,
+        ItemType.ARTIST,
+        artists,
+        lambda e, _c, _o: _artist(e),
+        marks=marks,
+        page_size=page_size,
+        tracker=tracker,
+    )
+    if isinstance(listed_artists, str):
+        return listed_artists
+    listed_albums = _relist(
+        client,
+        ItemType.ALBUM,
+        albums,
+        same_subformats,
+        marks=marks,
+        page_size=page_size,
+        tracker=tracker,
+    )
+    if isinstance(listed_albums, str):
+        return listed_albums
+    members: dict[str, set[int]] = {name: set() for name in names}
+    first_members: dict[ItemType, set[int]] = {}
+    for item_type, records in ((ItemType.ARTIST, artists), (ItemType.ALBUM, albums)):
+        rated = {k for k, r in records.items() if r.rating is not None}
+        found = _recount(
+            client, previous, item_type, records.keys(), rated, names=names, page_size=page_size
+        )
+        if isinstance(found, str):
+            return found
+        for name in names:
+            members[name] |= found[name]
+        if names:
+            first_members[item_type] = found[names[0]]
+    _recount_subformats(client, albums, page_size=page_size)
+    upper = Upper(
+        artists,
+        albums,
+        first_members.get(ItemType.ARTIST),
+        first_members.get(ItemType.ALBUM),
+        False,
+        False,
+    )
+    return _UpperChanges(upper, members, listed_artists + listed_albums)
+
+
+UpperRecord = TypeVar("UpperRecord", Artist, Album)
+
+
+def _relist(
+    client: PlexClient,
+    item_type: ItemType,
+    records: dict[int, UpperRecord],
+    make: Callable[[Element, Element, UpperRecord], UpperRecord],
+    *,
+    marks: Marks,
+    page_size: int,
+    tracker: MarkTracker,
+) -> int | str:
+    """Put the items of ``item_type`` rated or updated since the marks in place of their copies
+    in ``records``: how many were listed, or why not (one is new or unreadable, or the server
+    refuses the filters)."""
+    listed = 0
+    for mark_name, attribute in UPPER_DATE_FIELDS:
+        params: dict[str, str | int] = {
+            f"{item_type.value}.{attribute}>>": getattr(marks, mark_name) or 0
+        }
+        try:
+            for container, element in iter_listing(
+                client, item_type, page_size=page_size, params=params
+            ):
+                tracker.see(element)
+                listed += 1
+                old = records.get(_int(element.get("ratingKey")) or 0)
+                if old is None:
+                    return f"an {item_type} is new"
+                try:
+                    record = make(element, container, old)
+                except Unreadable:
+                    return f"an {item_type} came unreadable"
+                records[record.key] = record
+        except (PlexUnreachable, PlexAuthError):
+            raise
+        except PlexError as exc:
+            log.info("reading %ss whole: %s.%s refused (%s)", item_type, item_type, attribute, exc)
+            return "the server does not filter them by date"
+    return listed
+
+
+def _recount(
+    client: PlexClient,
+    previous: LibrarySnapshot,
+    item_type: ItemType,
+    keys: Collection[int],
+    rated: Collection[int],
+    *,
+    names: Sequence[str],
+    page_size: int,
+) -> dict[str, set[int]] | str:
+    """Check what no date shows for one type: how many there are (one deleted), how many are
+    rated (a rating cleared) and who carries each managed tag (listed again when the count
+    differs). The tags' carriers, or which count did not add up."""
+    total = client.count(item_type)
+    if total != len(keys):
+        return f"Plex counts {total:,} {item_type}s, the copy {len(keys):,}"
+    field = f"{item_type.value}.userRating>>"
+    counted = _count_where(client, item_type, {field: 0})
+    if counted != len(rated):
+        return f"Plex counts {counted:,} rated {item_type}s, the copy {len(rated):,}"
+    found: dict[str, set[int]] = {}
+    if not names:
+        return found
+    choices = _choice_keys(client, "mood", item_type, names)
+    for name in names:
+        kept = {k for k in previous.tagged.get(name, frozenset()) if k in keys}
+        choice = choices[name]
+        field = f"{item_type.value}.mood"
+        count = 0 if choice is None else _count_where(client, item_type, {field: choice})
+        if count != len(kept):
+            kept = tagged_keys(
+                client,
+                field="mood",
+                name=name,
+                item_type=item_type,
+                page_size=page_size,
+                universe=keys,
+                choices=choices,
+            )
+        found[name] = kept
+    return found
+
+
+def _recount_subformats(client: PlexClient, albums: dict[int, Album], *, page_size: int) -> None:
+    """The Live and Compilation albums: kept from the copy when Plex counts as many, else
+    listed again."""
+    choices = _choice_keys(
+        client, "subformat", ItemType.ALBUM, (LIVE_SUBFORMAT, COMPILATION_SUBFORMAT)
+    )
+    for name in (LIVE_SUBFORMAT, COMPILATION_SUBFORMAT):
+        live = name == LIVE_SUBFORMAT
+        have = {k for k, a in albums.items() if (a.live if live else a.compilation)}
+        choice = choices[name]
+        count = (
+            0
+            if choice is None
+            else _count_where(client, ItemType.ALBUM, {"album.subformat": choice})
+        )
+        if count == len(have):
+            continue
+        now = tagged_keys(
+            client,
+            field="subformat",
+            name=name,
+            item_type=ItemType.ALBUM,
+            page_size=page_size,
+            choices=choices,
+        )
+        for key in (have ^ now) & albums.keys():
+            album = albums[key]
+            albums[key] = (
+                replace(album, live=key in now) if live else replace(album, compilation=key in now)
+            )
+
+
 class _Unsure(Exception):
     """The change read cannot vouch for the tracks; the message says why."""
 
@@ -293,27 +536,46 @@ def read_changes(
     taken from the copy, instead of listing every artist and album. That trusts the webhooks;
     ``plexrate watch`` reads them whole again at least every ``--sweep``.
     """
-    started, before = time.monotonic(), client.counts.reads
+    before = client.counts.reads
     names = list(dict.fromkeys(t for t in tags if t))
     first = names[0] if names else None
     rejects: Rejects = {}
+    upper_tracker = MarkTracker(UPPER_DATE_FIELDS)
     from_copy = (
         _upper_from_copy(client, previous, upper_hint, first=first)
         if upper_hint is not None
         else None
     )
-    upper = (
-        from_copy.upper
-        if from_copy is not None
-        else read_upper(
-            client, first=first, page_size=page_size, progress=progress, rejects=rejects
+    changes = (
+        _upper_changes(
+            client, previous, marks, names=names, page_size=page_size, tracker=upper_tracker
         )
+        if from_copy is None
+        else None
     )
+    by_changes = changes if isinstance(changes, _UpperChanges) else None
+    upper_whole = from_copy is None and by_changes is None
+    if from_copy is not None:
+        upper = from_copy.upper
+    elif by_changes is not None:
+        upper = by_changes.upper
+    else:
+        # Marks seen by change listings that gave up start again from the whole one.
+        upper_tracker = MarkTracker(UPPER_DATE_FIELDS)
+        upper = read_upper(
+            client,
+            first=first,
+            page_size=page_size,
+            progress=progress,
+            rejects=rejects,
+            see=upper_tracker.see,
+        )
     tracker = MarkTracker()
     track_members: set[int] | None
     by_tag: dict[str, set[int]] = {}
+    tracks_whole = False
     try:
-        tracks, by_tag, changed, found = _changed_tracks(
+        tracks, by_tag, changed, why = _changed_tracks(
             client,
             previous,
             upper.albums,
@@ -325,9 +587,6 @@ def read_changes(
             tracker=tracker,
         )
         track_members = by_tag.get(first) if first is not None else None
-        whole, why = False, found
-        if from_copy is not None:
-            why += f"; {_from_copy_note(from_copy)}"
     except _Unsure as exc:
         log.info("reading every track: %s", exc)
         rejects = {k: v for k, v in rejects.items() if k[0] is not ItemType.TRACK}
@@ -340,9 +599,7 @@ def read_changes(
             rejects=rejects,
             see=tracker.see,
         )
-        changed, whole, why = len(tracks), True, str(exc)
-        # A whole read of the tracks starts the marks afresh.
-        marks = Marks()
+        changed, tracks_whole, why = len(tracks), True, str(exc)
     artists, albums, tracks = _in_library_order(
         upper.artists,
         upper.albums,
@@ -350,7 +607,7 @@ def read_changes(
         reorder=(
             True,
             True,
-            whole
+            tracks_whole
             or not _keeps_track_order(
                 previous, artists=upper.artists, albums=upper.albums, tracks=tracks
             ),
@@ -368,28 +625,27 @@ def read_changes(
                 *(m for m in (upper.artist_members, upper.album_members, track_members) if m)
             )
         )
-    if whole:
-        found_others = other_tags(client, names[1:], listed, page_size=page_size)
-    elif from_copy is not None:
+    # The further tags (the twin tag): their artists and albums as the upper read found them,
+    # their tracks as _changed_tracks did, or as a whole read finds them.
+    others = names[1:]
+    if from_copy is not None:
         upper_keys = artists.keys() | albums.keys()
         found_others = {
-            name: (_carriers(previous, name, from_copy.observed) & upper_keys) | by_tag[name]
-            for name in names[1:]
+            name: _carriers(previous, name, from_copy.observed) & upper_keys for name in others
         }
+    elif by_changes is not None:
+        found_others = {name: set(by_changes.members[name]) for name in others}
     else:
-        # Track members of the further tags were settled by _changed_tracks; the artists' and
-        # albums' are read as a whole read reads them.
         found_others = other_tags(
-            client,
-            names[1:],
-            listed,
-            page_size=page_size,
-            types=(ItemType.ARTIST, ItemType.ALBUM),
+            client, others, listed, page_size=page_size, types=(ItemType.ARTIST, ItemType.ALBUM)
         )
-        for name in names[1:]:
-            found_others[name] |= by_tag[name]
-    for name, members in found_others.items():
-        tagged[name] = frozenset(members)
+    track_others = (
+        other_tags(client, others, listed, page_size=page_size, types=(ItemType.TRACK,))
+        if tracks_whole
+        else by_tag
+    )
+    for name in others:
+        tagged[name] = frozenset(found_others[name] | track_others[name])
     snapshot = LibrarySnapshot(
         library_uuid=client.section.uuid,
         section_id=client.section.id,
@@ -401,14 +657,20 @@ def read_changes(
         server_name=client.server_name,
         rejected=tuple(rejects.values()),
     )
-    if whole and from_copy is not None:
-        # Every track, but artists and albums from the copy: not a whole read, whose time
-        # (WHOLE_READ_HOURS) it must not reset.
-        why = f"every track read again ({why}); {_from_copy_note(from_copy)}"
+    if from_copy is not None:
+        upper_note = _from_copy_note(from_copy)
+    elif by_changes is not None:
+        upper_note = f"artists and albums by their changes, {by_changes.listed:,} listed again"
+    else:
+        upper_note = f"artists and albums listed whole ({changes})" if changes else ""
+    if upper_note and not (tracks_whole and upper_whole):
+        why = f"{f'every track read again ({why})' if tracks_whole else why}; {upper_note}"
+    new_marks = upper_tracker.marks(tracker.marks(marks, afresh=tracks_whole), afresh=upper_whole)
     return LibraryRead(
         snapshot,
-        tracker.marks(marks, seconds=time.monotonic() - started),
-        whole=whole and from_copy is None,
+        new_marks,
+        # Every artist, album and track listed: the time of a whole read (WHOLE_READ_HOURS).
+        whole=tracks_whole and upper_whole,
         why=why,
         changed_tracks=changed,
         requests=client.counts.reads - before,
@@ -441,10 +703,13 @@ def _changed_tracks(
     """The tracks, who of them carries each managed tag, how many differ from ``previous``
     (changed, added or gone), and a summary."""
     gone = previous.albums.keys() - albums.keys()
+    before = previous.albums
+    # An album not listed again is the very record of the copy: only those listed are compared.
     moved = [
         key
         for key, album in albums.items()
-        if key not in previous.albums or _shape(previous.albums[key]) != _shape(album)
+        if album is not before.get(key)
+        and (key not in before or _shape(before[key]) != _shape(album))
     ]
     if len(moved) > CHILDREN_LIMIT:
         raise _Unsure(f"{len(moved)} albums are new or changed")

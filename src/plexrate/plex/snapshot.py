@@ -390,11 +390,14 @@ def _listing(
     progress: Progress,
     description: str,
     rejects: Rejects,
+    see: Callable[[Element], None] | None = None,
 ) -> dict[int, Record]:
     records: dict[int, Record] = {}
     for container, element in iter_listing(
         client, item_type, page_size=page_size, progress=progress, description=description
     ):
+        if see is not None:
+            see(element)
         record = _made(make, element, container, rejects)
         if record is not None:
             records[record.key] = record
@@ -412,6 +415,7 @@ def _partitioned(
     progress: Progress,
     description: str,
     rejects: Rejects,
+    see: Callable[[Element], None] | None = None,
 ) -> tuple[dict[int, Record], set[int]] | None:
     """Every item of the type as two listings, those carrying the tag and those without it.
 
@@ -433,6 +437,8 @@ def _partitioned(
             for container, element in iter_listing(
                 client, item_type, page_size=page_size, params=params, task=task
             ):
+                if see is not None:
+                    see(element)
                 record = _made(make, element, container, rejects)
                 if record is None:
                     left_out += 1
@@ -459,9 +465,10 @@ def _read_type(
     progress: Progress,
     description: str,
     rejects: Rejects,
+    see: Callable[[Element], None] | None = None,
 ) -> tuple[dict[int, Record], set[int] | None, bool]:
     """Every item of one type, which of them carry ``tag`` (``None``: not read here), and
-    whether it was read in two halves (so not in Plex's order)."""
+    whether it was read in two halves (so not in Plex's order). ``see`` is shown each element."""
 
     def whole() -> dict[int, Record]:
         return _listing(
@@ -472,6 +479,7 @@ def _read_type(
             progress=progress,
             description=description,
             rejects=rejects,
+            see=see,
         )
 
     choice = _choice_key(client, "mood", item_type, tag) if tag else None
@@ -487,6 +495,7 @@ def _read_type(
         progress=progress,
         description=description,
         rejects=rejects,
+        see=see,
     )
     if split is not None:
         records, carriers = split
@@ -558,8 +567,10 @@ def read_upper(
     page_size: int,
     progress: Progress,
     rejects: Rejects,
+    see: Callable[[Element], None] | None = None,
 ) -> Upper:
-    """Every artist and album, their Live and Compilation subformats, and who carries ``first``."""
+    """Every artist and album, their Live and Compilation subformats, and who carries ``first``.
+    ``see`` is shown each artist and album element (for the change marks, ``plex/changes.py``)."""
     artists, artist_members, artists_split = _read_type(
         client,
         ItemType.ARTIST,
@@ -569,6 +580,7 @@ def read_upper(
         progress=progress,
         description="Reading artists",
         rejects=rejects,
+        see=see,
     )
     # Both album subformats the engine uses come from one lookup of the subformat choices.
     subformats = _choice_keys(
@@ -594,6 +606,7 @@ def read_upper(
         progress=progress,
         description="Reading albums",
         rejects=rejects,
+        see=see,
     )
     for key in (live | compilations) & albums.keys():
         albums[key] = replace(albums[key], live=key in live, compilation=key in compilations)
@@ -663,15 +676,18 @@ def read_snapshot(
     page_size: int = MAX_PAGE_SIZE,
     progress: Progress = NULL_PROGRESS,
     see: Callable[[Element], None] | None = None,
+    see_upper: Callable[[Element], None] | None = None,
 ) -> LibrarySnapshot:
     """Read every artist, album and track, the members of each tag in ``tags``, and Live albums.
-    ``see`` is shown each track element as it is read."""
+    ``see`` is shown each track element as it is read, ``see_upper`` each artist and album."""
     names = list(dict.fromkeys(t for t in tags if t))
     # The first tag (plexrate's inferred tag) is read with the listings themselves; others, far
     # rarer (the twin tag), by their own filtered listings.
     first = names[0] if names else None
     rejects: Rejects = {}
-    upper = read_upper(client, first=first, page_size=page_size, progress=progress, rejects=rejects)
+    upper = read_upper(
+        client, first=first, page_size=page_size, progress=progress, rejects=rejects, see=see_upper
+    )
     artists, albums = upper.artists, upper.albums
     tracks, track_members, tracks_split = read_tracks(
         client, first=first, page_size=page_size, progress=progress, rejects=rejects, see=see
