@@ -225,17 +225,25 @@ def _keeps_track_order(
     # Tracks listed again may have been taken out and put back (at the end of the dict).
     if list(tracks) != [key for key in before if key in tracks]:
         return False
-    old_albums = previous.albums
-    if albums.keys() != old_albums.keys():
-        return False
-    old_artists = previous.artists
-    if artists.keys() != old_artists.keys() or any(
-        artist.sort_title != old_artists[key].sort_title for key, artist in artists.items()
-    ):
-        return False
-    return not _reordered(albums, old_albums, _ALBUM_ORDER) and not _reordered(
+    return _keeps_upper_order(previous, artists=artists, albums=albums) and not _reordered(
         tracks, before, _TRACK_ORDER
     )
+
+
+def _keeps_upper_order(
+    previous: LibrarySnapshot, *, artists: Mapping[int, Artist], albums: Mapping[int, Album]
+) -> bool:
+    """Whether every artist and album holds the place it held in the copy: the same keys, and
+    no artist's sort title or album's place (``_ALBUM_ORDER``) changed."""
+    old_albums, old_artists = previous.albums, previous.artists
+    if albums.keys() != old_albums.keys() or artists.keys() != old_artists.keys():
+        return False
+    if any(
+        artist is not old_artists[key] and artist.sort_title != old_artists[key].sort_title
+        for key, artist in artists.items()
+    ):
+        return False
+    return not _reordered(albums, old_albums, _ALBUM_ORDER)
 
 
 # What places an album or a track in library order (``snapshot._in_library_order``).
@@ -534,7 +542,8 @@ def read_changes(
     ``LibraryRead.why`` says what did not add up. ``upper_hint``, from webhooks, names every
     artist and album rated since (none for a track's rating): those are read again and the rest
     taken from the copy, instead of listing every artist and album. That trusts the webhooks;
-    ``plexrate watch`` reads them whole again at least every ``--sweep``.
+    ``plexrate watch`` reads them from Plex again at least every ``--sweep``. Without it they are
+    read by their changes where the server filters them by date (``_upper_changes``), else whole.
     """
     before = client.counts.reads
     names = list(dict.fromkeys(t for t in tags if t))
@@ -600,18 +609,19 @@ def read_changes(
             see=tracker.see,
         )
         changed, tracks_whole, why = len(tracks), True, str(exc)
+    # Taken from the copy (by their changes or as webhooks named them), artists and albums are in
+    # the copy's order, which is still the library's unless one changed its place.
+    upper_kept = not upper_whole and _keeps_upper_order(
+        previous, artists=upper.artists, albums=upper.albums
+    )
+    tracks_kept = not tracks_whole and _keeps_track_order(
+        previous, artists=upper.artists, albums=upper.albums, tracks=tracks
+    )
     artists, albums, tracks = _in_library_order(
         upper.artists,
         upper.albums,
         tracks,
-        reorder=(
-            True,
-            True,
-            tracks_whole
-            or not _keeps_track_order(
-                previous, artists=upper.artists, albums=upper.albums, tracks=tracks
-            ),
-        ),
+        reorder=(not upper_kept, not upper_kept, not tracks_kept),
     )
     listed: dict[ItemType, Collection[int]] = {
         ItemType.ARTIST: artists.keys(),

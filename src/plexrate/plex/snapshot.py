@@ -517,6 +517,8 @@ def _in_library_order(
     """Types read in halves put back in Plex's default order: artists by sort title, albums by
     artist then sort title and year, tracks by album, disc, number and title (rating key breaks
     ties). Exports and other lists then read as the plain listings did."""
+    if not any(reorder):
+        return artists, albums, tracks
     artist_form = {k: sort_form(a.sort_title) for k, a in artists.items()}
     if reorder[0]:
         artists = {k: artists[k] for k in sorted(artists, key=lambda k: (artist_form[k], k))}
