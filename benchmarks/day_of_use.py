@@ -202,6 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycle", type=float, default=60.0, help="seconds between two runs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--lenient",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve with this emulator leniency (repeatable): album-artist-rated-filters and "
+        "album-artist-updated-filters let artists and albums be read by their changes",
+    )
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -215,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory() as folder,
-        Emulator(library, token=TOKEN, clock=clock) as emu,
+        Emulator(library, token=TOKEN, clock=clock, lenient=set(args.lenient)) as emu,
     ):
         state = Path(folder) / "plexrate_state.sqlite"
         person = Person(emu, rng)
@@ -302,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             compared["different"] += 1
     results = {
         "tracks": args.tracks,
+        "lenient": sorted(args.lenient),
         "simulated_hours": args.hours,
         "seconds_between_actions": args.every,
         "seconds_between_cycles": args.cycle,
