@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plexrate.cli.plan_output import summary_lines
+from plexrate.cli.plan_output import settled_line, summary_lines
 from plexrate.model import Change, ItemType, Phase, Plan
 from plexrate.plex import ApplyReport
 from plexrate.session import RunOutcome
@@ -37,3 +37,15 @@ def test_nothing_is_said_when_the_person_did_nothing() -> None:
     )
     text = " ".join(lines)
     assert "Rated in Plex" not in text and "Left" not in text and "read back" not in text
+
+
+def test_what_a_run_left_alone_is_said_in_the_singular_too() -> None:
+    one = settled_line({"unchanged": 1, "hijacks": 1, "epsilon": 0.06})
+    assert one is not None
+    assert "1 value plexrate set before moved by less than 0.03★, so it was left as it is" in one
+    assert "1 rating plexrate had set was changed by you in Plex: it is yours now" in one
+    assert "no longer touches it." in one
+    two = settled_line({"unchanged": 2, "hijacks": 2, "epsilon": 0.06})
+    assert two is not None
+    assert "so they were left as they are" in two
+    assert "2 ratings plexrate had set were changed by you in Plex: they are yours now" in two

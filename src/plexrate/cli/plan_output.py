@@ -209,15 +209,17 @@ def settled_line(stats: Mapping[str, Any]) -> str | None:
     unchanged = int(stats.get("unchanged", 0))
     if unchanged:
         step = stars(float(stats.get("epsilon", 0)) or 0.1).removesuffix("★")
+        left = "it was left as it is" if unchanged == 1 else "they were left as they are"
         parts.append(
-            f"{count(unchanged, 'value')} plexrate set before moved by less than {step}★, so "
-            "they were left as they are"
+            f"{count(unchanged, 'value')} plexrate set before moved by less than {step}★, so {left}"
         )
     hijacks = int(stats.get("hijacks", 0))
     if hijacks:
+        one = hijacks == 1
         parts.append(
-            f"{count(hijacks, 'rating')} plexrate had set were changed by you in Plex: "
-            "they are yours now and plexrate no longer touches them"
+            f"{count(hijacks, 'rating')} plexrate had set {'was' if one else 'were'} changed by "
+            f"you in Plex: {'it is' if one else 'they are'} yours now and plexrate no longer "
+            f"touches {'it' if one else 'them'}"
         )
     without = int(stats.get("without_value", 0))
     if without:
