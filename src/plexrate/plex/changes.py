@@ -208,6 +208,36 @@ def _count_where(client: PlexClient, item_type: ItemType, params: Mapping[str, s
     return total
 
 
+def _carriers_now(
+    client: PlexClient,
+    item_type: ItemType,
+    *,
+    field: str,
+    name: str,
+    kept: set[int],
+    choices: Mapping[str, str | None],
+    page_size: int,
+    universe: Collection[int] | None = None,
+) -> set[int]:
+    """Who carries tag ``name`` of ``field`` among ``item_type``: ``kept`` (the copy's carriers)
+    when Plex counts as many, else asked for again. Someone added or removed the tag, or
+    re-keyed items kept it; a tag moved from one item to another keeps the count (docs/run.md)."""
+    choice = choices[name]
+    filter_ = f"{item_type.value}.{field}"
+    count = 0 if choice is None else _count_where(client, item_type, {filter_: choice})
+    if count == len(kept):
+        return kept
+    return tagged_keys(
+        client,
+        field=field,
+        name=name,
+        item_type=item_type,
+        page_size=page_size,
+        universe=universe,
+        choices=choices,
+    )
+
+
 def _keeps_track_order(
     previous: LibrarySnapshot,
     *,
@@ -472,21 +502,16 @@ def _recount(
         return found
     choices = _choice_keys(client, "mood", item_type, names)
     for name in names:
-        kept = {k for k in previous.tagged.get(name, frozenset()) if k in keys}
-        choice = choices[name]
-        field = f"{item_type.value}.mood"
-        count = 0 if choice is None else _count_where(client, item_type, {field: choice})
-        if count != len(kept):
-            kept = tagged_keys(
-                client,
-                field="mood",
-                name=name,
-                item_type=item_type,
-                page_size=page_size,
-                universe=keys,
-                choices=choices,
-            )
-        found[name] = kept
+        found[name] = _carriers_now(
+            client,
+            item_type,
+            field="mood",
+            name=name,
+            kept={k for k in previous.tagged.get(name, frozenset()) if k in keys},
+            choices=choices,
+            page_size=page_size,
+            universe=keys,
+        )
     return found
 
 
@@ -499,21 +524,14 @@ def _recount_subformats(client: PlexClient, albums: dict[int, Album], *, page_si
     for name in (LIVE_SUBFORMAT, COMPILATION_SUBFORMAT):
         live = name == LIVE_SUBFORMAT
         have = {k for k, a in albums.items() if (a.live if live else a.compilation)}
-        choice = choices[name]
-        count = (
-            0
-            if choice is None
-            else _count_where(client, ItemType.ALBUM, {"album.subformat": choice})
-        )
-        if count == len(have):
-            continue
-        now = tagged_keys(
+        now = _carriers_now(
             client,
+            ItemType.ALBUM,
             field="subformat",
             name=name,
-            item_type=ItemType.ALBUM,
-            page_size=page_size,
+            kept=have,
             choices=choices,
+            page_size=page_size,
         )
         for key in (have ^ now) & albums.keys():
             album = albums[key]
@@ -778,25 +796,16 @@ def _changed_tracks(
     if names:
         choices = _choice_keys(client, "mood", ItemType.TRACK, names)
         for name in names:
-            kept = _track_members_of(previous, name, tracks.keys())
-            choice = choices[name]
-            count = (
-                0
-                if choice is None
-                else _count_where(client, ItemType.TRACK, {"track.mood": choice})
+            members[name] = _carriers_now(
+                client,
+                ItemType.TRACK,
+                field="mood",
+                name=name,
+                kept=_track_members_of(previous, name, tracks.keys()),
+                choices=choices,
+                page_size=page_size,
+                universe=tracks.keys(),
             )
-            if count != len(kept):
-                # Someone added or removed the tag, or re-keyed tracks kept it: ask who has it.
-                kept = tagged_keys(
-                    client,
-                    field="mood",
-                    name=name,
-                    item_type=ItemType.TRACK,
-                    page_size=page_size,
-                    universe=tracks.keys(),
-                    choices=choices,
-                )
-            members[name] = kept
     differ = sum(1 for k, t in tracks.items() if previous.tracks.get(k) != t) + sum(
         1 for k in previous.tracks if k not in tracks
     )
