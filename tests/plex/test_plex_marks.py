@@ -3,8 +3,10 @@ has not listed, and not stuck a read's length behind the last change either."""
 
 from __future__ import annotations
 
+import time
 from xml.etree.ElementTree import Element
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -62,3 +64,19 @@ def test_a_mark_lists_the_newest_change_again_and_no_more_than_the_slack_before_
     assert marks.rated is not None and marks.rated < max(seen)
     if earlier:
         assert marks.rated >= max(earlier) - SLACK_SECONDS
+
+
+def test_a_mark_is_as_far_behind_the_newest_time_as_the_listings_took(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change made while the listings ran, after its page was answered, carries a time at
+    least the server's when they began: the newest time seen less how long they took."""
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    tracker = MarkTracker()
+    now[0] = 105.5  # the last page came 5.5 s after the first request
+    _seen(tracker, 2_000)
+    assert tracker.marks(None).rated == 2_000 - 6 - SLACK_SECONDS
+    # An earlier read's newest time is a tighter bound once this read listed past it.
+    earlier = Marks(rated=1_000, seen_rated=1_999)
+    assert tracker.marks(earlier).rated == 1_999 - SLACK_SECONDS

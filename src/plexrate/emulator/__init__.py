@@ -293,6 +293,11 @@ class Emulator:
             self._app.announce_new(album)
             return added
 
+    def rename_artist(self, rating_key: int, title: str, *, at: int | None = None) -> None:
+        """An artist renamed in Plex (``EmulatorLibrary.rename_artist``); no webhook."""
+        with self._app.write_lock:
+            self.library.rename_artist(rating_key, title, at=self._at(at))
+
     def rematch_album(
         self,
         rating_key: int,

@@ -569,6 +569,22 @@ class EmulatorLibrary:
                 new_artist=new_artist is not None,
             )
 
+    def rename_artist(self, rating_key: int, title: str, *, at: int) -> None:
+        """The person renamed an artist in Plex's edit form: its ``title`` and ``titleSort`` and
+        its ``updatedAt`` = ``at``. Its albums' ``parentTitle`` and its tracks'
+        ``grandparentTitle`` follow, as they are served from the artist, while their own
+        ``updatedAt`` stays (the harder case for a reader that finds changes by date)."""
+        with self.lock:
+            artist = self._require(rating_key)
+            if not isinstance(artist, ArtistItem):
+                raise ValueError(f"item {rating_key} is a {artist.kind}, not an artist")
+            artist.title = artist.title_sort = title
+            artist.updated_at = at
+            section = self.section(artist.section_key)
+            assert section is not None
+            self._resort(section)
+            self.bump()
+
     def rematch_album(
         self,
         rating_key: int,

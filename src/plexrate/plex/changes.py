@@ -112,12 +112,14 @@ class MarkTracker:
                     self.newest[name] = value
 
     def marks(self, previous: Marks | None, *, afresh: bool = False) -> Marks:
-        """``previous`` with this tracker's marks moved on; ``afresh`` (the items were listed
-        whole) sets them from what was seen alone.
+        """``previous`` with this tracker's marks moved on, for listings that took in every
+        change since ``previous``'s marks; ``afresh`` (the items were listed whole) sets them
+        from what was seen alone.
 
         A time seen is at most the server's time when its page was answered, which is at most
         the time the listings began plus how long they took; a time an earlier read saw is at
-        most the time this one began. The mark is the later of the two bounds, less the slack.
+        most the time this one began, and every change before that was listed. The mark is the
+        later of the two bounds, less the slack.
         """
         seconds = 0.0 if self._last_at is None else max(0.0, self._last_at - self.started)
         back = math.ceil(seconds) + SLACK_SECONDS
@@ -398,6 +400,18 @@ def _upper_changes(
     )
     if isinstance(listed_artists, str):
         return listed_artists
+    # An album carries its artist's name (``parentTitle``), and its tracks too; Plex serves it
+    # from the artist, so renaming the artist dates only the artist. Put the new name on the
+    # copy's albums: their changed shape has their tracks listed again (_changed_tracks).
+    renamed = {
+        key: artist.title
+        for key, artist in artists.items()
+        if artist is not previous.artists[key] and artist.title != previous.artists[key].title
+    }
+    if renamed:
+        for key, album in albums.items():
+            if album.artist_key in renamed:
+                albums[key] = replace(album, artist_title=renamed[album.artist_key])
     listed_albums = _relist(
         client,
         ItemType.ALBUM,
@@ -691,9 +705,14 @@ def read_changes(
         upper_note = f"artists and albums by their changes, {by_changes.listed:,} listed again"
     else:
         upper_note = f"artists and albums listed whole ({changes})" if changes else ""
-    if upper_note and not (tracks_whole and upper_whole):
+    if upper_note:
         why = f"{f'every track read again ({why})' if tracks_whole else why}; {upper_note}"
-    new_marks = upper_tracker.marks(tracker.marks(marks, afresh=tracks_whole), afresh=upper_whole)
+    new_marks = tracker.marks(marks, afresh=tracks_whole)
+    if from_copy is None:
+        # Artists and albums taken from the copy listed nothing since their marks: a change made
+        # before this read may still be unseen, so their marks stay (even the ``seen`` bound,
+        # which holds only for a read that listed everything since the mark).
+        new_marks = upper_tracker.marks(new_marks, afresh=upper_whole)
     return LibraryRead(
         snapshot,
         new_marks,
