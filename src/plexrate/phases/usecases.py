@@ -74,6 +74,11 @@ def cycle_plan(session: Session, *, command: str, rated: Iterable[int]) -> Plan 
     of those items and what their values depend on, then the whole plan. The first part is
     planned with the same ownership and settings, so it holds exactly the whole plan's changes
     of those items."""
+    rated = frozenset(rated)
+    if not rated:
+        # A cycle for plays, or for ratings plexrate wrote itself: nothing to put first, and no
+        # index to build for it (inference builds its own).
+        return inference_plan(session, command=command)
     snapshot = session.snapshot
     config = session.settings.engine_config()
     index = LibraryIndex.build(snapshot, config)

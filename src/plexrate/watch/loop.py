@@ -57,7 +57,8 @@ class Trigger:
         them all: any other trigger, a poll that saw the rated albums or the tracks counted
         differently, or an album added (a scan, read whole anyway). Listing every artist and
         album costs 39 requests and about 12 s at 300,000 tracks; a rating no webhook or probe
-        showed (an album re-rated, an artist rated) waits for the sweep, which lists them all."""
+        showed (an album re-rated, an artist rated) waits for the sweep, which reads them from
+        Plex (by their changes where the server filters them by date, docs/run.md)."""
         if self.reason == "poll" and self.tracks_only:
             return frozenset()
         if self.reason != "webhook" or not self.events:
@@ -271,8 +272,8 @@ class WatchLoop:
                     self.counters.cycles += 1
                     self._reached()
                     if self._sweep is not None and pending.upper_hint() is None:
-                        # Only a cycle that listed every artist and album stands for a sweep:
-                        # cycles that took them from the last read never hold it off.
+                        # Only a cycle that read artists and albums from Plex stands for a
+                        # sweep: cycles that took them from the last read never hold it off.
                         next_sweep = self._clock() + self._sweep
                     pending = None
                     self._backoff.reset()
