@@ -43,6 +43,13 @@ def change(
     )
 
 
+UNDO_SCHEMA_4 = (
+    "DROP TRIGGER owned_stamp_insert; DROP TRIGGER owned_stamp_update; "
+    "DROP TRIGGER owned_stamp_delete; DELETE FROM meta WHERE name = 'owned_stamp';"
+)
+"""SQL that takes a file back to what schema 3 made (the ownership stamp and its triggers)."""
+
+
 def open_store(path: Path, library: str = LIBRARY, *, readonly: bool = False) -> StateStore:
     return StateStore(path, library_uuid=library, library_title="Music", readonly=readonly)
 

@@ -11,7 +11,7 @@ import pytest
 
 from plexrate.errors import StateError
 from plexrate.state import schema
-from tests.state.state_helpers import change, open_store, write_and_confirm
+from tests.state.state_helpers import UNDO_SCHEMA_4, change, open_store, write_and_confirm
 
 
 def _filled(path: Path, items: int = 2000) -> Path:
@@ -160,11 +160,13 @@ def test_a_schema_1_file_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) 
             "DROP TABLE journal_compact; ALTER TABLE runs DROP COLUMN compacted_at;"
             "ALTER TABLE runs DROP COLUMN compacted_counts;"
             "DROP INDEX journal_by_run; CREATE INDEX journal_by_run ON journal(run_id, id);"
+            + UNDO_SCHEMA_4
         )
         conn.execute("PRAGMA user_version = 1")
         conn.commit()
     with open_store(path, readonly=True) as store:
         assert len(store.owned()) == 3
+        assert store.owned_stamp() is None
         assert store.field_locks() == {}
         assert len(store.runs()) == 1
         assert store.compacted_runs() == set()
@@ -173,5 +175,51 @@ def test_a_schema_1_file_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) 
         assert store.migration_backup is not None
         store.record_locks([(1, "mood", True)])
         assert store.field_locks() == {1: {"mood": True}}
+        stamp = store.owned_stamp()
+        assert stamp is not None
+        write_and_confirm(store, [change(9)])
+        assert store.owned_stamp() not in (None, stamp)
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+
+
+def test_the_ownership_stamp_moves_with_every_claim_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "plexrate_state.sqlite"
+    with open_store(path) as store:
+        assert store.owned_stamp() is None  # the library is not in the file yet
+        write_and_confirm(store, [change(1), change(2)])  # claims made
+        stamps = [store.owned_stamp()]
+        write_and_confirm(store, [change(3, own=None, add_tags=("Other",))])  # no claim
+        assert store.owned_stamp() == stamps[-1]
+        store.set_meta("note", "not ownership")
+        assert store.owned_stamp() == stamps[-1]
+        store.rekey(1, 11)  # a claim moved
+        stamps.append(store.owned_stamp())
+        store.drop_owned([2])  # a claim dropped
+        stamps.append(store.owned_stamp())
+    with open_store(path, library="another") as other:
+        write_and_confirm(other, [change(5)])  # another library's claims
+    with open_store(path, readonly=True) as store:
+        assert store.owned_stamp() == stamps[-1]
+    assert None not in stamps
+    assert len(set(stamps)) == len(stamps)
+
+
+def test_a_schema_3_file_gains_a_stamp_for_every_library(tmp_path: Path) -> None:
+    path = _filled(tmp_path / "plexrate_state.sqlite", items=3)
+    with open_store(path, library="another") as other:
+        write_and_confirm(other, [change(5)])
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(UNDO_SCHEMA_4 + "PRAGMA user_version = 3;")
+    with open_store(path, readonly=True) as store:
+        assert store.owned_stamp() is None  # read as it is: proves nothing
+        assert len(store.owned()) == 3
+    with open_store(path) as store:
+        assert store.migration_backup is not None
+        stamp = store.owned_stamp()
+        assert stamp is not None
+    with open_store(path, library="another") as other:
+        assert other.owned_stamp() not in (None, stamp)
+        other.drop_owned([5])
+    with open_store(path, readonly=True) as store:
+        assert store.owned_stamp() == stamp

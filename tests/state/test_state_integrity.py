@@ -16,7 +16,7 @@ from plexrate.errors import StateError
 from plexrate.state import schema
 from plexrate.state import store as store_module
 from plexrate.state.store import META_CHECKED, META_WRITER_OPEN
-from tests.state.state_helpers import change, open_store, write_and_confirm
+from tests.state.state_helpers import UNDO_SCHEMA_4, change, open_store, write_and_confirm
 
 PAGE = 4096
 
@@ -237,6 +237,7 @@ def test_a_schema_2_file_is_upgraded_and_checked(tmp_path: Path) -> None:
             " WHERE status = 'pending'; DROP TABLE journal_compact;"
             "ALTER TABLE runs DROP COLUMN compacted_at;"
             "ALTER TABLE runs DROP COLUMN compacted_counts; PRAGMA user_version = 2;"
+            + UNDO_SCHEMA_4
         )
     with open_store(path) as store:
         assert store.migration_backup is not None

@@ -19,10 +19,25 @@ from plexrate.errors import StateError
 from plexrate.fileio import fsync_directory
 
 APPLICATION_ID = 0x504C5254  # "PLRT"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HINT_RESTORE = "restore it from a backup, or move it away to start a new state file"
+
+_OWNED_STAMP_TRIGGERS = tuple(
+    f"""
+CREATE TRIGGER owned_stamp_{event.lower()} AFTER {event} ON owned BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(12)))
+    WHERE library_id IN ({rows}) AND name = 'owned_stamp';
+END"""
+    for event, rows in (
+        ("INSERT", "NEW.library_id"),
+        ("UPDATE", "OLD.library_id, NEW.library_id"),
+        ("DELETE", "OLD.library_id"),
+    )
+)
+"""Keep ``META_OWNED_STAMP``: a new random value with every row inserted, changed or deleted.
+Triggers, not the store's code, so no way of changing ``owned`` can leave the stamp behind."""
 
 SCHEMA = """
 CREATE TABLE libraries (
@@ -128,7 +143,7 @@ CREATE TABLE meta (
     value      TEXT NOT NULL,
     PRIMARY KEY (library_id, name)
 ) WITHOUT ROWID;
-"""
+""" + "".join(trigger + ";\n" for trigger in _OWNED_STAMP_TRIGGERS)
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -171,19 +186,43 @@ def _upgrade_2_to_3(conn: sqlite3.Connection) -> None:
     conn.execute(table[: table.index(";") + 1])
 
 
-MIGRATIONS: dict[int, Migration] = {1: _add_field_locks, 2: _upgrade_2_to_3}
+META_OWNED_STAMP = "owned_stamp"
+"""A random value the triggers above replace with every change to a library's ``owned`` rows,
+whatever makes it (a run, an import, undo, a re-key, a hand edit with the sqlite3 shell). Two
+reads of the same value saw the same ownership record, which lets a rerun with nothing new skip
+loading and hashing every claim (issue 23, ``session.plan_fingerprint``). The row is made with
+its library; a missing row means "unknown", never "unchanged"."""
+
+
+def _add_owned_stamp(conn: sqlite3.Connection) -> None:
+    """Schema 3 to 4: the ownership stamp (``META_OWNED_STAMP``) and the triggers that keep it."""
+    for trigger in _OWNED_STAMP_TRIGGERS:
+        conn.execute(trigger)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (library_id, name, value) "
+        "SELECT id, ?, lower(hex(randomblob(12))) FROM libraries",
+        (META_OWNED_STAMP,),
+    )
+
+
+MIGRATIONS: dict[int, Migration] = {
+    1: _add_field_locks,
+    2: _upgrade_2_to_3,
+    3: _add_owned_stamp,
+}
 """``MIGRATIONS[n]`` upgrades a schema at version ``n`` to ``n + 1``, inside one transaction.
 
 Add an entry (and bump ``SCHEMA_VERSION``) when the schema changes; ``migrate`` backs the file up
 before running any of them.
 """
 
-ADDITIVE: frozenset[int] = frozenset({1, 2})
+ADDITIVE: frozenset[int] = frozenset({1, 2, 3})
 """Migrations (by the version they start from) that only add what a reader does without: a
 read-only store (a dry run, a report) opens a file they have not run on yet, rather than asking
 for a writing command first. ``field_locks`` matters only to writers and to undo; schema 3's
 compacted runs are absent from an older file (the store reads none), and its index change does
-not change what a query returns."""
+not change what a query returns. Without schema 4's ownership stamp a reader hashes the claims
+themselves, as before."""
 
 
 def readable_as_is(version: int) -> bool:

@@ -642,6 +642,13 @@ class StateStore:
                 (self._uuid, self._title, self._server_id, self._clock()),
             )
             self._library_id = int(cursor.fetchone()[0])
+            # Made with the library, before any claim (a row made later would vouch for claims
+            # it never saw change; see schema.META_OWNED_STAMP).
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (library_id, name, value) "
+                "VALUES (?, ?, lower(hex(randomblob(12))))",
+                (self._library_id, schema.META_OWNED_STAMP),
+            )
         return self._library_id
 
     def _mark_built(self, conn: sqlite3.Connection, source: str) -> None:
@@ -665,6 +672,13 @@ class StateStore:
             r[0]: OwnedItem(r[0], types[r[1]], r[2], r[3], r[4], r[5] == 1, r[6], r[7])
             for r in rows
         }
+
+    def owned_stamp(self) -> str | None:
+        """A value that changes whenever this library's ownership record does (any claim made,
+        changed or dropped); None when the file has none (schema 3, read as it is), which
+        proves nothing."""
+        value = self.meta(schema.META_OWNED_STAMP)
+        return value or None
 
     def owned_guids(self) -> dict[int, str]:
         """The guid of every owned item, by key: enough to find owned items Plex re-keyed,
