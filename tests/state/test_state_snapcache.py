@@ -3,12 +3,14 @@ kept when it last loaded or saved it (``plexrate watch`` loads it at every cycle
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -165,11 +167,11 @@ def test_a_few_changed_tracks_are_written_as_a_delta_over_the_tracks_part(tmp_pa
     assert cache.save(_header(2.0), second)
     after = _stored(path)
     assert after["tracks"] == before["tracks"]  # the part itself was not rewritten
-    assert [row[0] for row in snapcache._unpack(after["tracks.delta"])] == [100, 101, 102]
+    assert snapcache._unpack(after["tracks.delta"])[0] == [100, 101, 102]  # the keys' column
     # Then once more: the delta holds every difference from the part, not only the last one.
     third = _rated(second, range(110, 111), 3.0)
     assert cache.save(_header(3.0), third)
-    assert len(snapcache._unpack(_stored(path)["tracks.delta"])) == 4
+    assert len(snapcache._unpack(_stored(path)["tracks.delta"])[0]) == 4
     loaded = _from_file(path)
     assert loaded.tracks == third.tracks
     assert list(loaded.tracks) == list(third.tracks)  # in the same order
@@ -209,3 +211,41 @@ def test_a_copy_of_the_older_format_is_not_used(tmp_path: Path) -> None:
     snapcache._KEPT.clear()
     # Format 1 had no delta: a reader of 2 reads the library whole rather than guess.
     assert SnapshotCache(path).load("lib") is None
+
+
+def _rewrite(path: Path, name: str, value: object) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE parts SET data = ? WHERE name = ?", (snapcache._pack(value), name))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda columns: columns[:-1],  # a field missing
+        lambda columns: [*columns[:1], columns[1][:-1], *columns[2:]],  # a field cut short
+        lambda columns: list(zip(*columns, strict=True)),  # the format-2 layout
+    ],
+    ids=["missing-field", "short-field", "by-record"],
+)
+def test_a_damaged_tracks_part_is_not_used_and_leaves_collection_on(
+    tmp_path: Path, damage: Any
+) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    assert SnapshotCache(path).save(_header(1.0), _library(20))
+    _rewrite(path, "tracks", damage(snapcache._unpack(_stored(path)["tracks"])))
+    snapcache._KEPT.clear()
+    assert SnapshotCache(path).load("lib") is None  # so the library is read whole
+    assert gc.isenabled()
+
+
+def test_the_parts_are_kept_one_list_per_field(tmp_path: Path) -> None:
+    path = tmp_path / "s.snapshot.sqlite"
+    library = _library(5)
+    assert SnapshotCache(path).save(_header(1.0), library)
+    columns = snapcache._unpack(_stored(path)["tracks"])
+    assert len(columns) == len(fields(Track))
+    assert columns[0] == list(library.tracks)
+    assert columns[1] == [t.title for t in library.tracks.values()]
+    artists = snapcache._unpack(_stored(path)["artists"])
+    assert artists[[f.name for f in fields(Artist)].index("genres")] == [["Rock", "Pop"]]
+    assert _from_file(path).tracks == library.tracks

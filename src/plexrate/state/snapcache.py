@@ -6,7 +6,7 @@ library or with other managed tags, only costs one whole read of the library. Th
 in a file of its own (``<state>.snapshot.sqlite``) rather than in the state: the state is the
 ownership record, kept with integrity checks and a journal; this file is a copy of what Plex said.
 
-Each part is one row holding zlib-compressed JSON (one list per record, fields in dataclass order):
+Each part is one row holding zlib-compressed JSON (one list per field, in dataclass order):
 a header, the artists, the albums, the tracks and the managed tags' members. A run rewrites only the
 parts that changed, so a run that found nothing new writes a header of a few hundred bytes. JSON,
 not pickle: the file is read back into the process and must never be able to run code.
@@ -14,6 +14,7 @@ not pickle: the file is read back into the process and must never be able to run
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import operator
@@ -29,9 +30,10 @@ from plexrate.model import Album, Artist, LibrarySnapshot, Marks, Track
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bumped whenever the records or the header change shape; an older cache is read whole again.
-2: the tracks part may be followed by ``tracks.delta``, which a reader of 1 would not apply."""
+2: the tracks part may be followed by ``tracks.delta``, which a reader of 1 would not apply.
+3: each part is one list per field rather than one per record (``_columns``)."""
 
 _PARTS = ("artists", "albums", "tracks", "tagged")
 _DELTA = "tracks.delta"
@@ -146,31 +148,43 @@ _ARTIST_TUPLES = {i for i, f in enumerate(fields(Artist)) if f.name == "genres"}
 _ALBUM_TUPLES = {i for i, f in enumerate(fields(Album)) if f.name == "genres"}
 
 
-def _rows(records: Mapping[int, Any]) -> list[tuple[Any, ...]]:
+def _columns(records: Mapping[int, Any]) -> list[list[Any]]:
+    """The records as one list per field, in dataclass order (the parts' layout since format 3).
+
+    By field, not by record: at 300,000 tracks JSON decodes the 17 long lists in 0.6 s where it
+    took 1.5 s over 300,000 short ones, and the file is a quarter smaller.
+    """
     if not records:
         return []
     # The records are flat (a tuple of strings at most), so reading the fields in order is
     # enough; ``dataclasses.astuple`` deep-copies every value and took seconds at 300,000 tracks.
     row = operator.attrgetter(*(f.name for f in fields(next(iter(records.values())))))
-    return [row(r) for r in records.values()]
+    return [list(column) for column in zip(*map(row, records.values()), strict=True)]
 
 
-def _records(cls: Any, rows: Sequence[Sequence[Any]], tuples: set[int]) -> dict[int, Any]:
-    out: dict[int, Any] = {}
+def _records(cls: Any, columns: Sequence[Sequence[Any]], tuples: set[int]) -> dict[int, Any]:
+    if not columns:
+        return {}
     width = len(fields(cls))
-    for row in rows:
-        if len(row) != width:
-            raise ValueError(f"a cached {cls.__name__} has {len(row)} fields, not {width}")
-        values = row
-        if tuples:
-            # Only the few tuple fields are converted: a comprehension over every field of
-            # 300,000 tracks cost more than decoding the JSON.
-            values = list(row)
-            for i in tuples:
-                values[i] = tuple(values[i])
-        record = cls(*values)
-        out[record.key] = record
-    return out
+    if len(columns) != width:
+        raise ValueError(
+            f"the cached {cls.__name__} records have {len(columns)} fields, not {width}"
+        )
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError(f"the cached {cls.__name__} fields are of different lengths")
+    if tuples:
+        columns = list(columns)
+        for i in tuples:
+            columns[i] = [tuple(value) for value in columns[i]]
+    # The garbage collector would walk every container made so far each few hundred records
+    # built (a third of the time at 300,000 tracks); records hold no cycles, so it is paused.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return dict(zip(columns[0], map(cls, *columns), strict=True))
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _delta(base: Mapping[int, Track], tracks: Mapping[int, Track]) -> dict[int, Track] | None:
@@ -200,9 +214,9 @@ def _parts(
         unchanged = frozenset()
     parts: dict[str, Any] = {}
     if "artists" not in unchanged:
-        parts["artists"] = _rows(loaded.artists)
+        parts["artists"] = _columns(loaded.artists)
     if "albums" not in unchanged:
-        parts["albums"] = _rows(loaded.albums)
+        parts["albums"] = _columns(loaded.albums)
     if "tagged" not in unchanged:
         parts["tagged"] = {k: sorted(v) for k, v in loaded.tagged.items()}
     if known is not None:
@@ -210,9 +224,9 @@ def _parts(
             return parts, known.base
         delta = _delta(known.base, loaded.tracks)
         if delta is not None:
-            parts[_DELTA] = _rows(delta)
+            parts[_DELTA] = _columns(delta)
             return parts, known.base
-    parts["tracks"], parts[_DELTA] = _rows(loaded.tracks), []
+    parts["tracks"], parts[_DELTA] = _columns(loaded.tracks), []
     return parts, loaded.tracks
 
 
