@@ -15,7 +15,7 @@ import pytest
 from plexrate.errors import StateError
 from plexrate.state import schema
 from plexrate.state import store as store_module
-from plexrate.state.store import META_CHECKED, META_WRITER_OPEN
+from plexrate.state.store import META_CHECKED, META_WRITER_OPEN, StateStore
 from tests.state.state_helpers import UNDO_SCHEMA_4, change, open_store, write_and_confirm
 
 PAGE = 4096
@@ -91,8 +91,10 @@ def test_index_only_damage_quick_check_misses_is_refused_before_writing(
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             if schema.deep_check(conn) is None:
                 continue  # the flip changed nothing SQLite can tell (free space in a cell)
-        with pytest.raises(StateError, match="damaged") as raised:
-            open_store(path)
+        with open_store(path) as store:  # opening reads, and writes nothing
+            assert store.owned()
+            with pytest.raises(StateError, match="damaged") as raised:
+                store.begin_run(command="run")  # the first write: checked before it
         assert str(path) in str(raised.value)
         assert path.read_bytes() == content
         break
@@ -123,7 +125,13 @@ def test_a_bit_flip_is_refused_or_harmless_or_met_before_any_request(
             refused += 1
             continue
         with store:
-            run = store.begin_run(command="run")
+            try:
+                run = store.begin_run(command="run")  # the first write: checked before it
+            except StateError as exc:
+                assert "damaged" in str(exc), exc
+                assert path.read_bytes() == content
+                refused += 1
+                continue
             try:
                 ids = store.record_intents(
                     run, [change(1000 + i, after=float(1 + i % 9)) for i in range(0, 2000, 3)]
@@ -271,6 +279,11 @@ def test_the_free_page_list_is_walked(tmp_path: Path) -> None:
     assert "free-page list" in problem
 
 
+def _touch(store: StateStore) -> None:
+    """A write: the write-path check is due before a writer's first one."""
+    store.set_meta("touched", repr(time.time()))
+
+
 def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[Path | None]:
     calls: list[Path | None] = []
     real = schema.check_write_path
@@ -299,8 +312,8 @@ def test_a_file_this_process_checked_and_closed_untouched_is_not_checked_again(
     # A read-only look changes nothing.
     with open_store(path, readonly=True) as reader:
         reader.owned()
-    with open_store(path):
-        pass
+    with open_store(path) as store:
+        _touch(store)
     assert len(calls) == 1
 
 
@@ -310,22 +323,22 @@ def test_a_file_written_by_someone_else_or_long_ago_is_checked_again(
     path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
     store_module.forget_checks()  # _sound's own writer closed it
     calls = _counting_checks(monkeypatch)
-    with open_store(path):
-        pass
+    with open_store(path) as store:
+        _touch(store)
     # Another program writes the file (another plexrate process, a restored copy).
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("UPDATE meta SET value = value WHERE name = ?", (META_CHECKED,))
         conn.execute("CREATE TABLE other (x)")
         conn.commit()
-    with open_store(path):
-        pass
+    with open_store(path) as store:
+        _touch(store)
     assert len(calls) == 2
-    with open_store(path):
-        pass
+    with open_store(path) as store:
+        _touch(store)
     assert len(calls) == 2
     monkeypatch.setattr(store_module, "CHECK_REUSE_SECONDS", 0.0)
-    with open_store(path):
-        pass
+    with open_store(path) as store:
+        _touch(store)
     assert len(calls) == 3
 
 
@@ -343,13 +356,13 @@ def test_damage_after_the_close_is_still_refused(sound: bytes, tmp_path: Path) -
                 pass
         path.write_bytes(sound)
         store_module.forget_checks()
-        with open_store(path):
-            pass
+        with open_store(path) as store:
+            _touch(store)
         # Past the file system's clock tick, as any later write is.
         time.sleep(0.05)
         path.write_bytes(content)
-        with pytest.raises(StateError, match="damaged"):
-            open_store(path)
+        with pytest.raises(StateError, match="damaged"), open_store(path) as store:
+            _touch(store)
         return
     pytest.fail("no flip the write-path check sees")
 
@@ -363,8 +376,8 @@ def test_the_trust_in_a_check_ends_however_often_the_file_is_opened(
     clock = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     for _ in range(12):  # a watch cycle a minute
-        with open_store(path):
-            pass
+        with open_store(path) as store:
+            _touch(store)
         clock[0] += 60
     # Checked at 0 and again once ten minutes had passed since: not pushed back by every open.
     assert len(calls) == 2
@@ -378,10 +391,11 @@ def test_a_file_replaced_while_open_is_not_trusted(
     copy.write_bytes(path.read_bytes())
     store_module.forget_checks()
     calls = _counting_checks(monkeypatch)
-    with open_store(path):
+    with open_store(path) as store:
+        _touch(store)
         copy.replace(path)  # another program swaps the file while this writer has it open
-    with open_store(path):
-        pass
+    with open_store(path) as store:
+        _touch(store)
     assert len(calls) == 2
 
 
@@ -394,8 +408,8 @@ def test_a_state_path_that_is_a_link_is_signed_by_the_real_file_and_its_log(
     link.symlink_to(real)
     store_module.forget_checks()
     calls = _counting_checks(monkeypatch)
-    with open_store(link):
-        pass
+    with open_store(link) as store:
+        _touch(store)
     # Another process writes through the real file and leaves its write-ahead log behind.
     keep = sqlite3.connect(real)
     try:
@@ -403,8 +417,43 @@ def test_a_state_path_that_is_a_link_is_signed_by_the_real_file_and_its_log(
         keep.execute("CREATE TABLE other (x)")
         keep.commit()
         assert real.with_name(real.name + "-wal").stat().st_size > 0
-        with open_store(link):
-            pass
+        with open_store(link) as store:
+            _touch(store)
     finally:
         keep.close()
     assert len(calls) == 2
+
+
+def test_the_write_path_check_waits_for_the_first_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that only reads (a rerun with nothing to do) depends on nothing the check
+    protects and is spared it; one that writes is checked before its first write, once."""
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    store_module.forget_checks()
+    calls = _counting_checks(monkeypatch)
+    before = path.read_bytes()
+    with open_store(path) as store:
+        assert len(store.owned()) == 50
+    assert calls == []
+    assert path.read_bytes() == before
+    with open_store(path) as store:
+        assert calls == []
+        _touch(store)
+        assert calls == [path]
+        write_and_confirm(store, [change(7000)])
+    assert calls == [path]
+
+
+def test_a_file_whose_journal_mode_opening_switches_is_checked_on_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Switching the journal mode writes the file's header: not before the file is known sound.
+    path = _sound(tmp_path / "state.sqlite", items=50, runs=1)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    store_module.forget_checks()
+    calls = _counting_checks(monkeypatch)
+    with open_store(path) as store:
+        assert calls == [path]
+        assert store.journal_mode == "wal"

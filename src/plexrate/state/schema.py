@@ -410,7 +410,8 @@ _TABLE_CHECK = sqlite3.sqlite_version_info >= (3, 33, 0)
 def check_write_path(conn: sqlite3.Connection, path: Path | None = None) -> str | None:
     """The first problem in what a writing command depends on; None when it is sound.
 
-    Run before every writing command, so its cost must not grow with the file's history. SQLite's
+    Run before a writing command's first write, so its cost must not grow with the file's
+    history. SQLite's
     ``quick_check`` reads every page but does not compare an index with its table, so an index
     entry whose key bytes changed passes it, and the first UPDATE or DELETE that has to find that
     entry fails with "database disk image is malformed" after Plex took the write (issue 17.4).

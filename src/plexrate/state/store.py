@@ -166,7 +166,10 @@ class StateStore:
         self.deep_checked: str | None = None
         """Why a writer ran the full integrity check on opening (None: the write-path check)."""
         self.check_seconds = 0.0
-        """How long the opening integrity check took."""
+        """How long the integrity check took (on opening, or before the first write)."""
+        self._check_due = False
+        """The write-path check is still to run before this writer's first write."""
+        self._journal_wanted = True
         timeout_ms = int(busy_timeout * 1000)
         label = f"'{library_title}' ({library_uuid})" if library_title else library_uuid
         try:
@@ -217,6 +220,7 @@ class StateStore:
                 hint="create the folder, or point STATE_PATH somewhere else",
             )
         wal = self._choose_journal()
+        self._journal_wanted = wal
         # Lock beside the real file, so two paths to one file (a symlink) share one lock.
         self._lock = LibraryLock(self.path.resolve(), self._uuid, label=label)
         try:
@@ -299,7 +303,8 @@ class StateStore:
         return True
 
     def _check_integrity(self, conn: sqlite3.Connection, *, suspect: str | None) -> None:
-        """The write-path check on every open; the deep one when something suggests damage.
+        """The deep check when something suggests damage; otherwise the write-path check, now
+        when opening will switch the journal mode, else before the first write (``_write``).
 
         Suspicious: the file's size or header (``suspect``), a writer of this library that never
         closed the file (a crash, a kill, a power cut), or a plexrate, SQLite or schema version
@@ -321,12 +326,29 @@ class StateStore:
             log.debug("state file %s is as this process left it after its check", self.path)
             problem = None
             self._checked_at = checked
+        elif self._journal_change(conn):
+            problem = self._write_path_problem(conn)
         else:
-            problem = schema.check_write_path(conn, self.path)
-            self._checked_at = time.monotonic() if problem is None else None
+            # Due before this store's first write (``_write``), not now: a command that writes
+            # nothing (a rerun with nothing to do) leaves the file's bytes as they were and
+            # depends on nothing the check protects, and at 300,000 tracks the check costs
+            # about 2.5 s of the 10 s such a rerun may take (issue 23).
+            self._check_due = True
+            problem = None
         self.check_seconds = time.perf_counter() - started
         if problem is not None:
             raise self._damaged(problem)
+
+    def _journal_change(self, conn: sqlite3.Connection) -> bool:
+        """Whether opening will switch the file's journal mode (a write to its header)."""
+        mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        return mode != ("wal" if self._journal_wanted else "delete")
+
+    def _write_path_problem(self, conn: sqlite3.Connection) -> str | None:
+        problem = schema.check_write_path(conn, self.path)
+        self._checked_at = time.monotonic() if problem is None else None
+        self._check_due = problem is not None
+        return problem
 
     def _unharmed_since_checked(self) -> float | None:
         """When a writer of this process last checked this file, if that was less than
@@ -406,6 +428,19 @@ class StateStore:
     def _adopt_library(self) -> None:
         """Refresh the library's name and settle runs whose process died while they ran."""
         if self._library_id is None:
+            return
+        with self._guard():
+            title, server_id, running = self._conn.execute(
+                "SELECT title, server_id, (SELECT COUNT(*) FROM runs WHERE library_id = l.id "
+                "AND status = 'running') FROM libraries l WHERE id = ?",
+                (self._library_id,),
+            ).fetchone()
+        if (
+            (not self._title or title == self._title)
+            and (not self._server_id or server_id == self._server_id)
+            and not running
+        ):
+            # Nothing to refresh: no write, so no write-path check is due yet (``_write``).
             return
         with self._write() as conn:
             if self._title:
@@ -603,6 +638,14 @@ class StateStore:
             raise StateError(f"state file {self.path} is open read-only")
         with self._guard():
             conn = self._conn
+            if self._check_due:
+                # Before anything is written: a damaged file is kept as it is for recovery, and
+                # no run may send Plex writes whose record it could not keep.
+                started = time.perf_counter()
+                problem = self._write_path_problem(conn)
+                self.check_seconds += time.perf_counter() - started
+                if problem is not None:
+                    raise self._damaged(problem)
             library_id = self._library_id
             # NORMAL is only power-safe with WAL; the rollback journal keeps FULL for every commit.
             durable = durable or self.journal_mode != "wal"
