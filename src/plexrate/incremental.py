@@ -310,7 +310,7 @@ def read_library(
         )
         if found:
             # Only what plexrate owns can be taken for its own; the rest is the person's anyway.
-            found &= store.owned_guids().keys()
+            found &= store.owned_keys()
         snapshot = replace(snapshot, rated_again=frozenset(found))
     unchanged: set[str] = set()
     if cached is not None and base is not None and not result.whole:

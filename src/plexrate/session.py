@@ -276,8 +276,12 @@ def _rekey_orphans(session: Session, *, dialog: Dialog) -> dict[int, int]:
     Without this a re-matched item would look unowned under its new key, so its inferred rating
     would pass for the person's, and undo would skip it.
     """
-    guids = session.store.owned_guids()
-    moves = refind_orphans(session.snapshot, guids, owned_keys=guids.keys())
+    owned = session.store.owned_keys()
+    snapshot = session.snapshot
+    # Nearly always none is missing: the guids are read only for those that are.
+    if not owned.difference(snapshot.tracks, snapshot.albums, snapshot.artists):
+        return {}
+    moves = refind_orphans(snapshot, session.store.owned_guids(), owned_keys=owned)
     if not moves:
         return {}
     if not session.write:

@@ -723,6 +723,16 @@ class StateStore:
         value = self.meta(schema.META_OWNED_STAMP)
         return value or None
 
+    def owned_keys(self) -> set[int]:
+        """The keys of every owned item: a fraction of ``owned``'s cost at 300,000 tracks."""
+        with self._guard():
+            if self._library_id is None:
+                return set()
+            cursor = self._conn.execute(
+                "SELECT key FROM owned WHERE library_id = ?", (self._library_id,)
+            )
+            return {row[0] for row in cursor}
+
     def owned_guids(self) -> dict[int, str]:
         """The guid of every owned item, by key: enough to find owned items Plex re-keyed,
         without building an ``OwnedItem`` per row."""
