@@ -540,7 +540,12 @@ class StateStore:
 
     def _mark_closed(self) -> None:
         """A writer's clean close: the next one need not suspect damage (see ``_suspicion``)."""
-        stale = self.deep_checked is not None and self._found_marker
+        # A full check that passed is recorded even by a writer that wrote nothing of its own
+        # when it found a dead writer's marker, or upgraded the schema (which wrote to the file
+        # already): else every rerun with nothing to do would check the whole file again.
+        stale = self.deep_checked is not None and (
+            self._found_marker or self.migration_backup is not None
+        )
         if self.readonly or self._closed or self._library_id is None:
             return
         if not (self._marked or stale):
@@ -555,7 +560,6 @@ class StateStore:
                 (self._library_id, META_WRITER_OPEN),
             )
             if stale:
-                # A dead writer's marker, and the full check it called for passed.
                 _set_meta(conn, self._library_id, META_CHECKED, _check_stamp())
 
     def _teardown(self) -> None:
