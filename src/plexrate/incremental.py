@@ -95,6 +95,11 @@ def why_whole(
     age = now - header.whole_read_at
     if age > settings.whole_read_hours * 3600 or age < 0:
         return f"the last whole read was {_hours(max(age, 0))} ago (WHOLE_READ_HOURS)"
+    if header.run_mark > store.journal_mark()[1]:
+        # Run ids are never reused: a file without the copy's last run is an older one (a
+        # backup put back, a refused damaged file replaced), whose journal cannot say what
+        # plexrate wrote since the copy was read.
+        return "the state file is older than the copy of the library (restored from a backup?)"
     if _compacted_since(store, header.run_mark):
         return "the journal of runs since the last read was compacted"
     return None

@@ -680,7 +680,11 @@ def compact_journal(store: StateStore, *, keep_runs: int) -> None:
 
 
 def plan_fingerprint(
-    session: Session, args: Mapping[str, Any], *, owned: Mapping[int, OwnedItem] | None = None
+    session: Session,
+    args: Mapping[str, Any],
+    *,
+    owned: Mapping[int, OwnedItem] | None = None,
+    stamp: str | None = None,
 ) -> str:
     """What a plan depends on besides the library: settings, the command's arguments and
     ownership, so an unchanged library with the same fingerprint plans the same.
@@ -688,12 +692,14 @@ def plan_fingerprint(
     Ownership is the store's stamp (``StateStore.owned_stamp``) with what this session adds to or
     takes from the record in memory: the stamp changes with every claim, and loading and hashing
     263,000 claims cost about 3 s of a 300,000-track rerun that had nothing to do. A file without
-    a stamp has every claim hashed (``owned``, read when not given).
+    a stamp has every claim hashed (``owned``, read when not given). ``stamp``: the stamp read
+    together with ``owned`` (read now when None).
     """
     digest = hashlib.sha256()
     digest.update(repr(session.settings.engine_config()).encode())
     digest.update(json.dumps(dict(args), sort_keys=True, default=str).encode())
-    stamp = session.store.owned_stamp()
+    if stamp is None:
+        stamp = session.store.owned_stamp()
     if stamp is not None:
         digest.update(f"stamp {stamp}".encode())
         for key in sorted(session.extra_owned):
@@ -713,18 +719,21 @@ def plan_whole_run(
     build: Callable[[dict[int, OwnedItem]], Plan],
     *,
     owned: dict[int, OwnedItem] | None = None,
+    stamp: str | None = None,
 ) -> Plan:
     """The plan of a full run (every phase, every artist): made by ``build``, or, when the library
     read showed nothing new since a full run that planned nothing with the same fingerprint,
     that same empty plan without making it (issue 23: a rerun with nothing to do). ``owned``:
-    the ownership record as already read in this session (read now when None)."""
+    the ownership record as already read in this session (read now when None), and ``stamp``
+    the ownership stamp read with it, so the fingerprint names the record the plan is made from
+    even when this session wrote claims since."""
     read = session.read
     # Only worked out when a settled plan may be reused, or is about to be noted (a watch cycle
     # after a rating needs neither); the ownership record is not read for it (see
     # ``plan_fingerprint``), and not at all when the settled plan is reused.
     fingerprint: str | None = None
     if read is not None and read.nothing_new and read.settled:
-        fingerprint = plan_fingerprint(session, args, owned=owned)
+        fingerprint = plan_fingerprint(session, args, owned=owned, stamp=stamp)
         known = settled_plan(read, fingerprint)
         if known is not None:
             return known
@@ -733,6 +742,6 @@ def plan_whole_run(
     plan = build(owned)
     if session.write and not plan.changes:
         if fingerprint is None:
-            fingerprint = plan_fingerprint(session, args, owned=owned)
+            fingerprint = plan_fingerprint(session, args, owned=owned, stamp=stamp)
         settle(session.settings, session.snapshot.library_uuid, fingerprint, plan)
     return plan

@@ -10,8 +10,10 @@ a whole read made at the same moment: artists, albums, tracks and the managed ta
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -511,3 +513,32 @@ def _marks(settings: Settings, emu: Emulator) -> Any:
     kept = SnapshotCache(cache_path(settings.state_path)).load(emu.section_uuid)
     assert kept is not None
     return kept.header.marks
+
+
+def _copy_state(source: Path, target: Path) -> None:
+    # Through SQLite's backup, which carries what the write-ahead log holds too.
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def test_a_state_file_older_than_the_copy_makes_the_library_be_read_whole(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """A backup of the state file put back (or a damaged file replaced) lacks the runs whose
+    writes the copy of the library was read after: its journal cannot say what plexrate wrote
+    since, so the library is read whole."""
+    emu = emulator_factory(generate_library(tracks=120, seed=4))
+    settings_ = settings_for(emu, tmp_path)
+    _run(settings_)
+    backup = tmp_path / "backup.sqlite"
+    _copy_state(settings_.state_path, backup)
+    _rate(emu, emu.library.keys("track")[3], 2.0)
+    _run(settings_)  # a run the backup lacks
+    _, info = _read_changed(settings_, emu)
+    assert not info.whole, info.why  # the copy now names that run
+    _copy_state(backup, settings_.state_path)
+    _, info = _read_changed(settings_, emu)
+    assert info.whole
+    assert (
+        info.why == "the state file is older than the copy of the library (restored from a backup?)"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from plexrate.emulator import Emulator, generate_library
 from plexrate.model import Plan
 from plexrate.phases.usecases import inference_plan
-from plexrate.session import SilentDialog, execute, open_session
+from plexrate.session import SilentDialog, execute, open_session, plan_fingerprint
 from plexrate.settings import Settings
 from plexrate.state import StateStore
 from plexrate.state.schema import META_OWNED_STAMP
@@ -133,3 +134,24 @@ def test_a_file_without_a_stamp_still_reuses_the_plan_by_hashing_the_claims(
     plan, nothing_new = _rerun(settled)
     assert nothing_new and not plan.changes
     assert reads.count == 1  # read to be hashed, not planned from
+
+
+def test_what_a_dry_run_adds_or_releases_in_memory_changes_the_fingerprint(
+    settled: Settings,
+) -> None:
+    # A dry run keeps the claims an import would make (extra_owned) and the ones it would drop
+    # (released) in memory only: the stamp cannot know them, so they are hashed beside it.
+    args = {"command": "run"}
+    with open_session(settled, write=False, command="run", dialog=SilentDialog()) as session:
+        assert session.store.owned_stamp() is not None
+        plain = plan_fingerprint(session, args)
+        owned = session.owned()
+        key = min(owned)
+        session.released = {key}
+        released = plan_fingerprint(session, args)
+        session.released = set()
+        session.extra_owned = {999_999: replace(owned[key], key=999_999)}
+        extra = plan_fingerprint(session, args)
+        session.extra_owned = {}
+        assert plan_fingerprint(session, args) == plain
+    assert len({plain, released, extra}) == 3

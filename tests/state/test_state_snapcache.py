@@ -7,7 +7,7 @@ import gc
 import sqlite3
 import subprocess
 import sys
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -249,3 +249,17 @@ def test_the_parts_are_kept_one_list_per_field(tmp_path: Path) -> None:
     artists = snapcache._unpack(_stored(path)["artists"])
     assert artists[[f.name for f in fields(Artist)].index("genres")] == [["Rock", "Pop"]]
     assert _from_file(path).tracks == library.tracks
+
+
+def test_collection_is_on_again_when_building_a_record_fails() -> None:
+    @dataclass(frozen=True)
+    class Refused:
+        key: int
+
+        def __post_init__(self) -> None:
+            assert gc.isenabled() is False  # built with collection paused
+            raise TypeError("not a record")
+
+    with pytest.raises(TypeError, match="not a record"):
+        snapcache._records(Refused, [[1, 2]], set())
+    assert gc.isenabled()

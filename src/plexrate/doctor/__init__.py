@@ -185,6 +185,8 @@ def _finish_interrupted_probe(client: PlexClient, store: StateStore, report: Doc
     machine, _, raw = pending.rpartition(":")
     if machine != client.machine_id or not raw.isdigit():
         return
+    # A write to Plex before the first write to the state file: the file is checked first.
+    store.check_before_writing()
     clear_rating(client, int(raw))
     store.set_meta(PROBE_KEY, "")
     report.notes.append(f"cleared the rating an interrupted probe left on track {raw}")

@@ -88,6 +88,7 @@ def cycle_plan(session: Session, *, command: str, rated: Iterable[int]) -> Plan 
     # Read once: the whole plan is made after the first part's writes are recorded, and must
     # not take plexrate's claims on them for what the library held when it was read.
     owned = session.owned()
+    stamp = session.store.owned_stamp()
     limited = infer(snapshot, owned=owned, config=config, index=index, only=scope)
     assert limited.only is not None
     first = build_plan(snapshot, owned=owned, config=config, inference=limited)
@@ -100,7 +101,9 @@ def cycle_plan(session: Session, *, command: str, rated: Iterable[int]) -> Plan 
     return StagedPlan(
         first=first,
         keys=limited.only,
-        make_whole=lambda: plan_whole_run(session, {"command": command}, build, owned=owned),
+        make_whole=lambda: plan_whole_run(
+            session, {"command": command}, build, owned=owned, stamp=stamp
+        ),
     )
 
 

@@ -339,6 +339,19 @@ class StateStore:
         if problem is not None:
             raise self._damaged(problem)
 
+    def check_before_writing(self) -> None:
+        """Run the write-path check now if it is still due: for a command about to write to Plex
+        before it writes anything to the file (``doctor`` clearing an interrupted probe). A
+        damaged file raises ``StateError``, as a first write would."""
+        if self.readonly or not self._check_due:
+            return
+        with self._guard():
+            started = time.perf_counter()
+            problem = self._write_path_problem(self._conn)
+            self.check_seconds += time.perf_counter() - started
+        if problem is not None:
+            raise self._damaged(problem)
+
     def _journal_change(self, conn: sqlite3.Connection) -> bool:
         """Whether opening will switch the file's journal mode (a write to its header)."""
         mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
@@ -540,12 +553,11 @@ class StateStore:
 
     def _mark_closed(self) -> None:
         """A writer's clean close: the next one need not suspect damage (see ``_suspicion``)."""
-        # A full check that passed is recorded even by a writer that wrote nothing of its own
-        # when it found a dead writer's marker, or upgraded the schema (which wrote to the file
-        # already): else every rerun with nothing to do would check the whole file again.
-        stale = self.deep_checked is not None and (
-            self._found_marker or self.migration_backup is not None
-        )
+        # A full check that passed is recorded on close even by a writer that wrote nothing of
+        # its own (the one exception to leaving such a file's bytes as they were): else every
+        # rerun with nothing to do after a crash, an upgrade or a new SQLite would check the
+        # whole file again (3.5 s at 300,000 tracks) until some run wrote.
+        stale = self.deep_checked is not None
         if self.readonly or self._closed or self._library_id is None:
             return
         if not (self._marked or stale):
