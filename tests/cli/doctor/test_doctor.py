@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
-from plexrate.state import StateStore
+from plexrate.state import StateStore, schema
+from plexrate.state import store as store_module
 from plexrate.state.profile import PROBE_KEY, load_profile
 from tests.support.cli import PlexrateCli, Ran
 
@@ -186,6 +187,28 @@ def test_an_interrupted_probe_is_finished_by_the_next_doctor(emu: Emulator, tmp_
     assert result.exit_code == 0, result.stderr
     assert f"cleared the rating an interrupted probe left on track {key}" in result.stderr
     assert emu.library.rating(key) is None
+
+
+def test_a_damaged_state_file_stops_doctor_before_it_clears_a_probe_in_plex(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clearing an interrupted probe is a write to Plex before doctor's first write to the state
+    file, so the file's check (due before the first write) is asked for first."""
+    doctor_json(emu, tmp_path)
+    key = next(k for k, v in emu.library.ratings("track").items() if v is None)
+    with StateStore(tmp_path / STATE, library_uuid=emu.section_uuid) as store:
+        store.set_meta(PROBE_KEY, f"{emu.library.server.machine_identifier}:{key}")
+    emu.person_rate(key, 6.6)
+    store_module.forget_checks()
+    monkeypatch.setattr(
+        schema, "check_write_path", lambda conn, path=None: "index owned_by_guid is damaged"
+    )
+    emu.reset_stats()
+    result = invoke(emu, tmp_path, "doctor")
+    assert result.exit_code != 0
+    assert "is damaged" in result.stderr
+    assert emu.stats().writes == 0
+    assert emu.library.rating(key) == 6.6
 
 
 def test_config_check_points_to_doctor_until_it_ran(emu: Emulator, tmp_path: Path) -> None:
