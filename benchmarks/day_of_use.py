@@ -35,6 +35,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from benchmarks.harness import report
 from plexrate.cli.app import app
 from plexrate.emulator import Emulator, EmulatorLibrary, generate_library
 from plexrate.emulator.library import AlbumItem, ArtistItem, ItemKind, TrackItem
@@ -334,10 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         "against_a_fresh_full_run": dict(compared),
         "wall_seconds": round(time.monotonic() - started, 1),
     }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n", encoding="utf-8")
+    report(results, args.output)
     return 0 if not broken and final_check.get("written") == 0 else 1
 
 

@@ -294,3 +294,11 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "memory": memory,
     }
+
+
+def report(results: Mapping[str, Any], output: Path | None) -> None:
+    """Print a benchmark's results as JSON, and keep them in ``output`` when given."""
+    text = json.dumps(results, indent=2)
+    print(text)
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")

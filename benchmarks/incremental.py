@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness import report
 from plexrate.emulator import Emulator, generate_library
 
 TOKEN = "bench-token"
@@ -119,10 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         run = results[name]
         run["time_vs_whole"] = round(run["seconds"] / whole["seconds"], 3)
         run["requests_vs_whole"] = round(run["requests"] / whole["requests"], 3)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n", encoding="utf-8")
+    report(results, args.output)
     return 0
 
 

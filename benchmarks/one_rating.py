@@ -20,11 +20,11 @@ way.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness import report
 from plexrate.emulator import generate_library
 from plexrate.emulator.offline import snapshot_of
 from plexrate.engine import EngineConfig, Inference, infer
@@ -111,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "moved_elsewhere": sum(1 for k in moved if k not in near),
             "parameters_moved": _moved(_parameters(base), _parameters(again)),
         }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n", encoding="utf-8")
+    report(results, args.output)
     return 0
 
 

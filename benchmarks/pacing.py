@@ -15,12 +15,11 @@ Targets (issue 19): the default run within 1.3x of the unpaced one, with writes 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import EmulatorProcess, plexrate_argv, plexrate_env, run_child
+from benchmarks.harness import EmulatorProcess, plexrate_argv, plexrate_env, report, run_child
 
 VARIANTS: dict[str, dict[str, str | None]] = {
     "unpaced": {"PLEXRATE_COOLDOWN_SLEEP": "0"},
@@ -109,10 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         "markdown": markdown(rows),
     }
-    text = json.dumps(document, indent=2)
-    if args.output is not None:
-        args.output.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    report(document, args.output)
     return document
 
 

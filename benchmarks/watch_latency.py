@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness import report
 from plexrate.emulator import Emulator, generate_library
 from plexrate.emulator.library import EmulatorLibrary, TrackItem
 
@@ -258,10 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:
                     process.kill()
                 results["exit_code"] = process.returncode
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n", encoding="utf-8")
+    report(results, args.output)
     return 0
 
 
