@@ -14,10 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import random
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from tests.reliability.reliability_helpers import (
     serve,
     wait_for,
 )
+from tests.support.statefile import copy_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -51,12 +50,6 @@ class Work:
     outcome: Outcome
     reads: int
     writes: int
-
-
-def copy_state(source: Path, target: Path) -> None:
-    """A consistent copy of a closed state file (the SQLite backup API, never a raw file copy)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
 
 
 def kill_at(target: Target, rng: random.Random, args: tuple[str, ...], work: Work) -> str:

@@ -10,10 +10,8 @@ a whole read made at the same moment: artists, albums, tracks and the managed ta
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from plexrate.settings import Settings
 from plexrate.state import StateStore
 from plexrate.state.snapcache import SnapshotCache, cache_path
 from tests.session.session_helpers import settings_for
+from tests.support.statefile import copy_state
 
 pytestmark = pytest.mark.integration
 
@@ -515,12 +514,6 @@ def _marks(settings: Settings, emu: Emulator) -> Any:
     return kept.header.marks
 
 
-def _copy_state(source: Path, target: Path) -> None:
-    # Through SQLite's backup, which carries what the write-ahead log holds too.
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
 def test_a_state_file_older_than_the_copy_makes_the_library_be_read_whole(
     emulator_factory: Factory, tmp_path: Path
 ) -> None:
@@ -531,12 +524,12 @@ def test_a_state_file_older_than_the_copy_makes_the_library_be_read_whole(
     settings_ = settings_for(emu, tmp_path)
     _run(settings_)
     backup = tmp_path / "backup.sqlite"
-    _copy_state(settings_.state_path, backup)
+    copy_state(settings_.state_path, backup)
     _rate(emu, emu.library.keys("track")[3], 2.0)
     _run(settings_)  # a run the backup lacks
     _, info = _read_changed(settings_, emu)
     assert not info.whole, info.why  # the copy now names that run
-    _copy_state(backup, settings_.state_path)
+    copy_state(backup, settings_.state_path)
     _, info = _read_changed(settings_, emu)
     assert info.whole
     assert (

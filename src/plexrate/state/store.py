@@ -343,12 +343,19 @@ class StateStore:
         """Run the write-path check now if it is still due: for a command about to write to Plex
         before it writes anything to the file (``doctor`` clearing an interrupted probe). A
         damaged file raises ``StateError``, as a first write would."""
-        if self.readonly or not self._check_due:
+        if self.readonly:
             return
         with self._guard():
-            started = time.perf_counter()
-            problem = self._write_path_problem(self._conn)
-            self.check_seconds += time.perf_counter() - started
+            self._check_if_due(self._conn)
+
+    def _check_if_due(self, conn: sqlite3.Connection) -> None:
+        """The write-path check deferred on opening, if it has not run yet (caller holds the
+        guard); a damaged file raises ``StateError``."""
+        if not self._check_due:
+            return
+        started = time.perf_counter()
+        problem = self._write_path_problem(conn)
+        self.check_seconds += time.perf_counter() - started
         if problem is not None:
             raise self._damaged(problem)
 
@@ -654,14 +661,9 @@ class StateStore:
             raise StateError(f"state file {self.path} is open read-only")
         with self._guard():
             conn = self._conn
-            if self._check_due:
-                # Before anything is written: a damaged file is kept as it is for recovery, and
-                # no run may send Plex writes whose record it could not keep.
-                started = time.perf_counter()
-                problem = self._write_path_problem(conn)
-                self.check_seconds += time.perf_counter() - started
-                if problem is not None:
-                    raise self._damaged(problem)
+            # Before anything is written: a damaged file is kept as it is for recovery, and no
+            # run may send Plex writes whose record it could not keep.
+            self._check_if_due(conn)
             library_id = self._library_id
             # NORMAL is only power-safe with WAL; the rollback journal keeps FULL for every commit.
             durable = durable or self.journal_mode != "wal"
